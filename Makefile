@@ -23,7 +23,7 @@ test-386: ## the tests on 32-bit x86, as on 32-bit boards that read OMV files
 	GOARCH=386 $(GO) test -count=1 -short ./...
 
 fmt-check: ## fail if gofmt would change a file
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l .); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet: ## go vet

@@ -302,7 +302,9 @@ func absurdStream(size uint32) []byte {
 	return b.Bytes()
 }
 
-func putLE(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+func putLE(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
 
 func TestMaxFrameSize(t *testing.T) {
 	data := absurdStream(1000)

@@ -15,7 +15,7 @@ help: ## list the targets
 
 test: fmt-check vet tidy-check ## gofmt, vet, tidy, race tests (every module), 32-bit tests, benchmarks once
 	$(GO) test -race -count=1 ./...
-	@for m in $(SUBMODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 ./...) || exit 1; done
+	@for m in $(SUBMODULES); do echo "== $$m"; (cd $$m && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./... && $(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null) || exit 1; done
 	$(MAKE) test-386
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null
 
@@ -36,8 +36,9 @@ lint: ## staticcheck on every module
 	$(GO) run $(STATICCHECK) ./...
 	@for m in $(SUBMODULES); do (cd $$m && $(GO) run $(STATICCHECK) ./...) || exit 1; done
 
-bench: ## benchmarks beside their limits, with medians and ratios
+bench: ## benchmarks beside their limits and peers (bench/), with medians and ratios
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee bench.out | $(GO) run ./internal/benchratio
+	cd bench && $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee bench.out | $(GO) run ../internal/benchratio
 
 fuzz: ## each fuzz target for FUZZTIME
 	@for pkg in $$($(GO) list ./...); do \

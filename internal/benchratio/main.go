@@ -5,8 +5,10 @@
 //
 //	go test -run '^$' -bench . -count 6 ./container | go run ./internal/benchratio
 //
-// A ratio of 0.95 means 95 % of the limit's throughput. Medians, not means,
-// because the machines this runs on are shared and noisy.
+// A ratio of 0.95 means 95 % of the limit's throughput. With -vs NAME, each
+// line also gives its throughput as a ratio of the sibling NAME's (1.5x
+// NAME: 1.5 times as fast; for peers, -vs armon). Medians, not means, because
+// the machines this runs on are shared and noisy.
 package main
 
 import (
@@ -24,6 +26,7 @@ var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(
 
 func main() {
 	limits := flag.String("limit", "raw,copy", "comma-separated names of the limit sub-benchmarks")
+	vs := flag.String("vs", "", "also compare each sub-benchmark with its sibling of this name")
 	flag.Parse()
 	isLimit := map[string]bool{}
 	for _, n := range strings.Split(*limits, ",") {
@@ -70,6 +73,9 @@ func main() {
 		if i := strings.LastIndex(name, "/"); i >= 0 {
 			if lim, ok := groupLimit[name[:i]]; ok && lim != name {
 				out += fmt.Sprintf("  %.3fx %s", median(samples[lim])/med, lim[i+1:])
+			}
+			if peer := name[:i] + "/" + *vs; *vs != "" && peer != name && len(samples[peer]) > 0 {
+				out += fmt.Sprintf("  %.2fx %s", median(samples[peer])/med, *vs)
 			}
 		}
 		fmt.Println(out)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -343,6 +344,23 @@ func (b *FrameBuffer) Backward() iter.Seq[Frame] {
 			}
 		}
 	}
+}
+
+// ReadFrame returns the oldest frame held whose index is at least index,
+// with its bytes appended to buf[:0] (reusing buf when it is large enough),
+// read atomically with respect to writes. It returns [ErrNoFrame] when no
+// such frame is held yet.
+func (b *FrameBuffer) ReadFrame(index int64, buf []byte) (Frame, []byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := max(index, b.firstIndex)
+	if i >= b.firstIndex+int64(b.fCount) {
+		return Frame{}, buf[:0], ErrNoFrame
+	}
+	f := b.frameLocked(int(i - b.firstIndex))
+	buf = slices.Grow(buf[:0], f.Size)[:f.Size]
+	b.s.copyOut(buf, b.s.base+f.Position)
+	return f, buf, nil
 }
 
 // span returns the index of the oldest frame held and one past the newest.

@@ -430,3 +430,18 @@ func TestFramesConcurrent(t *testing.T) {
 	})
 	wg.Wait()
 }
+
+func TestReadFrame(t *testing.T) {
+	b := newFrames(t, circular.FrameConfig{Size: 10})
+	want := writeFrames(t, b, "hkffkffhkff", 0, 0) // frames 0-2 are dropped
+	f, p, err := b.ReadFrame(0, nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), f.Index, "a dropped index gives the oldest held")
+	assert.Equal(t, "f", string(p))
+	f, p, err = b.ReadFrame(4, p)
+	require.NoError(t, err)
+	assert.Equal(t, want[4].Index, f.Index)
+	assert.Equal(t, "kk", string(p))
+	_, _, err = b.ReadFrame(int64(len(want)), p)
+	require.ErrorIs(t, err, circular.ErrNoFrame)
+}

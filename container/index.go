@@ -1,6 +1,9 @@
 package container
 
-import "io"
+import (
+	"fmt"
+	"io"
+)
 
 // An Entry locates one frame of a stream.
 type Entry struct {
@@ -65,4 +68,31 @@ func ReadIndex(r io.ReadSeeker) (*Index, error) {
 		}
 		x.Append(*h)
 	}
+}
+
+// ReadPayload reads frame i's payload from r, which holds the stream the
+// index describes (offset 0 being the first byte of the magic), into buf,
+// growing it if its capacity is too small, and returns the payload. RGB565
+// payloads come out little-endian whatever the version, as from a Reader.
+// A payload that r no longer holds whole is a [*FrameError] matching
+// [ErrTruncatedPayload].
+func (x *Index) ReadPayload(r io.ReaderAt, i int, buf []byte) ([]byte, error) {
+	if i < 0 || i >= len(x.Entries) {
+		return buf, fmt.Errorf("container: frame %d of %d", i, len(x.Entries))
+	}
+	e := &x.Entries[i]
+	if cap(buf) < e.Size {
+		buf = make([]byte, e.Size)
+	}
+	buf = buf[:e.Size]
+	if n, err := r.ReadAt(buf, x.DataOffset(i)); n < len(buf) {
+		if err == nil || err == io.EOF {
+			err = ErrTruncatedPayload
+		}
+		return buf, &FrameError{Index: i, Offset: e.Offset, Err: err}
+	}
+	if x.Version == V1_0 && e.Format == RGB565 {
+		swap16(buf)
+	}
+	return buf, nil
 }

@@ -38,6 +38,13 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{w: w}
 }
 
+// NewAppendWriter returns a Writer that adds frames to a stream of version v
+// whose magic (and perhaps some frames) w already holds, such as a recording
+// reopened to go on, or a file positioned after its last complete frame.
+func NewAppendWriter(w io.Writer, v Version) *Writer {
+	return &Writer{Version: v, w: w, started: true}
+}
+
 // Reset discards the Writer's state and makes it write a new stream to w,
 // keeping its Version.
 func (zw *Writer) Reset(w io.Writer) {

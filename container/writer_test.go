@@ -306,3 +306,28 @@ func TestPadding(t *testing.T) {
 		assert.Equal(t, want, container.Padding(size), "size %d", size)
 	}
 }
+
+// TestAppendWriter reopens a recording and goes on after its last frame.
+func TestAppendWriter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, v := range allVersions {
+		first, data := randomStream(t, rng, v, 3)
+		more, _ := randomStream(t, rng, v, 2)
+		buf := bytes.NewBuffer(bytes.Clone(data))
+		zw := container.NewAppendWriter(buf, v)
+		for _, f := range more {
+			require.NoError(t, zw.WriteFrame(&f.h, f.p))
+		}
+		require.NoError(t, zw.Close())
+		zr, err := container.NewReader(buf)
+		require.NoError(t, err)
+		hs, ps, err := readAll(zr)
+		require.NoError(t, err)
+		all := append(first, more...)
+		require.Len(t, hs, len(all))
+		for i, f := range all {
+			assert.Equal(t, f.h, hs[i])
+			assert.Equal(t, f.p, ps[i])
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/internal/golden"
 )
 
 // The golden files in testdata/golden are copied unchanged from the
@@ -24,48 +24,16 @@ import (
 // reader gives. See testdata/golden/README.md.
 const goldenDir = "../testdata/golden"
 
-type goldenFrame struct {
-	Index      int    `json:"index"`
-	Offset     int64  `json:"offset"`
-	DataOffset int64  `json:"data_offset"`
-	Elapsed    int64  `json:"elapsed"`
-	W          int    `json:"w"`
-	H          int    `json:"h"`
-	PixFmt     string `json:"pixfmt"`
-	Size       int    `json:"size"`
-	Padding    int    `json:"padding"`
-	SHA256     string `json:"sha256"`
-}
-
-type goldenFile struct {
-	Name           string        `json:"name"`
-	Valid          bool          `json:"valid"`
-	Version        string        `json:"version"`
-	TimeUnit       string        `json:"time_unit"`
-	Count          int           `json:"count"`
-	Canonical      bool          `json:"canonical"`
-	Frames         []goldenFrame `json:"frames"`
-	Error          string        `json:"error"`
-	ErrorFrame     *int          `json:"error_frame"`
-	ErrorOffset    int64         `json:"error_offset"`
-	AlsoAcceptable []string      `json:"also_acceptable"`
-	StrictOnly     bool          `json:"strict_only"`
-	Lenient        *struct {
-		Count  int           `json:"count"`
-		Frames []goldenFrame `json:"frames"`
-	} `json:"lenient"`
-}
+type (
+	goldenFrame = golden.Frame
+	goldenFile  = golden.File
+)
 
 func loadManifest(t testing.TB) []goldenFile {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(goldenDir, "manifest.json"))
+	files, err := golden.Load(goldenDir)
 	require.NoError(t, err)
-	var m struct {
-		Files []goldenFile `json:"files"`
-	}
-	require.NoError(t, json.Unmarshal(data, &m))
-	require.NotEmpty(t, m.Files)
-	return m.Files
+	return files
 }
 
 var categoryErr = map[string]error{
@@ -87,7 +55,7 @@ type expectation struct {
 	errOffset  int64
 }
 
-func (g *goldenFile) expect(strict bool) expectation {
+func expect(g *goldenFile, strict bool) expectation {
 	switch {
 	case g.Valid:
 		return expectation{frames: g.Frames}
@@ -203,7 +171,7 @@ func TestGolden(t *testing.T) {
 					name += "/strict"
 				}
 				t.Run(name, func(t *testing.T) {
-					want := g.expect(strict)
+					want := expect(&g, strict)
 					zr, err := container.NewReader(src.open(t, filepath.Join(goldenDir, g.Name)))
 					if err != nil {
 						require.Empty(t, want.frames)
@@ -250,7 +218,7 @@ func TestGoldenNextRead(t *testing.T) {
 	for _, g := range loadManifest(t) {
 		for _, strict := range []bool{false, true} {
 			t.Run(g.Name, func(t *testing.T) {
-				want := g.expect(strict)
+				want := expect(&g, strict)
 				zr, err := container.NewReader(bytes.NewReader(readFile(t, filepath.Join(goldenDir, g.Name))))
 				if err != nil {
 					want.checkErr(t, err)
@@ -271,7 +239,7 @@ func TestGoldenNextRead(t *testing.T) {
 func TestGoldenIndex(t *testing.T) {
 	for _, g := range loadManifest(t) {
 		t.Run(g.Name, func(t *testing.T) {
-			want := g.expect(false)
+			want := expect(&g, false)
 			f, err := os.Open(filepath.Join(goldenDir, g.Name))
 			require.NoError(t, err)
 			defer f.Close()

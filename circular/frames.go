@@ -320,7 +320,7 @@ func (b *FrameBuffer) Frames() int {
 // locked while the loop body runs.
 func (b *FrameBuffer) All() iter.Seq[Frame] {
 	return func(yield func(Frame) bool) {
-		first, end := b.span()
+		first, end := b.Span()
 		for i := first; i < end; {
 			f, ok := b.frameFrom(i)
 			if !ok || f.Index >= end || !yield(f) {
@@ -336,7 +336,7 @@ func (b *FrameBuffer) All() iter.Seq[Frame] {
 // The buffer is not locked while the loop body runs.
 func (b *FrameBuffer) Backward() iter.Seq[Frame] {
 	return func(yield func(Frame) bool) {
-		_, end := b.span()
+		_, end := b.Span()
 		for i := end - 1; ; i-- {
 			f, ok := b.frameFrom(i)
 			if !ok || f.Index != i || !yield(f) {
@@ -363,8 +363,9 @@ func (b *FrameBuffer) ReadFrame(index int64, buf []byte) (Frame, []byte, error) 
 	return f, buf, nil
 }
 
-// span returns the index of the oldest frame held and one past the newest.
-func (b *FrameBuffer) span() (first, end int64) {
+// Span returns the index of the oldest complete frame held and one past the
+// newest: the indexes All would visit.
+func (b *FrameBuffer) Span() (first, end int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.firstIndex, b.firstIndex + int64(b.fCount)

@@ -445,3 +445,12 @@ func TestReadFrame(t *testing.T) {
 	_, _, err = b.ReadFrame(int64(len(want)), p)
 	require.ErrorIs(t, err, circular.ErrNoFrame)
 }
+
+func TestSpan(t *testing.T) {
+	b := newFrames(t, circular.FrameConfig{Size: 10})
+	first, end := b.Span()
+	assert.Equal(t, [2]int64{0, 0}, [2]int64{first, end})
+	writeFrames(t, b, "hkffkffhkff", 0, 0)
+	first, end = b.Span()
+	assert.Equal(t, [2]int64{3, 11}, [2]int64{first, end})
+}

@@ -1,0 +1,233 @@
+package imageio
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/imgstream/imgstream/container"
+)
+
+// Create creates (or truncates) the file at path and returns a stream that
+// records into it: OpenMV's ImageIO(path, "w"). The magic is written at
+// once, so the file is a valid empty recording from the start.
+func Create(path string, opts *Options) (*Stream, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newFileStream(f, f, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Open opens the recording at path for reading: OpenMV's ImageIO(path, "r").
+// It indexes the frames' headers at once, so Seek takes constant time. A
+// recording cut off or damaged (power loss, a killed recorder) opens with
+// every complete frame before the damage; Read returns the damage after
+// them, and [Repair] cuts the file back to them.
+func Open(path string, opts *Options) (*Stream, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newFileStream(f, f, opts)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("imageio: open %s: %w", path, err)
+	}
+	s.readOnly = true
+	return s, nil
+}
+
+// New returns a file stream over rws, which holds an OMV IMG STR stream from
+// its current position, or nothing: no bytes, or only zero bytes where the
+// magic would be, as in a fresh preallocated buffer. Then the stream starts
+// empty, and its magic is written at once. Reads and writes go through rws: an *os.File, a
+// bufferio.Buffer, anything with the io.ReadWriteSeeker contract. Close does
+// not close rws.
+func New(rws io.ReadWriteSeeker, opts *Options) (*Stream, error) {
+	return newFileStream(rws, nil, opts)
+}
+
+func newFileStream(rws io.ReadWriteSeeker, f *os.File, opts *Options) (*Stream, error) {
+	start, err := rws.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, err
+	}
+	end, err := rws.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, err
+	}
+	fb := &fileBackend{rws: rws, file: f, start: start}
+	var damage error
+	empty := end == start
+	if !empty {
+		// A preallocated region that was never written (a zeroed
+		// bufferio.Buffer) has no length of its own: all zeros where the
+		// magic would be means empty.
+		var magic [container.MagicSize]byte
+		if _, err := rws.Seek(start, io.SeekStart); err != nil {
+			return nil, err
+		}
+		n, _ := io.ReadFull(rws, magic[:])
+		empty = n == len(magic) && magic == [container.MagicSize]byte{}
+		if _, err := rws.Seek(start, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	if empty {
+		v := opts.version()
+		if !v.Supported() {
+			return nil, fmt.Errorf("%w: %s", container.ErrUnsupportedVersion, v)
+		}
+		m := v.Magic()
+		if _, err := rws.Write(m[:]); err != nil {
+			return nil, err
+		}
+		fb.x = &container.Index{Version: v, End: container.MagicSize}
+	} else {
+		fb.x, damage = container.ReadIndex(rws)
+		var fe *container.FrameError
+		if fb.x == nil || (damage != nil && !errors.As(damage, &fe)) {
+			return nil, damage
+		}
+	}
+	fb.pos = -1
+	if ra, ok := rws.(io.ReaderAt); ok && start == 0 {
+		fb.ra = ra
+	} else {
+		fb.ra = seekReaderAt{fb}
+	}
+	fb.zw = container.NewAppendWriter(rws, fb.x.Version)
+	s := newStream(FileStream, fb, fb.x.Version, opts)
+	s.damage = damage
+	return s, nil
+}
+
+type fileBackend struct {
+	rws   io.ReadWriteSeeker
+	ra    io.ReaderAt
+	file  *os.File // the file Create or Open opened, to close; nil for New
+	start int64    // position of the magic in rws
+	pos   int64    // rws's position relative to start, -1 when unknown
+	x     *container.Index
+	zw    *container.Writer
+}
+
+// seekReaderAt reads a stream that is not an io.ReaderAt (or does not start
+// at offset 0) by seeking.
+type seekReaderAt struct{ fb *fileBackend }
+
+func (r seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	r.fb.pos = -1
+	if _, err := r.fb.rws.Seek(r.fb.start+off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.ReadFull(r.fb.rws, p)
+}
+
+func (fb *fileBackend) span() (int, int) { return 0, len(fb.x.Entries) }
+
+func (fb *fileBackend) read(i int, m *Image) (int, time.Duration, error) {
+	data, err := fb.x.ReadPayload(fb.ra, i, m.Data)
+	if err != nil {
+		return i, 0, err
+	}
+	h := &fb.x.Entries[i].Header
+	*m = Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
+	return i, h.Elapsed, nil
+}
+
+func (fb *fileBackend) write(i int, h *container.Header, data []byte, _ time.Duration) error {
+	off := fb.x.End
+	if i < len(fb.x.Entries) {
+		off = fb.x.Entries[i].Offset
+	}
+	if fb.pos != off {
+		if _, err := fb.rws.Seek(fb.start+off, io.SeekStart); err != nil {
+			return err
+		}
+		fb.pos = off
+	}
+	if err := fb.zw.WriteFrame(h, data); err != nil {
+		// Part of the frame may be written: the index still ends before
+		// it, so the next write goes over it, with a fresh writer (a
+		// failed one keeps failing).
+		fb.pos = -1
+		fb.zw = container.NewAppendWriter(fb.rws, fb.x.Version)
+		return err
+	}
+	replaced := i < len(fb.x.Entries)
+	fb.x.Truncate(i)
+	fb.x.Append(*h)
+	fb.pos = fb.x.End
+	if replaced {
+		// Drop the rest, as the firmware does: its frames were overwritten.
+		if t, ok := fb.rws.(interface{ Truncate(int64) error }); ok {
+			if err := t.Truncate(fb.start + fb.x.End); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (fb *fileBackend) size() int64     { return fb.x.End }
+func (fb *fileBackend) bufferSize() int { return 0 }
+
+func (fb *fileBackend) sync() error {
+	if s, ok := fb.rws.(interface{ Sync() error }); ok {
+		return s.Sync()
+	}
+	return nil
+}
+
+func (fb *fileBackend) close() error {
+	if fb.file != nil {
+		return fb.file.Close()
+	}
+	return nil
+}
+
+// A RepairReport says what Repair did.
+type RepairReport struct {
+	Frames  int   // complete frames kept
+	Size    int64 // bytes kept
+	Dropped int64 // bytes cut off the end
+	Cause   error // the damage that was found (a *container.FrameError); nil if none
+}
+
+// Repair cuts the recording at path back to its last complete frame, so
+// that every reader accepts it whole, and reports what it kept and dropped.
+// A stream cannot be resynchronised after damage, so every byte from the
+// damaged frame on is dropped. A file with no damage is left as it is. A file
+// that is not a recording at all (bad magic) is an error and is not changed.
+func Repair(path string) (RepairReport, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return RepairReport{}, err
+	}
+	defer f.Close()
+	x, cause := container.ReadIndex(f)
+	if x == nil {
+		return RepairReport{}, fmt.Errorf("imageio: repair %s: %w", path, cause)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return RepairReport{}, err
+	}
+	r := RepairReport{Frames: len(x.Entries), Size: x.End, Dropped: fi.Size() - x.End, Cause: cause}
+	if r.Dropped == 0 {
+		return r, nil
+	}
+	if err := f.Truncate(x.End); err != nil {
+		return r, err
+	}
+	return r, f.Sync()
+}

@@ -1,0 +1,175 @@
+package imageio
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+
+	"github.com/imgstream/imgstream/container"
+)
+
+// An Image is one frame as OpenMV stores it: the pixels of Format in Data,
+// row after row with no padding (RGB565 little-endian), or a whole JPEG or
+// PNG file.
+type Image struct {
+	Width, Height int
+	Format        container.PixFormat
+	Data          []byte
+}
+
+// JPEGQuality is the quality SetImage encodes JPEG frames with.
+const JPEGQuality = 90
+
+// check reports whether m's Data has the size its format and dimensions say.
+func (m *Image) check() error {
+	if !m.Format.Valid() {
+		return fmt.Errorf("%w: %v", container.ErrInvalidPixFormat, m.Format)
+	}
+	if n, ok := m.Format.PayloadSize(m.Width, m.Height); ok {
+		if len(m.Data) != n {
+			return fmt.Errorf("%w: %d bytes for a %dx%d %v image, want %d", container.ErrInvalidSize, len(m.Data), m.Width, m.Height, m.Format, n)
+		}
+	} else if m.Format.Compressed() {
+		if len(m.Data) == 0 {
+			return fmt.Errorf("%w: empty %v image", container.ErrInvalidSize, m.Format)
+		}
+	} else {
+		return fmt.Errorf("%w: %dx%d", container.ErrInvalidDimensions, m.Width, m.Height)
+	}
+	return nil
+}
+
+// Decode converts m to a Go image: an *image.RGBA for RGB565 (each channel
+// widened by repeating its top bits, as OpenMV does) and for the Bayer
+// formats (bilinear demosaicing), an *image.Gray for GRAYSCALE and BINARY
+// (0 or 255), an *image.YCbCr with 4:2:2 subsampling for YUV422 and YVU422,
+// an *image.RGBA for colour JPEG (chroma interpolated as libjpeg does; see
+// jpegToRGBA) and an *image.Gray for greyscale JPEG, and whatever image/png
+// returns for PNG. The result does not share memory with m.
+func (m *Image) Decode() (image.Image, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	r := image.Rect(0, 0, m.Width, m.Height)
+	switch m.Format {
+	case container.RGB565:
+		dst := image.NewRGBA(r)
+		RGB565ToRGBA(dst.Pix, m.Data)
+		return dst, nil
+	case container.Grayscale:
+		dst := image.NewGray(r)
+		copy(dst.Pix, m.Data)
+		return dst, nil
+	case container.Binary:
+		dst := image.NewGray(r)
+		binaryToGray(dst, m.Data)
+		return dst, nil
+	case container.BayerBGGR, container.BayerGBRG, container.BayerGRBG, container.BayerRGGB:
+		dst := image.NewRGBA(r)
+		demosaic(dst, m.Data, bayerPattern(m.Format))
+		return dst, nil
+	case container.YUV422, container.YVU422:
+		dst := image.NewYCbCr(r, image.YCbCrSubsampleRatio422)
+		yuvToYCbCr(dst, m.Data, m.Format == container.YVU422)
+		return dst, nil
+	case container.JPEG:
+		d, err := jpeg.Decode(bytes.NewReader(m.Data))
+		if err != nil {
+			return nil, err
+		}
+		return jpegToRGBA(d), nil
+	default: // PNG
+		return png.Decode(bytes.NewReader(m.Data))
+	}
+}
+
+// Encode converts src to an Image of format f. See [Image.SetImage].
+func Encode(src image.Image, f container.PixFormat) (*Image, error) {
+	m := new(Image)
+	if err := m.SetImage(src, f); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// SetImage makes m hold src in format f, reusing m.Data when it is large
+// enough. Colours are reduced as OpenMV does: RGB565 keeps the top 5, 6
+// and 5 bits; GRAYSCALE is the luma (as color.GrayModel); BINARY sets the
+// pixels whose luma is 128 or more; a Bayer format samples each pixel's
+// colour from its place in the mosaic; YUV422 and YVU422 keep the luma of
+// each pixel and the mean chroma of each pair; JPEG is encoded at quality
+// [JPEGQuality]; PNG losslessly.
+func (m *Image) SetImage(src image.Image, f container.PixFormat) error {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if !f.Valid() {
+		return fmt.Errorf("%w: %v", container.ErrInvalidPixFormat, f)
+	}
+	if w < 1 || h < 1 || w > container.MaxDimension || h > container.MaxDimension {
+		return fmt.Errorf("%w: %dx%d", container.ErrInvalidDimensions, w, h)
+	}
+	if f.Compressed() {
+		var buf bytes.Buffer
+		buf.Grow(w * h / 4)
+		var err error
+		if f == container.JPEG {
+			err = jpeg.Encode(&buf, src, &jpeg.Options{Quality: JPEGQuality})
+		} else {
+			err = png.Encode(&buf, src)
+		}
+		if err != nil {
+			return err
+		}
+		*m = Image{Width: w, Height: h, Format: f, Data: append(m.Data[:0], buf.Bytes()...)}
+		return nil
+	}
+	n, _ := f.PayloadSize(w, h)
+	data := m.Data
+	if cap(data) < n {
+		data = make([]byte, n)
+	}
+	data = data[:n]
+	*m = Image{Width: w, Height: h, Format: f, Data: data}
+
+	if g, ok := src.(*image.Gray); ok && f == container.Grayscale {
+		for y := range h {
+			copy(data[y*w:(y+1)*w], g.Pix[(y+b.Min.Y-g.Rect.Min.Y)*g.Stride+(b.Min.X-g.Rect.Min.X):])
+		}
+		return nil
+	}
+	rgba := toRGBA(src)
+	switch f {
+	case container.RGB565:
+		rgbaToRGB565(data, rgba)
+	case container.Grayscale:
+		rgbaToGray(data, rgba)
+	case container.Binary:
+		rgbaToBinary(data, rgba)
+	case container.YUV422, container.YVU422:
+		rgbaToYUV(data, rgba, f == container.YVU422)
+	default:
+		mosaic(data, rgba, bayerPattern(f))
+	}
+	return nil
+}
+
+// toRGBA returns src as an *image.RGBA at the origin, converting it with
+// image/draw (which has fast paths for the common types) unless it already
+// is one.
+func toRGBA(src image.Image) *image.RGBA {
+	b := src.Bounds()
+	if m, ok := src.(*image.RGBA); ok && b.Min == (image.Point{}) && m.Stride == 4*b.Dx() {
+		return m
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Rect, src, b.Min, draw.Src)
+	return dst
+}
+
+// lumaRGB is color.GrayModel's luma of 8-bit r, g, b.
+func lumaRGB(r, g, b byte) byte {
+	return byte((19595*uint32(r)*0x101 + 38470*uint32(g)*0x101 + 7471*uint32(b)*0x101 + 1<<15) >> 24)
+}

@@ -1,0 +1,143 @@
+package imageio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/imgstream/imgstream/circular"
+	"github.com/imgstream/imgstream/container"
+)
+
+// NewRing returns a ring stream: it keeps the newest frames within the
+// bounds of c (bytes, or bytes and a maximum age), dropping the oldest, for
+// a recorder that saves the seconds before a trigger ([Stream.SaveTo]).
+// Frames are held as OMV chunks of opts.Version (V2.0 or V2.1), so saving
+// them is a copy. Writes always append, whatever the offset.
+func NewRing(c circular.FrameConfig, opts *Options) (*Stream, error) {
+	v := opts.version()
+	if v != container.V2_0 && v != container.V2_1 {
+		return nil, fmt.Errorf("%w: a ring holds V2.x chunks, not %s", container.ErrUnsupportedVersion, v)
+	}
+	fb, err := circular.NewFrameBuffer(c)
+	if err != nil {
+		return nil, err
+	}
+	rb := &ringBackend{fb: fb, v: v}
+	rb.zw = container.NewAppendWriter(&rb.chunk, v)
+	return newStream(RingStream, rb, v, opts), nil
+}
+
+type ringBackend struct {
+	fb    *circular.FrameBuffer
+	zw    *container.Writer
+	v     container.Version
+	chunk chunkBuffer // a frame's chunk, built before it goes into the ring
+	buf   []byte      // a chunk read back
+}
+
+// chunkBuffer collects a chunk that a container.Writer writes.
+type chunkBuffer struct{ b []byte }
+
+func (c *chunkBuffer) Write(p []byte) (int, error) {
+	c.b = append(c.b, p...)
+	return len(p), nil
+}
+
+func (rb *ringBackend) span() (int, int) {
+	first, end := rb.fb.Span()
+	return int(first), int(end)
+}
+
+func (rb *ringBackend) read(i int, m *Image) (int, time.Duration, error) {
+	f, chunk, err := rb.fb.ReadFrame(int64(i), rb.buf)
+	rb.buf = chunk
+	if err != nil {
+		return i, 0, err
+	}
+	var h container.Header
+	if err := h.Unmarshal(rb.v, chunk); err != nil {
+		return i, 0, err
+	}
+	hs := rb.v.HeaderSize()
+	*m = Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: append(m.Data[:0], chunk[hs:hs+h.Size]...)}
+	return int(f.Index), h.Elapsed, nil
+}
+
+func (rb *ringBackend) write(_ int, h *container.Header, data []byte, at time.Duration) error {
+	rb.chunk.b = rb.chunk.b[:0] // zw writes here; it never fails
+	if err := rb.zw.WriteFrame(h, data); err != nil {
+		return err
+	}
+	return rb.fb.WriteFrame(rb.chunk.b, circular.Key, at)
+}
+
+func (rb *ringBackend) size() int64     { return int64(rb.fb.Size()) }
+func (rb *ringBackend) bufferSize() int { return rb.fb.Size() }
+func (rb *ringBackend) sync() error     { return nil }
+func (rb *ringBackend) close() error    { return nil }
+
+// SaveTo writes the frames of a ring stream recorded in the last d (all of
+// them if d is 0) to w as a complete OMV IMG STR file, and returns a Clip
+// that appends the frames recorded afterwards to the same file: the seconds
+// before a trigger, then what follows, with no gap and no overlap. The
+// first saved frame keeps its recorded interval from the frame before it.
+// The ring is copied under its lock and written to w outside it, so a slow
+// w never holds up recording.
+func (s *Stream) SaveTo(w io.Writer, d time.Duration) (*Clip, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	rb, ok := s.b.(*ringBackend)
+	if !ok {
+		return nil, fmt.Errorf("imageio: SaveTo needs a ring stream, not a %v", s.kind)
+	}
+	m := rb.v.Magic()
+	if _, err := w.Write(m[:]); err != nil {
+		return nil, err
+	}
+	c := &Clip{fb: rb.fb, w: w, last: circular.Frame{Index: -1}}
+	_, last, err := rb.fb.CopyTo(w, circular.Limit{Duration: d}, circular.AnyFrame)
+	if errors.Is(err, circular.ErrNoFrame) {
+		return c, nil // an empty recording so far
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.last = last
+	return c, nil
+}
+
+// A Clip continues a file that SaveTo started with the frames a ring stream
+// records after it. It is not safe for concurrent use; the ring is.
+type Clip struct {
+	fb   *circular.FrameBuffer
+	w    io.Writer
+	last circular.Frame
+}
+
+// Flush appends the frames recorded since the clip's last frame, and returns
+// how many frames the clip moved on by. If the ring dropped some before they were appended
+// (the clip was flushed too rarely), it appends the rest and returns an
+// error matching circular.ErrOverrun: the file then has a gap.
+func (c *Clip) Flush() (int, error) {
+	before := c.last.Index
+	last, err := c.fb.CopySince(c.w, c.last)
+	c.last = last
+	return int(last.Index - before), err
+}
+
+// Follow appends frames as they are recorded until ctx is done, and then
+// returns ctx.Err(); or until appending fails.
+func (c *Clip) Follow(ctx context.Context) error {
+	for {
+		if err := c.fb.Wait(ctx, c.last); err != nil {
+			return err
+		}
+		if _, err := c.Flush(); err != nil {
+			return err
+		}
+	}
+}

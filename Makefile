@@ -8,7 +8,7 @@ COUNT     ?= 6
 SUBMODULES := $(patsubst %/go.mod,%,$(wildcard */go.mod))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help test test-386 lint bench fuzz fmt-check vet tidy-check
+.PHONY: help test test-386 lint bench fuzz fmt-check vet tidy-check e2e
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -46,3 +46,6 @@ fuzz: ## each fuzz target for FUZZTIME
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+e2e: ## end-to-end checks with real clients: ffmpeg, OpenCV (python3-opencv), headless Chromium
+	$(GO) test -count=1 -tags e2e -run E2E -v ./...

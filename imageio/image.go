@@ -173,3 +173,24 @@ func toRGBA(src image.Image) *image.RGBA {
 func lumaRGB(r, g, b byte) byte {
 	return byte((19595*uint32(r)*0x101 + 38470*uint32(g)*0x101 + 7471*uint32(b)*0x101 + 1<<15) >> 24)
 }
+
+// AppendJPEG appends m as a JPEG file to dst and returns the result, for
+// MJPEG streaming and export: a JPEG frame passes through untouched, and any
+// other is decoded and encoded once at [JPEGQuality].
+func (m *Image) AppendJPEG(dst []byte) ([]byte, error) {
+	if err := m.check(); err != nil {
+		return dst, err
+	}
+	if m.Format == container.JPEG {
+		return append(dst, m.Data...), nil
+	}
+	img, err := m.Decode()
+	if err != nil {
+		return dst, err
+	}
+	b := bytes.NewBuffer(dst)
+	if err := jpeg.Encode(b, img, &jpeg.Options{Quality: JPEGQuality}); err != nil {
+		return dst, err
+	}
+	return b.Bytes(), nil
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
 	"os"
@@ -312,3 +313,35 @@ func TestSetImageReusesData(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+func TestAppendJPEG(t *testing.T) {
+	s, err := imageio.Open(filepath.Join(goldenDir, "v20_mixed.omv"), nil)
+	require.NoError(t, err)
+	defer s.Close()
+	var buf []byte
+	for m, err := range s.All() {
+		require.NoError(t, err)
+		buf, err = m.AppendJPEG(buf[:0])
+		require.NoError(t, err)
+		if m.Format == container.JPEG {
+			assert.Equal(t, m.Data, buf, "JPEG passes through untouched")
+			continue
+		}
+		j, err := jpegDecode(buf)
+		require.NoError(t, err, "%v", m.Format)
+		assert.Equal(t, image.Pt(m.Width, m.Height), j.Bounds().Size())
+		// The picture survives: its luma, which JPEG keeps at full
+		// resolution (chroma is subsampled), within JPEG's loss.
+		want := mustDecode(t, m)
+		luma := func(m image.Image, x, y int) int {
+			return int(color.GrayModel.Convert(m.At(m.Bounds().Min.X+x, m.Bounds().Min.Y+y)).(color.Gray).Y)
+		}
+		for y := range m.Height {
+			for x := range m.Width {
+				assert.InDelta(t, luma(want, x, y), luma(j, x, y), 24, "%v at %d,%d", m.Format, x, y)
+			}
+		}
+	}
+}
+
+func jpegDecode(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }

@@ -1,0 +1,192 @@
+package mjpeg_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imgstream/imgstream/mjpeg"
+)
+
+// fakeJPEG is frame i's body: it starts and ends as a JPEG does and holds
+// line ends, dashes and a look-alike of the boundary inside, as real
+// JPEG data can.
+func fakeJPEG(i int) []byte {
+	return []byte(fmt.Sprintf("\xff\xd8 frame %d\r\n--fram\n\r\x00--frame-not\xff\xd9", i))
+}
+
+func readAllFrames(t *testing.T, r *mjpeg.Reader) ([][]byte, error) {
+	t.Helper()
+	var frames [][]byte
+	for {
+		f, err := r.NextFrame()
+		if err == io.EOF {
+			return frames, nil
+		}
+		if err != nil {
+			return frames, err
+		}
+		frames = append(frames, bytes.Clone(f))
+	}
+}
+
+// TestReaderTolerance reads streams as real cameras send them.
+func TestReaderTolerance(t *testing.T) {
+	f0, f1, f2 := fakeJPEG(0), fakeJPEG(1), fakeJPEG(2)
+	part := func(eol, boundary string, f []byte, headers string) string {
+		return boundary + eol + "Content-Type: image/jpeg" + eol + headers + eol + string(f) + eol
+	}
+	cl := func(f []byte, delta int) string { return fmt.Sprintf("Content-Length: %d\r\n", len(f)+delta) }
+	cases := []struct {
+		name     string
+		boundary string
+		stream   string
+	}{
+		{"standard", "frame", part("\r\n", "--frame", f0, cl(f0, 0)) + part("\r\n", "--frame", f1, cl(f1, 0)) + part("\r\n", "--frame", f2, cl(f2, 0)) + "--frame--\r\n"},
+		{"no first boundary", "frame", "Content-Type: image/jpeg\r\n" + cl(f0, 0) + "\r\n" + string(f0) + "\r\n" + part("\r\n", "--frame", f1, cl(f1, 0)) + part("\r\n", "--frame", f2, cl(f2, 0))},
+		{"boundary without dashes", "frame", part("\r\n", "frame", f0, cl(f0, 0)) + part("\r\n", "frame", f1, cl(f1, 0)) + part("\r\n", "frame", f2, cl(f2, 0))},
+		{"boundary param with dashes", "--frame", part("\r\n", "--frame", f0, cl(f0, 0)) + part("\r\n", "--frame", f1, cl(f1, 0)) + part("\r\n", "--frame", f2, cl(f2, 0))},
+		{"LF only", "frame", part("\n", "--frame", f0, "Content-Length: 0\n"[:0]) + part("\n", "--frame", f1, "") + part("\n", "--frame", f2, "")},
+		{"no Content-Length", "frame", part("\r\n", "--frame", f0, "") + part("\r\n", "--frame", f1, "") + part("\r\n", "--frame", f2, "") + "--frame\r\n"},
+		{"Content-Length too short", "frame", part("\r\n", "--frame", f0, cl(f0, -7)) + part("\r\n", "--frame", f1, cl(f1, -1)) + part("\r\n", "--frame", f2, cl(f2, 0))},
+		{"Content-Length too long", "frame", part("\r\n", "--frame", f0, cl(f0, 9)) + part("\r\n", "--frame", f1, cl(f1, 0)) + part("\r\n", "--frame", f2, cl(f2, 0))},
+		{"extra headers and preamble", "frame", "this is a preamble\r\n\r\n" + part("\r\n", "--frame", f0, "X-Timestamp: 1\r\nX-Frame: 0\r\n"+cl(f0, 0)) + part("\r\n", "--frame", f1, "Content-length:  "+fmt.Sprint(len(f1))+"\r\n") + part("\r\n", "--frame", f2, "")},
+		{"learnt boundary", "", part("\r\n", "--myboundary", f0, cl(f0, 0)) + part("\r\n", "--myboundary", f1, "") + part("\r\n", "--myboundary", f2, cl(f2, 0))},
+		{"stream ends after a whole JPEG", "frame", part("\r\n", "--frame", f0, "") + part("\r\n", "--frame", f1, "") + "--frame\r\nContent-Type: image/jpeg\r\n\r\n" + string(f2)},
+	}
+	for _, c := range cases {
+		for _, hostile := range []struct {
+			name string
+			wrap func(io.Reader) io.Reader
+		}{{"", func(r io.Reader) io.Reader { return r }}, {"/onebyte", iotest.OneByteReader}, {"/half", iotest.HalfReader}, {"/dataerr", iotest.DataErrReader}} {
+			t.Run(c.name+hostile.name, func(t *testing.T) {
+				r := mjpeg.NewReader(hostile.wrap(strings.NewReader(c.stream)), c.boundary)
+				frames, err := readAllFrames(t, r)
+				require.NoError(t, err)
+				require.Len(t, frames, 3)
+				assert.Equal(t, [][]byte{f0, f1, f2}, frames)
+				_, err = r.NextFrame()
+				assert.Equal(t, io.EOF, err, "EOF is sticky")
+			})
+		}
+	}
+}
+
+func TestReaderTruncated(t *testing.T) {
+	stream := "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: 100\r\n\r\n\xff\xd8 only part"
+	r := mjpeg.NewReader(strings.NewReader(stream), "frame")
+	_, err := r.NextFrame()
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	r = mjpeg.NewReader(strings.NewReader("--frame\r\n\r\n\xff\xd8 no end"), "frame")
+	_, err = r.NextFrame()
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	r = mjpeg.NewReader(strings.NewReader(""), "frame")
+	_, err = r.NextFrame()
+	require.Equal(t, io.EOF, err)
+}
+
+func TestReaderMaxFrameSize(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 1000)
+	for _, stream := range []string{
+		"--frame\r\nContent-Length: 1000\r\n\r\n" + string(big) + "\r\n--frame\r\n",
+		"--frame\r\n\r\n" + string(big) + "\r\n--frame\r\n",
+		"--frame\r\n\r\n" + strings.Repeat("x\n", 600) + "--frame\r\n",
+	} {
+		r := mjpeg.NewReader(strings.NewReader(stream), "frame")
+		r.MaxFrameSize = 500
+		_, err := r.NextFrame()
+		require.ErrorIs(t, err, mjpeg.ErrFrameTooLarge)
+	}
+}
+
+// TestReaderChunked reads a camera-like server that sends chunked
+// transfer encoding, with parts split across chunks at odd places.
+func TestReaderChunked(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "multipart/x-mixed-replace;boundary=ipcam")
+		for i := range 4 {
+			f := fakeJPEG(i)
+			msg := fmt.Sprintf("--ipcam\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n", len(f), f)
+			for len(msg) > 0 {
+				n := min(len(msg), 7+i)
+				w.Write([]byte(msg[:n]))
+				w.(http.Flusher).Flush()
+				msg = msg[n:]
+			}
+		}
+	}))
+	defer ts.Close()
+	r, err := mjpeg.Dial(context.Background(), ts.URL)
+	require.NoError(t, err)
+	defer r.Close()
+	frames, err := readAllFrames(t, r)
+	require.NoError(t, err)
+	require.Len(t, frames, 4)
+	assert.Equal(t, fakeJPEG(3), frames[3])
+}
+
+func TestDialErrors(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/html" {
+			w.Header().Set("Content-Type", "text/html")
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer ts.Close()
+	_, err := mjpeg.Dial(context.Background(), ts.URL+"/html")
+	require.ErrorIs(t, err, mjpeg.ErrNotMultipart)
+	_, err = mjpeg.Dial(context.Background(), ts.URL+"/missing")
+	require.ErrorContains(t, err, "404")
+}
+
+// TestDialCancel: cancelling the context ends a stream that is waiting for
+// its next frame.
+func TestDialCancel(t *testing.T) {
+	var s mjpeg.Server
+	ts := serve(t, &s)
+	require.NoError(t, s.Publish(testJPEG(t, 1)))
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := mjpeg.Dial(ctx, ts.URL+"/stream.mjpg")
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = r.NextFrame()
+	require.NoError(t, err)
+	time.AfterFunc(20*time.Millisecond, cancel)
+	_, err = r.NextFrame()
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "canceled"), "%v", err)
+}
+
+// FuzzReader reads arbitrary bytes as a stream: no panic, no frame over the
+// limit, and an end.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("--frame\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n\r\n\xff\xd8\xff\xd9\r\n--frame\r\n"), "frame")
+	f.Add([]byte("Content-Length: 3\n\nabc\n--x\n\n\xff\xd8zz\xff\xd9"), "x")
+	f.Add([]byte("--b\r\n\r\n\xff\xd8"+strings.Repeat("--b", 10)+"\xff\xd9\r\n--b--\r\n"), "")
+	f.Fuzz(func(t *testing.T, data []byte, boundary string) {
+		r := mjpeg.NewReader(bytes.NewReader(data), boundary)
+		r.MaxFrameSize = 1 << 12
+		for range len(data) + 2 {
+			fr, err := r.NextFrame()
+			if err != nil {
+				return
+			}
+			if len(fr) > 1<<12 || len(fr) > len(data) {
+				t.Fatalf("frame of %d bytes from %d", len(fr), len(data))
+			}
+		}
+		t.Fatalf("more frames than bytes")
+	})
+}

@@ -1,0 +1,43 @@
+// Package mjpeg streams JPEG frames live over HTTP as MJPEG
+// (multipart/x-mixed-replace), the format every browser, ffmpeg, VLC and
+// OpenCV read, and reads such streams back from IP cameras and servers.
+//
+// A [Server] is fed JPEG frames by Publish or by a [Source] that runs only
+// while somebody watches, and serves them to any number of viewers:
+//
+//	s := &mjpeg.Server{Source: camera}
+//	mjpeg.ListenAndServe(ctx, "127.0.0.1:8080", s) // "/" page, "/stream.mjpg", "/snapshot.jpg"
+//
+// The wire format is what every client reads: a boundary line before the
+// first part; each part with Content-Type: image/jpeg and an exact
+// Content-Length; and right after each JPEG, the next boundary line.
+// Chromium shows a part only once the next part's headers have arrived,
+// and those carry the next frame's length, so they cannot go out before the
+// next frame exists: when a stream pauses, each viewer is sent the newest
+// frame once more after RepeatAfter (100 ms), and browsers show the newest
+// frame, not the one before it. While frames keep coming, nothing repeats.
+//
+// A viewer always gets the newest frame. One that reads slowly skips frames
+// instead of holding up the publisher or the other viewers, and its
+// connection's kernel send buffer is kept small ([LimitSendBuffer]) so that
+// its picture stays at most a frame or two old rather than seconds. A write
+// that stalls for WriteTimeout drops the viewer. Each frame is encoded into
+// the bytes every viewer writes once, when it is published.
+//
+// A [Reader] reads MJPEG streams as real cameras send them: with or
+// without a first boundary, with or without dashes, LF or CRLF lines, and
+// a missing or wrong Content-Length.
+//
+// This package uses only the standard library.
+//
+// # Limits
+//
+//   - A Reader accepts frames up to MaxFrameSize ([DefaultMaxFrameSize],
+//     16 MiB, by default), so a stream without boundaries cannot make it
+//     buffer without end.
+//   - A Server holds only the newest frame, whatever the number of viewers
+//     and however slow they are; MaxViewers caps the viewers.
+//   - Each write of a frame to a viewer has WriteTimeout
+//     ([DefaultWriteTimeout], 10 s); http.Server's own WriteTimeout would
+//     cut every stream, so leave it unset.
+package mjpeg

@@ -1,0 +1,110 @@
+package mjpeg
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"net"
+	"net/http"
+	"time"
+)
+
+// DefaultSendBuffer is the kernel send buffer ListenAndServe gives each
+// connection: about two 640x480 JPEG frames. A larger buffer lets a slow
+// viewer's picture age by as many frames as it holds; the default Linux
+// buffer (up to 4 MiB with autotuning) holds seconds of video.
+const DefaultSendBuffer = 128 << 10
+
+// LimitSendBuffer returns a listener whose TCP connections have a kernel
+// send buffer of size bytes, so that a viewer who reads slowly is shown
+// frames a buffer's worth old at most, not seconds old. Give it to the
+// http.Server that serves a Server.
+func LimitSendBuffer(l net.Listener, size int) net.Listener {
+	return sendBufferListener{l, size}
+}
+
+type sendBufferListener struct {
+	net.Listener
+	size int
+}
+
+func (l sendBufferListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(l.size)
+	}
+	return c, nil
+}
+
+// ListenAndServe serves s.Handler on the TCP address addr, with each
+// connection's send buffer limited to DefaultSendBuffer, until ctx is done;
+// then it closes s and shuts the HTTP server down. It returns nil after a
+// shutdown that ctx asked for.
+func ListenAndServe(ctx context.Context, addr string, s *Server) error {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, l, s.Handler(), s)
+}
+
+// Serve serves h on l (after limiting its send buffers) until ctx is done,
+// as ListenAndServe does; s, if not nil, is closed first, so that its
+// endless streams end.
+func Serve(ctx context.Context, l net.Listener, h http.Handler, s *Server) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		// No WriteTimeout: it would cut every stream. The Server sets a
+		// deadline on each frame's write instead.
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(LimitSendBuffer(l, DefaultSendBuffer)) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	if s != nil {
+		s.Close()
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := hs.Shutdown(shutdown)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
+}
+
+var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>imgstream</title>
+<style>
+html, body { margin: 0; height: 100%; background: #111; }
+body { display: flex; align-items: center; justify-content: center; }
+img { max-width: 100%; max-height: 100%; image-rendering: pixelated; }
+</style>
+</head>
+<body>
+<img src="{{.}}" alt="live stream">
+</body>
+</html>
+`))
+
+// IndexPage returns a handler for a minimal HTML page that shows the stream
+// at streamURL (relative to the page, or absolute).
+func IndexPage(streamURL string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		indexTemplate.Execute(w, streamURL)
+	})
+}

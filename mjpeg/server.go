@@ -1,0 +1,448 @@
+package mjpeg
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of a Server whose fields are zero.
+const (
+	// DefaultIdleTimeout is how long a Source runs on with nobody
+	// watching: the Flask recipe's ten seconds.
+	DefaultIdleTimeout = 10 * time.Second
+
+	// DefaultWriteTimeout bounds each frame's write to a viewer; a viewer
+	// that takes longer is dropped as stalled.
+	DefaultWriteTimeout = 10 * time.Second
+
+	// DefaultBoundary is the multipart boundary, as in the Flask recipe.
+	DefaultBoundary = "frame"
+
+	// DefaultRepeatAfter is how long a viewer waits for a newer frame
+	// before it is sent the newest again; see Server.RepeatAfter.
+	DefaultRepeatAfter = 100 * time.Millisecond
+)
+
+// ErrClosed is returned by Publish after Close.
+var ErrClosed = errors.New("mjpeg: server closed")
+
+// A Source produces frames while somebody watches: Run publishes JPEG
+// frames until ctx is done, then returns. A Server starts it when the first
+// viewer arrives and cancels ctx after IdleTimeout with nobody watching.
+type Source interface {
+	Run(ctx context.Context, publish func(jpeg []byte)) error
+}
+
+// SourceFunc adapts a function to a Source.
+type SourceFunc func(ctx context.Context, publish func(jpeg []byte)) error
+
+// Run calls f.
+func (f SourceFunc) Run(ctx context.Context, publish func(jpeg []byte)) error {
+	return f(ctx, publish)
+}
+
+// A Server streams JPEG frames to any number of viewers as MJPEG
+// (multipart/x-mixed-replace), the format every browser, ffmpeg, VLC and
+// OpenCV read. Frames come from Publish, or from a Source that runs only
+// while somebody watches. The Server itself is the stream's http.Handler;
+// Handler adds a snapshot and an index page.
+//
+// Every viewer gets the newest frame: a viewer that cannot keep up skips
+// frames and never holds up Publish or the other viewers. Each frame is
+// encoded into the bytes every viewer writes once, when it is published.
+//
+// The zero Server is ready to use; set its fields before it serves. A
+// Server is safe for concurrent use. Close stops it and its Source.
+type Server struct {
+	// Source, if not nil, produces the frames; see Source.
+	Source Source
+	// IdleTimeout is how long Source runs with no viewer:
+	// DefaultIdleTimeout when zero.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds the write of one frame to one viewer:
+	// DefaultWriteTimeout when zero.
+	WriteTimeout time.Duration
+	// MaxViewers caps the viewers of the stream; more get 503 Service
+	// Unavailable. Zero means no cap.
+	MaxViewers int
+	// Boundary is the multipart boundary: DefaultBoundary when empty.
+	Boundary string
+	// RepeatAfter is how long a viewer that has the newest frame waits for
+	// another before it is sent the newest once more (DefaultRepeatAfter
+	// when zero; negative: never). Browsers show a part only once the next
+	// part's headers arrive, which cannot be sent before the next frame
+	// exists (they carry its length); without the repeat, a stream that
+	// pauses would leave browsers showing the frame before the newest.
+	// While frames keep coming faster than this, nothing is repeated.
+	RepeatAfter time.Duration
+
+	initOnce sync.Once
+	done     chan struct{} // closed by Close
+
+	mu      sync.Mutex // guards the fields below
+	newest  *frame
+	notify  chan struct{} // closed and replaced when a frame is published
+	viewers int
+	closed  bool
+	source  *sourceRun // the running source, or nil
+	idle    *time.Timer
+
+	published, delivered, skipped, dropped, repeated atomic.Uint64
+	sourceErr                                        atomic.Pointer[error]
+}
+
+// frame is a published frame, encoded once for every viewer.
+type frame struct {
+	seq  uint64
+	at   time.Time
+	jpeg []byte
+	// part is what a viewer writes for this frame: the part's headers, the
+	// JPEG, and the next boundary line, so that browsers show the frame at
+	// once instead of waiting for the next one.
+	part []byte
+}
+
+type sourceRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		s.done = make(chan struct{})
+		s.notify = make(chan struct{})
+	})
+}
+
+func (s *Server) boundary() string {
+	if s.Boundary == "" {
+		return DefaultBoundary
+	}
+	return s.Boundary
+}
+
+// Publish makes jpeg the newest frame, for every viewer. It copies jpeg, so
+// the caller may reuse it at once, and never waits for a viewer. It returns
+// ErrClosed after Close.
+func (s *Server) Publish(jpeg []byte) error {
+	s.init()
+	now := time.Now()
+	b := s.boundary()
+	part := make([]byte, 0, len(jpeg)+len(b)+96)
+	part = append(part, "Content-Type: image/jpeg\r\nContent-Length: "...)
+	part = strconv.AppendInt(part, int64(len(jpeg)), 10)
+	part = append(part, "\r\nX-Timestamp: "...)
+	part = strconv.AppendInt(part, now.UnixMicro(), 10)
+	part = append(part, "\r\n\r\n"...)
+	start := len(part)
+	part = append(part, jpeg...)
+	part = append(part, "\r\n--"...)
+	part = append(part, b...)
+	part = append(part, "\r\n"...)
+	f := &frame{at: now, jpeg: part[start : start+len(jpeg) : start+len(jpeg)], part: part}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	f.seq = s.published.Add(1)
+	s.newest = f
+	close(s.notify)
+	s.notify = make(chan struct{})
+	return nil
+}
+
+// current returns the newest frame (nil before the first) and a channel
+// closed when a newer one is published.
+func (s *Server) current() (*frame, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.newest, s.notify
+}
+
+// join registers a viewer and starts the Source if it is not running. It
+// reports false when the server is closed or full.
+func (s *Server) join(limit bool) (ok bool, status int) {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, http.StatusServiceUnavailable
+	}
+	if limit && s.MaxViewers > 0 && s.viewers >= s.MaxViewers {
+		return false, http.StatusServiceUnavailable
+	}
+	s.viewers++
+	if s.idle != nil {
+		s.idle.Stop()
+		s.idle = nil
+	}
+	if s.Source != nil && s.source == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		run := &sourceRun{cancel: cancel, done: make(chan struct{})}
+		s.source = run
+		go func() {
+			defer close(run.done)
+			if err := s.Source.Run(ctx, func(jpeg []byte) { s.Publish(jpeg) }); err != nil && !errors.Is(err, context.Canceled) {
+				s.sourceErr.Store(&err)
+			}
+			s.mu.Lock()
+			if s.source == run {
+				s.source = nil // a source that stops is started again by the next viewer
+			}
+			s.mu.Unlock()
+		}()
+	}
+	return true, 0
+}
+
+// leave unregisters a viewer; the last one out starts the idle timer.
+func (s *Server) leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.viewers--
+	if s.viewers == 0 && s.source != nil && !s.closed {
+		timeout := s.IdleTimeout
+		if timeout <= 0 {
+			timeout = DefaultIdleTimeout
+		}
+		run := s.source
+		s.idle = time.AfterFunc(timeout, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.viewers == 0 && s.source == run {
+				run.cancel()
+				s.source = nil
+			}
+		})
+	}
+}
+
+// ServeHTTP streams the frames to one viewer until it goes away, a write to
+// it stalls for WriteTimeout, or the server closes. The query parameter
+// fps (?fps=5) caps the frames per second this viewer is sent.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ok, status := s.join(true)
+	if !ok {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	defer s.leave()
+
+	var interval time.Duration
+	if v := r.URL.Query().Get("fps"); v != "" {
+		fps, err := strconv.ParseFloat(v, 64)
+		if err != nil || fps <= 0 {
+			http.Error(w, "mjpeg: fps must be a positive number", http.StatusBadRequest)
+			return
+		}
+		interval = time.Duration(float64(time.Second) / fps)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+s.boundary())
+	h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	rc := http.NewResponseController(w)
+	writeTimeout := s.WriteTimeout
+	if writeTimeout <= 0 {
+		writeTimeout = DefaultWriteTimeout
+	}
+	write := func(b []byte) bool {
+		rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_, err := w.Write(b)
+		if err == nil {
+			err = rc.Flush()
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.dropped.Add(1) // stalled, not gone
+		}
+		return err == nil
+	}
+	// The boundary line goes out before the first part.
+	if !write([]byte("--" + s.boundary() + "\r\n")) {
+		return
+	}
+	repeatAfter := s.RepeatAfter
+	if repeatAfter == 0 {
+		repeatAfter = DefaultRepeatAfter
+	}
+	var last, repeated uint64
+	var sent time.Time
+	var wait, repeat *time.Timer
+	defer func() {
+		for _, t := range []*time.Timer{wait, repeat} {
+			if t != nil {
+				t.Stop()
+			}
+		}
+	}()
+	for {
+		f, next := s.current()
+		if f == nil || f.seq == last {
+			var again <-chan time.Time
+			if f != nil && repeated != last && repeatAfter > 0 {
+				if repeat == nil {
+					repeat = time.NewTimer(repeatAfter)
+				} else {
+					repeat.Reset(repeatAfter)
+				}
+				again = repeat.C
+			}
+			select {
+			case <-next:
+				continue
+			case <-again:
+				// Nothing newer: send the newest again, so that browsers
+				// show it (see RepeatAfter).
+				repeated = last
+				if !write(f.part) {
+					return
+				}
+				s.repeated.Add(1)
+				continue
+			case <-r.Context().Done():
+				return
+			case <-s.done:
+				return
+			}
+		}
+		if interval > 0 && !sent.IsZero() {
+			if d := interval - time.Since(sent); d > 0 {
+				if wait == nil {
+					wait = time.NewTimer(d)
+				} else {
+					wait.Reset(d)
+				}
+				select {
+				case <-wait.C:
+				case <-r.Context().Done():
+					return
+				case <-s.done:
+					return
+				}
+				f, _ = s.current() // the newest, after the wait
+			}
+		}
+		if last != 0 && f.seq > last+1 {
+			s.skipped.Add(f.seq - last - 1)
+		}
+		if !write(f.part) {
+			return
+		}
+		s.delivered.Add(1)
+		last, sent = f.seq, time.Now()
+	}
+}
+
+// Snapshot returns a handler that responds with the newest frame as
+// image/jpeg, at once. Before the first frame it starts the Source if need
+// be and waits for a frame until the request is cancelled or WriteTimeout
+// passes; then it responds 503 Service Unavailable.
+func (s *Server) Snapshot() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ok, status := s.join(false); !ok {
+			http.Error(w, http.StatusText(status), status)
+			return
+		}
+		defer s.leave()
+		timeout := s.WriteTimeout
+		if timeout <= 0 {
+			timeout = DefaultWriteTimeout
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		for {
+			f, next := s.current()
+			if f != nil {
+				w.Header().Set("Content-Type", "image/jpeg")
+				w.Header().Set("Content-Length", strconv.Itoa(len(f.jpeg)))
+				w.Header().Set("Cache-Control", "no-cache, no-store, must-revalidate")
+				w.Write(f.jpeg)
+				return
+			}
+			select {
+			case <-next:
+			case <-ctx.Done():
+				http.Error(w, "mjpeg: no frame yet", http.StatusServiceUnavailable)
+				return
+			case <-s.done:
+				http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+				return
+			}
+		}
+	})
+}
+
+// Handler returns a handler that serves an index page showing the stream
+// at "/", the stream at "/stream.mjpg" and the newest frame at
+// "/snapshot.jpg". Wrap it (or the Server) in middleware for
+// authentication.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", IndexPage("stream.mjpg"))
+	mux.Handle("GET /stream.mjpg", s)
+	mux.Handle("GET /snapshot.jpg", s.Snapshot())
+	return mux
+}
+
+// Stats are a Server's counters, for the application to show or export.
+type Stats struct {
+	Viewers   int    // viewers of the stream and snapshots now
+	Published uint64 // frames published
+	Delivered uint64 // frames written to viewers
+	Skipped   uint64 // frames viewers skipped because they were slower than the frames, or capped by ?fps=
+	Dropped   uint64 // viewers dropped because a write to them stalled for WriteTimeout
+	Repeated  uint64 // frames sent again to viewers after a pause (see RepeatAfter), not counted in Delivered
+	Running   bool   // whether the Source is running
+	SourceErr error  // the last error a Source returned, if any
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	st := Stats{Viewers: s.viewers, Running: s.source != nil}
+	s.mu.Unlock()
+	st.Published, st.Delivered = s.published.Load(), s.delivered.Load()
+	st.Skipped, st.Dropped, st.Repeated = s.skipped.Load(), s.dropped.Load(), s.repeated.Load()
+	if p := s.sourceErr.Load(); p != nil {
+		st.SourceErr = *p
+	}
+	return st
+}
+
+// Close stops the Server: every stream handler returns, the Source is
+// cancelled and waited for, and Publish returns ErrClosed. It does not close
+// the http.Server that serves it. Closing twice is not an error.
+func (s *Server) Close() error {
+	s.init()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	if s.idle != nil {
+		s.idle.Stop()
+	}
+	run := s.source
+	s.source = nil
+	s.mu.Unlock()
+	if run != nil {
+		run.cancel()
+		<-run.done
+	}
+	return nil
+}

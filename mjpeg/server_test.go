@@ -1,0 +1,496 @@
+package mjpeg_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/imgstream/imgstream/mjpeg"
+)
+
+// testJPEG makes a small solid JPEG whose colour encodes n.
+func testJPEG(t testing.TB, n int) []byte {
+	return solidFrame(t, 16, 16, color.RGBA{byte(n * 40), byte(255 - n*40), byte(n * 90), 255})
+}
+
+// solidFrame makes a w x h JPEG of one colour.
+func solidFrame(t testing.TB, w, h int, c color.RGBA) []byte {
+	t.Helper()
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < len(m.Pix); i += 4 {
+		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = c.R, c.G, c.B, 255
+	}
+	var b bytes.Buffer
+	require.NoError(t, jpeg.Encode(&b, m, &jpeg.Options{Quality: 90}))
+	return b.Bytes()
+}
+
+// serve starts s on a real server on 127.0.0.1.
+func serve(t *testing.T, s *mjpeg.Server) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(s.Handler())
+	ts.Listener = mjpeg.LimitSendBuffer(ts.Listener, 64<<10)
+	ts.Start()
+	t.Cleanup(func() {
+		s.Close()
+		ts.Close()
+	})
+	return ts
+}
+
+// TestWireFormat reads the raw bytes of a stream: a boundary line before
+// the first part, then each part with an exact Content-Length and the next
+// boundary line right after the JPEG.
+func TestWireFormat(t *testing.T) {
+	var s mjpeg.Server
+	ts := serve(t, &s)
+	frame := testJPEG(t, 1)
+	require.NoError(t, s.Publish(frame))
+
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "multipart/x-mixed-replace; boundary=frame", resp.Header.Get("Content-Type"))
+	assert.Contains(t, resp.Header.Get("Cache-Control"), "no-cache")
+
+	body := bufio.NewReader(resp.Body)
+	line, err := body.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "--frame\r\n", line, "a boundary line before the first part")
+	tp := make(map[string]string)
+	for {
+		line, err := body.ReadString('\n')
+		require.NoError(t, err)
+		if line == "\r\n" {
+			break
+		}
+		k, v, _ := strings.Cut(strings.TrimRight(line, "\r\n"), ": ")
+		tp[k] = v
+	}
+	assert.Equal(t, "image/jpeg", tp["Content-Type"])
+	assert.Equal(t, fmt.Sprint(len(frame)), tp["Content-Length"])
+	got := make([]byte, len(frame)+len("\r\n--frame\r\n"))
+	_, err = io.ReadFull(body, got)
+	require.NoError(t, err)
+	assert.Equal(t, frame, got[:len(frame)])
+	assert.Equal(t, "\r\n--frame\r\n", string(got[len(frame):]), "the next boundary follows the JPEG at once")
+}
+
+// TestStandardMultipartReader reads the stream with mime/multipart, as a
+// strict client would.
+func TestStandardMultipartReader(t *testing.T) {
+	var s mjpeg.Server
+	ts := serve(t, &s)
+	resp, err := http.Get(ts.URL + "/stream.mjpg")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	require.NoError(t, err)
+	mr := multipart.NewReader(resp.Body, params["boundary"])
+	for i := range 5 {
+		want := testJPEG(t, i)
+		require.NoError(t, s.Publish(want))
+		p, err := mr.NextPart()
+		require.NoError(t, err)
+		assert.Equal(t, "image/jpeg", p.Header.Get("Content-Type"))
+		got, err := io.ReadAll(p)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "frame %d", i)
+	}
+}
+
+// TestNewestFrame: a viewer gets the newest frame at once, then every
+// frame published while it keeps up.
+func TestNewestFrame(t *testing.T) {
+	var s mjpeg.Server
+	ts := serve(t, &s)
+	for i := range 3 {
+		require.NoError(t, s.Publish(testJPEG(t, i)))
+	}
+	r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
+	require.NoError(t, err)
+	defer r.Close()
+	f, err := r.NextFrame()
+	require.NoError(t, err)
+	assert.Equal(t, testJPEG(t, 2), f, "the newest frame first")
+	for i := 3; i < 6; i++ {
+		require.NoError(t, s.Publish(testJPEG(t, i)))
+		f, err := r.NextFrame()
+		require.NoError(t, err)
+		assert.Equal(t, testJPEG(t, i), f)
+	}
+	st := s.Stats()
+	assert.Equal(t, uint64(6), st.Published)
+	assert.Equal(t, uint64(4), st.Delivered)
+	assert.Equal(t, 1, st.Viewers)
+}
+
+// TestSlowViewer: a viewer that never reads holds up neither Publish nor
+// another viewer, costs the server no memory per frame, and is dropped once
+// a write to it stalls for WriteTimeout.
+func TestSlowViewer(t *testing.T) {
+	s := &mjpeg.Server{WriteTimeout: 300 * time.Millisecond}
+	ts := serve(t, s)
+	stalled, err := net.Dial("tcp", ts.Listener.Addr().String())
+	require.NoError(t, err)
+	defer stalled.Close()
+	stalled.(*net.TCPConn).SetReadBuffer(4 << 10)
+	fmt.Fprintf(stalled, "GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n")
+
+	fast, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
+	require.NoError(t, err)
+	defer fast.Close()
+	require.Eventually(t, func() bool { return s.Stats().Viewers == 2 }, 10*time.Second, time.Millisecond)
+
+	big := bytes.Repeat([]byte{0xff}, 256<<10) // 256 KiB frames fill the stalled viewer's buffers
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range 200 {
+		big[0] = byte(i)
+		require.NoError(t, s.Publish(big)) // never waits for a viewer
+		if i%20 == 0 {
+			f, err := fast.NextFrame()
+			require.NoError(t, err)
+			assert.Len(t, f, len(big))
+		}
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	assert.Less(t, int64(after.HeapInuse)-int64(before.HeapInuse), int64(8<<20),
+		"200 frames of 256 KiB with a stalled viewer: nothing queues up")
+	// The fast viewer is on the newest frame.
+	require.NoError(t, s.Publish(testJPEG(t, 7)))
+	for {
+		f, err := fast.NextFrame()
+		require.NoError(t, err)
+		if bytes.Equal(f, testJPEG(t, 7)) {
+			break
+		}
+	}
+	require.Eventually(t, func() bool { return s.Stats().Dropped == 1 }, 10*time.Second, 5*time.Millisecond, "the stalled viewer is dropped")
+	assert.Equal(t, 1, s.Stats().Viewers)
+}
+
+func TestSourceLifecycle(t *testing.T) {
+	var running, starts atomic.Int32
+	s := &mjpeg.Server{
+		IdleTimeout: 100 * time.Millisecond,
+		Source: mjpeg.SourceFunc(func(ctx context.Context, publish func([]byte)) error {
+			starts.Add(1)
+			running.Add(1)
+			defer running.Add(-1)
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			for i := 0; ; i++ {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-tick.C:
+					publish(testJPEG(t, i%5))
+				}
+			}
+		}),
+	}
+	ts := serve(t, s)
+	assert.Zero(t, running.Load(), "no viewer, no source")
+	r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
+	require.NoError(t, err)
+	for range 3 {
+		_, err := r.NextFrame()
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int32(1), running.Load())
+	assert.True(t, s.Stats().Running)
+	r.Close()
+	require.Eventually(t, func() bool { return running.Load() == 0 }, 10*time.Second, 5*time.Millisecond, "stops after the idle timeout")
+	assert.False(t, s.Stats().Running)
+
+	// A snapshot starts it again and waits for its first frame.
+	resp, err := http.Get(ts.URL + "/snapshot.jpg")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "image/jpeg", resp.Header.Get("Content-Type"))
+	_, err = jpeg.Decode(bytes.NewReader(body))
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), starts.Load())
+	require.NoError(t, s.Close())
+	assert.Zero(t, running.Load(), "Close waits for the source")
+}
+
+func TestSourceErrorIsReported(t *testing.T) {
+	s := &mjpeg.Server{WriteTimeout: 100 * time.Millisecond, Source: mjpeg.SourceFunc(func(ctx context.Context, publish func([]byte)) error {
+		return fmt.Errorf("camera unplugged")
+	})}
+	ts := serve(t, s)
+	resp, err := http.Get(ts.URL + "/snapshot.jpg")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Eventually(t, func() bool { return s.Stats().SourceErr != nil }, 10*time.Second, time.Millisecond)
+	assert.EqualError(t, s.Stats().SourceErr, "camera unplugged")
+}
+
+func TestSnapshot(t *testing.T) {
+	s := &mjpeg.Server{WriteTimeout: 50 * time.Millisecond}
+	ts := serve(t, s)
+	resp, err := http.Get(ts.URL + "/snapshot.jpg")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "no frame and no source")
+	require.NoError(t, s.Publish(testJPEG(t, 1)))
+	require.NoError(t, s.Publish(testJPEG(t, 2)))
+	resp, err = http.Get(ts.URL + "/snapshot.jpg")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, testJPEG(t, 2), body, "the newest frame")
+}
+
+func TestIndexPage(t *testing.T) {
+	var s mjpeg.Server
+	ts := serve(t, &s)
+	resp, err := http.Get(ts.URL + "/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Contains(t, string(body), `<img src="stream.mjpg"`)
+	resp, err = http.Get(ts.URL + "/nothing")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+func TestMaxViewers(t *testing.T) {
+	s := &mjpeg.Server{MaxViewers: 2}
+	ts := serve(t, s)
+	require.NoError(t, s.Publish(testJPEG(t, 0)))
+	var readers []*mjpeg.Reader
+	for range 2 {
+		r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
+		require.NoError(t, err)
+		defer r.Close()
+		readers = append(readers, r)
+	}
+	_, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
+	require.ErrorContains(t, err, "503")
+	readers[0].Close()
+	require.Eventually(t, func() bool { return s.Stats().Viewers == 1 }, 10*time.Second, time.Millisecond)
+	r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
+	require.NoError(t, err, "room again")
+	r.Close()
+}
+
+// TestFPSLimit: a viewer that asks for 10 frames a second gets no more,
+// and always the newest.
+func TestFPSLimit(t *testing.T) {
+	var s mjpeg.Server
+	ts := serve(t, &s)
+	r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg?fps=10")
+	require.NoError(t, err)
+	defer r.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if s.Publish(testJPEG(t, i%5)) != nil {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	n := 0
+	for time.Since(start) < 500*time.Millisecond {
+		_, err := r.NextFrame()
+		require.NoError(t, err)
+		n++
+	}
+	elapsed := time.Since(start)
+	s.Close()
+	<-done
+	assert.LessOrEqual(t, n, int(elapsed.Seconds()*10)+2, "at most 10 frames a second")
+	assert.Positive(t, s.Stats().Skipped)
+
+	resp, err := http.Get(ts.URL + "/stream.mjpg?fps=zero")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.NotEqual(t, http.StatusOK, resp.StatusCode)
+}
+
+// TestNoGoroutineLeak connects and disconnects 1 000 viewers, then closes
+// the server: no goroutine is left.
+func TestNoGoroutineLeak(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	s := &mjpeg.Server{Source: mjpeg.SourceFunc(func(ctx context.Context, publish func([]byte)) error {
+		frame := testJPEG(t, 3)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+				publish(frame)
+			}
+		}
+	})}
+	ts := httptest.NewServer(s.Handler())
+	tr := &http.Transport{}
+	client := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 50)
+	for i := range 1000 {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/stream.mjpg", nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			r := mjpeg.NewReader(resp.Body, "frame")
+			if i%2 == 0 { // half read a frame, half leave at once
+				if _, err := r.NextFrame(); err != nil {
+					t.Error(err)
+				}
+			}
+			resp.Body.Close()
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, s.Close())
+	ts.Close()
+	tr.CloseIdleConnections()
+	assert.Zero(t, s.Stats().Viewers)
+}
+
+func TestPublishAfterClose(t *testing.T) {
+	var s mjpeg.Server
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close())
+	require.ErrorIs(t, s.Publish(testJPEG(t, 0)), mjpeg.ErrClosed)
+}
+
+// TestCloseEndsStreams: Close makes every stream handler return, so the
+// http.Server can shut down.
+func TestCloseEndsStreams(t *testing.T) {
+	var s mjpeg.Server
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- mjpeg.Serve(ctx, l, s.Handler(), &s) }()
+	require.NoError(t, s.Publish(testJPEG(t, 0)))
+	r, err := mjpeg.Dial(context.Background(), "http://"+l.Addr().String()+"/stream.mjpg")
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = r.NextFrame()
+	require.NoError(t, err)
+	cancel()
+	require.NoError(t, <-done)
+	_, err = r.NextFrame()
+	assert.Error(t, err, "the stream ended")
+}
+
+// TestAuthMiddleware shows authentication as plain middleware.
+func TestAuthMiddleware(t *testing.T) {
+	var s mjpeg.Server
+	auth := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != "cam" || p != "secret" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="camera"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	ts := httptest.NewServer(auth(s.Handler()))
+	defer ts.Close()
+	defer s.Close()
+	resp, err := http.Get(ts.URL + "/snapshot.jpg")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.NoError(t, s.Publish(testJPEG(t, 4)))
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/snapshot.jpg", nil)
+	req.SetBasicAuth("cam", "secret")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// TestRepeatAfterPause: a viewer that has the newest frame and sees nothing
+// newer gets it once more after RepeatAfter (so browsers show it), and only
+// once; frames that keep coming are never repeated.
+func TestRepeatAfterPause(t *testing.T) {
+	s := &mjpeg.Server{RepeatAfter: 30 * time.Millisecond}
+	ts := serve(t, s)
+	r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
+	require.NoError(t, err)
+	defer r.Close()
+	require.NoError(t, s.Publish(testJPEG(t, 1)))
+	for range 2 { // the frame, then its repeat
+		f, err := r.NextFrame()
+		require.NoError(t, err)
+		assert.Equal(t, testJPEG(t, 1), f)
+	}
+	assert.Equal(t, uint64(1), s.Stats().Repeated)
+	// No second repeat: the next frame read is the next one published.
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, s.Publish(testJPEG(t, 2)))
+	f, err := r.NextFrame()
+	require.NoError(t, err)
+	assert.Equal(t, testJPEG(t, 2), f)
+
+	quiet := &mjpeg.Server{RepeatAfter: -1}
+	ts2 := serve(t, quiet)
+	r2, err := mjpeg.Dial(context.Background(), ts2.URL+"/stream.mjpg")
+	require.NoError(t, err)
+	defer r2.Close()
+	require.NoError(t, quiet.Publish(testJPEG(t, 1)))
+	_, err = r2.NextFrame()
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond)
+	assert.Zero(t, quiet.Stats().Repeated, "RepeatAfter < 0 never repeats")
+}

@@ -9,3 +9,5 @@ require (
 	github.com/imgstream/imgstream v0.0.0-00010101000000-000000000000
 	github.com/smallnest/ringbuffer v0.0.0-20250317021400-0da97b586904
 )
+
+require github.com/mattn/go-mjpeg v0.0.3

@@ -250,6 +250,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
 	h.Set("Pragma", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
+	// An endless body needs no chunked encoding: with identity, net/http
+	// writes each frame's bytes as they are, in one write, and closes the
+	// connection at the end.
+	h.Set("Transfer-Encoding", "identity")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return

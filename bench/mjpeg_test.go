@@ -329,4 +329,3 @@ func BenchmarkMJPEG(b *testing.B) {
 		})
 	}
 }
-

@@ -8,7 +8,12 @@ COUNT     ?= 6
 SUBMODULES := $(patsubst %/go.mod,%,$(wildcard */go.mod))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help test test-386 lint bench fuzz fmt-check vet tidy-check e2e
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: run help test test-386 lint bench fuzz fmt-check vet tidy-check e2e
+
+run: ## serve the bundled sample recording at http://$(ADDR)/ (Ctrl-C stops)
+	$(GO) run ./cmd/imgstream serve --addr $(ADDR) testdata/sample.omv
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'

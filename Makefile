@@ -34,8 +34,9 @@ fmt-check: ## fail if gofmt would change a file
 vet: ## go vet
 	$(GO) vet ./...
 
-tidy-check: ## fail if go.mod or go.sum is not tidy
+tidy-check: ## fail if go.mod or go.sum is not tidy, or a dependency raised the go directive past 1.25
 	$(GO) mod tidy -diff
+	@for m in . $(SUBMODULES); do grep -Eq '^go 1\.25(\.[0-9]+)?$$' $$m/go.mod || { echo "$$m/go.mod: the go directive must stay 1.25 (DESIGN.md)"; exit 1; }; done
 
 lint: ## staticcheck on every module
 	$(GO) run $(STATICCHECK) ./...

@@ -1,0 +1,71 @@
+package shm
+
+import (
+	"errors"
+	"time"
+
+	"github.com/imgstream/imgstream/container"
+)
+
+// Errors returned by this package.
+var (
+	// ErrUnsupported is returned on systems other than Linux. It matches
+	// errors.ErrUnsupported.
+	ErrUnsupported = errors.Join(errors.New("shm: shared memory streams need Linux"), errors.ErrUnsupported)
+
+	// ErrExists is returned by Create when a live writer holds the name.
+	ErrExists = errors.New("shm: a writer holds this name")
+
+	// ErrFormat is returned by Open for a file that is not a stream of this
+	// package's layout, or is cut short.
+	ErrFormat = errors.New("shm: not an imgstream shared-memory stream")
+
+	// ErrWriterGone is returned by a Reader waiting for frames when the
+	// writer died without closing the stream (the kernel released its
+	// lock). The last frame it published stays readable with Latest.
+	ErrWriterGone = errors.New("shm: the writer is gone")
+
+	// ErrNoFrame is returned by Latest before the first frame.
+	ErrNoFrame = errors.New("shm: no frame published yet")
+
+	// ErrTooLarge is returned by Publish and Write for a frame larger than
+	// the stream's frame size.
+	ErrTooLarge = errors.New("shm: frame larger than a slot")
+
+	// ErrClosed is returned by the methods of a closed Writer or Reader.
+	ErrClosed = errors.New("shm: closed")
+
+	// ErrTorn is returned by NextInto when the writer overwrote the frame
+	// while it was copied out, more often than a reader retries.
+	ErrTorn = errors.New("shm: frame overwritten while read")
+)
+
+// DefaultSlots is the number of slots Create makes when asked for 0.
+const DefaultSlots = 4
+
+// Dir is where streams live: a tmpfs every process on the machine shares,
+// where Python's multiprocessing.shared_memory.SharedMemory(name) looks.
+const Dir = "/dev/shm"
+
+// A Frame is a frame read from a stream.
+type Frame struct {
+	// Number counts the frames the writer published, from 1.
+	Number uint64
+	// Skipped is how many frames were published after the one this
+	// reader returned before and before this one: the frames it missed
+	// by being slower than the writer.
+	Skipped uint64
+	// Time is when the writer published the frame.
+	Time time.Time
+	// Header is the frame's description: Width, Height, Format and Size
+	// (Elapsed is not used).
+	Header container.Header
+	// Data is the frame's bytes. From Next and Latest it is a view of the
+	// shared memory, valid until the writer reuses the slot (Slots-1
+	// frames later at the earliest): check Valid after using it. From
+	// NextInto it is the caller's buffer.
+	Data []byte
+
+	seq    *uint64 // the slot's sequence word, for Valid
+	wanted uint64
+}

@@ -1,0 +1,209 @@
+//go:build linux
+
+package shm_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/shm"
+)
+
+// uniqueName returns a stream name no other test run uses.
+func uniqueName(t testing.TB) string {
+	name := fmt.Sprintf("imgstream-test-%d-%d", os.Getpid(), time.Now().UnixNano())
+	t.Cleanup(func() { os.Remove(filepath.Join(shm.Dir, name)) })
+	return name
+}
+
+// fill writes frame n's test pattern into p: the frame number, bytes that
+// depend on it, and a CRC-32 of all that in the last 4 bytes.
+func fill(p []byte, n uint64) {
+	binary.LittleEndian.PutUint64(p, n)
+	x := uint32(n)*2654435761 + 1
+	for i := 8; i < len(p)-4; i++ {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		p[i] = byte(x)
+	}
+	binary.LittleEndian.PutUint32(p[len(p)-4:], crc32.ChecksumIEEE(p[:len(p)-4]))
+}
+
+// intact reports whether p is a whole test frame n.
+func intact(p []byte, n uint64) bool {
+	return len(p) >= 12 && binary.LittleEndian.Uint64(p) == n &&
+		binary.LittleEndian.Uint32(p[len(p)-4:]) == crc32.ChecksumIEEE(p[:len(p)-4])
+}
+
+func header(size int) container.Header {
+	return container.Header{Width: size, Height: 1, Format: container.Grayscale, Size: size}
+}
+
+func TestWriteRead(t *testing.T) {
+	name := uniqueName(t)
+	w, err := shm.Create(name, 1024, 0)
+	require.NoError(t, err)
+	defer w.Close()
+	r, err := shm.Open(name)
+	require.NoError(t, err)
+	defer r.Close()
+	assert.Equal(t, 1024, r.FrameSize())
+
+	_, err = r.Latest()
+	require.ErrorIs(t, err, shm.ErrNoFrame)
+
+	p := make([]byte, 100)
+	for n := uint64(1); n <= 3; n++ {
+		fill(p, n)
+		require.NoError(t, w.Write(header(len(p)), p))
+		f, err := r.Next(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, n, f.Number)
+		assert.Zero(t, f.Skipped)
+		assert.True(t, intact(f.Data, n))
+		assert.Equal(t, header(100), f.Header)
+		assert.WithinDuration(t, time.Now(), f.Time, 10*time.Second)
+		assert.True(t, f.Valid())
+	}
+	// A slow reader jumps to the newest and is told what it skipped.
+	for n := uint64(4); n <= 10; n++ {
+		fill(p, n)
+		require.NoError(t, w.Write(header(len(p)), p))
+	}
+	f, err := r.Next(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(10), f.Number)
+	assert.Equal(t, uint64(6), f.Skipped)
+	assert.True(t, intact(f.Data, 10))
+
+	// A view becomes invalid once the writer reuses its slot.
+	for n := uint64(11); n <= 14; n++ {
+		fill(p, n)
+		require.NoError(t, w.Write(header(len(p)), p))
+	}
+	assert.False(t, f.Valid(), "frame 10's slot now holds frame 14")
+
+	latest, err := r.Latest()
+	require.NoError(t, err)
+	assert.Equal(t, uint64(14), latest.Number)
+
+	// In place: fill the slot, then publish.
+	slot, err := w.Acquire()
+	require.NoError(t, err)
+	require.Len(t, slot, 1024)
+	fill(slot[:500], 15)
+	require.NoError(t, w.Publish(header(500)))
+	f, err = r.NextInto(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(15), f.Number)
+	assert.True(t, intact(f.Data, 15))
+	assert.True(t, f.Valid(), "a copy is always valid")
+
+	require.ErrorIs(t, w.Write(header(2000), make([]byte, 2000)), shm.ErrTooLarge)
+	require.ErrorContains(t, w.Publish(header(10)), "without Acquire")
+
+	// Close: the reader gets io.EOF once it has the last frame.
+	fill(p, 16)
+	require.NoError(t, w.Write(header(len(p)), p))
+	require.NoError(t, w.Close())
+	require.NoError(t, w.Close())
+	f, err = r.Next(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(16), f.Number)
+	_, err = r.Next(context.Background())
+	require.Equal(t, io.EOF, err)
+	_, err = os.Stat(filepath.Join(shm.Dir, name))
+	require.ErrorIs(t, err, os.ErrNotExist, "Close removes the stream")
+	require.ErrorIs(t, w.Write(header(1), []byte{1}), shm.ErrClosed)
+}
+
+func TestCreateErrors(t *testing.T) {
+	for _, name := range []string{"", "a/b", ".", ".."} {
+		_, err := shm.Create(name, 10, 2)
+		assert.Error(t, err, "name %q", name)
+	}
+	_, err := shm.Create(uniqueName(t), 0, 2)
+	assert.Error(t, err)
+	_, err = shm.Create(uniqueName(t), 10, 1)
+	assert.Error(t, err)
+
+	name := uniqueName(t)
+	w, err := shm.Create(name, 10, 2)
+	require.NoError(t, err)
+	_, err = shm.Create(name, 10, 2)
+	require.ErrorIs(t, err, shm.ErrExists, "a live writer holds the name")
+	require.NoError(t, w.Close())
+	w, err = shm.Create(name, 10, 2)
+	require.NoError(t, err, "free again after Close")
+	w.Close()
+}
+
+func TestStaleReclaimed(t *testing.T) {
+	name := uniqueName(t)
+	// What a writer that died leaves: a file nobody holds a lock on.
+	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, name), []byte("stale"), 0o600))
+	w, err := shm.Create(name, 64, 2)
+	require.NoError(t, err)
+	defer w.Close()
+	r, err := shm.Open(name)
+	require.NoError(t, err)
+	r.Close()
+}
+
+func TestOpenRejectsForeignAndTruncated(t *testing.T) {
+	name := uniqueName(t)
+	path := filepath.Join(shm.Dir, name)
+	require.NoError(t, os.WriteFile(path, make([]byte, 8192), 0o600))
+	_, err := shm.Open(name)
+	require.ErrorIs(t, err, shm.ErrFormat, "zeros")
+	require.NoError(t, os.WriteFile(path, []byte("short"), 0o600))
+	_, err = shm.Open(name)
+	require.ErrorIs(t, err, shm.ErrFormat, "shorter than a header")
+
+	w, err := shm.Create(uniqueName(t), 1000, 4)
+	require.NoError(t, err)
+	defer w.Close()
+	data, err := os.ReadFile(w.Path())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, data[:len(data)-1], 0o600))
+	_, err = shm.Open(name)
+	require.ErrorIs(t, err, shm.ErrFormat, "cut short")
+	_, err = shm.Open(uniqueName(t))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestNextCancel(t *testing.T) {
+	name := uniqueName(t)
+	w, err := shm.Create(name, 10, 2)
+	require.NoError(t, err)
+	defer w.Close()
+	r, err := shm.Open(name)
+	require.NoError(t, err)
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, err = r.Next(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	// A frame published while a reader waits wakes it.
+	done := make(chan error)
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		done <- w.Write(header(3), []byte{1, 2, 3})
+	}()
+	f, err := r.Next(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []byte{1, 2, 3}, f.Data)
+	require.NoError(t, <-done)
+}

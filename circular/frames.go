@@ -49,6 +49,7 @@ const (
 	Motion                    // motion vector data (picamera: motion_data)
 )
 
+// String returns the type's name, such as "key".
 func (t FrameType) String() string {
 	switch t {
 	case AnyFrame:

@@ -59,6 +59,7 @@ type FrameError struct {
 	Err    error // what is wrong: one of this package's errors, possibly wrapped
 }
 
+// Error says which frame, where, and what is wrong with it.
 func (e *FrameError) Error() string {
 	return fmt.Sprintf("frame %d at offset %d: %v", e.Index, e.Offset, e.Err)
 }

@@ -46,6 +46,7 @@ const (
 	RingStream               // the newest frames, in a ring
 )
 
+// String returns the kind's name, such as "file stream".
 func (k Kind) String() string {
 	switch k {
 	case FileStream:

@@ -371,11 +371,27 @@ func (r *Reader) Latest() (Frame, error) {
 		if n == 0 {
 			return Frame{}, ErrNoFrame
 		}
-		if f, ok := r.view(n); ok {
-			return f, nil
+		f, err := r.newest(n)
+		if err != nil || f.Number != 0 {
+			return f, err
 		}
-		// Overwritten as we looked: the writer has published a newer one.
 	}
+}
+
+// newest reads frame n, which the header names as the newest. It returns
+// a zero Frame when the writer overwrote the slot as it was read (the
+// caller tries the newer frame), and ErrFormat when the slot does not hold
+// frame n though the writer has not moved on: the writer stores a slot's
+// sequence word before it names the frame, so that is no race but a
+// corrupt or foreign file.
+func (r *Reader) newest(n uint64) (Frame, error) {
+	if f, ok := r.view(n); ok {
+		return f, nil
+	}
+	if atomic.LoadUint64(r.m.u64(offLatest)) == n {
+		return Frame{}, fmt.Errorf("%w: the header names frame %d, which its slot does not hold", ErrFormat, n)
+	}
+	return Frame{}, nil
 }
 
 // Next waits for a frame newer than the last one this Reader returned and
@@ -392,12 +408,16 @@ func (r *Reader) Next(ctx context.Context) (Frame, error) {
 		word := atomic.LoadUint32(r.m.u32(offFutex))
 		n := atomic.LoadUint64(r.m.u64(offLatest))
 		if n > r.last {
-			if f, ok := r.view(n); ok {
-				f.Skipped = n - r.last - 1
-				r.last = n
-				return f, nil
+			f, err := r.newest(n)
+			if err != nil {
+				return f, err
 			}
-			continue // overwritten as we looked: a newer one is there
+			if f.Number == 0 {
+				continue // overwritten as we looked: a newer one is there
+			}
+			f.Skipped = n - r.last - 1
+			r.last = n
+			return f, nil
 		}
 		if atomic.LoadUint32(r.m.u32(offClosed)) != 0 {
 			return Frame{}, io.EOF

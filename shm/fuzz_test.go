@@ -4,8 +4,10 @@ package shm_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/imgstream/imgstream/shm"
@@ -15,7 +17,18 @@ import (
 // ErrFormat, or read without a panic and without a frame that lies outside
 // its slot.
 func FuzzOpen(f *testing.F) {
-	name := uniqueName(f)
+	// Fuzzing workers are killed when fuzzing ends, before their cleanup
+	// runs: each names its file after itself and removes those of workers
+	// that are gone.
+	stale, _ := filepath.Glob(filepath.Join(shm.Dir, "imgstream-fuzz-*"))
+	for _, p := range stale {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(p), "imgstream-fuzz-%d", &pid); err == nil && syscall.Kill(pid, 0) != nil {
+			os.Remove(p)
+		}
+	}
+	name := fmt.Sprintf("imgstream-fuzz-%d", os.Getpid())
+	f.Cleanup(func() { os.Remove(filepath.Join(shm.Dir, name)) })
 	w, err := shm.Create(name, 64, 2)
 	if err != nil {
 		f.Fatal(err)

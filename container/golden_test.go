@@ -193,6 +193,7 @@ func TestGolden(t *testing.T) {
 						}
 						require.Less(t, n, len(want.frames), "more frames than expected")
 						checkFrame(t, &g, want.frames[n], h, buf)
+						assert.Equal(t, want.frames[n].Offset, zr.Offset(), "frame %d offset", n)
 						n++
 					}
 					assert.Equal(t, len(want.frames), n, "frames delivered")

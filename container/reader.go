@@ -89,6 +89,15 @@ func (zr *Reader) Reset(r io.Reader) error {
 // Version returns the stream's version.
 func (zr *Reader) Version() Version { return zr.version }
 
+// Offset returns the byte offset, from the first byte of the magic, of the
+// header of the frame Next returned last (MagicSize before the first).
+func (zr *Reader) Offset() int64 {
+	if zr.index < 0 {
+		return MagicSize
+	}
+	return zr.off
+}
+
 // Next advances to the next frame and returns its header, skipping whatever
 // is unread of the current frame. At a clean end of stream (the stream ends
 // right after a complete frame) it returns [io.EOF].
@@ -274,36 +283,31 @@ func (zr *Reader) skip() error {
 		zr.held = false
 		zr.remain--
 	}
-	if zr.seeker != nil && !zr.Strict {
-		// Seek over payload and padding at once: the bytes were checked to
-		// be there when Next read the header.
-		n := int64(zr.remain + zr.pad)
+	switch {
+	case zr.seeker != nil:
+		// The bytes were checked to be there when Next read the header. A
+		// lenient Reader need not read the padding either: it seeks over it.
+		n := int64(zr.remain)
+		if !zr.Strict {
+			n += int64(zr.pad)
+			zr.pad = 0
+		}
 		if n > 0 {
 			if _, err := zr.seeker.Seek(n, io.SeekCurrent); err != nil {
 				return err
 			}
 			zr.pos += n
 		}
-		zr.remain, zr.pad = 0, 0
-		return nil
-	}
-	if zr.remain > 0 {
-		if zr.seeker != nil {
-			if _, err := zr.seeker.Seek(int64(zr.remain), io.SeekCurrent); err != nil {
-				return err
-			}
-			zr.pos += int64(zr.remain)
-		} else {
-			n, err := io.CopyN(io.Discard, zr.r, int64(zr.remain))
-			zr.pos += n
-			if err == io.EOF {
-				return ErrTruncatedPayload
-			} else if err != nil {
-				return err
-			}
+	case zr.remain > 0:
+		n, err := io.CopyN(io.Discard, zr.r, int64(zr.remain))
+		zr.pos += n
+		if err == io.EOF {
+			return ErrTruncatedPayload
+		} else if err != nil {
+			return err
 		}
-		zr.remain = 0
 	}
+	zr.remain = 0
 	return zr.finish()
 }
 

@@ -261,9 +261,11 @@ func TestReadBeforeNext(t *testing.T) {
 	n, err := zr.Read(make([]byte, 10))
 	assert.Equal(t, 0, n)
 	assert.Equal(t, io.EOF, err)
+	assert.Equal(t, int64(container.MagicSize), zr.Offset())
 	h, err := zr.Next()
 	require.NoError(t, err)
 	assert.Positive(t, h.Size)
+	assert.Equal(t, int64(container.MagicSize), zr.Offset(), "the first frame's header follows the magic")
 }
 
 func TestReset(t *testing.T) {

@@ -42,7 +42,6 @@ func newInspect() *cobra.Command {
 				total   time.Duration
 				bytes   int64
 				formats = map[string]int{}
-				offset  = int64(container.MagicSize)
 				damage  error
 			)
 			for {
@@ -54,9 +53,8 @@ func newInspect() *cobra.Command {
 					break
 				}
 				if frames {
-					fmt.Fprintf(tw, "%d\t%d\t%v\t%dx%d\t%v\t%d\n", n, offset, h.Elapsed, h.Width, h.Height, h.Format, h.Size)
+					fmt.Fprintf(tw, "%d\t%d\t%v\t%dx%d\t%v\t%d\n", n, zr.Offset(), h.Elapsed, h.Width, h.Height, h.Format, h.Size)
 				}
-				offset += int64(zr.Version().HeaderSize() + h.Size + container.Padding(h.Size))
 				n++
 				total += h.Elapsed
 				bytes += int64(h.Size)

@@ -1,6 +1,7 @@
 package imageio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,16 +35,8 @@ type ringBackend struct {
 	fb    *circular.FrameBuffer
 	zw    *container.Writer
 	v     container.Version
-	chunk chunkBuffer // a frame's chunk, built before it goes into the ring
-	buf   []byte      // a chunk read back
-}
-
-// chunkBuffer collects a chunk that a container.Writer writes.
-type chunkBuffer struct{ b []byte }
-
-func (c *chunkBuffer) Write(p []byte) (int, error) {
-	c.b = append(c.b, p...)
-	return len(p), nil
+	chunk bytes.Buffer // a frame's chunk, built before it goes into the ring
+	buf   []byte       // a chunk read back
 }
 
 func (rb *ringBackend) span() (int, int) {
@@ -67,11 +60,11 @@ func (rb *ringBackend) read(i int, m *Image) (int, time.Duration, error) {
 }
 
 func (rb *ringBackend) write(_ int, h *container.Header, data []byte, at time.Duration) error {
-	rb.chunk.b = rb.chunk.b[:0] // zw writes here; it never fails
+	rb.chunk.Reset() // zw writes here; it never fails
 	if err := rb.zw.WriteFrame(h, data); err != nil {
 		return err
 	}
-	return rb.fb.WriteFrame(rb.chunk.b, circular.Key, at)
+	return rb.fb.WriteFrame(rb.chunk.Bytes(), circular.Key, at)
 }
 
 func (rb *ringBackend) size() int64     { return int64(rb.fb.Size()) }

@@ -546,3 +546,27 @@ func TestInvalidImage(t *testing.T) {
 	assert.Zero(t, s.Count())
 	assert.True(t, errors.Is(s.Write(&imageio.Image{Width: 8, Height: 4, Format: 7, Data: nil}), container.ErrInvalidPixFormat))
 }
+
+// TestWriteAllocs: writing a frame allocates nothing, whatever the stream
+// keeps frames in.
+func TestWriteAllocs(t *testing.T) {
+	file, err := imageio.Create(filepath.Join(t.TempDir(), "w.omv"), nil)
+	require.NoError(t, err)
+	defer file.Close()
+	mem, err := imageio.NewMemory(8, 4, container.Grayscale, 1, nil)
+	require.NoError(t, err)
+	ring, err := imageio.NewRing(circular.FrameConfig{Size: 1 << 16}, nil)
+	require.NoError(t, err)
+	img := grayFrame(1)
+	for _, s := range []*imageio.Stream{file, mem, ring} {
+		allocs := testing.AllocsPerRun(50, func() {
+			if s.Type() != imageio.RingStream {
+				s.Seek(0)
+			}
+			if err := s.Write(img); err != nil {
+				panic(err)
+			}
+		})
+		assert.Zero(t, allocs, "%v", s.Type())
+	}
+}

@@ -66,6 +66,7 @@ type Frame struct {
 	// NextInto it is the caller's buffer.
 	Data []byte
 
-	seq    *uint64 // the slot's sequence word, for Valid
+	seq    *uint64 // the slot's sequence word, for Valid; nil for a copy
 	wanted uint64
+	fence  *uint32 // the Reader's fence word, for Valid
 }

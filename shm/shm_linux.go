@@ -329,23 +329,17 @@ func (r *Reader) view(n uint64) (Frame, bool) {
 		},
 		seq:    seq,
 		wanted: 2 * n,
+		fence:  &r.fence,
 	}
 	if length > uint64(r.m.capacity) {
 		return Frame{}, false // torn header
 	}
 	f.Header.Size = int(length)
 	f.Data = r.m.mem[off+slotHeader : off+slotHeader+int(length) : off+slotHeader+int(length)]
-	if !r.stillValid(&f) {
+	if !f.Valid() {
 		return Frame{}, false
 	}
 	return f, true
-}
-
-// stillValid re-reads the frame's sequence word after a fence that keeps
-// the reads before it from moving after it.
-func (r *Reader) stillValid(f *Frame) bool {
-	atomic.AddUint32(&r.fence, 1)
-	return atomic.LoadUint64(f.seq) == f.wanted
 }
 
 // Valid reports whether f.Data still holds frame f.Number: call it after
@@ -355,8 +349,9 @@ func (f *Frame) Valid() bool {
 	if f.seq == nil {
 		return true // a copy
 	}
-	var fence uint32
-	atomic.AddUint32(&fence, 1)
+	// An atomic read-modify-write keeps the reads of the frame before it
+	// from moving after the sequence word's load, on every architecture.
+	atomic.AddUint32(f.fence, 1)
 	return atomic.LoadUint64(f.seq) == f.wanted
 }
 
@@ -455,7 +450,7 @@ func (r *Reader) NextInto(ctx context.Context, buf []byte) (Frame, error) {
 		}
 		buf = buf[:len(f.Data)]
 		copy(buf, f.Data)
-		if r.stillValid(&f) {
+		if f.Valid() {
 			f.Data, f.seq = buf, nil
 			return f, nil
 		}

@@ -127,6 +127,38 @@ func (s *Server) boundary() string {
 	return s.Boundary
 }
 
+// orDefault returns d, or def when d is zero.
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func (s *Server) idleTimeout() time.Duration {
+	return orDefault(max(s.IdleTimeout, 0), DefaultIdleTimeout)
+}
+
+func (s *Server) writeTimeout() time.Duration {
+	return orDefault(max(s.WriteTimeout, 0), DefaultWriteTimeout)
+}
+
+// repeatAfter is negative when repeating is off.
+func (s *Server) repeatAfter() time.Duration {
+	return orDefault(s.RepeatAfter, DefaultRepeatAfter)
+}
+
+// arm makes *t fire after d, creating it the first time, and returns its
+// channel.
+func arm(t **time.Timer, d time.Duration) <-chan time.Time {
+	if *t == nil {
+		*t = time.NewTimer(d)
+	} else {
+		(*t).Reset(d)
+	}
+	return (*t).C
+}
+
 // Publish makes jpeg the newest frame, for every viewer. It copies jpeg, so
 // the caller may reuse it at once, and never waits for a viewer. It returns
 // ErrClosed after Close.
@@ -209,12 +241,8 @@ func (s *Server) leave() {
 	defer s.mu.Unlock()
 	s.viewers--
 	if s.viewers == 0 && s.source != nil && !s.closed {
-		timeout := s.IdleTimeout
-		if timeout <= 0 {
-			timeout = DefaultIdleTimeout
-		}
 		run := s.source
-		s.idle = time.AfterFunc(timeout, func() {
+		s.idle = time.AfterFunc(s.idleTimeout(), func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			if s.viewers == 0 && s.source == run {
@@ -259,10 +287,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := http.NewResponseController(w)
-	writeTimeout := s.WriteTimeout
-	if writeTimeout <= 0 {
-		writeTimeout = DefaultWriteTimeout
-	}
+	writeTimeout := s.writeTimeout()
 	write := func(b []byte) bool {
 		rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		_, err := w.Write(b)
@@ -278,10 +303,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !write([]byte("--" + s.boundary() + "\r\n")) {
 		return
 	}
-	repeatAfter := s.RepeatAfter
-	if repeatAfter == 0 {
-		repeatAfter = DefaultRepeatAfter
-	}
+	repeatAfter := s.repeatAfter()
 	var last, repeated uint64
 	var sent time.Time
 	var wait, repeat *time.Timer
@@ -297,12 +319,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if f == nil || f.seq == last {
 			var again <-chan time.Time
 			if f != nil && repeated != last && repeatAfter > 0 {
-				if repeat == nil {
-					repeat = time.NewTimer(repeatAfter)
-				} else {
-					repeat.Reset(repeatAfter)
-				}
-				again = repeat.C
+				again = arm(&repeat, repeatAfter)
 			}
 			select {
 			case <-next:
@@ -324,13 +341,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if interval > 0 && !sent.IsZero() {
 			if d := interval - time.Since(sent); d > 0 {
-				if wait == nil {
-					wait = time.NewTimer(d)
-				} else {
-					wait.Reset(d)
-				}
 				select {
-				case <-wait.C:
+				case <-arm(&wait, d):
 				case <-r.Context().Done():
 					return
 				case <-s.done:
@@ -361,11 +373,7 @@ func (s *Server) Snapshot() http.Handler {
 			return
 		}
 		defer s.leave()
-		timeout := s.WriteTimeout
-		if timeout <= 0 {
-			timeout = DefaultWriteTimeout
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		ctx, cancel := context.WithTimeout(r.Context(), s.writeTimeout())
 		defer cancel()
 		for {
 			f, next := s.current()

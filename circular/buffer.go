@@ -127,12 +127,6 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := &b.s
-	if s.pos == s.end() {
-		// The common case: appending at the end.
-		s.append(p)
-		s.pos = s.end()
-		return len(p), nil
-	}
 	abs := s.base + s.tell()
 	if gap := abs - s.end(); gap > 0 {
 		if gap > int64(s.size()) {

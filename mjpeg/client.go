@@ -9,7 +9,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -37,6 +36,9 @@ var (
 // Content-Length that is missing or wrong (the next boundary then ends the
 // part).
 //
+// Memory is bounded by the largest frame plus a 64 KiB read buffer, however
+// long the stream runs and whatever its Content-Length headers say.
+//
 // A Reader is not safe for concurrent use.
 type Reader struct {
 	// MaxFrameSize is the largest frame accepted: DefaultMaxFrameSize when
@@ -44,11 +46,54 @@ type Reader struct {
 	MaxFrameSize int
 
 	br       *bufio.Reader
-	boundary string // without leading dashes; "" until known
-	started  bool   // a part's headers may begin at the next line
+	src      pushback // what br reads: bytes given back, then the stream
+	dashed   []byte   // "--" and the boundary; empty until known
+	boundary []byte   // dashed without its dashes
+	started  bool     // a part's headers may begin at the next line
 	buf      []byte
+	scratch  []byte // a delimiter's bytes across the end of buf
 	closer   io.Closer
 	err      error
+}
+
+// pushback is an io.Reader that returns the bytes given back to it before
+// those of the stream it wraps. It is what the Reader's one bufio.Reader
+// reads, so that bytes read past a part's end (a Content-Length that was
+// too long) go back in front of the stream without a new buffer.
+type pushback struct {
+	r   io.Reader
+	buf []byte // buf[off:] is returned first
+	off int
+}
+
+func (p *pushback) Read(b []byte) (int, error) {
+	if p.off < len(p.buf) {
+		n := copy(b, p.buf[p.off:])
+		p.off += n
+		return n, nil
+	}
+	return p.r.Read(b)
+}
+
+// unread puts rest, then what br holds, in front of the stream, and resets
+// br to read them first. The one buffer is reused from call to call.
+func (r *Reader) unread(rest []byte) {
+	buffered, _ := r.br.Peek(r.br.Buffered())
+	p := &r.src
+	left := len(p.buf) - p.off
+	n := len(rest) + len(buffered) + left
+	if cap(p.buf) < n {
+		grown := make([]byte, n, n+n/4)
+		copy(grown[n-left:], p.buf[p.off:])
+		p.buf = grown
+	} else {
+		p.buf = p.buf[:n]
+		copy(p.buf[n-left:], p.buf[p.off:p.off+left]) // memmove: they may overlap
+	}
+	copy(p.buf, rest)
+	copy(p.buf[len(rest):], buffered)
+	p.off = 0
+	r.br.Reset(p)
 }
 
 // NewReader returns a Reader of the stream in r whose multipart boundary is
@@ -56,8 +101,17 @@ type Reader struct {
 // matter). An empty boundary is learnt from the first line that starts with
 // "--".
 func NewReader(r io.Reader, boundary string) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 64<<10), boundary: strings.TrimLeft(boundary, "-")}
+	rd := &Reader{src: pushback{r: r}}
+	if b := strings.TrimLeft(boundary, "-"); b != "" {
+		rd.setBoundary([]byte(b))
+	}
+	rd.br = bufio.NewReaderSize(&rd.src, readBufferSize)
+	return rd
 }
+
+// readBufferSize is the size of a Reader's buffer, and so the longest line
+// it looks at whole: longer lines are never boundaries or headers.
+const readBufferSize = 64 << 10
 
 // Dial requests the MJPEG stream at url with http.DefaultClient and returns
 // a Reader of it; cancelling ctx ends the stream. Close the Reader to close
@@ -119,29 +173,45 @@ func (r *Reader) NextFrame() ([]byte, error) {
 	return b, nil
 }
 
-// lineKind classifies a line of the stream outside a part's body.
+// isBoundary reports whether line (with its line end) is a boundary line,
+// and whether it is the final one. Until the boundary is known, the first
+// line that starts with "--" and has no space or colon in it teaches it.
+// It does not allocate: it runs on every line of a body with no length.
 func (r *Reader) isBoundary(line []byte) (ok, final bool) {
-	s := strings.TrimRight(string(line), " \t\r\n")
-	if !strings.HasPrefix(s, "--") && r.boundary != "" && !strings.HasPrefix(s, r.boundary) {
+	s := bytes.TrimRight(line, " \t\r\n")
+	dashed := bytes.HasPrefix(s, dashes)
+	if !dashed && len(r.boundary) > 0 && !bytes.HasPrefix(s, r.boundary) {
 		return false, false
 	}
-	s = strings.TrimLeft(s, "-")
-	if r.boundary == "" {
-		if s == "" || strings.ContainsAny(s, " :") || !strings.HasPrefix(string(line), "--") {
+	s = bytes.TrimLeft(s, "-")
+	if len(r.boundary) == 0 {
+		if len(s) == 0 || bytes.ContainsAny(s, " :") || !dashed {
 			return false, false
 		}
-		r.boundary = strings.TrimSuffix(s, "--")
+		r.setBoundary(bytes.TrimSuffix(s, dashes))
 	}
-	if s == r.boundary {
+	if !bytes.HasPrefix(s, r.boundary) {
+		return false, false
+	}
+	switch rest := s[len(r.boundary):]; {
+	case len(rest) == 0:
 		return true, false
-	}
-	if s == r.boundary+"--" {
+	case bytes.Equal(rest, dashes):
 		return true, true
 	}
 	return false, false
 }
 
-// readLine reads one line of at most maxLine bytes, with its line end.
+var dashes = []byte("--")
+
+// setBoundary sets the boundary, given without its leading dashes.
+func (r *Reader) setBoundary(b []byte) {
+	r.dashed = append(append([]byte(nil), dashes...), b...)
+	r.boundary = r.dashed[len(dashes):]
+}
+
+// readLine reads one line of at most readBufferSize bytes, with its line
+// end.
 func (r *Reader) readLine() ([]byte, error) {
 	line, err := r.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
@@ -184,8 +254,8 @@ func (r *Reader) next() ([]byte, error) {
 		name, value, isHeader := bytes.Cut(trimmed, []byte(":"))
 		if isHeader && len(name) > 0 && !bytes.ContainsAny(name, " \t") {
 			inHeaders, r.started = true, true
-			if strings.EqualFold(string(name), "Content-Length") {
-				if n, err := strconv.Atoi(strings.TrimSpace(string(value))); err == nil && n >= 0 {
+			if bytes.EqualFold(name, contentLength) {
+				if n, ok := parseLength(bytes.TrimSpace(value)); ok {
 					length = n
 				}
 			}
@@ -215,86 +285,181 @@ func (r *Reader) readLengthBody(n int) ([]byte, error) {
 	r.buf = r.buf[:n]
 	if k, err := io.ReadFull(r.br, r.buf); err != nil {
 		r.buf = r.buf[:k]
-		if err == io.ErrUnexpectedEOF || err == io.EOF {
-			return nil, io.ErrUnexpectedEOF
+		if err != io.ErrUnexpectedEOF && err != io.EOF {
+			return nil, err
 		}
-		return nil, err
+		// The stream ended before the declared length: it was too long
+		// for the last part, which may still be whole.
+		if i := r.delimiterIn(r.buf); i >= 0 {
+			r.unread(r.buf[i:])
+			r.buf = r.buf[:i]
+			return r.buf, nil
+		}
+		if body := trimLineEnd(r.buf); isWholeJPEG(body) {
+			return body, nil
+		}
+		return nil, io.ErrUnexpectedEOF
 	}
-	// What follows a correct body: CRLF or LF, then a boundary line.
-	if r.boundaryFollows() {
+	// What follows a correct body: CRLF or LF, then a boundary line. A
+	// length one or two bytes too long took in all or part of that line
+	// end.
+	if k, ok := r.boundaryFollows(); ok {
+		switch {
+		case k == 0:
+			r.buf = trimLineEnd(r.buf)
+		case k == 1 && bytes.HasSuffix(r.buf, []byte{'\r'}):
+			r.buf = r.buf[:len(r.buf)-1]
+		}
 		return r.buf, nil
 	}
 	// The length was wrong: if the body holds a boundary, it was too long
 	// and the rest belongs to the next part; else it was too short.
 	if i := r.delimiterIn(r.buf); i >= 0 {
-		rest := bytes.Clone(r.buf[i:])
+		r.unread(r.buf[i:])
 		r.buf = r.buf[:i]
-		r.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), r.br), 64<<10)
-		return trimLineEnd(r.buf), nil
+		return r.buf, nil
 	}
 	return r.scanBody(true)
 }
 
-// boundaryFollows reports whether the stream goes on with an optional line
-// end and a boundary (or ends), consuming the line end if so. It peeks at
-// no more bytes than such a stream has sent, so it never waits for the next
-// frame.
-func (r *Reader) boundaryFollows() bool {
-	k := 0 // line-end bytes
-	for k < 2 {
-		p, err := r.br.Peek(k + 1)
-		if err != nil {
-			return len(p) == k // the stream ends after the body
+// boundaryFollows reports whether the stream goes on with a delimiter (a
+// line end and a boundary line) or ends, consuming the line end if so, and
+// returns the line end's length. It peeks one byte at a time, and only
+// while what it has seen can still be a delimiter, so it never waits for
+// bytes a stream has not sent with the body, such as the next frame.
+func (r *Reader) boundaryFollows() (lineEnd int, ok bool) {
+	for n := max(1, min(r.br.Buffered(), r.delimiterMax())); ; n++ {
+		p, err := r.br.Peek(n)
+		if len(p) == 0 && err != nil {
+			return 0, true // the stream ends after the body
 		}
-		if c := p[k]; c != '\r' && c != '\n' {
-			break
-		}
-		k++
-	}
-	p, err := r.br.Peek(k + 2)
-	if err == nil && p[k] == '-' && p[k+1] == '-' {
-		r.br.Discard(k)
-		return true
-	}
-	if r.boundary != "" {
-		if p, err := r.br.Peek(k + len(r.boundary)); err == nil && string(p[k:]) == r.boundary {
-			r.br.Discard(k)
-			return true
+		k, ok, more := r.delimiter(p, err != nil)
+		if !more {
+			if ok {
+				r.br.Discard(k)
+			}
+			return k, ok
 		}
 	}
-	return false
 }
 
-// delimiterIn returns where a line end followed by a boundary line starts
-// in b, or -1. It is used when a part's Content-Length was wrong, so a last
-// line that is only the start of a boundary line counts too: the rest of it
-// is still in the stream.
+// delimiter reports whether d starts with a delimiter: an optional line end
+// (CRLF or LF), then the boundary with its leading dashes (or without them
+// after a line end), then
+// optionally "--" (the final boundary) and white space, then a line end or
+// the end of the stream (when ended is set and d stops there). It returns
+// the length of the line end, and more when d is too short to tell. Until
+// the boundary is known, any line that starts with "--" counts.
+func (r *Reader) delimiter(d []byte, ended bool) (lineEnd int, ok, more bool) {
+	short := func() (int, bool, bool) { return lineEnd, false, !ended }
+	switch {
+	case len(d) == 1 && d[0] == '\r':
+		return short()
+	case bytes.HasPrefix(d, crlf):
+		lineEnd = 2
+	case len(d) > 0 && d[0] == '\n':
+		lineEnd = 1
+	}
+	s := d[lineEnd:]
+	if len(r.boundary) == 0 {
+		if len(s) < len(dashes) && bytes.HasPrefix(dashes, s) {
+			return short()
+		}
+		return lineEnd, bytes.HasPrefix(s, dashes), false
+	}
+	// A boundary without dashes counts only on a line of its own.
+	bare := lineEnd > 0
+	switch {
+	case bytes.HasPrefix(s, r.dashed):
+		s = s[len(r.dashed):]
+	case bare && bytes.HasPrefix(s, r.boundary):
+		s = s[len(r.boundary):]
+	case bytes.HasPrefix(r.dashed, s) || (bare && bytes.HasPrefix(r.boundary, s)):
+		return short()
+	default:
+		return lineEnd, false, false
+	}
+	if bytes.HasPrefix(s, dashes) {
+		s = s[len(dashes):]
+	} else if len(s) == 1 && s[0] == '-' {
+		return short()
+	}
+	s = bytes.TrimLeft(s, " \t")
+	if len(s) == 0 {
+		if ended {
+			return lineEnd, true, false
+		}
+		return short()
+	}
+	switch {
+	case s[0] == '\n' || bytes.HasPrefix(s, crlf):
+		return lineEnd, true, false
+	case len(s) == 1 && s[0] == '\r':
+		return short()
+	}
+	return lineEnd, false, false
+}
+
+var crlf = []byte("\r\n")
+
+// delimiterMax is the length of the longest delimiter that delimiter
+// needs to see whole, but for white space after the boundary.
+func (r *Reader) delimiterMax() int { return len("\r\n") + len(r.dashed) + len("--\r\n") }
+
+// delimiterIn returns where the first delimiter starts in b, or -1. It is
+// used when a part's Content-Length was wrong, so a delimiter that b holds
+// only the start of counts too when the stream goes on with the rest of it.
 func (r *Reader) delimiterIn(b []byte) int {
-	if r.boundary == "" {
+	if len(r.boundary) == 0 {
 		return -1
 	}
-	for i := 0; ; {
-		j := bytes.IndexByte(b[i:], '\n')
+	// A delimiter whole in b holds the boundary, with a line end before
+	// it or before its dashes.
+	tail := max(0, len(b)-r.delimiterMax())
+	for i := 0; i < len(b); {
+		j := bytes.Index(b[i:], r.boundary)
 		if j < 0 {
-			return -1
+			break
 		}
-		start := i + j + 1
-		end := bytes.IndexByte(b[start:], '\n')
-		found := false
-		if end >= 0 {
-			found, _ = r.isBoundary(b[start : start+end+1])
-		} else if last := string(bytes.TrimRight(b[start:], "\r")); last != "" {
-			found = strings.HasPrefix("--"+r.boundary, last) || strings.HasPrefix(r.boundary, last)
+		j += i
+		start := j
+		if start >= len(dashes) && bytes.Equal(b[start-len(dashes):start], dashes) {
+			start -= len(dashes)
 		}
-		if found {
-			k := i + j
-			if k > 0 && b[k-1] == '\r' {
-				k--
+		if start > 0 && b[start-1] == '\n' {
+			start--
+			if start > 0 && b[start-1] == '\r' {
+				start--
 			}
-			return k
+			if r.delimiterAt(b, start) {
+				return start
+			}
 		}
-		i = start
+		if start >= tail {
+			break // the tail is checked below, byte by byte
+		}
+		i = j + 1
 	}
+	// One that b holds only the start of begins with a line end in its
+	// last few bytes.
+	for i := tail; i < len(b); i++ {
+		if (b[i] == '\r' || b[i] == '\n') && r.delimiterAt(b, i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// delimiterAt reports whether a delimiter starts at b[i], peeking at the
+// stream for its rest when b ends first.
+func (r *Reader) delimiterAt(b []byte, i int) bool {
+	_, ok, more := r.delimiter(b[i:], false)
+	for n := 1; more; n++ {
+		p, err := r.br.Peek(n)
+		r.scratch = append(append(r.scratch[:0], b[i:]...), p...)
+		_, ok, more = r.delimiter(r.scratch, err != nil)
+	}
+	return ok
 }
 
 // scanBody reads lines into r.buf (which holds the body so far when keep is
@@ -325,8 +490,7 @@ func (r *Reader) scanBody(keep bool) ([]byte, error) {
 		case io.EOF:
 			// The stream ended inside a part with no closing boundary:
 			// hand out what there is if it is a whole JPEG.
-			body := trimLineEnd(r.buf)
-			if len(body) >= 4 && body[0] == 0xff && body[1] == 0xd8 && bytes.HasSuffix(body, []byte{0xff, 0xd9}) {
+			if body := trimLineEnd(r.buf); isWholeJPEG(body) {
 				return body, nil
 			}
 			return nil, io.ErrUnexpectedEOF
@@ -339,4 +503,28 @@ func (r *Reader) scanBody(keep bool) ([]byte, error) {
 func trimLineEnd(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+var contentLength = []byte("Content-Length")
+
+// parseLength parses a Content-Length value: decimal digits only, at most
+// nine of them (a frame is far below a gigabyte), so it cannot overflow.
+func parseLength(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// isWholeJPEG reports whether b starts with a JPEG's SOI marker and ends
+// with its EOI marker.
+func isWholeJPEG(b []byte) bool {
+	return len(b) >= 4 && b[0] == 0xff && b[1] == 0xd8 && b[len(b)-2] == 0xff && b[len(b)-1] == 0xd9
 }

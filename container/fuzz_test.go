@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/internal/testkit"
 )
 
 // fuzzMaxFrame bounds what one fuzz input may make the reader buffer.
@@ -19,7 +20,7 @@ const fuzzMaxFrame = 1 << 20
 // buffer more than its limit, must agree with ReadIndex on where the damage
 // is, and what it reads must survive a write and a strict read unchanged.
 func FuzzReader(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(goldenDir, "*.omv"))
+	files, _ := filepath.Glob(testkit.GoldenPath("*.omv"))
 	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)

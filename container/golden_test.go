@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -16,25 +15,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imgstream/imgstream/container"
-	"github.com/imgstream/imgstream/internal/golden"
+	"github.com/imgstream/imgstream/internal/testkit"
 )
 
 // The golden files in testdata/golden are copied unchanged from the
 // project's shared reference set; manifest.json holds the answers a correct
 // reader gives. See testdata/golden/README.md.
-const goldenDir = "../testdata/golden"
-
 type (
-	goldenFrame = golden.Frame
-	goldenFile  = golden.File
+	goldenFrame = testkit.Frame
+	goldenFile  = testkit.File
 )
-
-func loadManifest(t testing.TB) []goldenFile {
-	t.Helper()
-	files, err := golden.Load(goldenDir)
-	require.NoError(t, err)
-	return files
-}
 
 var categoryErr = map[string]error{
 	"bad_magic":           container.ErrBadMagic,
@@ -163,7 +153,7 @@ func readAll(zr *container.Reader) (hs []container.Header, ps [][]byte, err erro
 }
 
 func TestGolden(t *testing.T) {
-	for _, g := range loadManifest(t) {
+	for _, g := range testkit.Golden(t) {
 		for _, strict := range []bool{false, true} {
 			for _, src := range sources {
 				name := g.Name + "/" + src.name
@@ -172,7 +162,7 @@ func TestGolden(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					want := expect(&g, strict)
-					zr, err := container.NewReader(src.open(t, filepath.Join(goldenDir, g.Name)))
+					zr, err := container.NewReader(src.open(t, testkit.GoldenPath(g.Name)))
 					if err != nil {
 						require.Empty(t, want.frames)
 						want.checkErr(t, err)
@@ -216,11 +206,11 @@ func TestGolden(t *testing.T) {
 // TestGoldenNextRead reads with Next and io.ReadAll: the frames that come
 // out whole are the expected ones, and the error is the same.
 func TestGoldenNextRead(t *testing.T) {
-	for _, g := range loadManifest(t) {
+	for _, g := range testkit.Golden(t) {
 		for _, strict := range []bool{false, true} {
 			t.Run(g.Name, func(t *testing.T) {
 				want := expect(&g, strict)
-				zr, err := container.NewReader(bytes.NewReader(readFile(t, filepath.Join(goldenDir, g.Name))))
+				zr, err := container.NewReader(bytes.NewReader(readFile(t, testkit.GoldenPath(g.Name))))
 				if err != nil {
 					want.checkErr(t, err)
 					return
@@ -238,10 +228,10 @@ func TestGoldenNextRead(t *testing.T) {
 }
 
 func TestGoldenIndex(t *testing.T) {
-	for _, g := range loadManifest(t) {
+	for _, g := range testkit.Golden(t) {
 		t.Run(g.Name, func(t *testing.T) {
 			want := expect(&g, false)
-			f, err := os.Open(filepath.Join(goldenDir, g.Name))
+			f, err := os.Open(testkit.GoldenPath(g.Name))
 			require.NoError(t, err)
 			defer f.Close()
 			x, err := container.ReadIndex(f)
@@ -269,12 +259,12 @@ func TestGoldenIndex(t *testing.T) {
 // Writer of the file's version: canonical files come out byte for byte, and
 // the others come out canonical with the same frames.
 func TestGoldenRewrite(t *testing.T) {
-	for _, g := range loadManifest(t) {
+	for _, g := range testkit.Golden(t) {
 		if !g.Valid {
 			continue
 		}
 		t.Run(g.Name, func(t *testing.T) {
-			orig := readFile(t, filepath.Join(goldenDir, g.Name))
+			orig := readFile(t, testkit.GoldenPath(g.Name))
 			zr, err := container.NewReader(bytes.NewReader(orig))
 			require.NoError(t, err)
 			hs, ps, err := readAll(zr)
@@ -306,12 +296,12 @@ func TestGoldenRewrite(t *testing.T) {
 // TestGoldenReadPayload reads every frame of every valid file at random
 // through the index, as a stream's Seek does.
 func TestGoldenReadPayload(t *testing.T) {
-	for _, g := range loadManifest(t) {
+	for _, g := range testkit.Golden(t) {
 		if !g.Valid {
 			continue
 		}
 		t.Run(g.Name, func(t *testing.T) {
-			f, err := os.Open(filepath.Join(goldenDir, g.Name))
+			f, err := os.Open(testkit.GoldenPath(g.Name))
 			require.NoError(t, err)
 			defer f.Close()
 			x, err := container.ReadIndex(f)
@@ -325,7 +315,7 @@ func TestGoldenReadPayload(t *testing.T) {
 			_, err = x.ReadPayload(f, len(x.Entries), buf)
 			require.Error(t, err)
 			// A file cut after indexing: the payload is reported missing.
-			data := readFile(t, filepath.Join(goldenDir, g.Name))
+			data := readFile(t, testkit.GoldenPath(g.Name))
 			if len(x.Entries) > 0 {
 				last := len(x.Entries) - 1
 				cut := bytes.NewReader(data[:x.DataOffset(last)+1])

@@ -6,28 +6,23 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/internal/testkit"
 )
 
 // The child process of TestPipeBetweenProcesses runs this test binary again
-// with pipeChildEnv set: it writes frames to its stdout and, after each one,
+// as the child "pipewriter": it writes frames to its stdout and, after each one,
 // waits for the parent to acknowledge it on its stdin before it writes the
 // next. A reader that waited for the writer to finish would deadlock.
-const pipeChildEnv = "IMGSTREAM_CONTAINER_PIPE_CHILD"
-
 const pipeFrames = 20
 
 func TestMain(m *testing.M) {
-	if os.Getenv(pipeChildEnv) != "" {
-		os.Exit(pipeChild())
-	}
-	os.Exit(m.Run())
+	testkit.Main(m, map[string]func() int{"pipewriter": pipeChild})
 }
 
 func pipeFrame(i int) frame {
@@ -56,8 +51,7 @@ func pipeChild() int {
 }
 
 func TestPipeBetweenProcesses(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), pipeChildEnv+"=1")
+	cmd := testkit.Child("pipewriter")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/testkit"
 )
 
 // The child of TestCrash records crashFrame(0), crashFrame(1), ... into the
@@ -26,10 +26,7 @@ import (
 const crashEnv = "IMGSTREAM_IMAGEIO_CRASH_CHILD"
 
 func TestMain(m *testing.M) {
-	if path := os.Getenv(crashEnv); path != "" {
-		os.Exit(crashChild(path))
-	}
-	os.Exit(m.Run())
+	testkit.Main(m, map[string]func() int{"recorder": func() int { return crashChild(os.Getenv(crashEnv)) }})
 }
 
 // crashFrame is frame i of the crash recording: sizes vary so that a kill
@@ -69,8 +66,22 @@ func crashChild(path string) int {
 	}
 }
 
+// crashSeedEnv, if set, seeds TestCrash, to replay a failing run.
+const crashSeedEnv = "IMGSTREAM_CRASH_SEED"
+
+// TestCrash kills a recording child at random moments: every complete frame
+// reads back, every frame it acknowledged as synced is there, and Repair
+// gives a file read whole. The seed is logged; set crashSeedEnv to it to
+// replay a run.
 func TestCrash(t *testing.T) {
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv(crashSeedEnv); v != "" {
+		var err error
+		seed, err = strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err, crashSeedEnv)
+	}
+	t.Logf("seed %d (%s=%d replays this run)", seed, crashSeedEnv, seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
 	rounds := 25
 	if testing.Short() {
 		rounds = 5
@@ -78,8 +89,7 @@ func TestCrash(t *testing.T) {
 	damaged := 0
 	for round := range rounds {
 		path := filepath.Join(t.TempDir(), fmt.Sprintf("crash%d.omv", round))
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path)
+		cmd := testkit.Child("recorder", crashEnv+"="+path)
 		stdout, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
@@ -98,6 +108,11 @@ func TestCrash(t *testing.T) {
 				}
 			}
 		}()
+		// Every round kills after at least one acknowledged sync, so every
+		// round checks that synced frames survive.
+		first, ok := <-lines
+		require.True(t, ok, "round %d: the child synced nothing", round)
+		synced = first
 		deadline := time.After(time.Duration(rng.IntN(60)) * time.Millisecond)
 	wait:
 		for {
@@ -130,7 +145,8 @@ func TestCrash(t *testing.T) {
 			n++
 		}
 		s.Close()
-		assert.GreaterOrEqual(t, n, synced+1, "round %d: frames synced before the kill are there", round)
+		require.GreaterOrEqual(t, synced, 4, "round %d: a sync was acknowledged", round)
+		assert.GreaterOrEqual(t, n, synced+1, "round %d: the %d frames synced before the kill are there", round, synced+1)
 		if damage == nil {
 			continue
 		}

@@ -18,7 +18,7 @@ func Create(path string, opts *Options) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := newFileStream(f, f, opts)
+	s, err := newFileStream(f, f, false, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -36,12 +36,11 @@ func Open(path string, opts *Options) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := newFileStream(f, f, opts)
+	s, err := newFileStream(f, f, true, opts)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("imageio: open %s: %w", path, err)
 	}
-	s.readOnly = true
 	return s, nil
 }
 
@@ -52,10 +51,14 @@ func Open(path string, opts *Options) (*Stream, error) {
 // bufferio.Buffer, anything with the io.ReadWriteSeeker contract. Close does
 // not close rws.
 func New(rws io.ReadWriteSeeker, opts *Options) (*Stream, error) {
-	return newFileStream(rws, nil, opts)
+	return newFileStream(rws, nil, false, opts)
 }
 
-func newFileStream(rws io.ReadWriteSeeker, f *os.File, opts *Options) (*Stream, error) {
+// newFileStream makes a file stream over rws. A readOnly stream never
+// writes to rws: where there is no stream to read, it is an error (an
+// empty source is container.ErrTruncatedHeader, zeros are
+// container.ErrBadMagic), not a fresh stream.
+func newFileStream(rws io.ReadWriteSeeker, f *os.File, readOnly bool, opts *Options) (*Stream, error) {
 	start, err := rws.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return nil, err
@@ -80,6 +83,12 @@ func newFileStream(rws io.ReadWriteSeeker, f *os.File, opts *Options) (*Stream, 
 		if _, err := rws.Seek(start, io.SeekStart); err != nil {
 			return nil, err
 		}
+	}
+	if empty && readOnly {
+		if end == start {
+			return nil, fmt.Errorf("%w: an empty file", container.ErrTruncatedHeader)
+		}
+		return nil, fmt.Errorf("%w: zeros where the magic should be", container.ErrBadMagic)
 	}
 	if empty {
 		v := opts.version()
@@ -107,6 +116,7 @@ func newFileStream(rws io.ReadWriteSeeker, f *os.File, opts *Options) (*Stream, 
 	fb.zw = container.NewAppendWriter(rws, fb.x.Version)
 	s := newStream(FileStream, fb, fb.x.Version, opts)
 	s.damage = damage
+	s.readOnly = readOnly
 	return s, nil
 }
 
@@ -214,9 +224,28 @@ func Repair(path string) (RepairReport, error) {
 		return RepairReport{}, err
 	}
 	defer f.Close()
+	r, err := repair(f)
+	if err != nil {
+		return r, fmt.Errorf("imageio: repair %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// repairable is what repair needs of a file: an *os.File, or a test's
+// wrapper of one.
+type repairable interface {
+	io.ReadSeeker
+	Stat() (os.FileInfo, error)
+	Truncate(size int64) error
+	Sync() error
+}
+
+// repair cuts f back to its last complete frame, and syncs it so that the
+// cut survives a crash.
+func repair(f repairable) (RepairReport, error) {
 	x, cause := container.ReadIndex(f)
 	if x == nil {
-		return RepairReport{}, fmt.Errorf("imageio: repair %s: %w", path, cause)
+		return RepairReport{}, cause
 	}
 	fi, err := f.Stat()
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,17 +15,8 @@ import (
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
-	"github.com/imgstream/imgstream/internal/golden"
+	"github.com/imgstream/imgstream/internal/testkit"
 )
-
-const goldenDir = "../testdata/golden"
-
-func loadManifest(t testing.TB) []golden.File {
-	t.Helper()
-	files, err := golden.Load(goldenDir)
-	require.NoError(t, err)
-	return files
-}
 
 func rgbaAt(m image.Image, x, y int) [3]int {
 	c := color.RGBAModel.Convert(m.At(m.Bounds().Min.X+x, m.Bounds().Min.Y+y)).(color.RGBA)
@@ -37,17 +27,17 @@ func rgbaAt(m image.Image, x, y int) [3]int {
 // render and compares it with the render, by the manifest's rules: exact
 // for every format but JPEG, whose decoders may round differently.
 func TestGoldenRender(t *testing.T) {
-	for _, g := range loadManifest(t) {
+	for _, g := range testkit.Golden(t) {
 		if !g.Valid || g.Render == nil {
 			continue
 		}
 		t.Run(g.Name, func(t *testing.T) {
-			s, err := imageio.Open(filepath.Join(goldenDir, g.Name), nil)
+			s, err := imageio.Open(testkit.GoldenPath(g.Name), nil)
 			require.NoError(t, err)
 			defer s.Close()
 			m, err := s.Read(imageio.ReadOptions{})
 			require.NoError(t, err)
-			f, err := os.Open(filepath.Join(goldenDir, g.Render.File))
+			f, err := os.Open(testkit.GoldenPath(g.Render.File))
 			require.NoError(t, err)
 			defer f.Close()
 			want, err := png.Decode(f)
@@ -315,7 +305,7 @@ func TestSetImageReusesData(t *testing.T) {
 }
 
 func TestAppendJPEG(t *testing.T) {
-	s, err := imageio.Open(filepath.Join(goldenDir, "v20_mixed.omv"), nil)
+	s, err := imageio.Open(testkit.GoldenPath("v20_mixed.omv"), nil)
 	require.NoError(t, err)
 	defer s.Close()
 	var buf []byte

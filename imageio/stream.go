@@ -269,10 +269,17 @@ func (s *Stream) WriteAt(img *Image, t time.Time) error {
 	return nil
 }
 
+// Damage returns what cut a damaged file stream short when it was opened:
+// a *container.FrameError that says which frame and at which offset, after
+// the Count() good frames. It is nil for an undamaged stream and for memory
+// and ring streams. It tells of the damage at once, without reading to it.
+func (s *Stream) Damage() error { return s.damage }
+
 // Read returns the frame at the current offset in a new Image and moves on.
 // At the end it returns io.EOF, or starts again with opts.Loop. If a file
-// stream was damaged, Read returns the damage (a *container.FrameError)
-// after the last good frame instead of io.EOF.
+// stream was damaged, Read returns the damage (a *container.FrameError,
+// also given by [Stream.Damage]) after the last good frame instead of
+// io.EOF; with opts.Loop it goes round the good frames.
 func (s *Stream) Read(opts ReadOptions) (*Image, error) {
 	m := new(Image)
 	if err := s.ReadContext(context.Background(), m, opts); err != nil {
@@ -296,13 +303,13 @@ func (s *Stream) ReadContext(ctx context.Context, m *Image, opts ReadOptions) er
 	}
 	first, end := s.b.span()
 	if s.offset >= end {
-		if s.damage != nil {
-			return s.damage
-		}
 		if !opts.Loop || end == first {
+			if s.damage != nil {
+				return s.damage
+			}
 			return io.EOF
 		}
-		s.offset = first
+		s.offset = first // a damaged file loops round its good frames
 	}
 	i, elapsed, err := s.b.read(s.offset, m)
 	if err != nil {

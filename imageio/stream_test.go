@@ -19,6 +19,7 @@ import (
 	"github.com/imgstream/imgstream/circular"
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/testkit"
 )
 
 // fakeClock is a Clock whose time moves only when told or slept on.
@@ -43,7 +44,7 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 // goldenFrames reads the frames of a golden file with their headers.
 func goldenFrames(t *testing.T, name string) ([]container.Header, []*imageio.Image) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(goldenDir, name))
+	f, err := os.Open(testkit.GoldenPath(name))
 	require.NoError(t, err)
 	defer f.Close()
 	zr, err := container.NewReader(f)
@@ -80,7 +81,7 @@ func TestOpenMVUnitTest(t *testing.T) {
 			}
 			assert.Equal(t, len(ms), s.Count())
 			require.NoError(t, s.Close())
-			assert.Equal(t, readFile(t, filepath.Join(goldenDir, name)), readFile(t, path))
+			assert.Equal(t, readFile(t, testkit.GoldenPath(name)), readFile(t, path))
 
 			s, err = imageio.Open(path, nil)
 			require.NoError(t, err)
@@ -306,11 +307,11 @@ func TestWriteAfterSeekTruncates(t *testing.T) {
 // TestGoldenOpen opens every golden file: valid ones read whole; damaged
 // ones give their complete frames, then the damage; bad magic fails.
 func TestGoldenOpen(t *testing.T) {
-	for _, g := range loadManifest(t) {
+	for _, g := range testkit.Golden(t) {
 		t.Run(g.Name, func(t *testing.T) {
-			s, err := imageio.Open(filepath.Join(goldenDir, g.Name), nil)
+			s, err := imageio.Open(testkit.GoldenPath(g.Name), nil)
 			if g.ErrorFrame == nil && !g.Valid {
-				require.Error(t, err)
+				require.ErrorIs(t, err, categoryErr[g.Error])
 				return
 			}
 			require.NoError(t, err)
@@ -321,6 +322,15 @@ func TestGoldenOpen(t *testing.T) {
 			}
 			want := len(frames)
 			assert.Equal(t, want, s.Count())
+			if g.Valid || g.StrictOnly {
+				assert.NoError(t, s.Damage())
+			} else {
+				// The damage is known at once, before any frame is read.
+				var fe *container.FrameError
+				require.ErrorAs(t, s.Damage(), &fe)
+				assert.Equal(t, *g.ErrorFrame, fe.Index)
+				assert.Equal(t, g.ErrorOffset, fe.Offset)
+			}
 			n := 0
 			for m, err := range s.All() {
 				if err != nil {
@@ -343,13 +353,13 @@ func TestGoldenOpen(t *testing.T) {
 // TestRepair repairs a copy of every damaged golden file: the result reads
 // whole, with the frames before the damage.
 func TestRepair(t *testing.T) {
-	for _, g := range loadManifest(t) {
+	for _, g := range testkit.Golden(t) {
 		if g.Valid || g.ErrorFrame == nil {
 			continue
 		}
 		t.Run(g.Name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), g.Name)
-			orig := readFile(t, filepath.Join(goldenDir, g.Name))
+			orig := readFile(t, testkit.GoldenPath(g.Name))
 			require.NoError(t, os.WriteFile(path, orig, 0o644))
 			rep, err := imageio.Repair(path)
 			require.NoError(t, err)
@@ -376,7 +386,7 @@ func TestRepair(t *testing.T) {
 			assert.Zero(t, rep.Dropped)
 		})
 	}
-	_, err := imageio.Repair(filepath.Join(goldenDir, "bad_magic.omv"))
+	_, err := imageio.Repair(testkit.GoldenPath("bad_magic.omv"))
 	require.ErrorIs(t, err, container.ErrBadMagic)
 }
 
@@ -490,6 +500,71 @@ func TestClipFollow(t *testing.T) {
 	}
 	_, _, err = zr.ReadFrame(nil)
 	assert.Equal(t, io.EOF, err)
+}
+
+// categoryErr maps the manifest's error categories of files that do not
+// open at all to the errors they give.
+var categoryErr = map[string]error{
+	"bad_magic":           container.ErrBadMagic,
+	"unsupported_version": container.ErrUnsupportedVersion,
+	"truncated_header":    container.ErrTruncatedHeader,
+}
+
+// TestOpenNeverWrites opens an empty file and an all-zero one for reading:
+// each is an error that says what it is, and neither file is written. Open
+// used to take them for fresh streams and write the magic, which failed
+// with "bad file descriptor" on a read-only descriptor.
+func TestOpenNeverWrites(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"empty", nil, container.ErrTruncatedHeader},
+		{"zeros", make([]byte, 64), container.ErrBadMagic},
+		{"zero magic", make([]byte, 16), container.ErrBadMagic},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "r.omv")
+			require.NoError(t, os.WriteFile(path, c.data, 0o644))
+			_, err := imageio.Open(path, nil)
+			require.ErrorIs(t, err, c.want)
+			assert.NotContains(t, err.Error(), "bad file descriptor")
+			got, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(c.data, got), "the file is unchanged: %q", got)
+		})
+	}
+}
+
+// TestDamagedLoop: a damaged recording read with Loop goes round its good
+// frames for ever; without Loop, the damage comes after them.
+func TestDamagedLoop(t *testing.T) {
+	s, err := imageio.Open(testkit.GoldenPath("truncated_header.omv"), nil)
+	require.NoError(t, err)
+	defer s.Close()
+	n := s.Count()
+	require.Positive(t, n)
+	var first [][]byte
+	for i := range 3 * n {
+		m, err := s.Read(imageio.ReadOptions{Loop: true})
+		require.NoError(t, err, "read %d", i)
+		if i < n {
+			first = append(first, m.Data)
+		} else {
+			assert.Equal(t, first[i%n], m.Data, "read %d is frame %d again", i, i%n)
+		}
+	}
+	require.NoError(t, s.Seek(0))
+	for range n {
+		_, err := s.Read(imageio.ReadOptions{})
+		require.NoError(t, err)
+	}
+	_, err = s.Read(imageio.ReadOptions{})
+	var fe *container.FrameError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, n, fe.Index)
+	assert.Equal(t, s.Damage(), err)
 }
 
 func TestNewOverBufferio(t *testing.T) {

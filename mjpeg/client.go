@@ -29,6 +29,17 @@ var (
 	ErrNotMultipart = errors.New("mjpeg: not a multipart stream")
 )
 
+// A StatusError is returned by Dial when the server answers with a status
+// other than 200 OK, such as 503 when its MaxViewers are watching.
+type StatusError struct {
+	URL        string
+	StatusCode int    // such as http.StatusServiceUnavailable
+	Status     string // such as "503 Service Unavailable"
+}
+
+// Error names the URL and the status.
+func (e *StatusError) Error() string { return "mjpeg: " + e.URL + ": " + e.Status }
+
 // A Reader reads the frames of an MJPEG stream (multipart/x-mixed-replace)
 // from any io.Reader: an HTTP response body, a file, a pipe. It accepts what
 // real cameras send: no boundary before the first part, boundary lines with
@@ -127,7 +138,7 @@ func Dial(ctx context.Context, url string) (*Reader, error) {
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
-		return nil, fmt.Errorf("mjpeg: %s: %s", url, resp.Status)
+		return nil, &StatusError{URL: url, StatusCode: resp.StatusCode, Status: resp.Status}
 	}
 	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || !strings.HasPrefix(mt, "multipart/") {

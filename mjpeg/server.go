@@ -3,6 +3,7 @@ package mjpeg
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strconv"
@@ -253,10 +254,61 @@ func (s *Server) leave() {
 	}
 }
 
+// refuseBody answers 400 Bad Request to a request that announces a body
+// (a Content-Length or a Transfer-Encoding), closes its connection, and
+// reports whether it did. A frame request has no body. Left to itself,
+// net/http waits to discard such a body, before it writes the response and
+// again after the handler returns, and does not notice meanwhile that the
+// client went away: a request whose body never comes would hold a viewer's
+// place, or at least a connection, for ever. So the connection is taken
+// over, answered and closed at once (over HTTP/2, where a stream's body
+// cannot hold the connection, the answer is a plain one).
+func refuseBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+		return false
+	}
+	const msg = "mjpeg: a frame request has no body\n"
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, msg, http.StatusBadRequest)
+		return true
+	}
+	defer conn.Close()
+	conn.SetWriteDeadline(time.Now().Add(time.Second))
+	fmt.Fprintf(conn, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"+
+		"Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(msg), msg)
+	return true
+}
+
+// The range of the fps query parameter. Below MinFPS a frame would wait
+// over a quarter of an hour; above MaxFPS the cap is no cap.
+const (
+	MinFPS = 0.001
+	MaxFPS = 1000
+)
+
+// parseFPS returns the interval between frames that the fps parameter v
+// asks for (0 when v is empty): a finite number from MinFPS to MaxFPS.
+func parseFPS(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	fps, err := strconv.ParseFloat(v, 64)
+	// The comparisons are false for NaN, so NaN is refused too.
+	if err != nil || !(fps >= MinFPS && fps <= MaxFPS) {
+		return 0, fmt.Errorf("mjpeg: fps must be a number from %g to %g, not %q", float64(MinFPS), float64(MaxFPS), v)
+	}
+	return time.Duration(float64(time.Second) / fps), nil
+}
+
 // ServeHTTP streams the frames to one viewer until it goes away, a write to
 // it stalls for WriteTimeout, or the server closes. The query parameter
-// fps (?fps=5) caps the frames per second this viewer is sent.
+// fps (?fps=5) caps the frames per second this viewer is sent: a number
+// from MinFPS to MaxFPS, or the response is 400 Bad Request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if refuseBody(w, r) {
+		return
+	}
 	ok, status := s.join(true)
 	if !ok {
 		http.Error(w, http.StatusText(status), status)
@@ -264,14 +316,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.leave()
 
-	var interval time.Duration
-	if v := r.URL.Query().Get("fps"); v != "" {
-		fps, err := strconv.ParseFloat(v, 64)
-		if err != nil || fps <= 0 {
-			http.Error(w, "mjpeg: fps must be a positive number", http.StatusBadRequest)
-			return
-		}
-		interval = time.Duration(float64(time.Second) / fps)
+	interval, err := parseFPS(r.URL.Query().Get("fps"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+s.boundary())
@@ -282,6 +330,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// writes each frame's bytes as they are, in one write, and closes the
 	// connection at the end.
 	h.Set("Transfer-Encoding", "identity")
+	// An endless response ends its connection: say so.
+	h.Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return
@@ -368,6 +418,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // passes; then it responds 503 Service Unavailable.
 func (s *Server) Snapshot() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuseBody(w, r) {
+			return
+		}
 		if ok, status := s.join(false); !ok {
 			http.Error(w, http.StatusText(status), status)
 			return

@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"sort"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/imgstream/imgstream/internal/benchdata"
+	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/shm"
 )
 
@@ -130,9 +130,7 @@ func BenchmarkWakeup(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), shmChild+"=latencyreader", "IMGSTREAM_SHM_NAME="+name)
-		cmd.Stderr = os.Stderr
+		cmd := testkit.Child("latencyreader", "IMGSTREAM_SHM_NAME="+name)
 		stdout, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)

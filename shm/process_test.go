@@ -19,20 +19,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/shm"
 )
 
-// Child processes of these tests run this test binary again with shmChild
-// set to their role.
-const shmChild = "IMGSTREAM_SHM_CHILD"
-
+// Child processes of these tests run this test binary again in a role:
+// see testkit.Child.
 func TestMain(m *testing.M) {
-	if role := os.Getenv(shmChild); role == "latencyreader" {
-		os.Exit(latencyReader(os.Getenv("IMGSTREAM_SHM_NAME")))
-	} else if role != "" {
-		os.Exit(child(role))
+	roles := map[string]func() int{"latencyreader": func() int { return latencyReader(os.Getenv("IMGSTREAM_SHM_NAME")) }}
+	for _, role := range []string{"writer", "killwriter", "copyreader", "viewreader"} {
+		roles[role] = func() int { return child(role) }
 	}
-	os.Exit(m.Run())
+	testkit.Main(m, roles)
 }
 
 // fillFast writes frame n's pattern cheaply: the number at both ends, the
@@ -145,11 +143,8 @@ func intactFast(p []byte, n uint64) bool {
 }
 
 func childCmd(role, name string, size int, frames uint64) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), shmChild+"="+role, "IMGSTREAM_SHM_NAME="+name,
+	return testkit.Child(role, "IMGSTREAM_SHM_NAME="+name,
 		"IMGSTREAM_SHM_SIZE="+strconv.Itoa(size), "IMGSTREAM_SHM_FRAMES="+strconv.FormatUint(frames, 10))
-	cmd.Stderr = os.Stderr
-	return cmd
 }
 
 // TestStress runs a writer process that publishes 1 000 000 frames as fast

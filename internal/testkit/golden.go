@@ -1,14 +1,17 @@
-// Package golden reads the manifest of the reference OMV IMG STR files in
-// testdata/golden (copied unchanged from the project's shared reference set):
-// the answers a correct reader gives for each file.
-package golden
+package testkit
 
 import (
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"testing"
 )
+
+// The reference OMV IMG STR files in testdata/golden are copied unchanged
+// from the project's shared reference set; their manifest holds the answers
+// a correct reader gives for each file.
 
 // A Frame is one frame as the manifest describes it.
 type Frame struct {
@@ -50,8 +53,31 @@ type File struct {
 	} `json:"render"`
 }
 
-// Load reads dir/manifest.json.
-func Load(dir string) ([]File, error) {
+// Root is the repository's root directory, found from this file's place in
+// it, so that tests in any package or module can reach testdata.
+var Root = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}()
+
+// GoldenDir is the directory of the golden files.
+var GoldenDir = filepath.Join(Root, "testdata", "golden")
+
+// Golden returns the golden files' manifest, failing t if it cannot be read.
+func Golden(t testing.TB) []File {
+	t.Helper()
+	files, err := LoadGolden(GoldenDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// GoldenPath returns the path of the golden file name.
+func GoldenPath(name string) string { return filepath.Join(GoldenDir, name) }
+
+// LoadGolden reads dir/manifest.json.
+func LoadGolden(dir string) ([]File, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		return nil, err
@@ -63,7 +89,7 @@ func Load(dir string) ([]File, error) {
 		return nil, err
 	}
 	if len(m.Files) == 0 {
-		return nil, fmt.Errorf("golden: no files in %s", dir)
+		return nil, fmt.Errorf("testkit: no golden files in %s", dir)
 	}
 	return m.Files, nil
 }

@@ -46,6 +46,10 @@ var (
 	// its alignment padding. It matches io.ErrUnexpectedEOF.
 	ErrTruncatedPayload = fmt.Errorf("container: stream ends inside a frame: %w", io.ErrUnexpectedEOF)
 
+	// ErrInvalidIndex is returned by Index.ReadPayload for a frame number
+	// outside the index.
+	ErrInvalidIndex = errors.New("container: frame not in the index")
+
 	// ErrWriteAfterClose is returned by a Writer's methods after Close.
 	ErrWriteAfterClose = errors.New("container: write after close")
 )

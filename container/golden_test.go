@@ -313,7 +313,9 @@ func TestGoldenReadPayload(t *testing.T) {
 				checkFrame(t, &g, g.Frames[i], &x.Entries[i].Header, buf)
 			}
 			_, err = x.ReadPayload(f, len(x.Entries), buf)
-			require.Error(t, err)
+			require.ErrorIs(t, err, container.ErrInvalidIndex)
+			_, err = x.ReadPayload(f, -1, buf)
+			require.ErrorIs(t, err, container.ErrInvalidIndex)
 			// A file cut after indexing: the payload is reported missing.
 			data := readFile(t, testkit.GoldenPath(g.Name))
 			if len(x.Entries) > 0 {

@@ -75,10 +75,10 @@ func ReadIndex(r io.ReadSeeker) (*Index, error) {
 // growing it if its capacity is too small, and returns the payload. RGB565
 // payloads come out little-endian whatever the version, as from a Reader.
 // A payload that r no longer holds whole is a [*FrameError] matching
-// [ErrTruncatedPayload].
+// [ErrTruncatedPayload]; an i outside the index is [ErrInvalidIndex].
 func (x *Index) ReadPayload(r io.ReaderAt, i int, buf []byte) ([]byte, error) {
 	if i < 0 || i >= len(x.Entries) {
-		return buf, fmt.Errorf("container: frame %d of %d", i, len(x.Entries))
+		return buf, fmt.Errorf("%w: frame %d of %d", ErrInvalidIndex, i, len(x.Entries))
 	}
 	e := &x.Entries[i]
 	if cap(buf) < e.Size {

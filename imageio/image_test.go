@@ -288,7 +288,8 @@ func TestDecodeErrors(t *testing.T) {
 	_, err = (&imageio.Image{Width: 2, Height: 2, Format: container.JPEG}).Decode()
 	require.ErrorIs(t, err, container.ErrInvalidSize)
 	_, err = (&imageio.Image{Width: 2, Height: 2, Format: container.JPEG, Data: []byte("not a jpeg")}).Decode()
-	require.Error(t, err)
+	var fe jpeg.FormatError
+	require.ErrorAs(t, err, &fe)
 	_, err = imageio.Encode(image.NewGray(image.Rect(0, 0, 0, 5)), container.Grayscale)
 	require.ErrorIs(t, err, container.ErrInvalidDimensions)
 }

@@ -47,7 +47,7 @@ func NewMemory(width, height int, format container.PixFormat, count int, opts *O
 		return nil, err
 	}
 	if count < 1 {
-		return nil, fmt.Errorf("%w: %d slots", ErrInvalidOffset, count)
+		return nil, fmt.Errorf("%w: %d slots", ErrInvalidCount, count)
 	}
 	return NewMemoryBuffer(make([]byte, count*slotSize(capacity)), width, height, format, opts)
 }

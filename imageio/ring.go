@@ -78,14 +78,15 @@ func (rb *ringBackend) close() error    { return nil }
 // before a trigger, then what follows, with no gap and no overlap. The
 // first saved frame keeps its recorded interval from the frame before it.
 // The ring is copied under its lock and written to w outside it, so a slow
-// w never holds up recording.
+// w never holds up recording. On a file or memory stream it returns an
+// error matching errors.ErrUnsupported.
 func (s *Stream) SaveTo(w io.Writer, d time.Duration) (*Clip, error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
 	rb, ok := s.b.(*ringBackend)
 	if !ok {
-		return nil, fmt.Errorf("imageio: SaveTo needs a ring stream, not a %v", s.kind)
+		return nil, fmt.Errorf("imageio: SaveTo needs a ring stream, not a %v: %w", s.kind, errors.ErrUnsupported)
 	}
 	m := rb.v.Magic()
 	if _, err := w.Write(m[:]); err != nil {

@@ -24,6 +24,9 @@ var (
 	// ErrInvalidOffset is returned by Seek for a frame outside the stream.
 	ErrInvalidOffset = errors.New("imageio: invalid stream offset")
 
+	// ErrInvalidCount is returned by NewMemory for a slot count under 1.
+	ErrInvalidCount = errors.New("imageio: invalid slot count")
+
 	// ErrFrameTooLarge is returned by Write on a memory stream for a frame
 	// larger than a slot (OpenMV's "Invalid frame size").
 	ErrFrameTooLarge = errors.New("imageio: frame larger than a slot")

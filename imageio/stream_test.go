@@ -438,7 +438,9 @@ func TestRingSaveTo(t *testing.T) {
 	plain, err := imageio.NewMemory(8, 4, container.Grayscale, 1, nil)
 	require.NoError(t, err)
 	_, err = plain.SaveTo(io.Discard, 0)
-	require.Error(t, err)
+	require.ErrorIs(t, err, errors.ErrUnsupported)
+	_, err = imageio.NewMemory(8, 4, container.Grayscale, 0, nil)
+	require.ErrorIs(t, err, imageio.ErrInvalidCount)
 }
 
 // lockedBuffer is a bytes.Buffer that a test can read while Follow writes.

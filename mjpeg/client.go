@@ -128,11 +128,17 @@ const readBufferSize = 64 << 10
 // a Reader of it; cancelling ctx ends the stream. Close the Reader to close
 // the connection.
 func Dial(ctx context.Context, url string) (*Reader, error) {
+	return DialClient(ctx, http.DefaultClient, url)
+}
+
+// DialClient is Dial with the HTTP client c: for a camera that needs a
+// proxy, credentials in a transport, or a test's in-memory network.
+func DialClient(ctx context.Context, c *http.Client, url string) (*Reader, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"os"
 	"strconv"
@@ -82,6 +83,9 @@ type Server struct {
 	// pauses would leave browsers showing the frame before the newest.
 	// While frames keep coming faster than this, nothing is repeated.
 	RepeatAfter time.Duration
+	// ErrorLog, if not nil, logs the errors a Source returns; they are kept
+	// in Stats in any case.
+	ErrorLog *log.Logger
 
 	initOnce sync.Once
 	done     chan struct{} // closed by Close
@@ -225,6 +229,9 @@ func (s *Server) join(limit bool) (ok bool, status int) {
 			defer close(run.done)
 			if err := s.Source.Run(ctx, func(jpeg []byte) { s.Publish(jpeg) }); err != nil && !errors.Is(err, context.Canceled) {
 				s.sourceErr.Store(&err)
+				if s.ErrorLog != nil {
+					s.ErrorLog.Printf("mjpeg: source: %v", err)
+				}
 			}
 			s.mu.Lock()
 			if s.source == run {

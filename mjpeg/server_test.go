@@ -19,12 +19,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/mjpeg"
 )
 
@@ -302,7 +304,9 @@ func TestMaxViewers(t *testing.T) {
 		readers = append(readers, r)
 	}
 	_, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
-	require.ErrorContains(t, err, "503")
+	var se *mjpeg.StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, http.StatusServiceUnavailable, se.StatusCode)
 	readers[0].Close()
 	require.Eventually(t, func() bool { return s.Stats().Viewers == 1 }, 10*time.Second, time.Millisecond)
 	r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
@@ -310,46 +314,40 @@ func TestMaxViewers(t *testing.T) {
 	r.Close()
 }
 
-// TestFPSLimit: a viewer that asks for 10 frames a second gets no more,
-// and always the newest.
+// TestFPSLimit: a viewer that asks for 10 frames a second gets one every
+// 100 ms exactly, on the bubble's fake clock, and always the newest, while
+// frames are published every millisecond.
 func TestFPSLimit(t *testing.T) {
-	var s mjpeg.Server
-	ts := serve(t, &s)
-	r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg?fps=10")
-	require.NoError(t, err)
-	defer r.Close()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			default:
+	synctest.Test(t, func(t *testing.T) {
+		var s mjpeg.Server
+		client := serveInBubble(t, &s)
+		ctx, stop := context.WithCancel(context.Background())
+		published := make(chan struct{})
+		go func() {
+			defer close(published)
+			for i := 0; ctx.Err() == nil; i++ {
+				s.Publish(testkit.StampJPEG(testJPEG(t, 0), uint64(i)))
+				time.Sleep(time.Millisecond)
 			}
-			if s.Publish(testJPEG(t, i%5)) != nil {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
-	start := time.Now()
-	n := 0
-	for time.Since(start) < 500*time.Millisecond {
-		_, err := r.NextFrame()
+		}()
+		r, err := mjpeg.DialClient(context.Background(), client, "http://camera/stream.mjpg?fps=10")
 		require.NoError(t, err)
-		n++
-	}
-	elapsed := time.Since(start)
-	s.Close()
-	<-done
-	assert.LessOrEqual(t, n, int(elapsed.Seconds()*10)+2, "at most 10 frames a second")
-	assert.Positive(t, s.Stats().Skipped)
-
-	resp, err := http.Get(ts.URL + "/stream.mjpg?fps=zero")
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.NotEqual(t, http.StatusOK, resp.StatusCode)
+		start := time.Now()
+		for i := range 5 {
+			f, err := r.NextFrame()
+			require.NoError(t, err)
+			assert.Equal(t, time.Duration(i)*100*time.Millisecond, time.Since(start), "frame %d", i)
+			seq, ok := testkit.SeqOf(f)
+			require.True(t, ok)
+			// Publishing runs a millisecond a frame: the newest is the
+			// one published at this very moment.
+			assert.InDelta(t, float64(time.Since(start)/time.Millisecond), float64(seq), 1, "frame %d is the newest", i)
+		}
+		stop()
+		<-published
+		r.Close()
+		assert.Positive(t, s.Stats().Skipped)
+	})
 }
 
 // TestNoGoroutineLeak connects and disconnects 1 000 viewers, then closes
@@ -429,7 +427,7 @@ func TestCloseEndsStreams(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 	_, err = r.NextFrame()
-	assert.Error(t, err, "the stream ended")
+	assert.Equal(t, io.EOF, err, "the stream ended at a part's end")
 }
 
 // TestAuthMiddleware shows authentication as plain middleware.
@@ -462,37 +460,60 @@ func TestAuthMiddleware(t *testing.T) {
 }
 
 // TestRepeatAfterPause: a viewer that has the newest frame and sees nothing
-// newer gets it once more after RepeatAfter (so browsers show it), and only
-// once; frames that keep coming are never repeated.
+// newer gets it once more after exactly RepeatAfter (so browsers show it),
+// and only once; with RepeatAfter < 0, never. On the bubble's fake clock,
+// a repeat that came late, early or twice fails every run.
 func TestRepeatAfterPause(t *testing.T) {
-	s := &mjpeg.Server{RepeatAfter: 30 * time.Millisecond}
-	ts := serve(t, s)
-	r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
-	require.NoError(t, err)
-	defer r.Close()
-	require.NoError(t, s.Publish(testJPEG(t, 1)))
-	for range 2 { // the frame, then its repeat
+	synctest.Test(t, func(t *testing.T) {
+		s := &mjpeg.Server{RepeatAfter: 30 * time.Millisecond}
+		client := serveInBubble(t, s)
+		r, err := mjpeg.DialClient(context.Background(), client, "http://camera/stream.mjpg")
+		require.NoError(t, err)
+		defer r.Close()
+		require.NoError(t, s.Publish(testJPEG(t, 1)))
+		start := time.Now()
+		for i := range 2 { // the frame, then its repeat
+			f, err := r.NextFrame()
+			require.NoError(t, err)
+			assert.Equal(t, testJPEG(t, 1), f)
+			assert.Equal(t, time.Duration(i)*s.RepeatAfter, time.Since(start), "part %d", i)
+		}
+		// Long after, still one repeat: the next part is the next frame.
+		time.Sleep(100 * s.RepeatAfter)
+		synctest.Wait()
+		assert.Equal(t, uint64(1), s.Stats().Repeated)
+		require.NoError(t, s.Publish(testJPEG(t, 2)))
 		f, err := r.NextFrame()
 		require.NoError(t, err)
-		assert.Equal(t, testJPEG(t, 1), f)
-	}
-	// The handler counts the repeat after its write returns.
-	require.Eventually(t, func() bool { return s.Stats().Repeated == 1 }, 10*time.Second, time.Millisecond)
-	// No second repeat: the next frame read is the next one published.
-	time.Sleep(100 * time.Millisecond)
-	require.NoError(t, s.Publish(testJPEG(t, 2)))
-	f, err := r.NextFrame()
-	require.NoError(t, err)
-	assert.Equal(t, testJPEG(t, 2), f)
+		assert.Equal(t, testJPEG(t, 2), f)
+	})
+	synctest.Test(t, func(t *testing.T) {
+		quiet := &mjpeg.Server{RepeatAfter: -1}
+		client := serveInBubble(t, quiet)
+		r, err := mjpeg.DialClient(context.Background(), client, "http://camera/stream.mjpg")
+		require.NoError(t, err)
+		defer r.Close()
+		require.NoError(t, quiet.Publish(testJPEG(t, 1)))
+		_, err = r.NextFrame()
+		require.NoError(t, err)
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		assert.Zero(t, quiet.Stats().Repeated, "RepeatAfter < 0 never repeats")
+	})
+}
 
-	quiet := &mjpeg.Server{RepeatAfter: -1}
-	ts2 := serve(t, quiet)
-	r2, err := mjpeg.Dial(context.Background(), ts2.URL+"/stream.mjpg")
-	require.NoError(t, err)
-	defer r2.Close()
-	require.NoError(t, quiet.Publish(testJPEG(t, 1)))
-	_, err = r2.NextFrame()
-	require.NoError(t, err)
-	time.Sleep(100 * time.Millisecond)
-	assert.Zero(t, quiet.Stats().Repeated, "RepeatAfter < 0 never repeats")
+// serveInBubble serves s over an in-memory network inside the synctest
+// bubble of t, so that its timers run on the bubble's clock, and returns a
+// client of it. Cleanup closes the server, so the bubble's goroutines end.
+func serveInBubble(t *testing.T, s *mjpeg.Server) *http.Client {
+	pn := testkit.NewPipeNet()
+	hs := &http.Server{Handler: s.Handler()}
+	go hs.Serve(pn)
+	client := pn.Client()
+	t.Cleanup(func() {
+		s.Close()
+		hs.Close()
+		client.CloseIdleConnections()
+	})
+	return client
 }

@@ -6,9 +6,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"syscall"
 	"testing"
@@ -158,4 +160,39 @@ func BenchmarkWakeup(b *testing.B) {
 		b.ReportMetric(res.Micros[len(res.Micros)*99/100], "p99-µs")
 		b.ReportMetric(100*res.IdleCPU/res.Idle, "idle-cpu-%")
 	}
+}
+
+// BenchmarkWriterGone measures how long a waiting reader takes to report a
+// writer killed with SIGKILL: the package doc's "about 100 ms".
+func BenchmarkWriterGone(b *testing.B) {
+	var total time.Duration
+	for b.Loop() {
+		name := uniqueName(b)
+		writer := childCmd("killwriter", name, 4096, 1)
+		stdout, _ := writer.StdoutPipe()
+		if err := writer.Start(); err != nil {
+			b.Fatal(err)
+		}
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() && lines.Text() != "acquired" {
+		}
+		r, err := shm.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Next(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		writer.Process.Kill()
+		writer.Wait()
+		killed := time.Now()
+		_, err = r.Next(context.Background())
+		total += time.Since(killed)
+		if !errors.Is(err, shm.ErrWriterGone) {
+			b.Fatalf("got %v, want ErrWriterGone", err)
+		}
+		r.Close()
+		os.Remove(filepath.Join(shm.Dir, name))
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-to-notice")
 }

@@ -222,12 +222,9 @@ func TestWriterKilled(t *testing.T) {
 
 	require.NoError(t, writer.Process.Kill())
 	writer.Wait()
-	killed := time.Now()
 	_, err = r.Next(context.Background())
-	noticed := time.Since(killed)
 	require.ErrorIs(t, err, shm.ErrWriterGone)
-	assert.Less(t, noticed, 2*time.Second, "noticed after %v", noticed)
-	t.Logf("dead writer noticed in %v", noticed)
+	// How soon: BenchmarkWriterGone.
 
 	last, err := r.Latest()
 	require.NoError(t, err)

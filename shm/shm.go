@@ -2,6 +2,7 @@ package shm
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -11,7 +12,19 @@ import (
 var (
 	// ErrUnsupported is returned on systems other than Linux. It matches
 	// errors.ErrUnsupported.
-	ErrUnsupported = errors.Join(errors.New("shm: shared memory streams need Linux"), errors.ErrUnsupported)
+	ErrUnsupported = fmt.Errorf("shm: shared memory streams need Linux: %w", errors.ErrUnsupported)
+
+	// ErrInvalidName is returned by Create and Open for a name that is
+	// empty, ".", "..", or holds a slash or a NUL byte: a stream's name is
+	// one file name in Dir.
+	ErrInvalidName = errors.New("shm: invalid stream name")
+
+	// ErrInvalidSize is returned by Create for a frame size under 1 byte,
+	// or a slot count under 2 or over 65 536.
+	ErrInvalidSize = errors.New("shm: invalid frame size or slot count")
+
+	// ErrNotAcquired is returned by Publish without a slot from Acquire.
+	ErrNotAcquired = errors.New("shm: Publish without Acquire")
 
 	// ErrExists is returned by Create when a live writer holds the name.
 	ErrExists = errors.New("shm: a writer holds this name")

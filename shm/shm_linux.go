@@ -64,7 +64,7 @@ func (m *mapping) slot(n uint64) int   { return headerSize + int(n%uint64(m.slot
 
 func path(name string) (string, error) {
 	if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-		return "", fmt.Errorf("shm: invalid name %q", name)
+		return "", fmt.Errorf("%w: %q", ErrInvalidName, name)
 	}
 	return filepath.Join(Dir, name), nil
 }
@@ -98,7 +98,7 @@ func Create(name string, frameSize, slots int) (*Writer, error) {
 		slots = DefaultSlots
 	}
 	if frameSize < 1 || slots < 2 || slots > 1<<16 {
-		return nil, fmt.Errorf("shm: %d slots of %d bytes: need at least 2 slots of 1 byte", slots, frameSize)
+		return nil, fmt.Errorf("%w: %d slots of %d bytes: need 2 to 65536 slots of at least 1 byte", ErrInvalidSize, slots, frameSize)
 	}
 	size := headerSize + slots*stride(frameSize)
 	f, err := createLocked(p)
@@ -190,7 +190,7 @@ func (w *Writer) Publish(h container.Header) error {
 		return ErrClosed
 	}
 	if !w.leased {
-		return fmt.Errorf("shm: Publish without Acquire")
+		return ErrNotAcquired
 	}
 	if h.Size < 0 || h.Size > w.m.capacity {
 		return fmt.Errorf("%w: %d bytes, slots hold %d", ErrTooLarge, h.Size, w.m.capacity)

@@ -5,6 +5,7 @@ package shm_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -130,14 +131,27 @@ func TestWriteRead(t *testing.T) {
 }
 
 func TestCreateErrors(t *testing.T) {
-	for _, name := range []string{"", "a/b", ".", ".."} {
+	for _, name := range []string{"", "a/b", ".", "..", "nul\x00"} {
 		_, err := shm.Create(name, 10, 2)
-		assert.Error(t, err, "name %q", name)
+		assert.ErrorIs(t, err, shm.ErrInvalidName, "name %q", name)
+		_, err = shm.Open(name)
+		assert.ErrorIs(t, err, shm.ErrInvalidName, "name %q", name)
 	}
 	_, err := shm.Create(uniqueName(t), 0, 2)
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, shm.ErrInvalidSize)
 	_, err = shm.Create(uniqueName(t), 10, 1)
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, shm.ErrInvalidSize)
+	_, err = shm.Create(uniqueName(t), 10, 1<<16+1)
+	assert.ErrorIs(t, err, shm.ErrInvalidSize)
+
+	unleased, err := shm.Create(uniqueName(t), 10, 2)
+	require.NoError(t, err)
+	defer unleased.Close()
+	assert.ErrorIs(t, unleased.Publish(header(1)), shm.ErrNotAcquired)
+
+	// ErrUnsupported is one line, and matches errors.ErrUnsupported.
+	assert.ErrorIs(t, shm.ErrUnsupported, errors.ErrUnsupported)
+	assert.NotContains(t, shm.ErrUnsupported.Error(), "\n")
 
 	name := uniqueName(t)
 	w, err := shm.Create(name, 10, 2)

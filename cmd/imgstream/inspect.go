@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/imageio"
 )
 
 func newInspect() *cobra.Command {
@@ -22,6 +23,13 @@ func newInspect() *cobra.Command {
 		Short: "Describe a recording: version, frames, formats, duration, damage",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Damage is known from the header index before any listing.
+			if s, err := imageio.Open(args[0], nil); err == nil {
+				if d := s.Damage(); d != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %s is damaged at %v, after %d good frames\n", args[0], d, s.Count())
+				}
+				s.Close()
+			}
 			f, err := os.Open(args[0])
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net"
 
 	"github.com/spf13/cobra"
@@ -31,16 +32,22 @@ many watch.`,
 			if err != nil {
 				return err
 			}
-			n := s.Count()
+			n, damage := s.Count(), s.Damage()
 			s.Close()
 			if n == 0 {
+				if damage != nil {
+					return fmt.Errorf("%s holds no complete frame: %w", path, damage)
+				}
 				return fmt.Errorf("%s holds no frames", path)
+			}
+			if damage != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %s is damaged at %v; serving its %d good frames (imgstream repair cuts it back to them)\n", path, damage, n)
 			}
 			l, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
 			}
-			srv := &mjpeg.Server{Source: replay(path, !once)}
+			srv := &mjpeg.Server{Source: replay(path, !once), ErrorLog: log.New(cmd.ErrOrStderr(), "imgstream: ", 0)}
 			fmt.Fprintf(cmd.OutOrStdout(), "serving %s (%d frames) at http://%s/\n", path, n, l.Addr())
 			return mjpeg.Serve(cmd.Context(), l, srv.Handler(), srv)
 		},
@@ -62,7 +69,9 @@ func replay(path string, loop bool) mjpeg.Source {
 		var jpeg []byte
 		for {
 			err := s.ReadContext(ctx, img, imageio.ReadOptions{Loop: loop, Pause: true})
-			if err == io.EOF || ctx.Err() != nil {
+			// Played once to the end, or to the damage (warned of at start):
+			// the last frame stays on screen.
+			if err == io.EOF || (err != nil && err == s.Damage()) || ctx.Err() != nil {
 				<-ctx.Done() // the last frame stays on screen
 				return nil
 			}

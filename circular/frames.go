@@ -352,6 +352,15 @@ func (b *FrameBuffer) Backward() iter.Seq[Frame] {
 // read atomically with respect to writes. It returns [ErrNoFrame] when no
 // such frame is held yet.
 func (b *FrameBuffer) ReadFrame(index int64, buf []byte) (Frame, []byte, error) {
+	return b.ReadFrameTo(index, nil, buf)
+}
+
+// ReadFrameTo is ReadFrame for frames that start with a header of a known
+// size: it copies the frame's first len(head) bytes into head and appends
+// the rest to buf[:0], all read atomically with respect to writes, so that
+// a frame's body lands in the caller's buffer with no second copy. A frame
+// shorter than head is an error matching io.ErrUnexpectedEOF.
+func (b *FrameBuffer) ReadFrameTo(index int64, head, buf []byte) (Frame, []byte, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	i := max(index, b.firstIndex)
@@ -359,8 +368,14 @@ func (b *FrameBuffer) ReadFrame(index int64, buf []byte) (Frame, []byte, error) 
 		return Frame{}, buf[:0], ErrNoFrame
 	}
 	f := b.frameLocked(int(i - b.firstIndex))
-	buf = slices.Grow(buf[:0], f.Size)[:f.Size]
-	b.s.copyOut(buf, b.s.base+f.Position)
+	if f.Size < len(head) {
+		return f, buf[:0], fmt.Errorf("circular: frame %d of %d bytes has no %d-byte header: %w", f.Index, f.Size, len(head), io.ErrUnexpectedEOF)
+	}
+	off := b.s.base + f.Position
+	b.s.copyOut(head, off)
+	n := f.Size - len(head)
+	buf = slices.Grow(buf[:0], n)[:n]
+	b.s.copyOut(buf, off+int64(len(head)))
 	return f, buf, nil
 }
 

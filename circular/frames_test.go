@@ -467,3 +467,33 @@ func TestSpan(t *testing.T) {
 	first, end = b.Span()
 	assert.Equal(t, [2]int64{3, 11}, [2]int64{first, end})
 }
+
+// TestReadFrameTo splits a frame into its header and its body, with the
+// body in the caller's buffer, across the ring's wrap, and refuses a header
+// longer than the frame.
+func TestReadFrameTo(t *testing.T) {
+	b, err := circular.NewFrameBuffer(circular.FrameConfig{Size: 64})
+	require.NoError(t, err)
+	var want [][]byte
+	for i := range 9 { // 9 frames of 20 bytes wrap a 64-byte ring
+		f := bytes.Repeat([]byte{byte(i)}, 20)
+		f[0], f[1] = 'H', byte(i)
+		want = append(want, f)
+		require.NoError(t, b.WriteFrame(f, circular.Key, time.Duration(i)))
+	}
+	first, end := b.Span()
+	buf := make([]byte, 0, 64)
+	for i := first; i < end; i++ {
+		var head [2]byte
+		f, body, err := b.ReadFrameTo(i, head[:], buf)
+		require.NoError(t, err)
+		assert.Equal(t, i, f.Index)
+		assert.Equal(t, want[i][:2], head[:])
+		assert.Equal(t, want[i][2:], body)
+		assert.Equal(t, &buf[:1][0], &body[:1][0], "the body is read into the caller's buffer")
+	}
+	_, _, err = b.ReadFrameTo(first, make([]byte, 21), buf)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	_, _, err = b.ReadFrameTo(end, nil, buf)
+	assert.ErrorIs(t, err, circular.ErrNoFrame)
+}

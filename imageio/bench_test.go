@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/imgstream/imgstream/circular"
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/internal/benchdata"
@@ -127,7 +128,8 @@ func BenchmarkFileRead(b *testing.B) {
 }
 
 // BenchmarkMemory writes and reads 640x480 RGB565 frames through a memory
-// stream of 16 slots, beside a plain copy of the same bytes.
+// stream of 16 slots, and through a ring stream of as many frames
+// (ring-write, ring-read), beside a plain copy of the same bytes.
 func BenchmarkMemory(b *testing.B) {
 	img := benchImage()
 	const slots = 16
@@ -154,6 +156,30 @@ func BenchmarkMemory(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := s.ReadInto(m, imageio.ReadOptions{Loop: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	chunk := container.V2_0.HeaderSize() + len(img.Data) + container.Padding(len(img.Data))
+	ring, err := imageio.NewRing(circular.FrameConfig{Size: slots * chunk}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("ring-write", func(b *testing.B) {
+		b.SetBytes(int64(len(img.Data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := ring.Write(img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ring-read", func(b *testing.B) {
+		m := &imageio.Image{Data: make([]byte, len(img.Data))}
+		b.SetBytes(int64(len(img.Data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := ring.ReadInto(m, imageio.ReadOptions{Loop: true}); err != nil {
 				b.Fatal(err)
 			}
 		}

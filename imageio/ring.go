@@ -1,7 +1,6 @@
 package imageio
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,16 +26,18 @@ func NewRing(c circular.FrameConfig, opts *Options) (*Stream, error) {
 		return nil, err
 	}
 	rb := &ringBackend{fb: fb, v: v}
-	rb.zw = container.NewAppendWriter(&rb.chunk, v)
+	// The chunk's header, payload and padding go straight into the ring's
+	// open frame, and the payload comes back straight into the Image: one
+	// copy each way.
+	rb.zw = container.NewAppendWriter(fb, v)
 	return newStream(RingStream, rb, v, opts), nil
 }
 
 type ringBackend struct {
-	fb    *circular.FrameBuffer
-	zw    *container.Writer
-	v     container.Version
-	chunk bytes.Buffer // a frame's chunk, built before it goes into the ring
-	buf   []byte       // a chunk read back
+	fb   *circular.FrameBuffer
+	zw   *container.Writer // writes chunks into fb's open frame
+	v    container.Version
+	head [32]byte // a chunk's header, read back
 }
 
 func (rb *ringBackend) span() (int, int) {
@@ -45,26 +46,32 @@ func (rb *ringBackend) span() (int, int) {
 }
 
 func (rb *ringBackend) read(i int, m *Image) (int, time.Duration, error) {
-	f, chunk, err := rb.fb.ReadFrame(int64(i), rb.buf)
-	rb.buf = chunk
+	head := rb.head[:rb.v.HeaderSize()]
+	f, body, err := rb.fb.ReadFrameTo(int64(i), head, m.Data)
 	if err != nil {
 		return i, 0, err
 	}
 	var h container.Header
-	if err := h.Unmarshal(rb.v, chunk); err != nil {
+	if err := h.Unmarshal(rb.v, head); err != nil {
 		return i, 0, err
 	}
-	hs := rb.v.HeaderSize()
-	*m = Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: append(m.Data[:0], chunk[hs:hs+h.Size]...)}
+	if h.Size > len(body) {
+		return i, 0, fmt.Errorf("%w: ring frame %d holds %d of %d bytes", container.ErrTruncatedPayload, f.Index, len(body), h.Size)
+	}
+	*m = Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: body[:h.Size]}
 	return int(f.Index), h.Elapsed, nil
 }
 
 func (rb *ringBackend) write(_ int, h *container.Header, data []byte, at time.Duration) error {
-	rb.chunk.Reset() // zw writes here; it never fails
-	if err := rb.zw.WriteFrame(h, data); err != nil {
-		return err
+	// A chunk larger than the ring could not be held: refuse it before
+	// any of it goes in, so that writes into the ring never fail halfway.
+	if n := rb.v.HeaderSize() + len(data) + container.Padding(len(data)); n > rb.fb.Size() {
+		return fmt.Errorf("%w: a chunk of %d bytes in a ring of %d", circular.ErrTooLarge, n, rb.fb.Size())
 	}
-	return rb.fb.WriteFrame(rb.chunk.Bytes(), circular.Key, at)
+	if err := rb.zw.WriteFrame(h, data); err != nil {
+		return err // an invalid header: nothing was written
+	}
+	return rb.fb.WriteFrame(nil, circular.Key, at)
 }
 
 func (rb *ringBackend) size() int64     { return int64(rb.fb.Size()) }

@@ -18,7 +18,8 @@
 //
 // # Limits
 //
-// Memory is fixed at construction and writes never allocate:
+// Memory is fixed at construction, but for one buffer, and writes never
+// allocate:
 //
 //   - A ring of Size bytes. A single write larger than Size is
 //     [ErrTooLarge]: it could never be held whole.
@@ -30,6 +31,11 @@
 //   - For a FrameBuffer, a ring of frame records, 32 bytes each: by default
 //     one per KiB of Size, at least 1024 (FrameConfig.MaxFrames). When it is
 //     full, the oldest frame is dropped with its bytes.
+//   - For a FrameBuffer's copies (CopyTo, CopySince), a scratch buffer that
+//     the frames are copied into under the lock, to be written out after
+//     it. It is allocated at the first copy, as large as that copy, and
+//     grows with later ones up to Size; it is kept for reuse. A
+//     FrameBuffer that is copied from can so hold up to twice Size.
 //
 // For comparison, picamera's CircularIO keeps each write as a Python bytes
 // object in a deque, and holds up to six times its size in memory when the

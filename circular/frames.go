@@ -78,9 +78,11 @@ type Frame struct {
 	Position int64
 }
 
-// A Limit bounds what CopyTo copies: at most Bytes bytes, or frames within
-// Duration of the newest, or the newest Frames frames. At most one may be
-// set; the zero Limit means every complete frame held.
+// A Limit bounds what CopyTo copies: at most Bytes bytes, or the frames
+// whose timestamps are less than Duration before the newest frame's (a
+// frame exactly Duration before it is left out, as MaxAge drops it), or the
+// newest Frames frames. At most one may be set; the zero Limit means every
+// complete frame held.
 type Limit struct {
 	Bytes    int
 	Duration time.Duration

@@ -15,7 +15,11 @@
 // The methods mirror OpenMV's: Write, Read (with loop and pause options,
 // off by default here, on by default in OpenMV), Seek (constant time: a
 // file's headers are indexed when it is opened), Sync (fsync), Close,
-// Count, Offset, Version, BufferSize, Size, Type and IsClosed.
+// Count, Offset, Version, BufferSize, Size, Type and IsClosed. Read, Write
+// and Seek work on whole frames, as OpenMV's do: they are not the io
+// package's methods of the same names, and a Stream is not an io.Reader,
+// io.Writer or io.Seeker. For the bytes of a file, use the container
+// package, or the io.ReadWriteSeeker a stream was made over.
 //
 // An [Image] is a frame as OpenMV stores it. [Image.Decode] and [Encode]
 // convert to and from Go's image.Image for every pixel format: RGB565,
@@ -25,9 +29,10 @@
 // # Damaged recordings
 //
 // A recording cut off by a power loss or a killed process opens with every
-// complete frame; Read returns them all, then the damage as a
-// *container.FrameError saying which frame and where. [Repair] cuts the file
-// back to its complete frames. Frames written before Sync returned survive
+// complete frame; [Stream.Damage] tells of the damage at once, Read returns
+// the frames, then the damage as a *container.FrameError saying which frame
+// and where, and a looping Read goes round them. [Repair] cuts the file back
+// to its complete frames. Frames written before Sync returned survive
 // a crash.
 //
 // # Time

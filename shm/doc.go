@@ -47,7 +47,7 @@
 // # Python
 //
 // A Python process reads frames with mmap and numpy, following the seqlock
-// (see shm_python_test.go for a complete reader):
+// (see python_test.go for a complete reader):
 //
 //	shm = SharedMemory(name)            # Python <= 3.12: see below
 //	slot = 4096 + (n % slots) * stride

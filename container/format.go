@@ -410,6 +410,12 @@ func allZero(b []byte) bool {
 }
 
 // swap16 swaps the bytes of each 16-bit word of b, whose length is even.
+// swapsRGB565 reports whether frames of format f are stored byte-swapped
+// in version v: V1.0 stored RGB565 pixels big-endian, and every reader and
+// writer here swaps them, so that RGB565 comes out little-endian whatever
+// the version.
+func (v Version) swapsRGB565(f PixFormat) bool { return v == V1_0 && f == RGB565 }
+
 func swap16(b []byte) {
 	for i := 0; i+1 < len(b); i += 2 {
 		b[i], b[i+1] = b[i+1], b[i]

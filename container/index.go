@@ -91,7 +91,7 @@ func (x *Index) ReadPayload(r io.ReaderAt, i int, buf []byte) ([]byte, error) {
 		}
 		return buf, &FrameError{Index: i, Offset: e.Offset, Err: err}
 	}
-	if x.Version == V1_0 && e.Format == RGB565 {
+	if x.Version.swapsRGB565(e.Format) {
 		swap16(buf)
 	}
 	return buf, nil

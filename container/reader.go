@@ -140,7 +140,7 @@ func (zr *Reader) Next() (*Header, error) {
 		return nil, zr.fail(fmt.Errorf("%w: %d bytes, over the limit of %d", ErrInvalidSize, size, zr.maxFrameSize()))
 	}
 	zr.remain, zr.pad = size, pad
-	zr.swap = zr.version == V1_0 && zr.hdr.Format == RGB565
+	zr.swap = zr.version.swapsRGB565(zr.hdr.Format)
 	return &zr.hdr, nil
 }
 

@@ -2,12 +2,14 @@ package container_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -234,7 +236,7 @@ func TestIOErrorIsSticky(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	_, data := randomStream(t, rng, container.V2_0, 4)
 	boom := errors.New("boom")
-	r := io.MultiReader(bytes.NewReader(data[:100]), &errReader{boom})
+	r := io.MultiReader(bytes.NewReader(data[:100]), iotest.ErrReader(boom))
 	zr, err := container.NewReader(r)
 	require.NoError(t, err)
 	_, _, err = readAll(zr)
@@ -248,10 +250,6 @@ func TestIOErrorIsSticky(t *testing.T) {
 	_, err2 = zr.Read(make([]byte, 4))
 	assert.Equal(t, err, err2)
 }
-
-type errReader struct{ err error }
-
-func (r *errReader) Read([]byte) (int, error) { return 0, r.err }
 
 func TestReadBeforeNext(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -297,15 +295,11 @@ func absurdStream(size uint32) []byte {
 	b.Write(m[:])
 	hdr := make([]byte, 32)
 	hdr[4], hdr[8] = 8, 8
-	putLE(hdr[12:], uint32(container.JPEG))
-	putLE(hdr[16:], size)
+	binary.LittleEndian.PutUint32(hdr[12:], uint32(container.JPEG))
+	binary.LittleEndian.PutUint32(hdr[16:], size)
 	b.Write(hdr)
 	b.Write(bytes.Repeat([]byte{0xff}, 100))
 	return b.Bytes()
-}
-
-func putLE(b []byte, v uint32) {
-	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
 
 func TestMaxFrameSize(t *testing.T) {

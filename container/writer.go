@@ -95,7 +95,7 @@ func (zw *Writer) WriteFrame(h *Header, payload []byte) error {
 	zw.started = true
 
 	pad := Padding(len(payload))
-	swap := v == V1_0 && h.Format == RGB565
+	swap := v.swapsRGB565(h.Format)
 	if len(payload) <= smallFrame {
 		buf = append(buf, payload...)
 		if swap {

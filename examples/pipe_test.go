@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,24 +43,29 @@ func crcs(t *testing.T, sc *bufio.Scanner, n int) map[string]string {
 const pipeFrames = 20
 
 // checkStream starts the writer (which lingers after its last frame) and
-// the reader, and checks that every frame arrives, unchanged, while the
-// writer is still running.
-func checkStream(t *testing.T, writer, reader *exec.Cmd, afterStart func()) {
+// the reader that reader makes, and checks that every frame arrives,
+// unchanged, while the writer is still running. A writer that listens
+// prints the address it got, and reader is given it; otherwise "".
+func checkStream(t *testing.T, writer *exec.Cmd, reader func(addr string) *exec.Cmd, afterStart func()) *exec.Cmd {
 	t.Helper()
 	werr, err := writer.StderrPipe()
-	require.NoError(t, err)
-	rout, err := reader.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, writer.Start())
 	defer writer.Process.Kill()
 	afterStart()
 	wsc := bufio.NewScanner(werr)
-	if len(writer.Args) > 1 && strings.Contains(strings.Join(writer.Args, " "), "-listen") {
+	addr := ""
+	if strings.Contains(strings.Join(writer.Args, " "), "-listen") {
 		require.True(t, wsc.Scan(), "the writer did not start listening")
-		require.Contains(t, wsc.Text(), "listening on")
+		var ok bool
+		_, addr, ok = strings.Cut(wsc.Text(), "listening on ")
+		require.True(t, ok, "the writer printed %q", wsc.Text())
 	}
-	require.NoError(t, reader.Start())
-	defer reader.Process.Kill()
+	r := reader(addr)
+	rout, err := r.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, r.Start())
+	defer r.Process.Kill()
 
 	received := crcs(t, bufio.NewScanner(rout), pipeFrames)
 	// All frames are in while the writer lingers.
@@ -71,6 +75,7 @@ func checkStream(t *testing.T, writer, reader *exec.Cmd, afterStart func()) {
 	writer.Process.Kill()
 	writer.Wait()
 	io.Copy(io.Discard, rout)
+	return r
 }
 
 func TestPipeBetweenProcesses(t *testing.T) {
@@ -82,27 +87,30 @@ func TestPipeBetweenProcesses(t *testing.T) {
 	require.NoError(t, err)
 	writer := exec.Command(w, "-v", "-frames", fmt.Sprint(pipeFrames), "-fps", "100", "-linger", "30s")
 	writer.Stdout = pw
-	reader := exec.Command(r)
-	reader.Stdin = pr
-	checkStream(t, writer, reader, func() { pw.Close() }) // the writer holds the write end now
+	reader := checkStream(t, writer, func(string) *exec.Cmd {
+		c := exec.Command(r)
+		c.Stdin = pr
+		return c
+	}, func() { pw.Close() }) // the writer holds the write end now
 	pr.Close()
 	require.NoError(t, reader.Wait(), "the reader ends cleanly at a frame boundary when the writer goes")
 }
 
+// TestSocketsBetweenProcesses: the writer listens on port 0 of 127.0.0.1
+// (or a Unix socket) and prints the address it got; the reader connects to
+// that address.
 func TestSocketsBetweenProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds two programs")
 	}
 	w, r := build(t, "pipewriter"), build(t, "pipereader")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	tcp := "tcp:" + l.Addr().String()
-	l.Close()
-	for _, addr := range []string{tcp, "unix:" + filepath.Join(t.TempDir(), "frames.sock")} {
-		t.Run(strings.SplitN(addr, ":", 2)[0], func(t *testing.T) {
-			writer := exec.Command(w, "-v", "-frames", fmt.Sprint(pipeFrames), "-fps", "100", "-linger", "30s", "-listen", addr)
-			reader := exec.Command(r, "-connect", addr)
-			checkStream(t, writer, reader, func() {})
+	for _, listen := range []string{"tcp:127.0.0.1:0", "unix:" + filepath.Join(t.TempDir(), "frames.sock")} {
+		network, _, _ := strings.Cut(listen, ":")
+		t.Run(network, func(t *testing.T) {
+			writer := exec.Command(w, "-v", "-frames", fmt.Sprint(pipeFrames), "-fps", "100", "-linger", "30s", "-listen", listen)
+			reader := checkStream(t, writer, func(addr string) *exec.Cmd {
+				return exec.Command(r, "-connect", network+":"+addr)
+			}, func() {})
 			reader.Wait()
 		})
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/mjpeg"
 )
 
@@ -30,7 +31,7 @@ import (
 func camera(t *testing.T) mjpeg.Source {
 	var frames [][]byte
 	for i := range 8 {
-		frames = append(frames, solidFrame(t, 640, 480, color.RGBA{byte(i * 30), 100, byte(255 - i*30), 255}))
+		frames = append(frames, testkit.SolidJPEG(640, 480, color.RGBA{byte(i * 30), 100, byte(255 - i*30), 255}))
 	}
 	return mjpeg.SourceFunc(func(ctx context.Context, publish func([]byte)) error {
 		tick := time.NewTicker(time.Second / 30)
@@ -138,7 +139,7 @@ func TestE2EChromium(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		for _, c := range colors {
-			s.Publish(solidFrame(t, 320, 240, c))
+			s.Publish(testkit.SolidJPEG(320, 240, c))
 			time.Sleep(200 * time.Millisecond)
 		}
 	}()

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
 	"image/color"
 	"image/jpeg"
 	"io"
@@ -32,19 +31,7 @@ import (
 
 // testJPEG makes a small solid JPEG whose colour encodes n.
 func testJPEG(t testing.TB, n int) []byte {
-	return solidFrame(t, 16, 16, color.RGBA{byte(n * 40), byte(255 - n*40), byte(n * 90), 255})
-}
-
-// solidFrame makes a w x h JPEG of one colour.
-func solidFrame(t testing.TB, w, h int, c color.RGBA) []byte {
-	t.Helper()
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := 0; i < len(m.Pix); i += 4 {
-		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = c.R, c.G, c.B, 255
-	}
-	var b bytes.Buffer
-	require.NoError(t, jpeg.Encode(&b, m, &jpeg.Options{Quality: 90}))
-	return b.Bytes()
+	return testkit.SolidJPEG(16, 16, color.RGBA{byte(n * 40), byte(255 - n*40), byte(n * 90), 255})
 }
 
 // serve starts s on a real server on 127.0.0.1.

@@ -114,6 +114,19 @@ const (
 	PNG       PixFormat = 0x06070000 // a PNG file of the header's size
 )
 
+// Formats that OMV IMG STR files cannot hold, for frames passed between
+// processes (package shm): the 3-byte pixels of OpenCV's BGR images and of
+// numpy's RGB arrays, rows top to bottom, no padding. Their codes follow
+// OpenMV's scheme (colour and mutable flags, 3 bytes per pixel) with an id,
+// 0x80, that OpenMV does not use. Valid reports false for them, so a Writer
+// refuses them and a Reader reports them as [ErrInvalidPixFormat]: to
+// record such frames, convert them to RGB565 or JPEG. [PixFormat.Defined]
+// and PayloadSize know them.
+const (
+	RGB24 PixFormat = 0x0C800003 // R, G, B bytes per pixel (numpy's RGB, PIL's "RGB")
+	BGR24 PixFormat = 0x0C800103 // B, G, R bytes per pixel (OpenCV's default)
+)
+
 // flagCompressed is OpenMV's compressed flag (1<<25).
 const flagCompressed = 1 << 25
 
@@ -131,10 +144,15 @@ var pixFormatNames = map[PixFormat]string{
 	PNG:       "PNG",
 }
 
+var streamOnlyNames = map[PixFormat]string{RGB24: "RGB24", BGR24: "BGR24"}
+
 // String returns OpenMV's name for f, such as "RGB565", or the code in
 // hexadecimal for an unknown format.
 func (f PixFormat) String() string {
 	if s, ok := pixFormatNames[f]; ok {
+		return s
+	}
+	if s, ok := streamOnlyNames[f]; ok {
 		return s
 	}
 	return fmt.Sprintf("PixFormat(%#08x)", uint32(f))
@@ -145,6 +163,13 @@ func (f PixFormat) String() string {
 func (f PixFormat) Valid() bool {
 	_, ok := pixFormatNames[f]
 	return ok
+}
+
+// Defined reports whether f is a format of this package: one a stream can
+// carry (Valid), or RGB24 or BGR24, which only pass between processes.
+func (f PixFormat) Defined() bool {
+	_, ok := streamOnlyNames[f]
+	return ok || f.Valid()
 }
 
 // Compressed reports whether f is JPEG or PNG, whose payload size is stored
@@ -164,10 +189,10 @@ func (f PixFormat) Bayer() bool {
 
 // PayloadSize returns the number of payload bytes of an uncompressed frame of
 // format f and the given dimensions. It reports false for compressed and
-// invalid formats, and for dimensions outside 1..[MaxDimension]. The result
-// is computed without overflow on 32-bit platforms.
+// undefined formats, and for dimensions outside 1..[MaxDimension]. The
+// result is computed without overflow on 32-bit platforms.
 func (f PixFormat) PayloadSize(width, height int) (int, bool) {
-	if !f.Valid() || f.Compressed() || !validDimension(width) || !validDimension(height) {
+	if !f.Defined() || f.Compressed() || !validDimension(width) || !validDimension(height) {
 		return 0, false
 	}
 	w, h := int64(width), int64(height)

@@ -331,3 +331,23 @@ func TestAppendWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamOnlyFormats: RGB24 and BGR24 are defined, sized and named, but
+// no OMV IMG STR stream carries them.
+func TestStreamOnlyFormats(t *testing.T) {
+	for _, f := range []container.PixFormat{container.RGB24, container.BGR24} {
+		assert.True(t, f.Defined())
+		assert.False(t, f.Valid())
+		assert.False(t, f.Compressed())
+		n, ok := f.PayloadSize(640, 480)
+		assert.True(t, ok)
+		assert.Equal(t, 640*480*3, n)
+		var b bytes.Buffer
+		zw := container.NewWriter(&b)
+		err := zw.WriteFrame(&container.Header{Width: 2, Height: 2, Format: f}, make([]byte, 12))
+		assert.ErrorIs(t, err, container.ErrInvalidPixFormat)
+	}
+	assert.Equal(t, "RGB24", container.RGB24.String())
+	assert.Equal(t, "BGR24", container.BGR24.String())
+	assert.False(t, container.PixFormat(0).Defined())
+}

@@ -25,7 +25,7 @@ const JPEGQuality = 90
 
 // check reports whether m's Data has the size its format and dimensions say.
 func (m *Image) check() error {
-	if !m.Format.Valid() {
+	if !m.Format.Defined() {
 		return fmt.Errorf("%w: %v", container.ErrInvalidPixFormat, m.Format)
 	}
 	if n, ok := m.Format.PayloadSize(m.Width, m.Height); ok {
@@ -44,7 +44,8 @@ func (m *Image) check() error {
 
 // Decode converts m to a Go image: an *image.RGBA for RGB565 (each channel
 // widened by repeating its top bits, as OpenMV does) and for the Bayer
-// formats (bilinear demosaicing), an *image.Gray for GRAYSCALE and BINARY
+// formats (bilinear demosaicing) and for RGB24 and BGR24, an *image.Gray
+// for GRAYSCALE and BINARY
 // (0 or 255), an *image.YCbCr with 4:2:2 subsampling for YUV422 and YVU422,
 // an *image.RGBA for colour JPEG (chroma interpolated as libjpeg does; see
 // jpegToRGBA) and an *image.Gray for greyscale JPEG, and whatever image/png
@@ -75,6 +76,10 @@ func (m *Image) Decode() (image.Image, error) {
 		dst := image.NewYCbCr(r, image.YCbCrSubsampleRatio422)
 		yuvToYCbCr(dst, m.Data, m.Format == container.YVU422)
 		return dst, nil
+	case container.RGB24, container.BGR24:
+		dst := image.NewRGBA(r)
+		rgb24ToRGBA(dst.Pix, m.Data, m.Format == container.BGR24)
+		return dst, nil
 	case container.JPEG:
 		d, err := jpeg.Decode(bytes.NewReader(m.Data))
 		if err != nil {
@@ -100,12 +105,13 @@ func Encode(src image.Image, f container.PixFormat) (*Image, error) {
 // and 5 bits; GRAYSCALE is the luma (as color.GrayModel); BINARY sets the
 // pixels whose luma is 128 or more; a Bayer format samples each pixel's
 // colour from its place in the mosaic; YUV422 and YVU422 keep the luma of
-// each pixel and the mean chroma of each pair; JPEG is encoded at quality
+// each pixel and the mean chroma of each pair; RGB24 and BGR24 keep the 8
+// bits of each channel; JPEG is encoded at quality
 // [JPEGQuality]; PNG losslessly.
 func (m *Image) SetImage(src image.Image, f container.PixFormat) error {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
-	if !f.Valid() {
+	if !f.Defined() {
 		return fmt.Errorf("%w: %v", container.ErrInvalidPixFormat, f)
 	}
 	if w < 1 || h < 1 || w > container.MaxDimension || h > container.MaxDimension {
@@ -150,6 +156,8 @@ func (m *Image) SetImage(src image.Image, f container.PixFormat) error {
 		rgbaToBinary(data, rgba)
 	case container.YUV422, container.YVU422:
 		rgbaToYUV(data, rgba, f == container.YVU422)
+	case container.RGB24, container.BGR24:
+		rgbaToRGB24(data, rgba, f == container.BGR24)
 	default:
 		mosaic(data, rgba, bayerPattern(f))
 	}

@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -336,3 +337,31 @@ func TestAppendJPEG(t *testing.T) {
 }
 
 func jpegDecode(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
+
+// TestRGB24 converts the 3-byte formats both ways: byte order as OpenCV
+// (BGR) and numpy (RGB) lay them out, and they go into no OMV file.
+func TestRGB24(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 2, 1))
+	copy(src.Pix, []byte{10, 20, 30, 255, 40, 50, 60, 255})
+	for _, c := range []struct {
+		f    container.PixFormat
+		want []byte
+	}{
+		{container.RGB24, []byte{10, 20, 30, 40, 50, 60}},
+		{container.BGR24, []byte{30, 20, 10, 60, 50, 40}},
+	} {
+		t.Run(c.f.String(), func(t *testing.T) {
+			m, err := imageio.Encode(src, c.f)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, m.Data)
+			back, err := m.Decode()
+			require.NoError(t, err)
+			assert.Equal(t, src.Pix, back.(*image.RGBA).Pix)
+			s, err := imageio.Create(filepath.Join(t.TempDir(), "x.omv"), nil)
+			require.NoError(t, err)
+			defer s.Close()
+			require.ErrorIs(t, s.Write(m), container.ErrInvalidPixFormat, "an OMV file cannot hold it")
+			assert.Zero(t, s.Count())
+		})
+	}
+}

@@ -194,3 +194,26 @@ func rgbaToYUV(dst []byte, src *image.RGBA, vu bool) {
 		}
 	}
 }
+
+// rgb24ToRGBA widens 3-byte pixels (R, G, B, or B, G, R when bgr is set)
+// to opaque RGBA.
+func rgb24ToRGBA(dst, src []byte, bgr bool) {
+	r, b := 0, 2
+	if bgr {
+		r, b = 2, 0
+	}
+	for i, j := 0, 0; i+2 < len(src); i, j = i+3, j+4 {
+		dst[j], dst[j+1], dst[j+2], dst[j+3] = src[i+r], src[i+1], src[i+b], 0xff
+	}
+}
+
+// rgbaToRGB24 drops the alpha of src's pixels into 3-byte ones.
+func rgbaToRGB24(dst []byte, src *image.RGBA, bgr bool) {
+	r, b := 0, 2
+	if bgr {
+		r, b = 2, 0
+	}
+	for i, j := 0, 0; j+2 < len(dst); i, j = i+4, j+3 {
+		dst[j+r], dst[j+1], dst[j+b] = src.Pix[i], src.Pix[i+1], src.Pix[i+2]
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -30,7 +31,89 @@ func TestMain(m *testing.M) {
 	for _, role := range []string{"writer", "killwriter", "copyreader", "viewreader"} {
 		roles[role] = func() int { return child(role) }
 	}
+	roles["truncwriter"] = truncWriter
+	roles["racewriter"] = raceWriter
+	roles["runwriter"] = runWriter
 	testkit.Main(m, roles)
+}
+
+// truncWriter writes frames until a write fails, as the stream's file is
+// shrunk under it, and prints the error: a writer that crashed on the
+// fault prints nothing and exits with status 2.
+func truncWriter() int {
+	w, err := shm.Create(os.Getenv("IMGSTREAM_SHM_NAME"), 4096, 4)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("ready")
+	p := make([]byte, 4096)
+	for n := uint64(1); ; n++ {
+		fillFast(p, n)
+		if err := w.Write(header(len(p)), p); err != nil {
+			fmt.Println("write:", errors.Is(err, shm.ErrTruncated), err)
+			// The in-place path faults the same way, caught the same way.
+			_, err := w.Acquire()
+			fmt.Println("acquire:", errors.Is(err, shm.ErrTruncated) || err == nil)
+			err = w.Close()
+			fmt.Println("close:", errors.Is(err, shm.ErrTruncated))
+			return 0
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// raceWriter waits for "go" on stdin, creates the stream, prints whether
+// it won, and holds it until stdin closes.
+func raceWriter() int {
+	in := bufio.NewReader(os.Stdin)
+	in.ReadString('\n')
+	w, err := shm.Create(os.Getenv("IMGSTREAM_SHM_NAME"), 64, 2)
+	switch {
+	case err == nil:
+		fmt.Println("won")
+	case errors.Is(err, shm.ErrExists):
+		fmt.Println("lost")
+	default:
+		fmt.Println("error:", err)
+	}
+	io.Copy(io.Discard, in)
+	if w != nil {
+		w.Close()
+	}
+	return 0
+}
+
+// runWriter publishes frames run*1000+1, run*1000+2, ... every 2 ms until
+// its stdin closes; then it closes the stream, or dies without closing
+// when IMGSTREAM_SHM_DIE is set.
+func runWriter() int {
+	run, _ := strconv.ParseUint(os.Getenv("IMGSTREAM_SHM_RUN"), 10, 64)
+	w, err := shm.Create(os.Getenv("IMGSTREAM_SHM_NAME"), 256, 4)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("ready")
+	done := make(chan struct{})
+	go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
+	p := make([]byte, 256)
+	for n := uint64(1); ; n++ {
+		select {
+		case <-done:
+			if os.Getenv("IMGSTREAM_SHM_DIE") != "" {
+				os.Exit(0) // no Close: the lock goes with the process
+			}
+			w.Close()
+			return 0
+		case <-time.After(2 * time.Millisecond):
+		}
+		fillFast(p, run*1000+n)
+		if err := w.Write(header(len(p)), p); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
 }
 
 // fillFast writes frame n's pattern cheaply: the number at both ends, the

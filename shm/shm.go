@@ -3,6 +3,7 @@ package shm
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -51,7 +52,43 @@ var (
 	// ErrTorn is returned by NextInto when the writer overwrote the frame
 	// while it was copied out, more often than a reader retries.
 	ErrTorn = errors.New("shm: frame overwritten while read")
+
+	// ErrTruncated is returned by a Writer's or a Reader's methods when the
+	// stream's file was shrunk under its mapping (truncate(1), or a
+	// program that reused the name wrongly): the memory is gone, and the
+	// fault that touching it raised (SIGBUS) was caught. It matches
+	// ErrFormat.
+	ErrTruncated = fmt.Errorf("%w: its file was shrunk under the mapping", ErrFormat)
 )
+
+// DefaultMode is the permission of a stream's file unless Options say
+// otherwise: the writer's user only.
+const DefaultMode fs.FileMode = 0o600
+
+// Options refine CreateWith. The zero value is Create's default.
+type Options struct {
+	// Slots is the number of slots: DefaultSlots when 0.
+	Slots int
+	// Mode is the permission of the stream's file: DefaultMode when 0.
+	// 0o640 lets the file's group read the stream too, 0o644 everyone; the
+	// file's group is the writer's (see chgrp, or a setgid directory).
+	// Readers need only read permission.
+	Mode fs.FileMode
+}
+
+// Info describes a stream in Dir, as List gives it.
+type Info struct {
+	Name      string
+	Path      string
+	Size      int64     // bytes of the file
+	Slots     int       // frames it holds at once
+	FrameSize int       // largest frame, in bytes
+	Frames    uint64    // frames published so far
+	WriterPID int       // the process that created it
+	Alive     bool      // a writer holds it: it is in use
+	Closed    bool      // its writer closed it
+	ModTime   time.Time // the file's last change
+}
 
 // DefaultSlots is the number of slots Create makes when asked for 0.
 const DefaultSlots = 4
@@ -68,6 +105,9 @@ type Frame struct {
 	// reader returned before and before this one: the frames it missed
 	// by being slower than the writer.
 	Skipped uint64
+	// Restarted is set on the first frame a Reader with Follow set reads
+	// from a new writer of the stream's name.
+	Restarted bool
 	// Time is when the writer published the frame.
 	Time time.Time
 	// Header is the frame's description: Width, Height, Format and Size

@@ -164,16 +164,36 @@ func TestCreateErrors(t *testing.T) {
 	w.Close()
 }
 
+// staleStream leaves at name what a writer that died leaves: a stream file
+// that nobody holds a lock on.
+func staleStream(t *testing.T, name string) {
+	t.Helper()
+	live, err := shm.Create(uniqueName(t), 64, 2)
+	require.NoError(t, err)
+	data, err := os.ReadFile(live.Path())
+	require.NoError(t, err)
+	require.NoError(t, live.Close())
+	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, name), data, 0o600))
+}
+
 func TestStaleReclaimed(t *testing.T) {
 	name := uniqueName(t)
-	// What a writer that died leaves: a file nobody holds a lock on.
-	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, name), []byte("stale"), 0o600))
+	staleStream(t, name)
 	w, err := shm.Create(name, 64, 2)
 	require.NoError(t, err)
 	defer w.Close()
 	r, err := shm.Open(name)
 	require.NoError(t, err)
 	r.Close()
+
+	// A file of the name that is not a stream is left alone.
+	foreign := uniqueName(t)
+	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, foreign), []byte("someone else's"), 0o600))
+	_, err = shm.Create(foreign, 64, 2)
+	require.ErrorIs(t, err, shm.ErrFormat)
+	data, err := os.ReadFile(filepath.Join(shm.Dir, foreign))
+	require.NoError(t, err)
+	assert.Equal(t, "someone else's", string(data))
 }
 
 func TestOpenRejectsForeignAndTruncated(t *testing.T) {

@@ -205,6 +205,7 @@ func child(role string) int {
 				return 1
 			}
 			whole := intactFast(f.Data, f.Number)
+			res.Skipped += f.Skipped
 			if role == "viewreader" && !f.Valid() {
 				res.TornSeen++ // overwritten while we looked: not accepted
 				continue
@@ -213,7 +214,6 @@ func child(role string) int {
 				res.TornAccepted++
 			}
 			res.Frames++
-			res.Skipped += f.Skipped
 			res.Last = f.Number
 		}
 	}
@@ -274,6 +274,7 @@ func TestStress(t *testing.T) {
 		assert.Zero(t, res.TornAccepted, "reader %d (%s) accepted torn frames: %+v", i, roles[i], res)
 		assert.Equal(t, frames, res.Last, "reader %d ends with the last frame", i)
 		assert.Positive(t, res.Frames)
+		assert.Equal(t, frames, res.Frames+res.Skipped+res.TornSeen, "reader %d: every frame is read, skipped or refused", i)
 		t.Logf("%s: %d frames read, %d skipped, %d overwritten views refused", roles[i], res.Frames, res.Skipped, res.TornSeen)
 	}
 	t.Logf("%d frames of %d bytes in %v: %.0f frames/s", frames, size, elapsed, float64(frames)/elapsed.Seconds())

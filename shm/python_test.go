@@ -3,79 +3,199 @@
 package shm_test
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/shm"
 )
 
-// pythonReader attaches to a stream as a Python program would: with
-// multiprocessing.shared_memory, unregistering it from the resource tracker
-// (Python <= 3.12 would otherwise unlink the writer's stream when the
-// script exits), and reads the newest frame with numpy, following the
-// seqlock. It checks the test pattern's number and CRC.
-const pythonReader = `
-import struct, sys, zlib
-import numpy as np
-from multiprocessing import shared_memory, resource_tracker
+// python is Debian's interpreter, which python3-numpy belongs to (a python3
+// earlier on PATH may be another one, without numpy).
+const python = "/usr/bin/python3"
 
-name = sys.argv[1]
-shm = shared_memory.SharedMemory(name=name)
-if sys.version_info < (3, 13):
-    resource_tracker.unregister(shm._name, "shared_memory")
-buf = shm.buf
-assert bytes(buf[0:8]) == b"IMGSHM01", bytes(buf[0:8])
-slots, = struct.unpack_from("<I", buf, 16)
-stride, capacity = struct.unpack_from("<QQ", buf, 24)
-for attempt in range(100):
-    n, = struct.unpack_from("<Q", buf, 48)
-    slot = 4096 + (n % slots) * stride
-    seq1, = struct.unpack_from("<Q", buf, slot)
-    width, height, fmt = struct.unpack_from("<III", buf, slot + 16)
-    length, = struct.unpack_from("<Q", buf, slot + 32)
-    frame = np.frombuffer(buf, dtype=np.uint8, count=length, offset=slot + 64).copy()
-    seq2, = struct.unpack_from("<Q", buf, slot)
-    if seq1 == seq2 == 2 * n:
-        break
-else:
-    sys.exit("no whole frame")
-data = frame.tobytes()
-number, = struct.unpack_from("<Q", data, 0)
-crc, = struct.unpack_from("<I", data, len(data) - 4)
-assert number == n, (number, n)
-assert crc == zlib.crc32(data[:-4]), "checksum"
-print("ok frame", n, "of", length, "bytes", width, "x", height, "mean", round(float(frame[8:-12].mean()), 1))
-del frame, buf
-shm.close()
-`
-
-func TestPythonReader(t *testing.T) {
-	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
+// peer returns a command running the Python package's test peer
+// (python/tests/peer.py) with args.
+func peer(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	if err := exec.Command(python, "-c", "import numpy").Run(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("Debian's python3-numpy is needed: %v", err)
 		}
 		t.Skipf("Debian's python3-numpy is not installed: %v", err)
 	}
-	name := uniqueName(t)
-	const size = 1000
-	w, err := shm.Create(name, size, 4)
-	require.NoError(t, err)
-	defer w.Close()
-	p := make([]byte, size)
-	for n := uint64(1); n <= 7; n++ {
-		fillFast(p, n)
-		require.NoError(t, w.Write(header(size), p))
+	cmd := exec.Command(python, append([]string{filepath.Join(testkit.Root, "python", "tests", "peer.py")}, args...)...)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+type pythonResult struct {
+	Frames       uint64 `json:"frames"`
+	TornAccepted uint64 `json:"torn_accepted"`
+	TornSeen     uint64 `json:"torn_seen"`
+	Skipped      uint64 `json:"skipped"`
+	Last         uint64 `json:"last"`
+}
+
+// TestGoWriterPythonReader: a Go writer process publishes frames as fast
+// as it can; Python readers, copying and reading views, check every frame
+// they accept: none is torn, and the last one published arrives.
+func TestGoWriterPythonReader(t *testing.T) {
+	frames := uint64(20_000)
+	if testing.Short() {
+		frames = 2_000
 	}
-	out, err := exec.Command(py, "-c", pythonReader, name).CombinedOutput()
+	for _, mode := range []string{"copy", "view"} {
+		t.Run(mode, func(t *testing.T) {
+			const size = 64 << 10
+			name := uniqueName(t)
+			writer := childCmd("writer", name, size, frames)
+			stdin, err := writer.StdinPipe()
+			require.NoError(t, err)
+			stdout, err := writer.StdoutPipe()
+			require.NoError(t, err)
+			require.NoError(t, writer.Start())
+			defer writer.Process.Kill()
+			require.True(t, bufio.NewScanner(stdout).Scan())
+
+			reader := peer(t, "read", name, mode)
+			out, err := reader.StdoutPipe()
+			require.NoError(t, err)
+			require.NoError(t, reader.Start())
+			time.Sleep(200 * time.Millisecond) // the interpreter starts and attaches
+			io.WriteString(stdin, "go\n")
+			var res pythonResult
+			require.NoError(t, json.NewDecoder(out).Decode(&res))
+			require.NoError(t, reader.Wait())
+			require.NoError(t, writer.Wait())
+			t.Logf("%s: %+v", mode, res)
+			assert.Zero(t, res.TornAccepted, "torn frames accepted")
+			assert.Positive(t, res.Frames)
+			assert.Equal(t, frames, res.Last, "the last frame arrives")
+			assert.Equal(t, frames, res.Frames+res.Skipped+res.TornSeen, "every frame is read, skipped or refused")
+		})
+	}
+}
+
+// TestPythonWriterGoReader: a Python writer publishes frames as fast as it
+// can; a Go reader checks every frame it accepts.
+func TestPythonWriterGoReader(t *testing.T) {
+	frames := 20_000
+	if testing.Short() {
+		frames = 2_000
+	}
+	const size = 64 << 10
+	name := uniqueName(t)
+	writer := peer(t, "write", name, fmt.Sprint(frames), fmt.Sprint(size))
+	stdin, err := writer.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := writer.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, writer.Start())
+	defer writer.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	require.True(t, sc.Scan())
+	require.Equal(t, "ready", sc.Text())
+	r, err := shm.Open(name)
+	require.NoError(t, err)
+	defer r.Close()
+	io.WriteString(stdin, "go\n")
+	var got, skipped, last uint64
+	buf := make([]byte, size)
+	for {
+		f, err := r.NextInto(context.Background(), buf)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		require.True(t, intactFast(f.Data, f.Number), "frame %d is whole", f.Number)
+		got++
+		skipped += f.Skipped
+		last = f.Number
+	}
+	require.NoError(t, writer.Wait())
+	t.Logf("%d frames read, %d skipped", got, skipped)
+	assert.Equal(t, uint64(frames), last)
+	assert.Equal(t, uint64(frames), got+skipped, "every frame is read or counted as skipped")
+}
+
+// TestPythonReaderNoticesDeadWriter: a Go writer is killed in the middle of
+// a frame; the waiting Python reader raises WriterGone.
+func TestPythonReaderNoticesDeadWriter(t *testing.T) {
+	name := uniqueName(t)
+	writer := childCmd("killwriter", name, 4096, 3)
+	stdout, err := writer.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, writer.Start())
+	defer writer.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && sc.Text() != "acquired" {
+	}
+	reader := peer(t, "wait-gone", name)
+	out, err := reader.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, reader.Start())
+	rs := bufio.NewScanner(out)
+	require.True(t, rs.Scan())
+	require.Equal(t, "waiting", rs.Text())
+	require.NoError(t, writer.Process.Kill())
+	writer.Wait()
+	require.True(t, rs.Scan(), "the reader says the writer is gone")
+	assert.Equal(t, "gone 1", rs.Text(), "after the one frame published")
+	require.NoError(t, reader.Wait())
+}
+
+// TestPythonReaderFollowsRestarts: Go writer processes of one name come and
+// go (the first closes, the second is killed); a Python reader with
+// follow=True reads each one's frames in turn.
+func TestPythonReaderFollowsRestarts(t *testing.T) {
+	name := uniqueName(t)
+	reader := peer(t, "follow", name, "3")
+	out, err := reader.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, reader.Start())
+	defer reader.Process.Kill()
+	rs := bufio.NewScanner(out)
+	for run := 1; run <= 3; run++ {
+		cmd := childCmd("runwriter", name, 0, 0)
+		cmd.Env = append(cmd.Env, fmt.Sprintf("IMGSTREAM_SHM_RUN=%d", run))
+		if run == 2 {
+			cmd.Env = append(cmd.Env, "IMGSTREAM_SHM_DIE=1")
+		}
+		in, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		require.True(t, rs.Scan(), "run %d", run)
+		want := fmt.Sprintf("run %d first", run)
+		if run > 1 {
+			want = fmt.Sprintf("run %d restarted", run)
+		}
+		assert.Equal(t, want, rs.Text())
+		in.Close()
+		cmd.Wait()
+	}
+	require.NoError(t, reader.Wait())
+}
+
+// TestPythonPackage runs the package's own tests (Python writer and reader
+// together) with Debian's python3.
+func TestPythonPackage(t *testing.T) {
+	peer(t) // skips without numpy
+	cmd := exec.Command(python, "-W", "error::ResourceWarning", "-m", "unittest", "discover", "-v", "-s", filepath.Join(testkit.Root, "python", "tests"))
+	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Equal(t, "ok frame 7 of 1000 bytes 1000 x 1 mean 7.0", strings.TrimSpace(string(out)))
-	_, err = os.Stat(filepath.Join(shm.Dir, name))
-	require.NoError(t, err, "the stream survives the Python reader's exit")
+	assert.Contains(t, string(out), "OK")
+	assert.NotContains(t, strings.ToLower(string(out)), "skipped")
 }

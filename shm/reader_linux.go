@@ -322,11 +322,13 @@ func (r *Reader) next(ctx context.Context) (f Frame, err error) {
 // is detected and the newest read again, never returned torn. The copy is
 // guarded: a stream shrunk under it is ErrTruncated, not a crash.
 func (r *Reader) NextInto(ctx context.Context, buf []byte) (f Frame, err error) {
+	var lapped uint64 // frames skipped before, and including, copies the writer lapped
 	for range 64 {
 		f, err := r.Next(ctx)
 		if err != nil {
 			return f, err
 		}
+		f.Skipped += lapped
 		if cap(buf) < len(f.Data) {
 			buf = make([]byte, len(f.Data))
 		}
@@ -338,9 +340,10 @@ func (r *Reader) NextInto(ctx context.Context, buf []byte) (f Frame, err error) 
 			f.Data, f.seq = buf, nil
 			return f, nil
 		}
-		// Torn: the writer lapped the copy. The next Next returns a newer
-		// frame; count this one as skipped.
-		r.last = f.Number
+		// Torn: the writer lapped the copy, so it has published newer
+		// frames (a slot is reused only after that); the one returned
+		// counts this one and those before it as skipped.
+		lapped = f.Skipped + 1
 	}
 	return Frame{}, ErrTorn
 }

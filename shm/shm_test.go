@@ -48,8 +48,14 @@ func intact(p []byte, n uint64) bool {
 		binary.LittleEndian.Uint32(p[len(p)-4:]) == crc32.ChecksumIEEE(p[:len(p)-4])
 }
 
+// header describes a grayscale frame of size bytes: as one row when it
+// fits container.MaxDimension, else as the fewest rows that do.
 func header(size int) container.Header {
-	return container.Header{Width: size, Height: 1, Format: container.Grayscale, Size: size}
+	h := 1
+	for size%h != 0 || size/h > container.MaxDimension {
+		h++
+	}
+	return container.Header{Width: size / h, Height: h, Format: container.Grayscale, Size: size}
 }
 
 func TestWriteRead(t *testing.T) {

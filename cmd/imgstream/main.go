@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -22,8 +23,26 @@ func main() {
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "imgstream:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// exitCode is 1 for a damaged recording, 2 for a usage error, 3 for
+// anything else.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case errors.Is(err, errDamaged):
+		return 1
+	case errors.As(err, &ue):
+		return 2
+	}
+	return 3
 }
 
 func newRoot() *cobra.Command {
@@ -33,6 +52,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newInspect(), newRepair())
+	root.AddCommand(newServe(), newInspect(), newRepair(), newShm())
 	return root
 }

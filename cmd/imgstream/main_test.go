@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/mjpeg"
+	"github.com/imgstream/imgstream/shm"
 )
 
 const sample = "../../testdata/sample.omv"
@@ -214,4 +216,39 @@ func TestServeErrors(t *testing.T) {
 	require.ErrorContains(t, err, "no frames")
 	_, err = run(t, context.Background(), "serve")
 	require.ErrorContains(t, err, "accepts 1 arg(s), received 0")
+}
+
+// TestShmCommands lists and removes shared-memory streams: a stale one goes,
+// a live one stays.
+func TestShmCommands(t *testing.T) {
+	if _, err := os.Stat(shm.Dir); err != nil {
+		t.Skip("no /dev/shm")
+	}
+	live := fmt.Sprintf("imgstream-cmd-live-%d", os.Getpid())
+	stale := fmt.Sprintf("imgstream-cmd-stale-%d", os.Getpid())
+	w, err := shm.Create(live, 64, 2)
+	require.NoError(t, err)
+	defer w.Close()
+	data, err := os.ReadFile(w.Path())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, stale), data, 0o600)) // what a killed writer leaves
+	defer os.Remove(filepath.Join(shm.Dir, stale))
+
+	out, err := run(t, context.Background(), "shm", "ls")
+	require.NoError(t, err)
+	assert.Regexp(t, live+` +live +2 +64 `, out)
+	assert.Regexp(t, stale+` +stale +2 +64 `, out)
+
+	_, err = run(t, context.Background(), "shm", "rm", live)
+	require.ErrorIs(t, err, shm.ErrExists)
+	_, err = run(t, context.Background(), "shm", "rm")
+	var ue usageError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, 2, exitCode(err))
+	out, err = run(t, context.Background(), "shm", "rm", "--stale")
+	require.NoError(t, err)
+	assert.Contains(t, out, "removed "+stale)
+	assert.NotContains(t, out, live)
+	_, err = os.Stat(w.Path())
+	require.NoError(t, err, "the live stream stays")
 }

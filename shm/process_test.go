@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	roles["truncwriter"] = truncWriter
 	roles["racewriter"] = raceWriter
 	roles["runwriter"] = runWriter
+	for role, f := range benchRoles {
+		roles[role] = f
+	}
 	testkit.Main(m, roles)
 }
 

@@ -28,7 +28,7 @@ const python = "/usr/bin/python3"
 
 // peer returns a command running the Python package's test peer
 // (python/tests/peer.py) with args.
-func peer(t *testing.T, args ...string) *exec.Cmd {
+func peer(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
 	if err := exec.Command(python, "-c", "import numpy").Run(); err != nil {
 		if os.Getenv("CI") != "" {

@@ -87,7 +87,8 @@ func attach(p string) (m mapping, f *os.File, err error) {
 		f.Close()
 		return m, nil, fmt.Errorf("%w: %s: %d bytes, less than a header", ErrFormat, p, fi.Size())
 	}
-	mem, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	// MAP_POPULATE, as the writer does: no fault at the first read of a page.
+	mem, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
 	if err != nil {
 		f.Close()
 		return m, nil, fmt.Errorf("shm: map %s: %w", p, err)

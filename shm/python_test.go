@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/shm"
 )
@@ -198,4 +199,35 @@ func TestPythonPackage(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "OK")
 	assert.NotContains(t, strings.ToLower(string(out)), "skipped")
+}
+
+// TestPipInstall installs the package as its README says (offline, with
+// Debian's pip and setuptools) into a scratch directory, from a copy of
+// python/ so that the build leaves nothing in the tree, and uses the
+// installed copy for a frame.
+func TestPipInstall(t *testing.T) {
+	peer(t) // skips without numpy
+	if err := exec.Command(python, "-m", "pip", "--version").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Debian's python3-pip is needed: %v", err)
+		}
+		t.Skipf("no pip: %v", err)
+	}
+	src, target := filepath.Join(t.TempDir(), "python"), t.TempDir()
+	require.NoError(t, os.CopyFS(src, os.DirFS(filepath.Join(testkit.Root, "python"))))
+	out, err := exec.Command(python, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "--no-index",
+		"--target", target, src).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	name := uniqueName(t)
+	w, err := shm.Create(name, 4, 2)
+	require.NoError(t, err)
+	defer w.Close()
+	require.NoError(t, w.Write(container.Header{Width: 2, Height: 2, Format: container.Grayscale}, []byte{1, 2, 3, 4}))
+	cmd := exec.Command(python, "-c", `import imgstream, sys
+r = imgstream.Reader(sys.argv[1]); f = r.next(timeout=5)
+print(imgstream.__file__.startswith(sys.argv[2]), f.number, f.image().tolist()); r.close()`, name, target)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+target)
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "True 1 [[1, 2], [3, 4]]", strings.TrimSpace(string(out)))
 }

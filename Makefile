@@ -21,8 +21,9 @@ help: ## list the targets
 test: fmt-check vet tidy-check ## gofmt, vet, tidy, race tests (every module), 32-bit tests, benchmarks once
 	$(GO) test -race -count=1 ./...
 	@# The race detector's children start slowly, so the tests that race
-	@# hundreds of processes run again without it, at full count.
-	$(GO) test -count=1 -run 'ExactlyOneWriterWins|Stress' ./shm
+	@# hundreds of processes run again without it, at full count; and faults
+	@# on a shrunk mapping cannot be caught inside its atomics at all.
+	$(GO) test -count=1 -run 'ExactlyOneWriterWins|Stress|Truncate' ./shm
 	@for m in $(SUBMODULES); do echo "== $$m"; (cd $$m && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./... && $(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null) || exit 1; done
 	$(MAKE) test-386
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null

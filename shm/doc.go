@@ -107,7 +107,9 @@
 // turned into panics and recovers them as [ErrTruncated] instead. Memory
 // the caller touches itself, a view's Data or a slot from Acquire, is not
 // guarded: a program that cannot trust the other users of /dev/shm uses
-// NextInto and Write.
+// NextInto and Write. Built with the race detector, whose atomic operations
+// run where a fault cannot be recovered, a shrunk file still kills the
+// process.
 //
 // # Formats
 //

@@ -4,8 +4,9 @@ GO        ?= go
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 COUNT     ?= 6
-# Go modules in this repository besides the root one (each has its own go.mod).
-SUBMODULES := $(patsubst %/go.mod,%,$(wildcard */go.mod))
+# Go modules in this repository besides the root one (each has its own go.mod;
+# go.work joins them for development).
+SUBMODULES := $(patsubst %/go.mod,%,$(wildcard */go.mod */*/go.mod))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 ADDR ?= 127.0.0.1:8080
@@ -25,6 +26,8 @@ test: fmt-check vet tidy-check ## gofmt, vet, tidy, race tests (every module), 3
 	@# on a shrunk mapping cannot be caught inside its atomics at all.
 	$(GO) test -count=1 -run 'ExactlyOneWriterWins|Stress|Truncate' ./shm
 	@for m in $(SUBMODULES); do echo "== $$m"; (cd $$m && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./... && $(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null) || exit 1; done
+	@# The library as its users get it: without the workspace.
+	GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 -short ./...
 	$(MAKE) test-386
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null
 
@@ -57,5 +60,6 @@ fuzz: ## each fuzz target for FUZZTIME
 	  done; \
 	done
 
-e2e: ## end-to-end checks with real clients: ffmpeg, OpenCV (python3-opencv), headless Chromium
+e2e: ## end-to-end checks with real clients: ffmpeg/ffprobe, OpenCV (python3-opencv), VLC, headless Chromium
 	$(GO) test -count=1 -tags e2e -run E2E -v ./...
+	cd cmd/imgstream && $(GO) test -count=1 -tags e2e -run E2E -v ./...

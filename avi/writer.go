@@ -143,8 +143,9 @@ type Config struct {
 
 // A Writer writes an MJPEG AVI file to an io.WriteSeeker: JPEG frames in,
 // each at the time it was recorded. Close writes the indexes and the
-// headers' totals; it does not close the io.WriteSeeker. A Writer is not
-// safe for concurrent use.
+// headers' totals; it does not close the io.WriteSeeker. Each frame is two
+// writes (its chunk header, then the JPEG as it is): give a buffered
+// io.WriteSeeker to batch them. A Writer is not safe for concurrent use.
 type Writer struct {
 	w   io.WriteSeeker
 	c   Config
@@ -385,8 +386,9 @@ func (aw *Writer) WriteFrame(jpeg []byte, at time.Duration) error {
 	}
 	aw.cur = chunk{slot: slot, at: aw.pos, size: len(jpeg)}
 	aw.haveCur = true
-	aw.fourcc("00dc")
-	aw.u32(uint32(len(jpeg)))
+	copy(aw.scratch[:4], "00dc")
+	binary.LittleEndian.PutUint32(aw.scratch[4:8], uint32(len(jpeg)))
+	aw.write(aw.scratch[:8])
 	aw.write(jpeg)
 	if len(jpeg)&1 == 1 {
 		aw.write([]byte{0})

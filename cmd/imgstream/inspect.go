@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,80 +16,245 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/container"
-	"github.com/imgstream/imgstream/imageio"
 )
 
-func newInspect() *cobra.Command {
-	var frames, strict bool
-	cmd := &cobra.Command{
-		Use:   "inspect FILE",
-		Short: "Describe a recording: version, frames, formats, duration, damage",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			// Damage is known from the header index before any listing.
-			if s, err := imageio.Open(args[0], nil); err == nil {
-				if d := s.Damage(); d != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %s is damaged at %v, after %d good frames\n", args[0], d, s.Count())
+// frameInfo is one frame as info and frames report it: the fields of the
+// golden files' manifest.
+type frameInfo struct {
+	Index   int    `json:"index"`
+	Offset  int64  `json:"offset"`
+	Elapsed int64  `json:"elapsed"`          // in the file's unit (time_unit)
+	Time    int64  `json:"time_us"`          // since the stream's start, microseconds
+	W       int    `json:"w"`                // width
+	H       int    `json:"h"`                // height
+	PixFmt  string `json:"pixfmt"`           // OpenMV's name, such as RGB565
+	Size    int    `json:"size"`             // payload bytes
+	SHA256  string `json:"sha256,omitempty"` // of the payload as a reader returns it
+}
+
+// damageInfo says where a recording is damaged.
+type damageInfo struct {
+	Frame  int    `json:"frame"`
+	Offset int64  `json:"offset"`
+	Error  string `json:"error"`
+}
+
+// summary is what info reports.
+type summary struct {
+	File       string         `json:"file"`
+	Version    string         `json:"version"`
+	TimeUnit   string         `json:"time_unit"`
+	Count      int            `json:"count"`
+	DurationUS int64          `json:"duration_us"`
+	FPS        float64        `json:"fps"`
+	MinFPS     float64        `json:"min_fps"`
+	MaxFPS     float64        `json:"max_fps"`
+	Bytes      int64          `json:"bytes"`
+	Formats    map[string]int `json:"formats"`
+	Damage     *damageInfo    `json:"damage"`
+}
+
+// scan reads the recording at path (or stdin for "-") frame by frame,
+// calling fn for each, and returns the summary. withHash reads every
+// payload, for its SHA-256; without it payloads are skipped.
+func scan(path string, strict, withHash bool, fn func(*frameInfo)) (*summary, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	zr, err := container.NewReader(r)
+	if err != nil {
+		// Not a recording at all: damaged from its first byte.
+		return nil, fmt.Errorf("%s: %w: %w", path, errDamaged, err)
+	}
+	zr.Strict = strict
+	v := zr.Version()
+	s := &summary{File: path, Version: v.String(), TimeUnit: map[bool]string{true: "us", false: "ms"}[v.TimeUnit() == time.Microsecond], Formats: map[string]int{}}
+	var total time.Duration
+	var minGap, maxGap time.Duration
+	var buf []byte
+	for i := 0; ; i++ {
+		var h *container.Header
+		var err error
+		if withHash {
+			h, buf, err = zr.ReadFrame(buf)
+		} else {
+			h, err = zr.Next()
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				var fe *container.FrameError
+				d := &damageInfo{Frame: i, Error: err.Error()}
+				if errors.As(err, &fe) {
+					d.Frame, d.Offset, d.Error = fe.Index, fe.Offset, fe.Err.Error()
 				}
-				s.Close()
+				s.Damage = d
 			}
-			f, err := os.Open(args[0])
+			break
+		}
+		fi := frameInfo{Index: i, Offset: zr.Offset(), Elapsed: int64(h.Elapsed / v.TimeUnit()), W: h.Width, H: h.Height, PixFmt: h.Format.String(), Size: h.Size}
+		if withHash {
+			sum := sha256.Sum256(buf)
+			fi.SHA256 = hex.EncodeToString(sum[:])
+		}
+		if i > 0 {
+			total += h.Elapsed
+			if h.Elapsed > 0 {
+				if minGap == 0 || h.Elapsed < minGap {
+					minGap = h.Elapsed
+				}
+				maxGap = max(maxGap, h.Elapsed)
+			}
+		}
+		fi.Time = total.Microseconds()
+		s.Count++
+		s.Bytes += int64(h.Size)
+		s.Formats[fmt.Sprintf("%v %dx%d", h.Format, h.Width, h.Height)]++
+		if fn != nil {
+			fn(&fi)
+		}
+	}
+	s.DurationUS = total.Microseconds()
+	if s.Count > 1 && total > 0 {
+		s.FPS = float64(s.Count-1) / total.Seconds()
+	}
+	if maxGap > 0 {
+		s.MinFPS, s.MaxFPS = 1/maxGap.Seconds(), 1/minGap.Seconds()
+	}
+	return s, nil
+}
+
+func newInfo() *cobra.Command {
+	var asJSON, strict, list bool
+	cmd := &cobra.Command{
+		Use:     "info FILE",
+		Aliases: []string{"inspect"},
+		Short:   "Describe a recording: version, frames, formats, duration, frame rate, damage",
+		Long: `Info describes FILE ("-" for stdin): its version, frame count, duration
+(from the first frame to the last), mean, lowest and highest frame rate, the
+formats it holds, and where it is damaged, if it is. A damaged recording
+exits with code 1.`,
+		Example: `  imgstream info recording.omv
+  imgstream info --json recording.omv | jq .fps`,
+		Args: nArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
+			if list {
+				fmt.Fprintln(tw, "frame\toffset\telapsed\tsize\tformat\tbytes")
+			}
+			s, err := scan(args[0], strict, false, func(f *frameInfo) {
+				if list {
+					fmt.Fprintf(tw, "%d\t%d\t%v\t%dx%d\t%s\t%d\n", f.Index, f.Offset, time.Duration(f.Time)*time.Microsecond, f.W, f.H, f.PixFmt, f.Size)
+				}
+			})
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			zr, err := container.NewReader(f)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			zr.Strict = strict
-			out := cmd.OutOrStdout()
-			tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
-			if frames {
-				fmt.Fprintln(tw, "frame\toffset\telapsed\tsize\tformat\tbytes")
-			}
-			var (
-				n       int
-				total   time.Duration
-				bytes   int64
-				formats = map[string]int{}
-				damage  error
-			)
-			for {
-				h, err := zr.Next()
-				if err != nil {
-					if !errors.Is(err, io.EOF) {
-						damage = err
-					}
-					break
-				}
-				if frames {
-					fmt.Fprintf(tw, "%d\t%d\t%v\t%dx%d\t%v\t%d\n", n, zr.Offset(), h.Elapsed, h.Width, h.Height, h.Format, h.Size)
-				}
-				n++
-				total += h.Elapsed
-				bytes += int64(h.Size)
-				formats[fmt.Sprintf("%v %dx%d", h.Format, h.Width, h.Height)]++
-			}
 			tw.Flush()
-			fmt.Fprintf(out, "%s: OMV IMG STR %s, %d frames, %v", args[0], zr.Version(), n, total)
-			if n > 1 && total > 0 {
-				fmt.Fprintf(out, " (%.1f fps)", float64(n)/total.Seconds())
+			if asJSON {
+				e := json.NewEncoder(out)
+				e.SetIndent("", "  ")
+				if err := e.Encode(s); err != nil {
+					return err
+				}
+			} else {
+				d := time.Duration(s.DurationUS) * time.Microsecond
+				fmt.Fprintf(out, "%s: OMV IMG STR %s, %d frames, %v", s.File, s.Version, s.Count, d)
+				if s.FPS > 0 {
+					fmt.Fprintf(out, " (%.1f fps, %.1f to %.1f)", s.FPS, s.MinFPS, s.MaxFPS)
+				}
+				fmt.Fprintf(out, ", %d bytes of pixels\n", s.Bytes)
+				for _, k := range slices.Sorted(maps.Keys(s.Formats)) {
+					fmt.Fprintf(out, "  %d x %s\n", s.Formats[k], k)
+				}
 			}
-			fmt.Fprintf(out, ", %d bytes of pixels\n", bytes)
-			for _, k := range slices.Sorted(maps.Keys(formats)) {
-				fmt.Fprintf(out, "  %d x %s\n", formats[k], k)
-			}
-			if damage != nil {
-				fmt.Fprintf(out, "damaged: %v\n(imgstream repair cuts the file back to its %d complete frames)\n", damage, n)
-				return errDamaged
+			if s.Damage != nil {
+				if !asJSON {
+					fmt.Fprintf(out, "damaged: frame %d at offset %d: %s\n(imgstream repair cuts the file back to its %d complete frames)\n", s.Damage.Frame, s.Damage.Offset, s.Damage.Error, s.Count)
+				}
+				return fmt.Errorf("%s: %w at frame %d, offset %d", s.File, errDamaged, s.Damage.Frame, s.Damage.Offset)
 			}
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&frames, "frames", false, "list every frame")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	cmd.Flags().BoolVar(&list, "frames", false, "list every frame too (see also: imgstream frames)")
 	cmd.Flags().BoolVar(&strict, "strict", false, "report non-zero reserved and padding bytes as damage")
 	return cmd
 }
 
-var errDamaged = errors.New("the recording is damaged")
+func newFrames() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "frames FILE",
+		Short: "List a recording's frames, one line each",
+		Long: `Frames lists the frames of FILE ("-" for stdin): index, byte offset, elapsed
+time since the previous frame in the file's unit, time since the first frame,
+dimensions, format, payload size and the payload's SHA-256. With --json, one
+JSON object a line, with the fields of the golden files' manifest.`,
+		Example: `  imgstream frames recording.omv
+  imgstream frames --json recording.omv | jq -r .sha256`,
+		Args: nArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			e := json.NewEncoder(out)
+			tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
+			if !asJSON {
+				fmt.Fprintln(tw, "index\toffset\telapsed\ttime\tsize\tformat\tbytes\tsha256")
+			}
+			var werr error
+			s, err := scan(args[0], false, true, func(f *frameInfo) {
+				if asJSON {
+					if err := e.Encode(f); err != nil && werr == nil {
+						werr = err
+					}
+					return
+				}
+				fmt.Fprintf(tw, "%d\t%d\t%d\t%v\t%dx%d\t%s\t%d\t%s\n", f.Index, f.Offset, f.Elapsed, time.Duration(f.Time)*time.Microsecond, f.W, f.H, f.PixFmt, f.Size, f.SHA256)
+			})
+			if err != nil {
+				return err
+			}
+			tw.Flush()
+			if werr != nil {
+				return werr
+			}
+			if s.Damage != nil {
+				return fmt.Errorf("%s: %w at frame %d, offset %d: %s", s.File, errDamaged, s.Damage.Frame, s.Damage.Offset, s.Damage.Error)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object a frame")
+	return cmd
+}
+
+func newVerify() *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify FILE",
+		Short: "Check a recording strictly: every frame, every padding byte",
+		Long: `Verify reads every frame of FILE with the strict reader: valid headers,
+sizes, pixel formats and dimensions, whole payloads, and zero reserved and
+padding bytes. It exits with code 0 and says so if all is well, and with
+code 1 and the first problem's frame and offset otherwise.`,
+		Example: `  imgstream verify recording.omv && echo ok`,
+		Args:    nArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := scan(args[0], true, true, nil)
+			if err != nil {
+				return err
+			}
+			if s.Damage != nil {
+				return fmt.Errorf("%s: %w: frame %d at offset %d: %s", s.File, errDamaged, s.Damage.Frame, s.Damage.Offset, s.Damage.Error)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok, %d frames, OMV IMG STR %s\n", s.File, s.Count, s.Version)
+			return nil
+		},
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -23,9 +22,9 @@ import (
 	"github.com/imgstream/imgstream/shm"
 )
 
-const sample = "../../testdata/sample.omv"
+var sample = filepath.Join(testkit.Root, "testdata", "sample.omv")
 
-func run(t *testing.T, ctx context.Context, args ...string) (string, error) {
+func runIn(t *testing.T, ctx context.Context, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	root := newRoot()
@@ -34,45 +33,6 @@ func run(t *testing.T, ctx context.Context, args ...string) (string, error) {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	return out.String(), err
-}
-
-func TestInspect(t *testing.T) {
-	out, err := run(t, context.Background(), "inspect", sample)
-	require.NoError(t, err)
-	assert.Contains(t, out, "OMV IMG STR V2.0, 90 frames, 6s (15.0 fps)")
-	assert.Contains(t, out, "90 x JPEG 320x240")
-
-	out, err = run(t, context.Background(), "inspect", "--frames", "../../testdata/golden/v20_mixed.omv")
-	require.NoError(t, err)
-	rows := regexp.MustCompile(`(?m)^[0-7] +[0-9]+ +[0-9]`).FindAllString(out, -1)
-	assert.Len(t, rows, 8, "a table row a frame: %s", out)
-	// Offsets as the golden manifest gives them.
-	assert.Contains(t, out, "6      1344    16m39.999s  9x9    PNG")
-
-	out, err = run(t, context.Background(), "inspect", "../../testdata/golden/truncated_header.omv")
-	require.ErrorIs(t, err, errDamaged)
-	assert.Contains(t, out, "2 frames")
-	assert.Contains(t, out, "frame 2 at offset 1904")
-
-	_, err = run(t, context.Background(), "inspect", "--strict", "../../testdata/golden/nonzero_padding.omv")
-	require.ErrorIs(t, err, errDamaged)
-	_, err = run(t, context.Background(), "inspect", "../../testdata/golden/nonzero_padding.omv")
-	require.NoError(t, err, "lenient by default, as the firmware")
-}
-
-func TestRepair(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cut.omv")
-	data, err := os.ReadFile("../../testdata/golden/truncated_payload.omv")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(path, data, 0o644))
-	out, err := run(t, context.Background(), "repair", path)
-	require.NoError(t, err)
-	assert.Contains(t, out, "kept 1 frames (3248 bytes), dropped 1032 bytes")
-	out, err = run(t, context.Background(), "repair", path)
-	require.NoError(t, err)
-	assert.Contains(t, out, "1 frames, nothing to repair")
-	_, err = run(t, context.Background(), "inspect", path)
-	require.NoError(t, err)
 }
 
 // syncBuffer is a bytes.Buffer that a command writes and a test reads at
@@ -210,12 +170,13 @@ func TestServeLogsSourceErrors(t *testing.T) {
 }
 
 func TestServeErrors(t *testing.T) {
-	_, err := run(t, context.Background(), "serve", "../../testdata/golden/bad_magic.omv")
+	_, err := runIn(t, context.Background(), "serve", testkit.GoldenPath("bad_magic.omv"))
 	require.ErrorIs(t, err, container.ErrBadMagic)
-	_, err = run(t, context.Background(), "serve", "../../testdata/golden/v20_empty.omv")
+	_, err = runIn(t, context.Background(), "serve", testkit.GoldenPath("v20_empty.omv"))
 	require.ErrorContains(t, err, "no frames")
-	_, err = run(t, context.Background(), "serve")
+	_, err = runIn(t, context.Background(), "serve")
 	require.ErrorContains(t, err, "accepts 1 arg(s), received 0")
+	assert.Equal(t, 2, exitCode(err))
 }
 
 // TestShmCommands lists and removes shared-memory streams: a stale one goes,
@@ -234,18 +195,18 @@ func TestShmCommands(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, stale), data, 0o600)) // what a killed writer leaves
 	defer os.Remove(filepath.Join(shm.Dir, stale))
 
-	out, err := run(t, context.Background(), "shm", "ls")
+	out, err := runIn(t, context.Background(), "shm", "ls")
 	require.NoError(t, err)
 	assert.Regexp(t, live+` +live +2 +64 `, out)
 	assert.Regexp(t, stale+` +stale +2 +64 `, out)
 
-	_, err = run(t, context.Background(), "shm", "rm", live)
+	_, err = runIn(t, context.Background(), "shm", "rm", live)
 	require.ErrorIs(t, err, shm.ErrExists)
-	_, err = run(t, context.Background(), "shm", "rm")
+	_, err = runIn(t, context.Background(), "shm", "rm")
 	var ue usageError
 	require.ErrorAs(t, err, &ue)
 	assert.Equal(t, 2, exitCode(err))
-	out, err = run(t, context.Background(), "shm", "rm", "--stale")
+	out, err = runIn(t, context.Background(), "shm", "rm", "--stale")
 	require.NoError(t, err)
 	assert.Contains(t, out, "removed "+stale)
 	assert.NotContains(t, out, live)

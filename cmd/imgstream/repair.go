@@ -1,33 +1,74 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
 )
 
 func newRepair() *cobra.Command {
-	return &cobra.Command{
+	var dry bool
+	cmd := &cobra.Command{
 		Use:   "repair FILE",
 		Short: "Cut a damaged recording back to its last complete frame",
 		Long: `Repair cuts FILE back to its last complete frame, so that every reader
 accepts it whole, and says what it kept and dropped. A recording cut off by
-a power loss or a killed recorder keeps every frame that was complete.`,
-		Args: cobra.ExactArgs(1),
+a power loss or a killed recorder keeps every frame that was complete. With
+--dry-run it only says what it would do.`,
+		Example: `  imgstream repair --dry-run recording.omv
+  imgstream repair recording.omv`,
+		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := imageio.Repair(args[0])
+			out := cmd.OutOrStdout()
+			var rep imageio.RepairReport
+			var err error
+			if dry {
+				rep, err = dryRepair(args[0])
+			} else {
+				rep, err = imageio.Repair(args[0])
+			}
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
 			if rep.Dropped == 0 {
 				fmt.Fprintf(out, "%s: %d frames, nothing to repair\n", args[0], rep.Frames)
 				return nil
 			}
-			fmt.Fprintf(out, "%s: kept %d frames (%d bytes), dropped %d bytes after %v\n", args[0], rep.Frames, rep.Size, rep.Dropped, rep.Cause)
+			verb := "kept"
+			if dry {
+				verb = "would keep"
+			}
+			fmt.Fprintf(out, "%s: %s %d frames (%d bytes), dropping %d bytes after %v\n", args[0], verb, rep.Frames, rep.Size, rep.Dropped, rep.Cause)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVarP(&dry, "dry-run", "n", false, "say what would be cut, and change nothing")
+	return cmd
+}
+
+// dryRepair is what Repair would report, from the header index alone.
+func dryRepair(path string) (imageio.RepairReport, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return imageio.RepairReport{}, err
+	}
+	defer f.Close()
+	x, cause := container.ReadIndex(f)
+	if x == nil {
+		return imageio.RepairReport{}, fmt.Errorf("%s: %w", path, cause)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return imageio.RepairReport{}, err
+	}
+	var fe *container.FrameError
+	if cause != nil && !errors.As(cause, &fe) {
+		return imageio.RepairReport{}, cause
+	}
+	return imageio.RepairReport{Frames: len(x.Entries), Size: x.End, Dropped: fi.Size() - x.End, Cause: cause}, nil
 }

@@ -12,8 +12,9 @@ import (
 
 func newShm() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "shm",
-		Short: "List and clean up shared-memory streams in /dev/shm",
+		Use:     "shm",
+		Short:   "List and clean up shared-memory streams in /dev/shm",
+		Example: "  imgstream shm ls\n  imgstream shm rm --stale",
 		Long: `A shared-memory stream whose writer was killed stays in /dev/shm until its
 name is used again. ls shows the streams and whether a writer holds each;
 rm removes streams that no writer holds, and never a live one or a file

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/imageio"
+)
+
+// selection picks frames by index (From, To: a half-open range, To < 0
+// meaning the end) or by time since the first frame.
+type selection struct {
+	From, To     int
+	FromT, ToT   time.Duration
+	byTime, toTS bool
+}
+
+// parseRange parses --frames A:B (indexes, either side may be empty) and
+// --time A:B (durations such as 2s or 1m30s, or seconds).
+func parseRange(frames, times string) (selection, error) {
+	sel := selection{To: -1}
+	if frames != "" && times != "" {
+		return sel, usageError{errors.New("give --frames or --time, not both")}
+	}
+	if frames != "" {
+		a, b, ok := strings.Cut(frames, ":")
+		from, err1 := atoiOr(a, 0)
+		to, err2 := atoiOr(b, -1)
+		if !ok || err1 != nil || err2 != nil || from < 0 || (to >= 0 && to < from) {
+			return sel, usageError{fmt.Errorf("--frames %q: want FROM:TO, frame indexes from 0, either may be left out", frames)}
+		}
+		sel.From, sel.To = from, to
+	}
+	if times != "" {
+		a, b, ok := strings.Cut(times, ":")
+		from, err1 := durationOr(a, 0)
+		to, err2 := durationOr(b, -1)
+		if !ok || err1 != nil || err2 != nil || from < 0 || (to >= 0 && to < from) {
+			return sel, usageError{fmt.Errorf("--time %q: want FROM:TO, times from the first frame such as 2s or 1m30s, either may be left out", times)}
+		}
+		sel.byTime, sel.FromT, sel.ToT, sel.toTS = true, from, to, to >= 0
+	}
+	return sel, nil
+}
+
+func atoiOr(s string, def int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	return strconv.Atoi(s)
+}
+
+func durationOr(s string, def time.Duration) (time.Duration, error) {
+	if s == "" {
+		return def, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	return time.ParseDuration(s)
+}
+
+// wants reports whether frame i at time at (since the first frame) is
+// selected, and whether any later frame can be.
+func (s selection) wants(i int, at time.Duration) (want, more bool) {
+	if s.byTime {
+		return at >= s.FromT && (!s.toTS || at < s.ToT), !s.toTS || at < s.ToT
+	}
+	return i >= s.From && (s.To < 0 || i < s.To), s.To < 0 || i < s.To-1
+}
+
+// source is a recording read frame by frame.
+type source struct {
+	path    string
+	zr      *container.Reader
+	closer  io.Closer
+	size    int64 // bytes, for progress; 0 when unknown
+	version container.Version
+}
+
+func openSource(path string) (*source, error) {
+	s := &source{path: path}
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		if fi, err := f.Stat(); err == nil {
+			s.size = fi.Size()
+		}
+		// Read in large blocks: a frame's header, payload and padding
+		// would be three system calls each.
+		r, s.closer = bufio.NewReaderSize(f, 16<<10), f
+	}
+	zr, err := container.NewReader(r)
+	if err != nil {
+		if s.closer != nil {
+			s.closer.Close()
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s.zr, s.version = zr, zr.Version()
+	return s, nil
+}
+
+func (s *source) Close() error {
+	if s.closer != nil {
+		return s.closer.Close()
+	}
+	return nil
+}
+
+// each calls fn with every selected frame, its index and its time since the
+// first frame; m.Data is reused from call to call. Damage after good frames
+// ends the loop with a warning on warn, not an error: the good frames are
+// exported.
+func (s *source) each(sel selection, warn io.Writer, fn func(i int, at time.Duration, m *imageio.Image) error) error {
+	var m imageio.Image
+	var at time.Duration
+	for i := 0; ; i++ {
+		h, data, err := s.zr.ReadFrame(m.Data)
+		if err == io.EOF {
+			return nil
+		}
+		m.Data = data
+		if err != nil {
+			var fe *container.FrameError
+			if errors.As(err, &fe) && warn != nil {
+				fmt.Fprintf(warn, "imgstream: warning: %s is damaged at %v; using the %d frames before it\n", s.path, err, i)
+				return nil
+			}
+			return fmt.Errorf("%s: %w", s.path, err)
+		}
+		if i > 0 {
+			at += h.Elapsed
+		}
+		want, more := sel.wants(i, at)
+		if want {
+			m.Width, m.Height, m.Format = h.Width, h.Height, h.Format
+			if err := fn(i, at, &m); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/imageio"
 )
 
 // frameInfo is one frame as info and frames report it: the fields of the
@@ -144,6 +145,14 @@ exits with code 1.`,
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
+			// A file's damage is known from its header index at once,
+			// before a long listing: say so first.
+			if s, err := imageio.Open(args[0], nil); err == nil {
+				if d := s.Damage(); d != nil && list && !quiet(cmd) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %s is damaged at %v, after %d good frames\n", args[0], d, s.Count())
+				}
+				s.Close()
+			}
 			tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 			if list {
 				fmt.Fprintln(tw, "frame\toffset\telapsed\tsize\tformat\tbytes")

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/color"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +59,11 @@ func (b *syncBuffer) String() string {
 // startServe runs serve with args on port 0 of 127.0.0.1 until the test
 // ends, and returns the address it printed and its stderr.
 func startServe(t *testing.T, args ...string) (addr string, stderr *syncBuffer) {
+	return startServeIn(t, nil, args...)
+}
+
+// startServeIn is startServe with stdin.
+func startServeIn(t *testing.T, stdin io.Reader, args ...string) (addr string, stderr *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -66,6 +73,9 @@ func startServe(t *testing.T, args ...string) (addr string, stderr *syncBuffer) 
 		root := newRoot()
 		root.SetOut(pw)
 		root.SetErr(stderr)
+		if stdin != nil {
+			root.SetIn(stdin)
+		}
 		root.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
 		err := root.ExecuteContext(ctx)
 		pw.CloseWithError(err)
@@ -212,4 +222,35 @@ func TestShmCommands(t *testing.T) {
 	assert.NotContains(t, out, live)
 	_, err = os.Stat(w.Path())
 	require.NoError(t, err, "the live stream stays")
+}
+
+// TestServeStdin: serve - shows a live OMV stream from its stdin, each
+// frame as it arrives, and the last one after the stream ends.
+func TestServeStdin(t *testing.T) {
+	pr, pw := io.Pipe()
+	addr, stderr := startServeIn(t, pr, "-")
+	r, err := mjpeg.Dial(context.Background(), "http://"+addr+"/stream.mjpg")
+	require.NoError(t, err)
+	defer r.Close()
+	zw := container.NewWriter(pw)
+	frames := [][]byte{testkit.SolidJPEG(8, 8, color.RGBA{255, 0, 0, 255}), testkit.SolidJPEG(8, 8, color.RGBA{0, 0, 255, 255})}
+	for _, f := range frames {
+		require.NoError(t, zw.WriteFrame(&container.Header{Width: 8, Height: 8, Format: container.JPEG}, f))
+		// The viewer sees each frame as it comes, before the next.
+		for {
+			got, err := r.NextFrame()
+			require.NoError(t, err)
+			if bytes.Equal(got, f) {
+				break
+			}
+		}
+	}
+	require.NoError(t, zw.Close())
+	require.NoError(t, pw.Close())
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "the stream on stdin ended") }, 10*time.Second, time.Millisecond)
+	resp, err := http.Get("http://" + addr + "/snapshot.jpg")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	last, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, frames[1], last, "the last frame stays")
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log"
 	"net"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -34,7 +33,7 @@ frame as it arrives: camera-program | imgstream serve -`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
 			if path == "-" {
-				return serveLive(cmd, os.Stdin, addr)
+				return serveLive(cmd, cmd.InOrStdin(), addr)
 			}
 			// Check the file now, rather than when the first viewer comes.
 			s, err := imageio.Open(path, nil)

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/shm"
 )
 
@@ -38,11 +39,7 @@ func TestTruncatedUnderWriterAndReaders(t *testing.T) {
 		t.Run(fmt.Sprintf("%d/to%d", round, size), func(t *testing.T) {
 			name := uniqueName(t)
 			writer := childCmd("truncwriter", name, 0, 0)
-			stdout, err := writer.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, writer.Start())
-			defer writer.Process.Kill()
-			lines := bufio.NewScanner(stdout)
+			_, lines := testkit.Start(t, writer)
 			require.True(t, lines.Scan())
 			require.Equal(t, "ready", lines.Text())
 
@@ -118,10 +115,7 @@ func TestLatestAfterWriterGoneAndTruncate(t *testing.T) {
 	skipUnderRace(t)
 	name := uniqueName(t)
 	writer := childCmd("killwriter", name, 4096, 3)
-	stdout, err := writer.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, writer.Start())
-	lines := bufio.NewScanner(stdout)
+	_, lines := testkit.Start(t, writer)
 	for lines.Scan() && lines.Text() != "acquired" {
 	}
 	r, err := shm.Open(name)

@@ -1,7 +1,9 @@
 package testkit
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"testing"
@@ -33,4 +35,28 @@ func Child(role string, env ...string) *exec.Cmd {
 	cmd.Env = append(append(os.Environ(), childEnv+"="+role), env...)
 	cmd.Stderr = os.Stderr
 	return cmd
+}
+
+// Start starts cmd with pipes to its stdin and from its stdout, and returns
+// them, the stdout as lines; the test's cleanup kills cmd if it still runs
+// and waits for it.
+func Start(t testing.TB, cmd *exec.Cmd) (stdin io.WriteCloser, stdout *bufio.Scanner) {
+	t.Helper()
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return in, bufio.NewScanner(out)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/imgstream/imgstream/avi"
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/gifenc"
 )
 
 // exportOptions are export's flags.
@@ -411,8 +412,8 @@ func exportGIF(src *source, sel selection, out string, sc *scaler, perFrame bool
 	// rounded start times, so rounding never adds up.
 	const sample = 16
 	var (
-		g       *gifWriter
-		q       *quantizer
+		g       *gifenc.Writer
+		q       *gifenc.Quantizer
 		pending []frame
 		prev    *image.Paletted
 		prevAt  time.Duration
@@ -429,20 +430,20 @@ func exportGIF(src *source, sel selection, out string, sc *scaler, perFrame bool
 				for i, p := range pending {
 					imgs[i] = p.m
 				}
-				q = newQuantizer(imgs)
-				global = q.palette
+				q = gifenc.NewQuantizer(imgs)
+				global = q.Palette
 			}
-			g = newGIFWriter(f, b.Dx(), b.Dy(), global)
+			g = gifenc.NewWriter(f, b.Dx(), b.Dy(), global)
 		}
 		fq := q
 		if perFrame {
-			fq = newQuantizer([]*image.RGBA{fr.m})
+			fq = gifenc.NewQuantizer([]*image.RGBA{fr.m})
 		}
 		if prev != nil {
-			g.frame(prev, int(cs(fr.at)-cs(prevAt)))
+			g.Frame(prev, int(cs(fr.at)-cs(prevAt)))
 			gap = fr.at - prevAt
 		}
-		prev, prevAt = fq.paletted(fr.m), fr.at
+		prev, prevAt = fq.Paletted(fr.m), fr.at
 		count++
 	}
 	err = src.each(sel, warn, func(i int, at time.Duration, m *imageio.Image) error {
@@ -485,8 +486,8 @@ func exportGIF(src *source, sel selection, out string, sc *scaler, perFrame bool
 	if count == 1 || last < 1 {
 		last = 10
 	}
-	g.frame(prev, last)
-	if err := g.close(); err != nil {
+	g.Frame(prev, last)
+	if err := g.Close(); err != nil {
 		return err
 	}
 	return f.Close()

@@ -2,38 +2,84 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log"
 	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/mjpeg"
+	"github.com/imgstream/imgstream/player"
 )
 
 func newServe() *cobra.Command {
-	var addr string
+	var addr, token, auth string
 	var once bool
 	cmd := &cobra.Command{
-		Use:   "serve FILE|-",
-		Short: "Serve a recording, or a live stream on stdin, to browsers, ffmpeg, VLC and OpenCV as MJPEG",
-		Long: `Serve replays FILE at its recorded pace, round and round, as an MJPEG
-stream: open the printed address in a browser, or give
-ADDRESS/stream.mjpg to ffmpeg, VLC or OpenCV. The replay runs only while
-somebody watches. Frames that are not JPEG are encoded once each, however
-many watch. With "-", serve shows the OMV stream on its stdin live, each
-frame as it arrives: camera-program | imgstream serve -`,
+		Use:   "serve FILE|DIR|-",
+		Short: "Play recordings in a browser, or a live stream on stdin; MJPEG for ffmpeg, VLC and OpenCV",
+		Long: `Serve opens a player in the browser at the printed address.
+
+  FILE   the player of a recording: play, pause, step, seek, speed, loop, its
+         timing chart, its info and damage, and downloads (AVI, GIF, PNG).
+         ADDRESS/stream.mjpg replays it at its recorded pace, round and round,
+         for ffmpeg, VLC and OpenCV (it runs only while somebody watches);
+         ?from=N&speed=S starts elsewhere, faster or slower.
+  DIR    the recordings found under DIR (an SD card), with thumbnails.
+  -      the OMV stream on stdin, live: camera-program | imgstream serve -
+
+It listens on 127.0.0.1 unless --addr says otherwise; beyond the loopback
+interface every request needs --token or --auth (a token is made and printed
+if neither is given). The HTTP API is documented in the player package.`,
 		Example: `  imgstream serve recording.omv
-  imgstream serve --addr 0.0.0.0:8080 recording.omv    # for the LAN
+  imgstream serve /media/sdcard
+  imgstream serve --addr 0.0.0.0:8080 --auth me:secret recording.omv    # for the LAN
   camera-program | imgstream serve -`,
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts := player.Options{Token: token, ErrorLog: log.New(cmd.ErrOrStderr(), "imgstream: ", 0)}
+			if auth != "" {
+				u, p, ok := strings.Cut(auth, ":")
+				if !ok || u == "" || p == "" {
+					return usageError{fmt.Errorf("--auth %q: want USER:PASSWORD", auth)}
+				}
+				opts.User, opts.Password = u, p
+			}
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			if !loopback(l.Addr()) && opts.Token == "" && opts.User == "" {
+				var b [16]byte
+				rand.Read(b[:])
+				opts.Token = hex.EncodeToString(b[:])
+			}
+			link := "http://" + l.Addr().String() + "/"
+			if opts.Token != "" {
+				link += "?token=" + opts.Token
+			}
 			path := args[0]
 			if path == "-" {
-				return serveLive(cmd, cmd.InOrStdin(), addr)
+				return serveLive(cmd, cmd.InOrStdin(), l, link, opts)
+			}
+			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+				p, err := player.NewDir(path, opts)
+				if err != nil {
+					return err
+				}
+				defer p.Close()
+				fmt.Fprintf(cmd.OutOrStdout(), "serving the recordings under %s at %s\n", path, link)
+				return serveHTTP(cmd.Context(), l, p, nil)
 			}
 			// Check the file now, rather than when the first viewer comes.
 			s, err := imageio.Open(path, nil)
@@ -51,18 +97,48 @@ frame as it arrives: camera-program | imgstream serve -`,
 			if damage != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %s is damaged at %v; serving its %d good frames (imgstream repair cuts it back to them)\n", path, damage, n)
 			}
-			l, err := net.Listen("tcp", addr)
+			srv := &mjpeg.Server{Source: replay(path, !once), ErrorLog: opts.ErrorLog}
+			opts.Stream = srv
+			p, err := player.NewFile(path, opts)
 			if err != nil {
 				return err
 			}
-			srv := &mjpeg.Server{Source: replay(path, !once), ErrorLog: log.New(cmd.ErrOrStderr(), "imgstream: ", 0)}
-			fmt.Fprintf(cmd.OutOrStdout(), "serving %s (%d frames) at http://%s/\n", path, n, l.Addr())
-			return mjpeg.Serve(cmd.Context(), l, srv.Handler(), srv)
+			defer p.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "serving %s (%d frames) at %s\n", path, n, link)
+			return serveHTTP(cmd.Context(), l, p, srv)
 		},
 	}
-	cmd.Flags().StringVarP(&addr, "addr", "a", "127.0.0.1:8080", "address to listen on")
-	cmd.Flags().BoolVar(&once, "once", false, "play the recording once instead of looping")
+	cmd.Flags().StringVarP(&addr, "addr", "a", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
+	cmd.Flags().StringVar(&token, "token", "", "a token every request needs (?token=TOKEN, or Authorization: Bearer TOKEN)")
+	cmd.Flags().StringVar(&auth, "auth", "", "USER:PASSWORD every request needs (HTTP basic authentication)")
+	cmd.Flags().BoolVar(&once, "once", false, "/stream.mjpg plays the recording once instead of looping")
 	return cmd
+}
+
+// loopback reports whether a is on the loopback interface.
+func loopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
+// serveHTTP serves h on l until ctx is done, with bounded request headers
+// and the small send buffers that keep slow MJPEG viewers current; srv, if
+// not nil, is closed first so that its endless streams end.
+func serveHTTP(ctx context.Context, l net.Listener, h http.Handler, srv *mjpeg.Server) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(mjpeg.LimitSendBuffer(l, mjpeg.DefaultSendBuffer)) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	if srv != nil {
+		srv.Close()
+	}
+	hs.Close()
+	<-errc
+	return nil
 }
 
 // replay is a Source that plays the recording at path at its recorded pace.
@@ -95,15 +171,11 @@ func replay(path string, loop bool) mjpeg.Source {
 }
 
 // serveLive publishes the frames of the OMV stream on r as they arrive,
-// until it ends; the server goes on showing the last frame until
-// interrupted.
-func serveLive(cmd *cobra.Command, r io.Reader, addr string) error {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := &mjpeg.Server{ErrorLog: log.New(cmd.ErrOrStderr(), "imgstream: ", 0)}
-	fmt.Fprintf(cmd.OutOrStdout(), "serving the stream on stdin at http://%s/\n", l.Addr())
+// until it ends, and serves them with the player in live mode; the last
+// frame stays on show until interrupted.
+func serveLive(cmd *cobra.Command, r io.Reader, l net.Listener, link string, opts player.Options) error {
+	srv := &mjpeg.Server{ErrorLog: opts.ErrorLog}
+	fmt.Fprintf(cmd.OutOrStdout(), "serving the stream on stdin at %s\n", link)
 	go func() {
 		zr, err := container.NewReader(r)
 		if err != nil {
@@ -131,5 +203,5 @@ func serveLive(cmd *cobra.Command, r io.Reader, addr string) error {
 			srv.Publish(jpg)
 		}
 	}()
-	return mjpeg.Serve(cmd.Context(), l, srv.Handler(), srv)
+	return serveHTTP(cmd.Context(), l, player.NewLive(srv, "stdin", opts), srv)
 }

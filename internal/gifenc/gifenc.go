@@ -1,4 +1,8 @@
-package main
+// Package gifenc writes animated GIFs frame by frame, so that a long
+// recording never has to be held in memory whole (image/gif's EncodeAll
+// needs every frame at once), and maps pictures to a palette through a
+// lookup table. It serves the command line's export and the player's.
+package gifenc
 
 import (
 	"bufio"
@@ -10,19 +14,20 @@ import (
 	"sort"
 )
 
-// gifWriter writes an animated GIF frame by frame, so that a long
-// recording never has to be held in memory whole (image/gif's EncodeAll
-// needs every frame at once). Frames are *image.Paletted of the screen's
-// size; a frame whose palette is the global one carries no local table.
-type gifWriter struct {
+// A Writer writes an animated GIF that loops for ever. Frames are
+// *image.Paletted of the screen's size; a frame whose palette is the global
+// one carries no local table. A Writer is not safe for concurrent use.
+type Writer struct {
 	w      *bufio.Writer
 	global color.Palette
 	err    error
 	blocks blockWriter
 }
 
-func newGIFWriter(w io.Writer, width, height int, global color.Palette) *gifWriter {
-	g := &gifWriter{w: bufio.NewWriterSize(w, 64<<10), global: global}
+// NewWriter starts a GIF of width x height on w, with the global palette
+// (nil: every frame brings its own).
+func NewWriter(w io.Writer, width, height int, global color.Palette) *Writer {
+	g := &Writer{w: bufio.NewWriterSize(w, 64<<10), global: global}
 	g.blocks.w = g.w
 	g.write([]byte("GIF89a"))
 	var lsd [7]byte
@@ -40,7 +45,7 @@ func newGIFWriter(w io.Writer, width, height int, global color.Palette) *gifWrit
 	return g
 }
 
-func (g *gifWriter) write(b []byte) {
+func (g *Writer) write(b []byte) {
 	if g.err == nil {
 		_, g.err = g.w.Write(b)
 	}
@@ -56,7 +61,7 @@ func tableBits(n int) byte {
 	return b
 }
 
-func (g *gifWriter) table(p color.Palette) {
+func (g *Writer) table(p color.Palette) {
 	n := 2 << tableBits(len(p))
 	t := make([]byte, 3*n)
 	for i, c := range p {
@@ -66,8 +71,8 @@ func (g *gifWriter) table(p color.Palette) {
 	g.write(t)
 }
 
-// frame adds m, shown for delay hundredths of a second.
-func (g *gifWriter) frame(m *image.Paletted, delay int) {
+// Frame adds m, shown for delay hundredths of a second.
+func (g *Writer) Frame(m *image.Paletted, delay int) {
 	var gce = [8]byte{0x21, 0xf9, 4, 0, 0, 0, 0, 0}
 	binary.LittleEndian.PutUint16(gce[4:], uint16(min(delay, 65535)))
 	g.write(gce[:])
@@ -106,7 +111,8 @@ func (g *gifWriter) frame(m *image.Paletted, delay int) {
 	g.write([]byte{0}) // block terminator
 }
 
-func (g *gifWriter) close() error {
+// Close ends the GIF and flushes it; it does not close the io.Writer.
+func (g *Writer) Close() error {
 	g.write([]byte{0x3b})
 	if g.err == nil {
 		g.err = g.w.Flush()
@@ -154,17 +160,18 @@ func (b *blockWriter) flush() {
 	b.n = 0
 }
 
-// quantizer maps colours to a palette of up to 256 through a lookup table
-// of 15-bit colours, built once: mapping a pixel is one table load.
-type quantizer struct {
-	palette color.Palette
+// A Quantizer maps colours to a palette of up to 256 through a lookup
+// table of 15-bit colours, built once: mapping a pixel is one table load.
+// It is safe for concurrent use once made.
+type Quantizer struct {
+	Palette color.Palette
 	lut     [1 << 15]uint8
 }
 
-// newQuantizer chooses a palette for the images: the 256 most common 15-bit
+// NewQuantizer chooses a palette for the images: the 256 most common 15-bit
 // colours among their pixels (each kept at its bin's mean), or fewer if
 // fewer occur, and fills the table with each colour's nearest entry.
-func newQuantizer(imgs []*image.RGBA) *quantizer {
+func NewQuantizer(imgs []*image.RGBA) *Quantizer {
 	var count [1 << 15]uint32
 	var sum [1 << 15][3]uint64
 	for _, m := range imgs {
@@ -189,18 +196,18 @@ func newQuantizer(imgs []*image.RGBA) *quantizer {
 		return used[i] < used[j]
 	})
 	used = used[:min(len(used), 256)]
-	q := &quantizer{}
+	q := &Quantizer{}
 	for _, k := range used {
 		c := count[k]
-		q.palette = append(q.palette, color.RGBA{byte(sum[k][0] / uint64(c)), byte(sum[k][1] / uint64(c)), byte(sum[k][2] / uint64(c)), 255})
+		q.Palette = append(q.Palette, color.RGBA{byte(sum[k][0] / uint64(c)), byte(sum[k][1] / uint64(c)), byte(sum[k][2] / uint64(c)), 255})
 	}
-	if len(q.palette) == 0 {
-		q.palette = color.Palette{color.RGBA{0, 0, 0, 255}}
+	if len(q.Palette) == 0 {
+		q.Palette = color.Palette{color.RGBA{0, 0, 0, 255}}
 	}
 	for k := range q.lut {
 		r, g, b := int(k>>10&31)<<3|4, int(k>>5&31)<<3|4, int(k&31)<<3|4
 		best, bestD := 0, 1<<30
-		for i, c := range q.palette {
+		for i, c := range q.Palette {
 			p := c.(color.RGBA)
 			dr, dg, db := r-int(p.R), g-int(p.G), b-int(p.B)
 			if d := 2*dr*dr + 4*dg*dg + 3*db*db; d < bestD {
@@ -214,10 +221,10 @@ func newQuantizer(imgs []*image.RGBA) *quantizer {
 
 func key15(r, g, b byte) int { return int(r>>3)<<10 | int(g>>3)<<5 | int(b>>3) }
 
-// paletted maps m through the table.
-func (q *quantizer) paletted(m *image.RGBA) *image.Paletted {
+// Paletted maps m through the table.
+func (q *Quantizer) Paletted(m *image.RGBA) *image.Paletted {
 	b := m.Bounds()
-	p := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), q.palette)
+	p := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), q.Palette)
 	for y := 0; y < b.Dy(); y++ {
 		src := m.Pix[y*m.Stride : y*m.Stride+4*b.Dx()]
 		dst := p.Pix[y*p.Stride : y*p.Stride+b.Dx()]

@@ -1,0 +1,40 @@
+// Package player is imgstream's browser player and its HTTP API, as an
+// http.Handler that programs mount: a recording played, paused, stepped
+// and scrubbed in any browser (phones too), with its timing drawn as a
+// chart; a folder of recordings (an SD card) listed with thumbnails; or a
+// live source. The page is plain HTML, CSS and JavaScript embedded in the
+// package (no build step, no CDN, no framework, under 100 KB), and it uses
+// only the API below, so other programs can too.
+//
+// # API of a recording
+//
+//	GET /                         the player page
+//	GET /api/info                 JSON: name, version, frames, duration_us, fps, min_fps, max_fps,
+//	                              width, height, formats, size, modified, damage (null or
+//	                              {frame, offset, error}), live (false)
+//	GET /api/frames               JSON: [{index, offset, time_us, interval_us, size, format, w, h}]
+//	GET /frame/N.jpg, N.png       frame N (0 to frames-1) as JPEG (JPEG frames as they are) or PNG;
+//	                              constant time (the file's headers are indexed once), with an
+//	                              ETag and Cache-Control: immutable, as the file does not change
+//	GET /stream.mjpg?from=N&speed=S   MJPEG at the recorded pace times S (0.25 to 4), from frame N,
+//	                              round and round
+//	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at the recording's rate
+//	GET /export.gif?from=N&to=M   the same as an animated GIF
+//
+// A folder ([NewDir]) lists its recordings at / and in /api/recordings
+// (JSON: [{id, name, frames, duration_us, size, modified, damaged}]), and
+// serves recording id under /r/ID/ with the API above. A live source
+// ([NewLive]) serves the page in live mode, /stream.mjpg, /snapshot.jpg and
+// /api/info (live: true, viewers, fps_in).
+//
+// # Security
+//
+// Only recordings are served: a folder's are found once, when the handler
+// is made, by their magic, under the folder itself (links that lead out of
+// it are not followed), and are named in URLs by number, never by path.
+// Frame numbers and ranges are checked against the recording; the rest is
+// 400 or 404. URLs over MaxURL bytes are 414, and at most MaxStreams
+// streams and exports run at once (503 beyond). Options.Token or
+// Options.User and Password guard every endpoint; the command line
+// requires one of them to listen beyond the loopback interface.
+package player

@@ -1,0 +1,389 @@
+package player
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"io/fs"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/imageio"
+)
+
+// Limits on requests; see the package doc.
+const (
+	// MaxURL is the longest request URL (path and query) served.
+	MaxURL = 2048
+	// MaxStreams is how many streams and exports run at once.
+	MaxStreams = 32
+)
+
+//go:embed static
+var static embed.FS
+
+// Options refine a player. The zero value serves everyone, which is what a
+// player on the loopback interface wants.
+type Options struct {
+	// Token, if set, is needed for every request: as ?token=, which also
+	// sets a cookie for the page's own requests, as that cookie, or as
+	// "Authorization: Bearer TOKEN".
+	Token string
+	// User and Password, if set, are needed for every request, with HTTP
+	// basic authentication.
+	User, Password string
+	// ErrorLog, if not nil, logs errors reading recordings.
+	ErrorLog *log.Logger
+	// Stream, if not nil, serves a recording's /stream.mjpg when the
+	// request has neither from nor speed: a stream that every viewer shares,
+	// such as an mjpeg.Server replaying the file, which keeps a slow viewer
+	// from holding the others up. Without it, each viewer gets a stream of
+	// its own.
+	Stream http.Handler
+}
+
+// recording is one recording file, indexed once.
+type recording struct {
+	path   string
+	name   string
+	f      *os.File
+	x      *container.Index
+	damage error
+	tag    string // identifies the file's content, for ETags
+	mod    time.Time
+	size   int64
+	info   []byte // /api/info
+	frames []byte // /api/frames
+	mux    *http.ServeMux
+	log    *log.Logger
+	slots  chan struct{}
+	shared http.Handler // Options.Stream
+}
+
+// frameInfo is one frame in /api/frames.
+type frameInfo struct {
+	Index    int    `json:"index"`
+	Offset   int64  `json:"offset"`
+	Time     int64  `json:"time_us"`
+	Interval int64  `json:"interval_us"`
+	Size     int    `json:"size"`
+	Format   string `json:"format"`
+	W        int    `json:"w"`
+	H        int    `json:"h"`
+}
+
+type damageInfo struct {
+	Frame  int    `json:"frame"`
+	Offset int64  `json:"offset"`
+	Error  string `json:"error"`
+}
+
+type infoJSON struct {
+	Name     string         `json:"name"`
+	Version  string         `json:"version"`
+	Frames   int            `json:"frames"`
+	Duration int64          `json:"duration_us"`
+	FPS      float64        `json:"fps"`
+	MinFPS   float64        `json:"min_fps"`
+	MaxFPS   float64        `json:"max_fps"`
+	Width    int            `json:"width"`
+	Height   int            `json:"height"`
+	Formats  map[string]int `json:"formats"`
+	Size     int64          `json:"size"`
+	Modified time.Time      `json:"modified"`
+	Damage   *damageInfo    `json:"damage"`
+	Live     bool           `json:"live"`
+}
+
+// openRecording indexes the recording at path. A file that is not one, or
+// has no complete frame, is an error.
+func openRecording(path, name string, o Options, slots chan struct{}) (*recording, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	x, damage := container.ReadIndex(f)
+	if x == nil {
+		f.Close()
+		return nil, fmt.Errorf("player: %s: %w", path, damage)
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano())))
+	rec := &recording{path: path, name: name, f: f, x: x, damage: damage, tag: hex.EncodeToString(sum[:8]),
+		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: slots, shared: o.Stream}
+	rec.describe()
+	rec.routes()
+	return rec, nil
+}
+
+// describe makes the JSON of /api/info and /api/frames once.
+func (rec *recording) describe() {
+	in := infoJSON{Name: rec.name, Version: rec.x.Version.String(), Frames: len(rec.x.Entries), Formats: map[string]int{},
+		Size: rec.size, Modified: rec.mod}
+	frames := make([]frameInfo, len(rec.x.Entries))
+	var t, minGap, maxGap time.Duration
+	for i, e := range rec.x.Entries {
+		var gap time.Duration
+		if i > 0 {
+			gap = e.Elapsed
+			t += gap
+			if gap > 0 {
+				if minGap == 0 || gap < minGap {
+					minGap = gap
+				}
+				maxGap = max(maxGap, gap)
+			}
+		}
+		frames[i] = frameInfo{Index: i, Offset: e.Offset, Time: t.Microseconds(), Interval: gap.Microseconds(),
+			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height}
+		in.Formats[fmt.Sprintf("%v %dx%d", e.Format, e.Width, e.Height)]++
+	}
+	if len(frames) > 0 {
+		in.Width, in.Height = frames[0].W, frames[0].H
+	}
+	in.Duration = t.Microseconds()
+	if len(frames) > 1 && t > 0 {
+		in.FPS = float64(len(frames)-1) / t.Seconds()
+	}
+	if maxGap > 0 {
+		in.MinFPS, in.MaxFPS = 1/maxGap.Seconds(), 1/minGap.Seconds()
+	}
+	var fe *container.FrameError
+	if errors.As(rec.damage, &fe) {
+		in.Damage = &damageInfo{Frame: fe.Index, Offset: fe.Offset, Error: fe.Err.Error()}
+	}
+	rec.info, _ = json.Marshal(in)
+	rec.frames, _ = json.Marshal(frames)
+}
+
+func (rec *recording) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /{$}", page("player.html"))
+	m.Handle("GET /static/", staticHandler())
+	m.HandleFunc("GET /api/info", rawJSON(func() []byte { return rec.info }))
+	m.HandleFunc("GET /api/frames", rawJSON(func() []byte { return rec.frames }))
+	m.HandleFunc("GET /frame/{file}", rec.frame)
+	if rec.shared == nil {
+		m.HandleFunc("GET /stream.mjpg", rec.stream)
+	} else {
+		m.HandleFunc("GET /stream.mjpg", func(w http.ResponseWriter, r *http.Request) {
+			if q := r.URL.Query(); !q.Has("from") && !q.Has("speed") {
+				rec.shared.ServeHTTP(w, r)
+				return
+			}
+			rec.stream(w, r)
+		})
+	}
+	m.HandleFunc("GET /export.avi", rec.exportAVI)
+	m.HandleFunc("GET /export.gif", rec.exportGIF)
+	rec.mux = m
+}
+
+func (rec *recording) close() error { return rec.f.Close() }
+
+func (rec *recording) logf(format string, args ...any) {
+	if rec.log != nil {
+		rec.log.Printf(format, args...)
+	}
+}
+
+// read reads frame i.
+func (rec *recording) read(i int, m *imageio.Image) error {
+	data, err := rec.x.ReadPayload(rec.f, i, m.Data)
+	if err != nil {
+		return err
+	}
+	h := &rec.x.Entries[i].Header
+	*m = imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
+	return nil
+}
+
+// frameNumber parses a frame number in 0..n-1; ok is false for anything
+// else (negative, huge, not a number).
+func frameNumber(s string, n int) (int, bool) {
+	if s == "" || len(s) > 10 || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	i, err := strconv.Atoi(s)
+	return i, err == nil && i < n
+}
+
+func (rec *recording) frame(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	num, ext, ok := strings.Cut(file, ".")
+	if !ok || (ext != "jpg" && ext != "png") {
+		http.NotFound(w, r)
+		return
+	}
+	i, ok := frameNumber(num, len(rec.x.Entries))
+	if !ok {
+		http.Error(w, fmt.Sprintf("no frame %q: the recording has frames 0 to %d", num, len(rec.x.Entries)-1), http.StatusNotFound)
+		return
+	}
+	etag := `"` + rec.tag + "-" + strconv.Itoa(i) + "-" + ext + `"`
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	var m imageio.Image
+	if err := rec.read(i, &m); err != nil {
+		rec.logf("player: %s: frame %d: %v", rec.name, i, err)
+		http.Error(w, "the frame cannot be read", http.StatusInternalServerError)
+		return
+	}
+	var body []byte
+	var err error
+	if ext == "jpg" {
+		h.Set("Content-Type", "image/jpeg")
+		body, err = m.AppendJPEG(nil)
+	} else {
+		h.Set("Content-Type", "image/png")
+		img, derr := m.Decode()
+		if err = derr; err == nil {
+			var b bytes.Buffer
+			err = png.Encode(&b, img)
+			body = b.Bytes()
+		}
+	}
+	if err != nil {
+		rec.logf("player: %s: frame %d: %v", rec.name, i, err)
+		h.Del("Cache-Control")
+		http.Error(w, "the frame cannot be decoded", http.StatusInternalServerError)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
+}
+
+// acquire takes one of the MaxStreams places, or answers 503.
+func acquire(slots chan struct{}, w http.ResponseWriter) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+		http.Error(w, "player: too many streams and exports at once", http.StatusServiceUnavailable)
+		return false
+	}
+}
+
+func rawJSON(body func() []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(body())
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	json.NewEncoder(w).Encode(v)
+}
+
+func staticHandler() http.Handler {
+	sub, _ := fs.Sub(static, "static")
+	return http.StripPrefix("/static/", http.FileServerFS(sub))
+}
+
+// page serves one of the embedded pages.
+func page(name string) http.HandlerFunc {
+	body, err := static.ReadFile("static/" + name)
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'")
+		w.Write(body)
+	}
+}
+
+// A Player is an http.Handler: the page and API of a recording, of a folder
+// of recordings, or of a live source. It is safe for concurrent use.
+type Player struct {
+	h     http.Handler
+	o     Options
+	close func() error
+}
+
+// NewFile returns the player of the recording at path. A damaged recording
+// plays its good frames, and its info says where the damage is.
+func NewFile(path string, o Options) (*Player, error) {
+	rec, err := openRecording(path, filepath.Base(path), o, make(chan struct{}, MaxStreams))
+	if err != nil {
+		return nil, err
+	}
+	return &Player{h: rec.mux, o: o, close: rec.close}, nil
+}
+
+// ServeHTTP checks the request's size and credentials, and serves it.
+func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.RawPath)+len(r.URL.Path)+len(r.URL.RawQuery) > MaxURL {
+		http.Error(w, "player: URL too long", http.StatusRequestURITooLong)
+		return
+	}
+	if !p.authorized(w, r) {
+		return
+	}
+	p.h.ServeHTTP(w, r)
+}
+
+// Close closes the recordings.
+func (p *Player) Close() error {
+	if p.close == nil {
+		return nil
+	}
+	return p.close()
+}
+
+const tokenCookie = "imgstream_token"
+
+// authorized checks the request's credentials, answering 401 when they
+// are missing or wrong.
+func (p *Player) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if p.o.User != "" || p.o.Password != "" {
+		u, pw, ok := r.BasicAuth()
+		if !ok || !equal(u, p.o.User) || !equal(pw, p.o.Password) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="imgstream", charset="UTF-8"`)
+			http.Error(w, "player: credentials needed", http.StatusUnauthorized)
+			return false
+		}
+	}
+	if p.o.Token == "" {
+		return true
+	}
+	if t := r.URL.Query().Get("token"); t != "" && equal(t, p.o.Token) {
+		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: t, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		return true
+	}
+	if c, err := r.Cookie(tokenCookie); err == nil && equal(c.Value, p.o.Token) {
+		return true
+	}
+	if a, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && equal(a, p.o.Token) {
+		return true
+	}
+	http.Error(w, "player: a token is needed (?token=)", http.StatusUnauthorized)
+	return false
+}
+
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

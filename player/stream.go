@@ -266,4 +266,3 @@ func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
 		bw.Flush()
 	}
 }
-

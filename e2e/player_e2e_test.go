@@ -143,6 +143,12 @@ func TestE2ESeekStepPause(t *testing.T) {
 	assert.Equal(t, 46, shown(t, ctx), "paused: the frame holds")
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#prev")))
 	waitFrame(t, ctx, 45)
+
+	// By time: 2 s in is frame 30 of this 15 fps recording.
+	require.NoError(t, chromedp.Do(ctx, chromedp.SetValue("#seekt", "2000")))
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('seekt').dispatchEvent(new Event('input'))`))
+	require.NoError(t, err)
+	waitFrame(t, ctx, 30)
 }
 
 // seekTo sends the seek bar's input event, as a user's drag does.

@@ -13,6 +13,8 @@
   const n = frames.length;
   const view = $('view'), seek = $('seek'), play = $('play'), status = $('status');
   seek.max = Math.max(0, n - 1);
+  const seekt = $('seekt');
+  seekt.max = Math.max(0, Math.round((info.duration_us || 0) / 1000));
   let cur = 0, playing = false, timer = 0, speed = 1;
 
   if (info.damage) {
@@ -50,6 +52,7 @@
     view.src = url(cur);
     view.dataset.frame = cur;
     seek.value = cur;
+    seekt.value = Math.round(f.time_us / 1000);
     $('png').href = 'frame/' + cur + '.png' + q;
     status.textContent = `frame ${cur + 1} / ${n} · ${us(f.time_us)} · ${f.format} ${f.w}×${f.h} · ${f.size} bytes`;
     drawChart();
@@ -76,6 +79,13 @@
   $('prev').onclick = () => { setPlaying(false); show(cur - 1); };
   $('next').onclick = () => { setPlaying(false); show(cur + 1); };
   seek.oninput = () => { show(+seek.value); schedule(); };
+  // By time: the last frame at or before the time asked.
+  seekt.oninput = () => {
+    const t = +seekt.value * 1000;
+    let lo = 0, hi = n - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (frames[mid].time_us <= t) lo = mid; else hi = mid - 1; }
+    show(lo); schedule();
+  };
   $('speed').onchange = (e) => { speed = +e.target.value; schedule(); };
   document.addEventListener('keydown', (e) => {
     if (e.target.tagName === 'SELECT' || e.target.tagName === 'INPUT' && e.target.type !== 'range') return;

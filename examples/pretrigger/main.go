@@ -2,11 +2,14 @@
 // frames go into a ring stream that holds a few seconds of them; when motion
 // is seen, the seconds before it are saved to a file, and the frames that
 // follow go on into the same file until the motion has stopped for a while.
-// The file plays in OpenMV IDE and on OpenMV cameras.
+// Motion is what the motion package's detector sees, by differencing each
+// frame against an adapting background. The file plays in OpenMV IDE and on
+// OpenMV cameras.
 package main
 
 import (
 	"flag"
+	"image"
 	"fmt"
 	"log"
 	"os"
@@ -15,6 +18,7 @@ import (
 	"github.com/imgstream/imgstream/circular"
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/motion"
 )
 
 const w, h = 160, 120
@@ -30,6 +34,11 @@ func main() {
 		log.Fatal(err)
 	}
 	img := &imageio.Image{Width: w, Height: h, Format: container.Grayscale, Data: make([]byte, w*h)}
+	detector, err := motion.New(motion.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	grey := &image.Gray{Pix: img.Data, Stride: w, Rect: image.Rect(0, 0, w, h)}
 	var clip *imageio.Clip
 	var file *os.File
 	quiet := 0
@@ -37,14 +46,15 @@ func main() {
 	defer tick.Stop()
 	for i := 0; i < 10**fps; i++ {
 		<-tick.C
-		// The scene: motion between 3 s and 5 s.
-		moving := i >= 3**fps && i < 5**fps
+		// The scene: something crosses it between 3 s and 5 s.
+		crossing := i >= 3**fps && i < 5**fps
 		for j := range img.Data {
 			img.Data[j] = byte(j / w)
-			if moving && j%w >= i%w && j%w < i%w+10 {
+			if crossing && j%w >= i%w && j%w < i%w+10 {
 				img.Data[j] = 255
 			}
 		}
+		moving := detector.Detect(grey).Motion
 		if err := ring.Write(img); err != nil {
 			log.Fatal(err)
 		}

@@ -281,4 +281,3 @@ func (d *Detector) reduce(img image.Image) {
 		}
 	}
 }
-

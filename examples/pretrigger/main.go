@@ -9,8 +9,8 @@ package main
 
 import (
 	"flag"
-	"image"
 	"fmt"
+	"image"
 	"log"
 	"os"
 	"time"

@@ -67,17 +67,18 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 	due := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for i := from; ; i = (i + 1) % n {
-		if i != from || !due.IsZero() {
-			if i != from {
-				due = due.Add(time.Duration(float64(rec.x.Entries[i].Elapsed) / speed))
-			}
-			timer.Reset(time.Until(due))
-			select {
-			case <-timer.C:
-			case <-r.Context().Done():
-				return
-			}
+	for i, first := from, true; ; i, first = (i+1)%n, false {
+		// Each frame is due its recorded interval (over speed) after the
+		// one before: the schedule, not the time of the last write, so the
+		// pace does not drift.
+		if !first {
+			due = due.Add(time.Duration(float64(rec.x.Entries[i].Elapsed) / speed))
+		}
+		timer.Reset(time.Until(due))
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			return
 		}
 		if err := rec.read(i, &m); err != nil {
 			rec.logf("player: %s: frame %d: %v", rec.name, i, err)

@@ -89,6 +89,22 @@ func (r Rate) Slot(t time.Duration) int64 {
 	return int64(min(q, math.MaxInt64))
 }
 
+// MeanRate returns the mean rate of frames frames spread over d (from the
+// first frame's time to the last's), to three decimals, as a fraction:
+// the rate a recording with uneven intervals is best shown at. It is 30/1
+// when there are fewer than two frames or no time between them.
+func MeanRate(frames int, d time.Duration) Rate {
+	if frames < 2 || d <= 0 {
+		return Rate{Num: 30, Den: 1}
+	}
+	milli := int64(math.Round(float64(frames-1) / d.Seconds() * 1000))
+	if milli < 1 || milli > math.MaxInt32 {
+		return Rate{Num: 30, Den: 1}
+	}
+	g := gcd(int(milli), 1000)
+	return Rate{Num: int(milli) / g, Den: 1000 / g}
+}
+
 // ParseRate parses a frame rate: a fraction ("30000/1001"), or a decimal
 // number ("30", "29.97", "12.345"), which is taken exactly (29.97 is
 // 2997/100).

@@ -382,3 +382,11 @@ func TestFile(t *testing.T) {
 	p := walk(t, data)
 	assert.Len(t, p.slotFrames(t), 10)
 }
+
+func TestMeanRate(t *testing.T) {
+	assert.Equal(t, avi.Rate{15001, 1000}, avi.MeanRate(90, 89*time.Second/15001*1000))
+	assert.Equal(t, avi.Rate{30, 1}, avi.MeanRate(31, time.Second))
+	assert.Equal(t, avi.Rate{25, 2}, avi.MeanRate(26, 2*time.Second))
+	assert.Equal(t, avi.Rate{30, 1}, avi.MeanRate(1, time.Second), "one frame")
+	assert.Equal(t, avi.Rate{30, 1}, avi.MeanRate(5, 0), "no time")
+}

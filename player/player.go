@@ -61,7 +61,8 @@ type recording struct {
 	f      *os.File
 	x      *container.Index
 	damage error
-	tag    string // identifies the file's content, for ETags
+	at     []time.Duration // each frame's time since the first
+	tag    string          // identifies the file's content, for ETags
 	mod    time.Time
 	size   int64
 	info   []byte // /api/info
@@ -137,6 +138,7 @@ func (rec *recording) describe() {
 	in := infoJSON{Name: rec.name, Version: rec.x.Version.String(), Frames: len(rec.x.Entries), Formats: map[string]int{},
 		Size: rec.size, Modified: rec.mod}
 	frames := make([]frameInfo, len(rec.x.Entries))
+	rec.at = make([]time.Duration, len(rec.x.Entries))
 	var t, minGap, maxGap time.Duration
 	for i, e := range rec.x.Entries {
 		var gap time.Duration
@@ -150,6 +152,7 @@ func (rec *recording) describe() {
 				maxGap = max(maxGap, gap)
 			}
 		}
+		rec.at[i] = t
 		frames[i] = frameInfo{Index: i, Offset: e.Offset, Time: t.Microseconds(), Interval: gap.Microseconds(),
 			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height}
 		in.Formats[fmt.Sprintf("%v %dx%d", e.Format, e.Width, e.Height)]++

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"image"
-	"image/draw"
 	"net/http"
 	"os"
 	"strconv"
@@ -130,19 +129,6 @@ func (rec *recording) span(w http.ResponseWriter, r *http.Request) (from, to int
 	return from, to, true
 }
 
-// times returns frame i's time since the first frame.
-func (rec *recording) times() []time.Duration {
-	ts := make([]time.Duration, len(rec.x.Entries))
-	var t time.Duration
-	for i, e := range rec.x.Entries {
-		if i > 0 {
-			t += e.Elapsed
-		}
-		ts[i] = t
-	}
-	return ts
-}
-
 func attachment(w http.ResponseWriter, name, ext string) {
 	base := name
 	if e := len(base) - len(".omv"); e > 0 && base[e:] == ".omv" {
@@ -160,13 +146,8 @@ func (rec *recording) exportAVI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer func() { <-rec.slots }()
-	ts := rec.times()
-	rate := avi.Rate{Num: 30, Den: 1}
-	if to-from > 1 && ts[to-1] > ts[from] {
-		if rr, err := avi.ParseRate(fmt.Sprintf("%.3f", float64(to-from-1)/(ts[to-1]-ts[from]).Seconds())); err == nil {
-			rate = rr
-		}
-	}
+	ts := rec.at
+	rate := avi.MeanRate(to-from, ts[to-1]-ts[from])
 	f, err := os.CreateTemp("", "imgstream-export-*.avi")
 	if err != nil {
 		http.Error(w, "cannot export", http.StatusInternalServerError)
@@ -210,60 +191,32 @@ func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer func() { <-rec.slots }()
-	ts := rec.times()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	anim := gifenc.NewAnimation(bw, false)
 	var m imageio.Image
-	decode := func(i int) (*image.RGBA, error) {
-		if err := rec.read(i, &m); err != nil {
-			return nil, err
+	for i := from; i < to; i++ {
+		err := rec.read(i, &m)
+		var img image.Image
+		if err == nil {
+			img, err = m.Decode()
 		}
-		img, err := m.Decode()
-		if err != nil {
-			return nil, err
-		}
-		if rgba, ok := img.(*image.RGBA); ok && rgba.Rect.Min == (image.Point{}) {
-			return rgba, nil
-		}
-		b := img.Bounds()
-		dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
-		return dst, nil
-	}
-	var sample []*image.RGBA
-	for i := from; i < min(to, from+8); i++ {
-		img, err := decode(i)
-		if err != nil {
+		if err != nil && i == from {
 			http.Error(w, "cannot export: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		sample = append(sample, img)
-	}
-	q := gifenc.NewQuantizer(sample)
-	attachment(w, rec.name, ".gif")
-	w.Header().Set("Content-Type", "image/gif")
-	bw := bufio.NewWriterSize(w, 64<<10)
-	b := sample[0].Bounds()
-	g := gifenc.NewWriter(bw, b.Dx(), b.Dy(), q.Palette)
-	cs := func(t time.Duration) int { return int((t + 5*time.Millisecond) / (10 * time.Millisecond)) }
-	for i := from; i < to; i++ {
-		var img *image.RGBA
-		if i-from < len(sample) {
-			img = sample[i-from]
-		} else {
-			var err error
-			if img, err = decode(i); err != nil {
-				rec.logf("player: %s: export: %v", rec.name, err)
-				return
-			}
+		if i == from {
+			attachment(w, rec.name, ".gif")
+			w.Header().Set("Content-Type", "image/gif")
 		}
-		delay := 10
-		if i+1 < to {
-			delay = cs(ts[i+1]) - cs(ts[i])
-		} else if i > from {
-			delay = max(1, cs(ts[i])-cs(ts[i-1]))
+		if err == nil {
+			err = anim.Add(img, rec.at[i])
 		}
-		g.Frame(q.Paletted(img), delay)
+		if err != nil {
+			rec.logf("player: %s: export: %v", rec.name, err)
+			return
+		}
 	}
-	if err := g.Close(); err == nil {
+	if anim.Close() == nil {
 		bw.Flush()
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"io"
 	"os"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/image/draw"
 
 	"github.com/imgstream/imgstream/avi"
 	"github.com/imgstream/imgstream/container"
@@ -101,37 +99,29 @@ func kindOf(out string) (outputKind, string, error) {
 	return 0, "", usageError{fmt.Errorf("%s: say what to export to with its name: .avi, .gif, .mp4, .mkv, .webm, a directory, or a pattern such as frames/%%05d.png", out)}
 }
 
-// recordingRate is the mean frame rate of the recording at path, as a
-// fraction with three decimals, for the default --fps (30 when unknown).
+// recordingRate is the mean frame rate of the recording at path (see
+// avi.MeanRate), for the default --fps, and its frame count (0 for stdin,
+// which cannot be scanned ahead: 30 fps then).
 func recordingRate(path string) (avi.Rate, int) {
-	def := avi.Rate{Num: 30, Den: 1}
 	if path == "-" {
-		return def, 0
+		return avi.MeanRate(0, 0), 0
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return def, 0
+		return avi.MeanRate(0, 0), 0
 	}
 	defer f.Close()
 	x, _ := container.ReadIndex(f)
-	if x == nil || len(x.Entries) < 2 {
-		if x != nil {
-			return def, len(x.Entries)
-		}
-		return def, 0
+	if x == nil {
+		return avi.MeanRate(0, 0), 0
 	}
 	var total time.Duration
-	for _, e := range x.Entries[1:] {
-		total += e.Elapsed
+	for i, e := range x.Entries {
+		if i > 0 {
+			total += e.Elapsed
+		}
 	}
-	if total <= 0 {
-		return def, len(x.Entries)
-	}
-	r, err := avi.ParseRate(fmt.Sprintf("%.3f", float64(len(x.Entries)-1)/total.Seconds()))
-	if err != nil {
-		return def, len(x.Entries)
-	}
-	return r, len(x.Entries)
+	return avi.MeanRate(len(x.Entries), total), len(x.Entries)
 }
 
 // progress returns a bar on stderr for work over about a second, when
@@ -402,104 +392,27 @@ func exportGIF(src *source, sel selection, out string, sc *scaler, perFrame bool
 		return err
 	}
 	defer f.Close()
-	type frame struct {
-		m  *image.RGBA
-		at time.Duration
-	}
-	// The first frames choose the global palette: they wait in memory
-	// until it is made. Each frame then waits for the next one's time,
-	// which sets its delay: hundredths of a second between the two
-	// rounded start times, so rounding never adds up.
-	const sample = 16
-	var (
-		g       *gifenc.Writer
-		q       *gifenc.Quantizer
-		pending []frame
-		prev    *image.Paletted
-		prevAt  time.Duration
-		gap     time.Duration // between the last two frames
-		count   int
-	)
-	cs := func(t time.Duration) int64 { return int64((t + 5*time.Millisecond) / (10 * time.Millisecond)) }
-	flush := func(fr frame) {
-		if g == nil {
-			b := fr.m.Bounds()
-			var global color.Palette
-			if !perFrame {
-				imgs := make([]*image.RGBA, len(pending))
-				for i, p := range pending {
-					imgs[i] = p.m
-				}
-				q = gifenc.NewQuantizer(imgs)
-				global = q.Palette
-			}
-			g = gifenc.NewWriter(f, b.Dx(), b.Dy(), global)
-		}
-		fq := q
-		if perFrame {
-			fq = gifenc.NewQuantizer([]*image.RGBA{fr.m})
-		}
-		if prev != nil {
-			g.Frame(prev, int(cs(fr.at)-cs(prevAt)))
-			gap = fr.at - prevAt
-		}
-		prev, prevAt = fq.Paletted(fr.m), fr.at
-		count++
-	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	anim := gifenc.NewAnimation(bw, perFrame)
 	err = src.each(sel, warn, func(i int, at time.Duration, m *imageio.Image) error {
 		bar.Add(1)
 		img, err := m.Decode()
 		if err != nil {
 			return err
 		}
-		fr := frame{toRGBA(sc.apply(img)), at}
-		if g == nil && !perFrame && len(pending) < sample {
-			pending = append(pending, fr)
-			return nil
-		}
-		if g == nil && len(pending) > 0 {
-			pend := pending
-			flush(pend[0]) // makes the palette from all of them
-			for _, p := range pend[1:] {
-				flush(p)
-			}
-			pending = nil
-		}
-		flush(fr)
-		return nil
+		return anim.Add(sc.apply(img), at)
 	})
 	if err != nil {
 		return err
 	}
-	if len(pending) > 0 {
-		pend := pending
-		flush(pend[0])
-		for _, p := range pend[1:] {
-			flush(p)
-		}
-	}
-	if g == nil {
+	if anim.Frames() == 0 {
 		return fmt.Errorf("%s: no frames to export", src.path)
 	}
-	// The last frame shows as long as the gap before it (1/10 s alone).
-	last := int(cs(gap))
-	if count == 1 || last < 1 {
-		last = 10
+	if err := anim.Close(); err != nil {
+		return err
 	}
-	g.Frame(prev, last)
-	if err := g.Close(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return err
 	}
 	return f.Close()
-}
-
-// toRGBA returns m as an *image.RGBA at the origin.
-func toRGBA(m image.Image) *image.RGBA {
-	if r, ok := m.(*image.RGBA); ok && r.Rect.Min == (image.Point{}) {
-		return r
-	}
-	b := m.Bounds()
-	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(dst, dst.Rect, m, b.Min, draw.Src)
-	return dst
 }

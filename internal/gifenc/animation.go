@@ -1,0 +1,147 @@
+package gifenc
+
+import (
+	"image"
+	"image/color"
+	"io"
+	"time"
+
+	"golang.org/x/image/draw"
+)
+
+// PaletteSample is how many first frames an Animation with one palette
+// waits for, and chooses the palette from.
+const PaletteSample = 16
+
+// An Animation turns frames with the times they were recorded at into an
+// animated GIF, as they come. Each frame is shown until the next one's
+// time, in hundredths of a second between the two rounded start times, so
+// rounding never adds up (the total stays within 5 ms of the recording's);
+// the last frame shows as long as the gap before it. With one palette, the
+// first PaletteSample frames choose it and wait in memory until it is
+// made; otherwise each frame brings its own. An Animation is not safe for
+// concurrent use.
+type Animation struct {
+	w        io.Writer
+	perFrame bool
+	g        *Writer
+	q        *Quantizer
+	pending  []timed // frames waiting for the palette
+	prev     *image.Paletted
+	prevAt   time.Duration
+	gap      time.Duration // between the last two frames
+	frames   int           // frames given to the writer
+}
+
+type timed struct {
+	m  *image.RGBA
+	at time.Duration
+}
+
+// NewAnimation starts an animation on w: one palette for every frame, or
+// one for each when perFrame is set.
+func NewAnimation(w io.Writer, perFrame bool) *Animation {
+	return &Animation{w: w, perFrame: perFrame}
+}
+
+// Add adds img, recorded at time at (any origin, not before the previous
+// frame's). The picture is not kept: the caller may reuse it.
+func (a *Animation) Add(img image.Image, at time.Duration) error {
+	fr := timed{toRGBA(img), at}
+	if a.g == nil && !a.perFrame && len(a.pending) < PaletteSample {
+		fr.m = cloneRGBA(fr.m, img) // it waits: keep it from the caller's reuse
+		a.pending = append(a.pending, fr)
+		return nil
+	}
+	a.start(fr.m)
+	a.emit(fr)
+	return a.g.err
+}
+
+// start makes the writer, once: the palette from the waiting frames (and
+// next, the frame about to be added), then the waiting frames.
+func (a *Animation) start(next *image.RGBA) {
+	if a.g != nil {
+		return
+	}
+	var global color.Palette
+	if !a.perFrame {
+		var imgs []*image.RGBA
+		for _, p := range a.pending {
+			imgs = append(imgs, p.m)
+		}
+		if next != nil {
+			imgs = append(imgs, next)
+		}
+		a.q = NewQuantizer(imgs)
+		global = a.q.Palette
+	}
+	first := next
+	if len(a.pending) > 0 {
+		first = a.pending[0].m
+	}
+	b := first.Bounds()
+	a.g = NewWriter(a.w, b.Dx(), b.Dy(), global)
+	pend := a.pending
+	a.pending = nil
+	for _, p := range pend {
+		a.emit(p)
+	}
+}
+
+func (a *Animation) emit(fr timed) {
+	q := a.q
+	if a.perFrame {
+		q = NewQuantizer([]*image.RGBA{fr.m})
+	}
+	if a.prev != nil {
+		a.g.Frame(a.prev, centis(fr.at)-centis(a.prevAt))
+		a.gap = fr.at - a.prevAt
+	}
+	a.prev, a.prevAt = q.Paletted(fr.m), fr.at
+	a.frames++
+}
+
+// Frames returns the number of frames added.
+func (a *Animation) Frames() int { return a.frames + len(a.pending) }
+
+// Close writes the last frame and ends the GIF; it does not close the
+// io.Writer. An animation with no frame writes nothing.
+func (a *Animation) Close() error {
+	if a.g == nil && len(a.pending) > 0 {
+		a.start(nil)
+	}
+	if a.g == nil {
+		return nil
+	}
+	last := centis(a.gap)
+	if a.frames == 1 || last < 1 {
+		last = 10
+	}
+	a.g.Frame(a.prev, last)
+	return a.g.Close()
+}
+
+func centis(t time.Duration) int { return int((t + 5*time.Millisecond) / (10 * time.Millisecond)) }
+
+// toRGBA returns img as an *image.RGBA at the origin, converting it unless
+// it already is one.
+func toRGBA(img image.Image) *image.RGBA {
+	if r, ok := img.(*image.RGBA); ok && r.Rect.Min == (image.Point{}) {
+		return r
+	}
+	b := img.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
+	return dst
+}
+
+// cloneRGBA returns m, copied if it is img itself (the caller's picture).
+func cloneRGBA(m *image.RGBA, img image.Image) *image.RGBA {
+	if r, ok := img.(*image.RGBA); !ok || r != m {
+		return m // toRGBA made it: it is ours
+	}
+	c := *m
+	c.Pix = append([]byte(nil), m.Pix...)
+	return &c
+}

@@ -1,0 +1,58 @@
+package gifenc_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/gif"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imgstream/imgstream/internal/gifenc"
+)
+
+// TestAnimation: frames recorded 33 ms apart become delays whose running
+// total stays within 5 ms of the recorded times, one palette for all (past
+// the palette's sample, too), and the caller may reuse its picture.
+func TestAnimation(t *testing.T) {
+	for _, perFrame := range []bool{false, true} {
+		var b bytes.Buffer
+		a := gifenc.NewAnimation(&b, perFrame)
+		m := image.NewRGBA(image.Rect(0, 0, 8, 6))
+		const n = gifenc.PaletteSample + 10
+		for i := range n {
+			for p := 0; p < len(m.Pix); p += 4 {
+				m.Pix[p], m.Pix[p+1], m.Pix[p+2], m.Pix[p+3] = byte(i*9), 40, 200, 255
+			}
+			require.NoError(t, a.Add(m, time.Duration(i)*33*time.Millisecond)) // the same picture each time, repainted
+		}
+		assert.Equal(t, n, a.Frames())
+		require.NoError(t, a.Close())
+		g, err := gif.DecodeAll(&b)
+		require.NoError(t, err)
+		require.Len(t, g.Image, n)
+		total := 0
+		for i, d := range g.Delay[:n-1] {
+			total += d
+			assert.InDelta(t, float64(i+1)*0.033, float64(total)/100, 0.0051, "frame %d", i+1)
+		}
+		assert.Equal(t, 3, g.Delay[n-1], "the last frame as long as the gap before it")
+		for i, img := range g.Image {
+			if !perFrame && i >= gifenc.PaletteSample {
+				break // colours the sample did not hold map to its nearest
+			}
+			want := color.RGBA{byte(i * 9) &^ 7, 40 &^ 7, 200 &^ 7, 255}
+			got := color.RGBAModel.Convert(img.At(0, 0)).(color.RGBA)
+			assert.InDelta(t, int(want.R), int(got.R), 8, "frame %d kept its own colour", i)
+			if !perFrame {
+				assert.Equal(t, g.Image[0].Palette, img.Palette, "one palette")
+			}
+		}
+	}
+	var b bytes.Buffer
+	require.NoError(t, gifenc.NewAnimation(&b, false).Close())
+	assert.Zero(t, b.Len(), "no frame, no GIF")
+}

@@ -44,7 +44,7 @@ func TestAnimation(t *testing.T) {
 			if !perFrame && i >= gifenc.PaletteSample {
 				break // colours the sample did not hold map to its nearest
 			}
-			want := color.RGBA{byte(i * 9) &^ 7, 40 &^ 7, 200 &^ 7, 255}
+			want := color.RGBA{byte(i*9) &^ 7, 40 &^ 7, 200 &^ 7, 255}
 			got := color.RGBAModel.Convert(img.At(0, 0)).(color.RGBA)
 			assert.InDelta(t, int(want.R), int(got.R), 8, "frame %d kept its own colour", i)
 			if !perFrame {

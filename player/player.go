@@ -21,6 +21,7 @@ import (
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/timing"
 )
 
 // Limits on requests; see the package doc.
@@ -135,38 +136,25 @@ func openRecording(path, name string, o Options, slots chan struct{}) (*recordin
 
 // describe makes the JSON of /api/info and /api/frames once.
 func (rec *recording) describe() {
-	in := infoJSON{Name: rec.name, Version: rec.x.Version.String(), Frames: len(rec.x.Entries), Formats: map[string]int{},
-		Size: rec.size, Modified: rec.mod}
+	in := infoJSON{Name: rec.name, Version: rec.x.Version.String(), Frames: len(rec.x.Entries), Size: rec.size, Modified: rec.mod}
 	frames := make([]frameInfo, len(rec.x.Entries))
 	rec.at = make([]time.Duration, len(rec.x.Entries))
-	var t, minGap, maxGap time.Duration
+	var st timing.Stats
 	for i, e := range rec.x.Entries {
-		var gap time.Duration
-		if i > 0 {
-			gap = e.Elapsed
-			t += gap
-			if gap > 0 {
-				if minGap == 0 || gap < minGap {
-					minGap = gap
-				}
-				maxGap = max(maxGap, gap)
-			}
-		}
-		rec.at[i] = t
-		frames[i] = frameInfo{Index: i, Offset: e.Offset, Time: t.Microseconds(), Interval: gap.Microseconds(),
+		at, gap := st.Add(&e.Header)
+		rec.at[i] = at
+		frames[i] = frameInfo{Index: i, Offset: e.Offset, Time: at.Microseconds(), Interval: gap.Microseconds(),
 			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height}
-		in.Formats[fmt.Sprintf("%v %dx%d", e.Format, e.Width, e.Height)]++
 	}
 	if len(frames) > 0 {
 		in.Width, in.Height = frames[0].W, frames[0].H
 	}
-	in.Duration = t.Microseconds()
-	if len(frames) > 1 && t > 0 {
-		in.FPS = float64(len(frames)-1) / t.Seconds()
+	in.Formats = st.Formats
+	if in.Formats == nil {
+		in.Formats = map[string]int{}
 	}
-	if maxGap > 0 {
-		in.MinFPS, in.MaxFPS = 1/maxGap.Seconds(), 1/minGap.Seconds()
-	}
+	in.Duration = st.Duration.Microseconds()
+	in.FPS, in.MinFPS, in.MaxFPS = st.FPS()
 	var fe *container.FrameError
 	if errors.As(rec.damage, &fe) {
 		in.Damage = &damageInfo{Frame: fe.Index, Offset: fe.Offset, Error: fe.Err.Error()}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/timing"
 )
 
 // frameInfo is one frame as info and frames report it: the fields of the
@@ -76,8 +77,7 @@ func scan(path string, strict, withHash bool, fn func(*frameInfo)) (*summary, er
 	zr.Strict = strict
 	v := zr.Version()
 	s := &summary{File: path, Version: v.String(), TimeUnit: map[bool]string{true: "us", false: "ms"}[v.TimeUnit() == time.Microsecond], Formats: map[string]int{}}
-	var total time.Duration
-	var minGap, maxGap time.Duration
+	var st timing.Stats
 	var buf []byte
 	for i := 0; ; i++ {
 		var h *container.Header
@@ -103,30 +103,17 @@ func scan(path string, strict, withHash bool, fn func(*frameInfo)) (*summary, er
 			sum := sha256.Sum256(buf)
 			fi.SHA256 = hex.EncodeToString(sum[:])
 		}
-		if i > 0 {
-			total += h.Elapsed
-			if h.Elapsed > 0 {
-				if minGap == 0 || h.Elapsed < minGap {
-					minGap = h.Elapsed
-				}
-				maxGap = max(maxGap, h.Elapsed)
-			}
-		}
-		fi.Time = total.Microseconds()
-		s.Count++
-		s.Bytes += int64(h.Size)
-		s.Formats[fmt.Sprintf("%v %dx%d", h.Format, h.Width, h.Height)]++
+		at, _ := st.Add(h)
+		fi.Time = at.Microseconds()
 		if fn != nil {
 			fn(&fi)
 		}
 	}
-	s.DurationUS = total.Microseconds()
-	if s.Count > 1 && total > 0 {
-		s.FPS = float64(s.Count-1) / total.Seconds()
+	s.Count, s.Bytes, s.DurationUS = st.Frames, st.Bytes, st.Duration.Microseconds()
+	if st.Formats != nil {
+		s.Formats = st.Formats
 	}
-	if maxGap > 0 {
-		s.MinFPS, s.MaxFPS = 1/maxGap.Seconds(), 1/minGap.Seconds()
-	}
+	s.FPS, s.MinFPS, s.MaxFPS = st.FPS()
 	return s, nil
 }
 

@@ -133,7 +133,8 @@ func TestConfigErrors(t *testing.T) {
 	d, err := motion.New(motion.Config{})
 	require.NoError(t, err)
 	_, err = d.DetectJPEG([]byte("not a jpeg"))
-	assert.Error(t, err)
+	var fe jpeg.FormatError
+	assert.ErrorAs(t, err, &fe)
 }
 
 // BenchmarkDetect measures a frame's cost for 640x480 frames: decoding the

@@ -15,11 +15,11 @@ import (
 )
 
 // selection picks frames by index (From, To: a half-open range, To < 0
-// meaning the end) or by time since the first frame.
+// meaning the end) or by time since the first frame (ToT < 0: the end).
 type selection struct {
-	From, To     int
-	FromT, ToT   time.Duration
-	byTime, toTS bool
+	From, To   int
+	FromT, ToT time.Duration
+	byTime     bool
 }
 
 // parseRange parses --frames A:B (indexes, either side may be empty) and
@@ -45,7 +45,7 @@ func parseRange(frames, times string) (selection, error) {
 		if !ok || err1 != nil || err2 != nil || from < 0 || (to >= 0 && to < from) {
 			return sel, usageError{fmt.Errorf("--time %q: want FROM:TO, times from the first frame such as 2s or 1m30s, either may be left out", times)}
 		}
-		sel.byTime, sel.FromT, sel.ToT, sel.toTS = true, from, to, to >= 0
+		sel.byTime, sel.FromT, sel.ToT = true, from, to
 	}
 	return sel, nil
 }
@@ -71,7 +71,8 @@ func durationOr(s string, def time.Duration) (time.Duration, error) {
 // selected, and whether any later frame can be.
 func (s selection) wants(i int, at time.Duration) (want, more bool) {
 	if s.byTime {
-		return at >= s.FromT && (!s.toTS || at < s.ToT), !s.toTS || at < s.ToT
+		before := s.ToT < 0 || at < s.ToT
+		return at >= s.FromT && before, before
 	}
 	return i >= s.From && (s.To < 0 || i < s.To), s.To < 0 || i < s.To-1
 }

@@ -203,6 +203,9 @@ func child(role string) int {
 			if err == io.EOF {
 				return 0
 			}
+			if errors.Is(err, shm.ErrTorn) {
+				continue // lapped again and again: go on, as the doc says
+			}
 			if err != nil {
 				res.Err = err.Error()
 				return 1

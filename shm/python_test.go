@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -108,6 +109,9 @@ func TestPythonWriterGoReader(t *testing.T) {
 		f, err := r.NextInto(context.Background(), buf)
 		if err == io.EOF {
 			break
+		}
+		if errors.Is(err, shm.ErrTorn) {
+			continue // lapped again and again (the race detector slows copies): go on, as the doc says
 		}
 		require.NoError(t, err)
 		require.True(t, intactFast(f.Data, f.Number), "frame %d is whole", f.Number)

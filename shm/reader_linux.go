@@ -33,6 +33,7 @@ type Reader struct {
 	f        *os.File
 	previous *readerMapping // the mapping before the last Reopen, kept for views
 	last     uint64         // number of the last frame returned
+	lapped   uint64         // frames skipped in copies the writer lapped, for the next frame's Skipped
 	fence    uint32         // target of the atomic read fence
 	restart  bool           // the next frame returned is a new writer's first
 	closed   bool
@@ -320,16 +321,17 @@ func (r *Reader) next(ctx context.Context) (f Frame, err error) {
 
 // NextInto is Next, copying the frame into buf (grown if needed, reused if
 // large enough) so that it stays valid; a frame overwritten during the copy
-// is detected and the newest read again, never returned torn. The copy is
+// is detected and the newest read again, never returned torn. After 64
+// copies in a row that the writer lapped it returns ErrTorn; calling it
+// again goes on, and Skipped still counts every frame missed. The copy is
 // guarded: a stream shrunk under it is ErrTruncated, not a crash.
 func (r *Reader) NextInto(ctx context.Context, buf []byte) (f Frame, err error) {
-	var lapped uint64 // frames skipped before, and including, copies the writer lapped
 	for range 64 {
 		f, err := r.Next(ctx)
 		if err != nil {
 			return f, err
 		}
-		f.Skipped += lapped
+		f.Skipped += r.lapped
 		if cap(buf) < len(f.Data) {
 			buf = make([]byte, len(f.Data))
 		}
@@ -339,12 +341,14 @@ func (r *Reader) NextInto(ctx context.Context, buf []byte) (f Frame, err error) 
 		}
 		if f.Valid() {
 			f.Data, f.seq = buf, nil
+			r.lapped = 0
 			return f, nil
 		}
 		// Torn: the writer lapped the copy, so it has published newer
-		// frames (a slot is reused only after that); the one returned
-		// counts this one and those before it as skipped.
-		lapped = f.Skipped + 1
+		// frames (a slot is reused only after that); the frame returned
+		// next, by this call or a later one after ErrTorn, counts this one
+		// and those before it as skipped.
+		r.lapped = f.Skipped + 1
 	}
 	return Frame{}, ErrTorn
 }

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"golang.org/x/image/draw"
+	"image/draw"
 )
 
 // PaletteSample is how many first frames an Animation with one palette

@@ -63,6 +63,16 @@ func serveFile(t *testing.T, path string) string {
 	return ts.URL
 }
 
+// open navigates to the player at url and waits until its script has the
+// recording and shows a frame: before that, clicks find no handlers and
+// the frame attribute is not set.
+func open(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('view').dataset.frame !== undefined`, chromedp.WithPollingTimeout(30*time.Second)))
+	require.NoError(t, err, "the player is ready")
+}
+
 // shown returns the frame the page shows (the img's data-frame).
 func shown(t *testing.T, ctx context.Context) int {
 	t.Helper()
@@ -84,7 +94,7 @@ func waitFrame(t *testing.T, ctx context.Context, n int) {
 func TestE2EPlayerPlays(t *testing.T) {
 	ctx := browser(t, 1000, 900)
 	url := serveFile(t, sample)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url+"/"), chromedp.WaitVisible("#view")))
+	open(t, ctx, url+"/")
 	// Playing: the frame shown advances, in the recording's order.
 	first := shown(t, ctx)
 	seen := []int{first}
@@ -108,8 +118,8 @@ func TestE2EPlayerPlays(t *testing.T) {
 func TestE2ESeekStepPause(t *testing.T) {
 	ctx := browser(t, 1000, 900)
 	url := serveFile(t, sample)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url+"/"), chromedp.WaitVisible("#view"),
-		chromedp.Click("#play"), // pause
+	open(t, ctx, url+"/")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#play"), // pause
 		chromedp.SetValue("#seek", "45")))
 	seekTo(t, ctx)
 	waitFrame(t, ctx, 45)
@@ -180,7 +190,8 @@ func meanDiff(a, b image.Image) float64 {
 func TestE2EChartSeeks(t *testing.T) {
 	ctx := browser(t, 1000, 900)
 	url := serveFile(t, sample)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url+"/"), chromedp.WaitVisible("#chart"), chromedp.Click("#play")))
+	open(t, ctx, url+"/")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#play")))
 	drawn, err := chromedp.Run(ctx, chromedp.AttributeValue("#chart", "data-drawn"))
 	require.NoError(t, err)
 	assert.Equal(t, "90", drawn.Value, "the chart is drawn with every frame")
@@ -216,9 +227,10 @@ func TestE2EFolder(t *testing.T) {
 	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#recordings img').length`))
 	require.NoError(t, err)
 	assert.Equal(t, 3, loaded, "three thumbnails")
+	// The click leaves the page: wait for the player's before polling it.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#recordings li a"), chromedp.WaitVisible("#view")))
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('title').textContent !== 'imgstream'`, chromedp.WithPollingTimeout(30*time.Second)))
-	require.NoError(t, err)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!!document.getElementById('view') && document.getElementById('view').dataset.frame !== undefined`, chromedp.WithPollingTimeout(30*time.Second)))
+	require.NoError(t, err, "the player of the first recording is ready")
 	title, err := chromedp.Run(ctx, chromedp.Text("#title"))
 	require.NoError(t, err)
 	assert.Equal(t, "one.omv", title, "the first card opens its recording in the player")
@@ -227,7 +239,8 @@ func TestE2EFolder(t *testing.T) {
 func TestE2EDamaged(t *testing.T) {
 	ctx := browser(t, 1000, 900)
 	url := serveFile(t, testkit.GoldenPath("truncated_header.omv"))
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url+"/"), chromedp.WaitVisible("#damage")))
+	open(t, ctx, url+"/")
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible("#damage")))
 	damage, err := chromedp.Run(ctx, chromedp.Text("#damage"))
 	require.NoError(t, err)
 	assert.Contains(t, damage, "frame 2, offset 1904")
@@ -246,7 +259,7 @@ func TestE2EDamaged(t *testing.T) {
 func TestE2EPhone(t *testing.T) {
 	ctx := browser(t, 375, 740)
 	url := serveFile(t, sample)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url+"/"), chromedp.WaitVisible("#play")))
+	open(t, ctx, url+"/")
 	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
 	require.NoError(t, err)
 	smallest, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`Math.min(...[...document.querySelectorAll('#controls button, #controls select')].map(e => e.getBoundingClientRect().height))`))
@@ -260,8 +273,8 @@ func TestE2EPhone(t *testing.T) {
 
 	// The README's picture of the player, at a desktop size.
 	desk := browser(t, 900, 760)
-	require.NoError(t, chromedp.Do(desk, chromedp.Navigate(url+"/"), chromedp.WaitVisible("#chart"),
-		chromedp.Click("#play"), chromedp.SetValue("#seek", "30")))
+	open(t, desk, url+"/")
+	require.NoError(t, chromedp.Do(desk, chromedp.Click("#play"), chromedp.SetValue("#seek", "30")))
 	seekTo(t, desk)
 	waitFrame(t, desk, 30)
 	shot, err := chromedp.Run(desk, chromedp.Screenshot("body"))

@@ -72,8 +72,8 @@ func (m *mapping) parse(size int64) string {
 		return fmt.Sprintf("layout %d with a %d-byte header", le.Uint32(mem[offVersion:]), le.Uint32(mem[offHdrSize:]))
 	case slots < 2 || capacity < 1 || capacity > 1<<40 || strd != uint64(stride(int(capacity))):
 		return fmt.Sprintf("%d slots of %d bytes every %d", slots, capacity, strd)
-	case uint64(size) < headerSize+uint64(slots)*strd:
-		return fmt.Sprintf("%d bytes, %d slots need %d", size, slots, headerSize+uint64(slots)*strd)
+	case strd > uint64(size-headerSize)/uint64(slots): // not slots*strd, which can overflow
+		return fmt.Sprintf("%d bytes, too few for %d slots every %d", size, slots, strd)
 	}
 	m.slots, m.stride, m.capacity = slots, int(strd), int(capacity)
 	return ""

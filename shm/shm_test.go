@@ -222,6 +222,17 @@ func TestOpenRejectsForeignAndTruncated(t *testing.T) {
 	require.ErrorIs(t, err, shm.ErrFormat, "cut short")
 	_, err = shm.Open(uniqueName(t))
 	require.ErrorIs(t, err, os.ErrNotExist)
+
+	// A geometry whose size overflows 64 bits: 2^31 slots every 2^33 bytes
+	// would need 2^64 bytes, which wraps to nothing.
+	le := binary.LittleEndian
+	huge := append([]byte(nil), data[:8192]...)
+	le.PutUint32(huge[16:], 1<<31)
+	le.PutUint64(huge[24:], 1<<33)
+	le.PutUint64(huge[32:], 1<<33-uint64(le.Uint64(data[24:])-le.Uint64(data[32:])))
+	require.NoError(t, os.WriteFile(path, huge, 0o600))
+	_, err = shm.Open(name)
+	require.ErrorIs(t, err, shm.ErrFormat, "a size that overflows")
 }
 
 func TestNextCancel(t *testing.T) {

@@ -99,25 +99,30 @@ func (s *Stream) SaveTo(w io.Writer, d time.Duration) (*Clip, error) {
 	if _, err := w.Write(m[:]); err != nil {
 		return nil, err
 	}
-	c := &Clip{fb: rb.fb, w: w, last: circular.Frame{Index: -1}}
-	_, last, err := rb.fb.CopyTo(w, circular.Limit{Duration: d}, circular.AnyFrame)
+	c := &Clip{fb: rb.fb, w: w, magic: m, last: circular.Frame{Index: -1}}
+	first, last, err := rb.fb.CopyTo(w, circular.Limit{Duration: d}, circular.AnyFrame)
 	if errors.Is(err, circular.ErrNoFrame) {
 		return c, nil // an empty recording so far
 	}
 	if err != nil {
 		return nil, err
 	}
-	c.last = last
+	c.last, c.frames = last, int(last.Index-first.Index)+1
 	return c, nil
 }
 
 // A Clip continues a file that SaveTo started with the frames a ring stream
 // records after it. It is not safe for concurrent use; the ring is.
 type Clip struct {
-	fb   *circular.FrameBuffer
-	w    io.Writer
-	last circular.Frame
+	fb    *circular.FrameBuffer
+	w     io.Writer
+	magic  [container.MagicSize]byte
+	last   circular.Frame
+	frames int
 }
+
+// Frames returns how many frames the clip's file holds.
+func (c *Clip) Frames() int { return c.frames }
 
 // Flush appends the frames recorded since the clip's last frame, and returns
 // how many frames the clip moved on by. If the ring dropped some before they were appended
@@ -127,7 +132,21 @@ func (c *Clip) Flush() (int, error) {
 	before := c.last.Index
 	last, err := c.fb.CopySince(c.w, c.last)
 	c.last = last
+	c.frames += int(last.Index - before)
 	return int(last.Index - before), err
+}
+
+// Continue starts a new file on w, a complete OMV IMG STR file, that goes
+// on from c's last frame: the frames recorded after it go into the new
+// clip, none into c. It splits a long recording into files with no frame
+// lost or repeated at the split; the new file's first frame keeps its
+// recorded interval from c's last. Flush c before Continue to keep every
+// frame recorded so far in c.
+func (c *Clip) Continue(w io.Writer) (*Clip, error) {
+	if _, err := w.Write(c.magic[:]); err != nil {
+		return nil, err
+	}
+	return &Clip{fb: c.fb, w: w, magic: c.magic, last: c.last}, nil
 }
 
 // Follow appends frames as they are recorded until ctx is done, and then

@@ -426,11 +426,40 @@ func TestRingSaveTo(t *testing.T) {
 	}
 	assert.Equal(t, []byte{95, 96, 97, 98, 99, 100, 101, 102, 103, 104}, got)
 
-	// Reading a ring: from the oldest frame held.
+	// Continue splits the recording: the frames after the split go into a
+	// second file, none lost or repeated.
+	var second bytes.Buffer
+	next, err := clip.Continue(&second)
+	require.NoError(t, err)
+	for i := 105; i < 108; i++ {
+		clock.now = clock.now.Add(100 * time.Millisecond)
+		require.NoError(t, s.Write(grayFrame(i)))
+	}
+	n, err := next.Flush()
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, 10, clip.Frames(), "5 saved and 5 flushed")
+	assert.Equal(t, 3, next.Frames())
+	assert.Zero(t, file.Len(), "nothing went into the first file after the split (its frames were read above)")
+	zr, err = container.NewReader(&second)
+	require.NoError(t, err)
+	got = got[:0]
+	for {
+		h, p, err := zr.ReadFrame(nil)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		assert.Equal(t, 100*time.Millisecond, h.Elapsed)
+		got = append(got, p[0])
+	}
+	assert.Equal(t, []byte{105, 106, 107}, got)
+
+	// Reading a ring: from the oldest frame held, 1 s before the newest.
 	require.NoError(t, s.Seek(0))
 	m, err := s.Read(imageio.ReadOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, byte(95), m.Data[0])
+	assert.Equal(t, byte(98), m.Data[0])
 	assert.Equal(t, 1, s.Offset())
 
 	_, err = imageio.NewRing(circular.FrameConfig{Size: 100}, &imageio.Options{Version: container.V1_1})

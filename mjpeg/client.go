@@ -300,7 +300,7 @@ func (r *Reader) readLengthBody(n int) ([]byte, error) {
 		r.buf = make([]byte, n, n+n/4)
 	}
 	r.buf = r.buf[:n]
-	if k, err := io.ReadFull(r.br, r.buf); err != nil {
+	if k, err := r.readBody(); err != nil {
 		r.buf = r.buf[:k]
 		if err != io.ErrUnexpectedEOF && err != io.EOF {
 			return nil, err
@@ -317,9 +317,23 @@ func (r *Reader) readLengthBody(n int) ([]byte, error) {
 		}
 		return nil, io.ErrUnexpectedEOF
 	}
-	// What follows a correct body: CRLF or LF, then a boundary line. A
-	// length one or two bytes too long took in all or part of that line
-	// end.
+	if len(r.buf) < n {
+		return r.buf, nil // a whole JPEG, shorter than its length said
+	}
+	// A camera that sends each boundary with the next frame, not after
+	// this one, has sent at most the start of a delimiter yet: a whole
+	// JPEG is returned now, not when the next frame comes (a frame late,
+	// and lost if the connection drops meanwhile); next reads the
+	// delimiter. A length one or two bytes too long took in all or part
+	// of the line end after the body.
+	if body := trimLineEnd(r.buf); isWholeJPEG(body) {
+		p, _ := r.br.Peek(r.br.Buffered())
+		if _, _, more := r.delimiter(p, false); len(p) == 0 || more {
+			r.buf = body
+			return r.buf, nil
+		}
+	}
+	// What follows a correct body: CRLF or LF, then a boundary line.
 	if k, ok := r.boundaryFollows(); ok {
 		switch {
 		case k == 0:
@@ -337,6 +351,32 @@ func (r *Reader) readLengthBody(n int) ([]byte, error) {
 		return r.buf, nil
 	}
 	return r.scanBody(true)
+}
+
+// readBody reads r.buf's length of body, as io.ReadFull does, and returns
+// how many bytes it read. It stops early, with r.buf cut to the whole JPEG
+// and no error, when what it has read is a whole JPEG and nothing more has
+// come: a Content-Length too long, from a camera that sends the boundary
+// only with the next frame, must not hold the frame until then.
+func (r *Reader) readBody() (int, error) {
+	n := len(r.buf)
+	for k := 0; k < n; {
+		m, err := r.br.Read(r.buf[k:n])
+		k += m
+		if err != nil {
+			if err == io.EOF && k > 0 && k < n {
+				err = io.ErrUnexpectedEOF
+			}
+			return k, err
+		}
+		if k < n && r.br.Buffered() == 0 {
+			if _, _, ok := Dimensions(r.buf[:k]); ok {
+				r.buf = trimLineEnd(r.buf[:k])
+				return len(r.buf), nil
+			}
+		}
+	}
+	return n, nil
 }
 
 // boundaryFollows reports whether the stream goes on with a delimiter (a
@@ -502,6 +542,14 @@ func (r *Reader) scanBody(keep bool) ([]byte, error) {
 		switch err {
 		case nil:
 			atLineStart = true
+			// Nothing more has come, and the body is a whole JPEG: a
+			// camera that sends the boundary with the next frame. Return
+			// it now rather than a frame late; next reads the boundary.
+			if r.br.Buffered() == 0 {
+				if _, _, ok := Dimensions(r.buf); ok {
+					return trimLineEnd(r.buf), nil
+				}
+			}
 		case bufio.ErrBufferFull:
 			atLineStart = false
 		case io.EOF:

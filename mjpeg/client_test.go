@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/color"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/mjpeg"
 )
 
@@ -190,4 +193,54 @@ func FuzzReader(f *testing.F) {
 		}
 		t.Fatalf("more frames than bytes")
 	})
+}
+
+// TestReaderBoundaryWithNextFrame: a camera that sends each part's
+// boundary before its headers, and so the delimiter after a frame only
+// with the next frame. A whole JPEG is returned as soon as its bytes are
+// in, not a frame late; the delimiter sent later is read as the start of
+// the next part.
+func TestReaderBoundaryWithNextFrame(t *testing.T) {
+	// An exact length, one that takes in the CR or the CRLF, or none; a
+	// whole JPEG (its end is known by its structure).
+	for _, extra := range []int{0, 1, 2, -1} {
+		t.Run(fmt.Sprint(extra), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				pr, pw := io.Pipe()
+				r := mjpeg.NewReader(pr, "frame")
+				got := make(chan []byte, 1)
+				go func() {
+					for {
+						f, err := r.NextFrame()
+						if err != nil {
+							close(got)
+							return
+						}
+						got <- bytes.Clone(f)
+					}
+				}()
+				for i := range 3 {
+					body := testkit.StampJPEG(testkit.SolidJPEG(16, 8, color.White), uint64(i))
+					fmt.Fprint(pw, "--frame\r\nContent-Type: image/jpeg\r\n")
+					if extra >= 0 {
+						fmt.Fprintf(pw, "Content-Length: %d\r\n", len(body)+extra)
+					}
+					fmt.Fprint(pw, "\r\n")
+					// The line end after the body comes with it, the
+					// boundary with the next part.
+					pw.Write(append(body, "\r\n"...))
+					synctest.Wait() // the camera sends nothing more for now
+					select {
+					case f := <-got:
+						assert.Equal(t, body, f, "frame %d", i)
+					default:
+						t.Fatalf("frame %d not returned before the next part", i)
+					}
+				}
+				pw.Close()
+				_, open := <-got
+				assert.False(t, open)
+			})
+		})
+	}
 }

@@ -1,0 +1,154 @@
+package record
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// expand replaces the strftime verbs of pattern with t's fields.
+func expand(pattern string, t time.Time) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(pattern); i++ {
+		c := pattern[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		if i++; i == len(pattern) {
+			return "", fmt.Errorf("%w: pattern %q ends with %%", ErrInvalidConfig, pattern)
+		}
+		switch pattern[i] {
+		case 'Y':
+			fmt.Fprintf(&b, "%04d", t.Year())
+		case 'm':
+			fmt.Fprintf(&b, "%02d", int(t.Month()))
+		case 'd':
+			fmt.Fprintf(&b, "%02d", t.Day())
+		case 'H':
+			fmt.Fprintf(&b, "%02d", t.Hour())
+		case 'M':
+			fmt.Fprintf(&b, "%02d", t.Minute())
+		case 'S':
+			fmt.Fprintf(&b, "%02d", t.Second())
+		case 'j':
+			fmt.Fprintf(&b, "%03d", t.YearDay())
+		case 's':
+			b.WriteString(strconv.FormatInt(t.Unix(), 10))
+		case '%':
+			b.WriteByte('%')
+		default:
+			return "", fmt.Errorf("%w: pattern %q has %%%c (the verbs are %%Y %%m %%d %%H %%M %%S %%j %%s %%%%)", ErrInvalidConfig, pattern, pattern[i])
+		}
+	}
+	return b.String(), nil
+}
+
+// glob returns the shell pattern that matches every name pattern expands
+// to, for retention: each verb becomes *, and so does the "-N" a taken
+// name gets.
+func glob(pattern string) string {
+	var b strings.Builder
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; {
+		case c == '%' && i+1 < len(pattern) && pattern[i+1] == '%':
+			b.WriteByte('%')
+			i++
+		case c == '%':
+			b.WriteByte('*')
+			i++
+		case c == '*' || c == '?' || c == '[' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	g := b.String()
+	ext := filepath.Ext(g)
+	return strings.TrimSuffix(g, ext) + "*" + ext
+}
+
+// create makes the file a clip starting at t goes into, with its
+// directories, under a name no other file has.
+func create(pattern string, t time.Time) (*os.File, error) {
+	name, err := expand(pattern, t)
+	if err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(name); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	ext := filepath.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	for n := 0; ; n++ {
+		p := name
+		if n > 0 {
+			p = fmt.Sprintf("%s-%d%s", base, n, ext)
+		}
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) && n < 1000 {
+			continue
+		}
+		return f, err
+	}
+}
+
+// retain removes the oldest files that match pattern until the rest fit
+// in k, never the file at keep (the clip being written), and returns the
+// paths it removed.
+func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error) {
+	if k.Size <= 0 && k.Age <= 0 {
+		return nil, nil
+	}
+	paths, err := filepath.Glob(glob(pattern))
+	if err != nil {
+		return nil, err
+	}
+	type clip struct {
+		path string
+		size int64
+		mod  time.Time
+	}
+	var clips []clip
+	var total int64
+	for _, p := range paths {
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		total += fi.Size()
+		if p != keep {
+			clips = append(clips, clip{p, fi.Size(), fi.ModTime()})
+		}
+	}
+	slices.SortFunc(clips, func(a, b clip) int {
+		if c := a.mod.Compare(b.mod); c != 0 {
+			return c
+		}
+		return strings.Compare(a.path, b.path)
+	})
+	var removed []string
+	var errs []error
+	for _, c := range clips {
+		old := k.Age > 0 && now.Sub(c.mod) > k.Age
+		if !old && (k.Size <= 0 || total <= k.Size) {
+			break
+		}
+		if err := os.Remove(c.path); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		total -= c.size
+		removed = append(removed, c.path)
+	}
+	return removed, errors.Join(errs...)
+}

@@ -1,0 +1,166 @@
+package record
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/mjpeg"
+	"github.com/imgstream/imgstream/motion"
+)
+
+// Limits and defaults, with their reasons.
+const (
+	// MaxPre caps Config.Pre: the pre-trigger ring lives in memory, and
+	// five minutes of a camera's frames is already hundreds of megabytes.
+	MaxPre = 5 * time.Minute
+	// DefaultPreSize is the pre-trigger ring's size in bytes: 10 s of a
+	// 640x480 camera at 30 fps (about 50 KB a frame) with room to spare.
+	DefaultPreSize = 64 << 20
+	// ContinuousRingSize is the ring a continuous recording passes its
+	// frames through: room for a few of the largest MJPEG frames.
+	ContinuousRingSize = 4 * mjpeg.DefaultMaxFrameSize
+	// DefaultSync is how often a clip is fsynced: the most a power loss
+	// or a SIGKILL can take from it.
+	DefaultSync = time.Second
+	// DefaultStall is how long a source may send nothing before the
+	// Recorder drops the connection and connects again.
+	DefaultStall = 5 * time.Second
+	// DefaultMaxBackoff caps the wait between two connection attempts,
+	// which doubles from MinBackoff after each failure.
+	DefaultMaxBackoff = 3 * time.Second
+	// MinBackoff is the first wait before connecting again.
+	MinBackoff = 100 * time.Millisecond
+	// DefaultPattern names clips by the start of their event.
+	DefaultPattern = "clips/%Y%m%d-%H%M%S.omv"
+)
+
+// Errors of the package, wrapped with context; match them with errors.Is.
+var (
+	// ErrInvalidConfig is returned by New for a Config it cannot run.
+	ErrInvalidConfig = errors.New("record: invalid configuration")
+	// ErrRunning is returned by Run on a Recorder that runs or ran.
+	ErrRunning = errors.New("record: recorder already ran")
+)
+
+// Mode is how a Recorder decides what to keep.
+type Mode int
+
+// The modes.
+const (
+	// Continuous keeps every frame, in files split by time or size.
+	Continuous Mode = iota
+	// Events keeps the frames around triggers: Pre before the first,
+	// Post after the last, in one clip per event.
+	Events
+)
+
+// Keep bounds the clips a Recorder leaves on disk: when a clip closes,
+// the oldest clips named by the pattern go until the rest fit. Zero
+// fields bound nothing.
+type Keep struct {
+	Size int64         // bytes of all clips together
+	Age  time.Duration // age of a clip's last change
+}
+
+// Config says what a Recorder records and how. Source is required; the
+// zero value of every other field works.
+type Config struct {
+	// Source delivers the frames.
+	Source Source
+	// Pattern names the files: strftime's %Y %m %d %H %M %S %j %s and %%
+	// are replaced with the local time an event (or a continuous file)
+	// starts at. Directories are made as needed. DefaultPattern when
+	// empty. A name already taken gets "-1", "-2"... before its extension.
+	Pattern string
+	// Mode is Continuous or Events.
+	Mode Mode
+
+	// Duration and Frames end a recording after this much time or this
+	// many frames, when positive.
+	Duration time.Duration
+	Frames   int
+	// SplitEvery and SplitSize start a new file (continuous) or clip
+	// (events) when the current one spans this much time or would grow
+	// past this many bytes, with no frame lost or repeated at the split.
+	SplitEvery time.Duration
+	SplitSize  int64
+
+	// Pre is how much to keep from before a trigger, at most MaxPre;
+	// PreSize bounds it in bytes (DefaultPreSize when zero).
+	Pre     time.Duration
+	PreSize int
+	// Post is how long an event goes on after its last trigger; a
+	// trigger within it extends the event.
+	Post time.Duration
+	// Motion, if not nil, triggers events by motion detection.
+	Motion *motion.Config
+
+	// Sync is how often an open file is fsynced: DefaultSync when zero;
+	// negative, only when it closes.
+	Sync time.Duration
+	// Keep bounds the clips on disk.
+	Keep Keep
+	// Version is the format files are written in: container.V2_0 when
+	// zero (V2_1 keeps microseconds).
+	Version container.Version
+
+	// Stall is how long the source may send nothing before the Recorder
+	// connects again: DefaultStall when zero.
+	Stall time.Duration
+	// MaxBackoff caps the wait between connection attempts:
+	// DefaultMaxBackoff when zero.
+	MaxBackoff time.Duration
+
+	// Live, if not nil, gets every frame as it arrives: JPEG frames as
+	// they are, other frames encoded to JPEG while somebody watches.
+	Live *mjpeg.Server
+	// Notify, if not nil, is told of each Event: called from the
+	// Recorder's goroutine, it should return quickly.
+	Notify func(Event)
+	// Log, if not nil, logs connection faults (once per outage) and
+	// frames the Recorder could not keep.
+	Log *log.Logger
+}
+
+func (c *Config) check() error {
+	switch {
+	case c.Source == nil:
+		return fmt.Errorf("%w: no source", ErrInvalidConfig)
+	case c.Mode != Continuous && c.Mode != Events:
+		return fmt.Errorf("%w: mode %d", ErrInvalidConfig, c.Mode)
+	case c.Pre < 0 || c.Post < 0 || c.Duration < 0 || c.SplitEvery < 0 || c.Stall < 0 || c.MaxBackoff < 0:
+		return fmt.Errorf("%w: a negative duration", ErrInvalidConfig)
+	case c.Frames < 0 || c.SplitSize < 0 || c.PreSize < 0 || c.Keep.Size < 0 || c.Keep.Age < 0:
+		return fmt.Errorf("%w: a negative count or size", ErrInvalidConfig)
+	case c.Pre > MaxPre:
+		return fmt.Errorf("%w: a pre-trigger time of %v, over the %v the ring may hold", ErrInvalidConfig, c.Pre, MaxPre)
+	case c.Mode == Continuous && (c.Pre > 0 || c.Post > 0 || c.Motion != nil):
+		return fmt.Errorf("%w: Pre, Post and Motion need the Events mode", ErrInvalidConfig)
+	case c.SplitSize > 0 && c.SplitSize < container.MagicSize+64:
+		return fmt.Errorf("%w: a split size of %d bytes holds no frame", ErrInvalidConfig, c.SplitSize)
+	}
+	if c.Version != 0 && c.Version != container.V2_0 && c.Version != container.V2_1 {
+		return fmt.Errorf("%w: files in %s (the recorder writes V2.0 or V2.1)", ErrInvalidConfig, c.Version)
+	}
+	if _, err := expand(c.pattern(), time.Now()); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (c *Config) pattern() string {
+	if c.Pattern == "" {
+		return DefaultPattern
+	}
+	return c.Pattern
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}

@@ -1,0 +1,45 @@
+// Package record is the recorder: frames from a camera, a pipe or shared
+// memory into OMV IMG STR files, continuously or as events around triggers,
+// the security camera that keeps the last seconds.
+//
+// A [Source] delivers frames: [MJPEG] reads an IP camera's stream over
+// HTTP, [OMV] a camera program's standard output, [SHM] an shm stream;
+// programs add their own. Frames are never re-encoded: a JPEG is stored as
+// the camera sent it, raw pixels as they came. Each frame is timed by its
+// arrival on the monotonic clock, or by the source's own timing where it
+// has one (OMV streams, shm).
+//
+// In the [Continuous] mode a [Recorder] keeps every frame, for Duration or
+// Frames, in files that SplitEvery or SplitSize start anew with no frame
+// lost or repeated at the split. In the [Events] mode frames go through a
+// ring that holds the last Pre (bounded in bytes by PreSize, capped at
+// [MaxPre]); a trigger (motion seen by the motion package's detector, or
+// [Recorder.Trigger]) opens a clip with the ring's frames, and the clip
+// goes on until Post has passed since the last trigger, so that events
+// close together merge. A manual trigger includes the Pre seconds too.
+//
+// # Files
+//
+// Clips are named by Pattern from the local time their event (or file)
+// starts at, such as clips/20261201-231500.omv. They are fsynced every
+// Sync: after a crash or a SIGKILL at any moment, every clip opens with
+// every frame up to its last sync ([imageio.Open] reads a file cut
+// anywhere; imageio.Repair trims it). Keep bounds the clips on disk by
+// size or age, removing the oldest, so that a full disk never stops the
+// recording; a write that fails all the same cuts the clip back to its
+// whole frames and the recording goes on in a new one.
+//
+// # Faults
+//
+// When the source drops or sends nothing for Stall, the Recorder connects
+// again, waiting from [MinBackoff] doubling up to MaxBackoff, logs the
+// outage once, and goes on with the clip in progress: the gap shows in its
+// timing, and a [Gap] event tells of it. A frame that is not a whole JPEG
+// (cut off when a camera dropped) is counted in [Status].Dropped and not
+// kept.
+//
+// # Time
+//
+// The Recorder uses the time package's clock and timers, so tests run it
+// in a testing/synctest bubble on a fake clock.
+package record

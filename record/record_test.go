@@ -1,0 +1,389 @@
+package record_test
+
+import (
+	"context"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/testkit"
+	"github.com/imgstream/imgstream/record"
+)
+
+// testWriter logs to t.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+// stored is a frame read back from a clip.
+type stored struct {
+	seq     uint64
+	data    []byte
+	elapsed time.Duration
+}
+
+// readClip reads every frame of the clip at path; the file must be whole.
+func readClip(t *testing.T, path string) []stored {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	zr, err := container.NewReader(f)
+	require.NoError(t, err, path)
+	var out []stored
+	for {
+		h, p, err := zr.ReadFrame(nil)
+		if err == io.EOF {
+			return out
+		}
+		require.NoError(t, err, path)
+		seq, _ := testkit.SeqOf(p)
+		out = append(out, stored{seq, p, h.Elapsed})
+	}
+}
+
+// clips returns the clips in dir, oldest name first.
+func clips(t *testing.T, dir string) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.omv"))
+	require.NoError(t, err)
+	sort.Strings(paths)
+	return paths
+}
+
+// events collects a Recorder's events.
+type events struct {
+	mu  sync.Mutex
+	all []record.Event
+}
+
+func (e *events) add(ev record.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.all = append(e.all, ev)
+}
+
+func (e *events) of(k record.Kind) []record.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []record.Event
+	for _, ev := range e.all {
+		if ev.Kind == k {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// pipeCamera serves cam on an in-memory network inside a synctest bubble
+// and returns a Source of it.
+func pipeCamera(t *testing.T, cam *camera) record.Source {
+	t.Helper()
+	pn := testkit.NewPipeNet()
+	srv := &http.Server{Handler: cam}
+	go srv.Serve(pn)
+	t.Cleanup(func() { srv.Close(); pn.Close() })
+	return record.MJPEG(pn.Client(), "http://camera/stream.mjpg")
+}
+
+func seqs(fs []stored) []uint64 {
+	out := make([]uint64, len(fs))
+	for i, f := range fs {
+		out[i] = f.seq
+	}
+	return out
+}
+
+// TestContinuous30fps records a camera at 30 fps for 60 s (on the bubble's
+// clock): every frame it sent is in the file, in order, byte-identical,
+// each 33 or 34 ms after the one before.
+func TestContinuous30fps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		cam := &camera{Interval: time.Second / 30}
+		rec, err := record.New(record.Config{
+			Source:   pipeCamera(t, cam),
+			Pattern:  filepath.Join(dir, "rec.omv"),
+			Duration: 60 * time.Second,
+		})
+		require.NoError(t, err)
+		require.NoError(t, rec.Run(t.Context()))
+		got := readClip(t, filepath.Join(dir, "rec.omv"))
+		sent := cam.Sent()
+		// The frames less than 60 s after the first: 1801, as 1/30 s is
+		// 33 333 333 ns on the camera's clock.
+		want := int((60*time.Second-1)/cam.Interval) + 1
+		require.Len(t, seqs(got), want, "60 s at 30 fps")
+		assert.Equal(t, sent[:len(got)], seqs(got))
+		for i, f := range got {
+			require.Equal(t, cam.jpeg(int(f.seq)), f.data, "frame %d byte-identical", i)
+			if i > 0 {
+				assert.Contains(t, []time.Duration{33 * time.Millisecond, 34 * time.Millisecond}, f.elapsed, "frame %d", i)
+			}
+		}
+		st := rec.Status()
+		assert.Equal(t, uint64(want), st.FramesIn)
+		assert.Zero(t, st.Dropped)
+		assert.InDelta(t, 30, st.FPS, 0.01)
+	})
+}
+
+// TestCameraQuirks records from a real HTTP server on 127.0.0.1 that
+// sends what real cameras send: every frame arrives whole and in order.
+func TestCameraQuirks(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		length Length
+		lf     bool
+	}{
+		{"exact", Exact, false},
+		{"no length", Missing, false},
+		{"too long", TooLong, false},
+		{"too short", TooShort, false},
+		{"LF", Missing, true},
+		{"LF too long", TooLong, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cam := &camera{Length: tc.length, LF: tc.lf, Frames: 300}
+			srv := httptest.NewServer(cam)
+			defer srv.Close()
+			dir := t.TempDir()
+			rec, err := record.New(record.Config{
+				Source:  record.MJPEG(nil, srv.URL),
+				Pattern: filepath.Join(dir, "rec.omv"),
+				Frames:  300,
+				Log:     log.New(testWriter{t}, "", 0),
+			})
+			require.NoError(t, err)
+			require.NoError(t, rec.Run(t.Context()))
+			got := readClip(t, filepath.Join(dir, "rec.omv"))
+			require.Len(t, seqs(got), 300)
+			for i, f := range got {
+				require.Equal(t, uint64(i), f.seq)
+				require.Equal(t, cam.jpeg(i), f.data, "frame %d byte-identical", i)
+			}
+		})
+	}
+}
+
+// TestDropAndTruncated: the camera sends a frame cut short and drops,
+// then drops again between frames; the recorder connects again each time,
+// keeps every whole frame in one file, counts the cut one as dropped, and
+// tells of each gap.
+func TestDropAndTruncated(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		cam := &camera{Interval: 100 * time.Millisecond, Frames: 100, TruncateAt: 30, DropAt: 60}
+		var ev events
+		rec, err := record.New(record.Config{
+			Source:  pipeCamera(t, cam),
+			Pattern: filepath.Join(dir, "rec.omv"),
+			Frames:  99,
+			Notify:  ev.add,
+		})
+		require.NoError(t, err)
+		require.NoError(t, rec.Run(t.Context()))
+		got := readClip(t, filepath.Join(dir, "rec.omv"))
+		var want []uint64
+		for i := range uint64(100) {
+			if i != 30 {
+				want = append(want, i)
+			}
+		}
+		assert.Equal(t, want, seqs(got))
+		assert.Equal(t, 3, cam.Conns())
+		st := rec.Status()
+		assert.Equal(t, uint64(1), st.Dropped, "the cut frame")
+		assert.Equal(t, 2, st.Gaps)
+		assert.Len(t, ev.of(record.Gap), 2)
+		// The gaps show in the timing: the frame after each waited for the
+		// reconnection's backoff.
+		for i, f := range got {
+			if f.seq == 31 || f.seq == 60 {
+				assert.Greater(t, f.elapsed, 100*time.Millisecond, "frame %d after a gap", i)
+			}
+		}
+	})
+}
+
+// TestStall: the camera holds the connection and sends nothing for 20 s;
+// after Stall the recorder connects again, and the frames after the stall
+// are in the same file, the gap in their timing.
+func TestStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		cam := &camera{Interval: 100 * time.Millisecond, PauseAt: 20, PauseFor: 20 * time.Second}
+		var ev events
+		rec, err := record.New(record.Config{
+			Source:  pipeCamera(t, cam),
+			Pattern: filepath.Join(dir, "rec.omv"),
+			Frames:  40,
+			Stall:   2 * time.Second,
+			Notify:  ev.add,
+		})
+		require.NoError(t, err)
+		start := time.Now()
+		require.NoError(t, rec.Run(t.Context()))
+		got := readClip(t, filepath.Join(dir, "rec.omv"))
+		require.Len(t, seqs(got), 40)
+		for i, f := range got {
+			require.Equal(t, uint64(i), f.seq)
+		}
+		// The new connection finds the camera still paused: it waits out
+		// the pause there.
+		assert.GreaterOrEqual(t, got[20].elapsed, 2*time.Second)
+		assert.GreaterOrEqual(t, cam.Conns(), 2)
+		gaps := ev.of(record.Gap)
+		require.NotEmpty(t, gaps)
+		assert.Less(t, time.Since(start), 30*time.Second, "on the bubble's clock")
+	})
+}
+
+// TestPermanent: a camera that answers 404 is not retried.
+func TestPermanent(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	rec, err := record.New(record.Config{Source: record.MJPEG(nil, srv.URL), Pattern: filepath.Join(t.TempDir(), "x.omv")})
+	require.NoError(t, err)
+	err = rec.Run(t.Context())
+	require.ErrorIs(t, err, record.ErrPermanent)
+	assert.ErrorContains(t, err, "404")
+	assert.ErrorIs(t, rec.Run(t.Context()), record.ErrRunning)
+}
+
+func TestConfigErrors(t *testing.T) {
+	src := record.SourceFunc(func(context.Context, func(*record.Frame) error) error { return io.EOF })
+	for _, tc := range []struct {
+		name string
+		c    record.Config
+		msg  string
+	}{
+		{"no source", record.Config{}, "no source"},
+		{"pre too long", record.Config{Source: src, Mode: record.Events, Pre: 6 * time.Minute}, "over the 5m0s"},
+		{"pre in continuous", record.Config{Source: src, Pre: time.Second}, "Events mode"},
+		{"bad verb", record.Config{Source: src, Pattern: "clips/%Q.omv"}, "%Q"},
+		{"negative", record.Config{Source: src, Duration: -1}, "negative"},
+		{"version", record.Config{Source: src, Version: container.V1_0}, "V2.0 or V2.1"},
+		{"tiny split", record.Config{Source: src, SplitSize: 20}, "holds no frame"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := record.New(tc.c)
+			require.ErrorIs(t, err, record.ErrInvalidConfig)
+			assert.ErrorContains(t, err, tc.msg)
+		})
+	}
+}
+
+// TestSplit: a continuous recording split every 10 s and every 100 KB;
+// the files together hold every frame once, in order.
+func TestSplit(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		every time.Duration
+		size  int64
+		files int
+	}{
+		{"time", 10 * time.Second, 0, 3},
+		{"size", 0, 100_000, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				cam := &camera{Interval: 100 * time.Millisecond}
+				var ev events
+				rec, err := record.New(record.Config{
+					Source:     pipeCamera(t, cam),
+					Pattern:    filepath.Join(dir, "%H%M%S.omv"),
+					Frames:     300,
+					SplitEvery: tc.every,
+					SplitSize:  tc.size,
+					Notify:     ev.add,
+				})
+				require.NoError(t, err)
+				require.NoError(t, rec.Run(t.Context()))
+				paths := clips(t, dir)
+				if tc.files > 0 {
+					require.Len(t, paths, tc.files)
+				}
+				var all []uint64
+				for _, p := range paths {
+					fs := readClip(t, p)
+					all = append(all, seqs(fs)...)
+					if tc.size > 0 {
+						fi, err := os.Stat(p)
+						require.NoError(t, err)
+						assert.LessOrEqual(t, fi.Size(), tc.size, p)
+					}
+					if tc.every > 0 {
+						assert.Len(t, fs, 100, p)
+					}
+				}
+				want := make([]uint64, 300)
+				for i := range want {
+					want[i] = uint64(i)
+				}
+				assert.Equal(t, want, all, "no frame lost or repeated at a split")
+				closed := ev.of(record.ClipClosed)
+				require.Len(t, closed, len(paths))
+				for _, e := range closed[:len(closed)-1] {
+					assert.True(t, e.Split, e.Path)
+				}
+			})
+		})
+	}
+}
+
+// TestOMVSource: an OMV stream on a pipe keeps its own timing.
+func TestOMVSource(t *testing.T) {
+	for _, g := range testkit.Golden(t) {
+		if !g.Valid || len(g.Frames) == 0 {
+			continue
+		}
+		t.Run(g.Name, func(t *testing.T) {
+			in, err := os.Open(testkit.GoldenPath(g.Name))
+			require.NoError(t, err)
+			defer in.Close()
+			dir := t.TempDir()
+			rec, err := record.New(record.Config{Source: record.OMV(in), Pattern: filepath.Join(dir, "rec.omv")})
+			require.NoError(t, err)
+			require.NoError(t, rec.Run(t.Context()))
+			want, err := imageio.Open(testkit.GoldenPath(g.Name), nil)
+			require.NoError(t, err)
+			defer want.Close()
+			got := readClip(t, filepath.Join(dir, "rec.omv"))
+			require.Len(t, got, want.Count())
+			for i, f := range got {
+				m, err := want.Read(imageio.ReadOptions{})
+				require.NoError(t, err)
+				assert.Equal(t, m.Data, f.data, "frame %d", i)
+				if i > 0 && g.Version == "2.0" {
+					assert.Equal(t, time.Duration(g.Frames[i].Elapsed)*time.Millisecond, f.elapsed, "frame %d keeps its interval", i)
+				}
+			}
+		})
+	}
+	// Not a recording: no use trying again.
+	rec, err := record.New(record.Config{Source: record.OMV(strings.NewReader("not a recording at all")), Pattern: filepath.Join(t.TempDir(), "x.omv")})
+	require.NoError(t, err)
+	err = rec.Run(t.Context())
+	require.ErrorIs(t, err, record.ErrPermanent)
+	require.ErrorIs(t, err, container.ErrBadMagic)
+}

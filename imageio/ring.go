@@ -114,8 +114,8 @@ func (s *Stream) SaveTo(w io.Writer, d time.Duration) (*Clip, error) {
 // A Clip continues a file that SaveTo started with the frames a ring stream
 // records after it. It is not safe for concurrent use; the ring is.
 type Clip struct {
-	fb    *circular.FrameBuffer
-	w     io.Writer
+	fb     *circular.FrameBuffer
+	w      io.Writer
 	magic  [container.MagicSize]byte
 	last   circular.Frame
 	frames int

@@ -15,10 +15,10 @@ import (
 type Length int
 
 const (
-	Exact   Length = iota
-	Missing        // no Content-Length: the boundary ends the part
-	TooLong        // 1 to 200 bytes too long, as some cameras send
-	TooShort       // 1 to 50 bytes too short
+	Exact    Length = iota
+	Missing         // no Content-Length: the boundary ends the part
+	TooLong         // 1 to 200 bytes too long, as some cameras send
+	TooShort        // 1 to 50 bytes too short
 )
 
 // camera is the camera emulator: an MJPEG stream whose every JPEG carries
@@ -46,11 +46,11 @@ type camera struct {
 	// default.
 	Frame func(i int) []byte
 
-	mu     sync.Mutex
-	next   int      // the next frame to send
-	sent   []uint64 // the frames sent whole
-	conns  int
-	paused bool
+	mu                 sync.Mutex
+	next               int      // the next frame to send
+	sent               []uint64 // the frames sent whole
+	conns              int
+	paused             bool
 	dropped, truncated bool
 }
 

@@ -33,7 +33,22 @@ func NewLive(srv *mjpeg.Server, name string, o Options) *Player {
 		}
 		in := map[string]any{"name": name, "live": true, "viewers": st.Viewers, "published": st.Published, "fps_in": fps, "dropped": st.Dropped}
 		mu.Unlock()
+		if o.Status != nil {
+			in["recorder"] = o.Status()
+		}
+		in["trigger"] = o.Trigger != nil
 		writeJSON(w, in)
 	})
+	if o.Status != nil {
+		m.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, o.Status()) })
+	}
+	if o.Trigger != nil {
+		// A state change: refused to other sites' pages in a browser
+		// (CSRF), allowed to curl and to the page itself.
+		m.Handle("POST /trigger", http.NewCrossOriginProtection().Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			o.Trigger()
+			w.WriteHeader(http.StatusNoContent)
+		})))
+	}
 	return &Player{h: m, o: o}
 }

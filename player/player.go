@@ -53,6 +53,13 @@ type Options struct {
 	// from holding the others up. Without it, each viewer gets a stream of
 	// its own.
 	Stream http.Handler
+	// Trigger and Status, if not nil, make a live page a recorder's (such
+	// as a record.Recorder's Trigger and Status): POST /trigger calls
+	// Trigger, and the page has a button for it; GET /api/status serves
+	// what Status returns as JSON, and /api/info holds it as "recorder",
+	// which the page shows (it reads the fields recording and clip).
+	Trigger func()
+	Status  func() any
 }
 
 // recording is one recording file, indexed once.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -351,4 +352,47 @@ func TestLive(t *testing.T) {
 	resp, snap := get(t, ts.URL+"/snapshot.jpg")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, jpg, snap)
+}
+
+// TestLiveRecorder: a recorder's live page triggers with POST /trigger
+// (not from another site's page) and shows its status.
+func TestLiveRecorder(t *testing.T) {
+	var srv mjpeg.Server
+	defer srv.Close()
+	var triggers atomic.Int32
+	status := map[string]any{"recording": true, "clip": "clips/a.omv"}
+	ts := httptest.NewServer(player.NewLive(&srv, "camera", player.Options{
+		Token:   "secret",
+		Trigger: func() { triggers.Add(1) },
+		Status:  func() any { return status },
+	}))
+	defer ts.Close()
+	post := func(url string, header http.Header) int {
+		req, err := http.NewRequest(http.MethodPost, url, nil)
+		require.NoError(t, err)
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusUnauthorized, post(ts.URL+"/trigger", nil), "the token guards it")
+	assert.Equal(t, http.StatusNoContent, post(ts.URL+"/trigger?token=secret", nil))
+	assert.Equal(t, http.StatusNoContent, post(ts.URL+"/trigger?token=secret", http.Header{"Sec-Fetch-Site": {"same-origin"}}), "the page's own button")
+	assert.Equal(t, http.StatusForbidden, post(ts.URL+"/trigger?token=secret", http.Header{"Sec-Fetch-Site": {"cross-site"}}), "another site's page")
+	assert.Equal(t, int32(2), triggers.Load())
+	resp, body := get(t, ts.URL+"/api/status?token=secret")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.JSONEq(t, `{"recording":true,"clip":"clips/a.omv"}`, string(body))
+	_, body = get(t, ts.URL+"/api/info?token=secret")
+	var in map[string]any
+	require.NoError(t, json.Unmarshal(body, &in))
+	assert.Equal(t, true, in["trigger"])
+	assert.Equal(t, status, in["recorder"])
+	// GET is no trigger.
+	resp, _ = get(t, ts.URL+"/trigger?token=secret")
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	assert.Equal(t, int32(2), triggers.Load())
 }

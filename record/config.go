@@ -20,8 +20,9 @@ const (
 	// 640x480 camera at 30 fps (about 50 KB a frame) with room to spare.
 	DefaultPreSize = 64 << 20
 	// ContinuousRingSize is the ring a continuous recording passes its
-	// frames through: room for a few of the largest MJPEG frames.
-	ContinuousRingSize = 4 * mjpeg.DefaultMaxFrameSize
+	// frames through, each on its way to the file: room for two of the
+	// largest MJPEG frames, or one raw 4K RGB frame.
+	ContinuousRingSize = 2 * mjpeg.DefaultMaxFrameSize
 	// DefaultSync is how often a clip is fsynced: the most a power loss
 	// or a SIGKILL can take from it.
 	DefaultSync = time.Second

@@ -1,7 +1,9 @@
 package record_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -22,6 +24,7 @@ import (
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/record"
+	"github.com/imgstream/imgstream/shm"
 )
 
 // testWriter logs to t.
@@ -386,4 +389,38 @@ func TestOMVSource(t *testing.T) {
 	err = rec.Run(t.Context())
 	require.ErrorIs(t, err, record.ErrPermanent)
 	require.ErrorIs(t, err, container.ErrBadMagic)
+}
+
+// TestSHMSource records an shm stream that a writer starts after the
+// recorder and restarts in the middle: every frame arrives whole, with the
+// writer's timing.
+func TestSHMSource(t *testing.T) {
+	name := fmt.Sprintf("imgstream-record-test-%d", os.Getpid())
+	dir := t.TempDir()
+	rec, err := record.New(record.Config{Source: record.SHM(name), Pattern: filepath.Join(dir, "rec.omv"), Frames: 40})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- rec.Run(t.Context()) }()
+	frame := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, 64*48) }
+	h := container.Header{Width: 64, Height: 48, Format: container.Grayscale, Size: 64 * 48}
+	for run := range 2 {
+		w, err := shm.CreateWith(name, 64*48, shm.Options{Slots: 64})
+		require.NoError(t, err)
+		for i := run * 20; i < run*20+20; i++ {
+			time.Sleep(2 * time.Millisecond) // the writer's pace, kept in the file
+			require.NoError(t, w.Write(h, frame(i)))
+			// A reader gets the newest frame: in lock step, it gets them all.
+			require.Eventually(t, func() bool { return rec.Status().FramesIn > uint64(i) }, 10*time.Second, 100*time.Microsecond)
+		}
+		require.NoError(t, w.Close())
+	}
+	require.NoError(t, <-done)
+	got := readClip(t, filepath.Join(dir, "rec.omv"))
+	require.Len(t, seqs(got), 40)
+	for i, f := range got {
+		require.Equal(t, frame(i), f.data, "frame %d", i)
+		if i > 0 && i != 20 {
+			assert.GreaterOrEqual(t, f.elapsed, 2*time.Millisecond, "frame %d keeps the writer's pace", i)
+		}
+	}
 }

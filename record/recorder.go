@@ -37,10 +37,11 @@ type Recorder struct {
 	cur    *clip      // the clip being written, nil between events
 	status Status
 	// event state
-	lastTrigger time.Time // the last trigger of the event in progress
-	reason      string    // what started it
-	pending     string    // a trigger that came before the first frame
-	lastEnd     time.Time // the last frame of the previous clip
+	lastTrigger time.Time     // the last trigger of the event in progress
+	reason      string        // what started it
+	pending     string        // a trigger that came before the first frame
+	lastEnd     time.Time     // the last frame of the previous clip
+	prev        *imageio.Clip // the previous clip
 	// timing
 	first    time.Time   // the first frame's time
 	last     time.Time   // the newest frame's time
@@ -442,11 +443,19 @@ func (r *Recorder) startClip(t time.Time, reason string) error {
 	if r.c.Mode == Events {
 		d = max(r.c.Pre, d)
 		if !r.lastEnd.IsZero() {
-			d = min(d, t.Sub(r.lastEnd)) // nothing the previous clip holds
+			// Nothing the previous clip holds: the ring's limit counts
+			// back from its newest frame, and leaves out a frame exactly
+			// that far back.
+			d = min(d, r.last.Sub(r.lastEnd))
 		}
 	}
 	w := &countingWriter{w: f}
-	c, err := r.ring.SaveTo(w, d)
+	var c *imageio.Clip
+	if r.prev != nil && !r.last.After(r.lastEnd) {
+		c, err = r.prev.Continue(w) // no frame since the previous clip's last
+	} else {
+		c, err = r.ring.SaveTo(w, d)
+	}
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
@@ -516,7 +525,7 @@ func (r *Recorder) writeFailed(err error) error {
 	if cerr := r.closeClip(false, err); cerr != nil {
 		return cerr
 	}
-	r.lastEnd = time.Time{}
+	r.lastEnd, r.prev = time.Time{}, nil
 	return nil
 }
 
@@ -550,7 +559,7 @@ func (r *Recorder) closeClip(split bool, cause error) error {
 	if cause != nil {
 		err = nil // told in the event
 	}
-	r.lastEnd = c.end
+	r.lastEnd, r.prev = c.end, c.clip
 	r.status.Clips++
 	ev := Event{Kind: ClipClosed, Path: c.path, Start: c.start, End: c.end, Frames: c.clip.Frames(), Bytes: c.good, Trigger: c.trigger, Split: split}
 	if cause != nil {

@@ -34,7 +34,8 @@ type Frame struct {
 // A Source delivers frames to a Recorder. Run connects, passes each frame
 // to emit in order until ctx is done, and returns. It returns io.EOF when
 // the source has ended for good (a pipe or file at its end), an error
-// matching ErrPermanent when running it again cannot help (a wrong URL),
+// matching ErrPermanent (see Permanent) when running it again cannot help
+// (a wrong URL),
 // and any other error when it failed: the Recorder then runs it again
 // after a backoff. An error from emit ends Run, which returns it.
 //
@@ -50,8 +51,19 @@ type SourceFunc func(ctx context.Context, emit func(*Frame) error) error
 // Run calls f(ctx, emit).
 func (f SourceFunc) Run(ctx context.Context, emit func(*Frame) error) error { return f(ctx, emit) }
 
-// ErrPermanent marks a source error that a reconnection cannot cure.
+// ErrPermanent matches a source error that connecting again cannot cure;
+// Permanent marks one.
 var ErrPermanent = errors.New("record: permanent source error")
+
+// Permanent returns err marked as permanent: it matches ErrPermanent (and
+// still err), and reads as err.
+func Permanent(err error) error { return &permanentError{err} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string        { return e.err.Error() }
+func (e *permanentError) Unwrap() error        { return e.err }
+func (e *permanentError) Is(target error) bool { return target == ErrPermanent }
 
 // MJPEG returns the source of an MJPEG stream over HTTP at url: an IP
 // camera, an ESP32-CAM, an OpenMV board or imgstream serve. Frames are
@@ -71,7 +83,7 @@ func MJPEG(client *http.Client, url string) Source {
 			var se *mjpeg.StatusError
 			if errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500 &&
 				se.StatusCode != http.StatusRequestTimeout && se.StatusCode != http.StatusTooManyRequests {
-				return fmt.Errorf("%w: %w", ErrPermanent, err)
+				return Permanent(err)
 			}
 			return err
 		}
@@ -121,7 +133,7 @@ func OMV(r io.Reader) Source {
 			return io.EOF
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrPermanent, err)
+			return Permanent(err)
 		}
 		var (
 			f   Frame
@@ -137,7 +149,7 @@ func OMV(r io.Reader) Source {
 				return io.EOF
 			}
 			if err != nil {
-				return fmt.Errorf("%w: %w", ErrPermanent, err)
+				return Permanent(err)
 			}
 			buf = data[:0]
 			if !f.Time.IsZero() {
@@ -165,7 +177,7 @@ func SHM(name string) Source {
 		r, err := shm.OpenWait(ctx, name)
 		if err != nil {
 			if errors.Is(err, shm.ErrInvalidName) || errors.Is(err, shm.ErrUnsupported) {
-				return fmt.Errorf("%w: %w", ErrPermanent, err)
+				return Permanent(err)
 			}
 			return err
 		}

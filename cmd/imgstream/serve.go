@@ -46,28 +46,12 @@ if neither is given). The HTTP API is documented in the player package.`,
   camera-program | imgstream serve -`,
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := player.Options{Token: token, ErrorLog: log.New(cmd.ErrOrStderr(), "imgstream: ", 0)}
-			if auth != "" {
-				u, p, ok := strings.Cut(auth, ":")
-				if !ok || u == "" || p == "" {
-					return usageError{fmt.Errorf("--auth %q: want USER:PASSWORD", auth)}
-				}
-				opts.User, opts.Password = u, p
-			}
-			l, err := net.Listen("tcp", addr)
+			l, link, opts, err := listen(addr, token, auth)
 			if err != nil {
 				return err
 			}
 			defer l.Close()
-			if !loopback(l.Addr()) && opts.Token == "" && opts.User == "" {
-				var b [16]byte
-				rand.Read(b[:])
-				opts.Token = hex.EncodeToString(b[:])
-			}
-			link := "http://" + l.Addr().String() + "/"
-			if opts.Token != "" {
-				link += "?token=" + opts.Token
-			}
+			opts.ErrorLog = log.New(cmd.ErrOrStderr(), "imgstream: ", 0)
 			path := args[0]
 			if path == "-" {
 				return serveLive(cmd, cmd.InOrStdin(), l, link, opts)
@@ -113,6 +97,38 @@ if neither is given). The HTTP API is documented in the player package.`,
 	cmd.Flags().StringVar(&auth, "auth", "", "USER:PASSWORD every request needs (HTTP basic authentication)")
 	cmd.Flags().BoolVar(&once, "once", false, "/stream.mjpg plays the recording once instead of looping")
 	return cmd
+}
+
+// listen listens on addr (":PORT" is the loopback interface's) and returns
+// the player's options for token and auth (USER:PASSWORD), and the link
+// to print. Beyond the loopback interface every request needs
+// credentials: a token is made when neither is given.
+func listen(addr, token, auth string) (net.Listener, string, player.Options, error) {
+	opts := player.Options{Token: token}
+	if auth != "" {
+		u, p, ok := strings.Cut(auth, ":")
+		if !ok || u == "" || p == "" {
+			return nil, "", opts, usageError{fmt.Errorf("--auth %q: want USER:PASSWORD", auth)}
+		}
+		opts.User, opts.Password = u, p
+	}
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", opts, err
+	}
+	if !loopback(l.Addr()) && opts.Token == "" && opts.User == "" {
+		var b [16]byte
+		rand.Read(b[:])
+		opts.Token = hex.EncodeToString(b[:])
+	}
+	link := "http://" + l.Addr().String() + "/"
+	if opts.Token != "" {
+		link += "?token=" + opts.Token
+	}
+	return l, link, opts, nil
 }
 
 // loopback reports whether a is on the loopback interface.

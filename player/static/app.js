@@ -134,9 +134,16 @@
     document.querySelectorAll('section').forEach((s) => { s.hidden = true; });
     $('view').src = 'stream.mjpg' + q;
     $('snapshot').href = 'snapshot.jpg' + q;
+    if (info.trigger) {
+      $('trigger').hidden = false;
+      $('trigger').onclick = () => fetch('trigger' + q, { method: 'POST' });
+    }
     const tick = async () => {
       const i = await (await fetch('api/info' + q)).json();
-      $('status').textContent = `live · ${i.fps_in.toFixed(1)} fps in · ${i.viewers} viewer${i.viewers === 1 ? '' : 's'}`;
+      let s = `live · ${i.fps_in.toFixed(1)} fps in · ${i.viewers} viewer${i.viewers === 1 ? '' : 's'}`;
+      const r = i.recorder;
+      if (r) s += r.recording ? ` · ● recording ${r.clip}` : ' · not recording';
+      $('status').textContent = s;
     };
     tick();
     setInterval(tick, 1000);

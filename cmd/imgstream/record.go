@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"image"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/mjpeg"
+	"github.com/imgstream/imgstream/motion"
+	"github.com/imgstream/imgstream/player"
+	"github.com/imgstream/imgstream/record"
+)
+
+type recordFlags struct {
+	duration, pre, post, maxEvent, sync, stall  time.Duration
+	frames                                      int
+	split, preSize, serve, token, auth, onEvent string
+	keep, masks                                 []string
+	events, motion, json, v21                   bool
+	motionArea                                  float64
+	motionThreshold, motionEvery                int
+}
+
+func newRecord() *cobra.Command {
+	var o recordFlags
+	cmd := &cobra.Command{
+		Use:   "record SRC [OUT]",
+		Short: "Record a camera: continuously, or the seconds around motion and triggers (a security camera)",
+		Long: `Record keeps what SRC sends in OMV files, JPEG as it comes, never re-encoded.
+
+SRC is
+  http://...   an MJPEG stream: an IP camera, an ESP32-CAM, an OpenMV board,
+               imgstream serve (ADDRESS/stream.mjpg)
+  -            an OMV stream on stdin: camera-program | imgstream record - ...
+  shm:NAME     an shm stream (imgstream shm ls lists them)
+
+OUT names the files, with strftime's %Y %m %d %H %M %S %j %s from the time
+each starts (default clips/%Y%m%d-%H%M%S.omv); directories are made.
+
+Without --pre, --post, --max-event, --motion or --events it records every
+frame, for --duration or --frames or until interrupted, in files that
+--split starts anew (every 10m, or at 1GiB) with no frame lost at a split.
+
+With them it records events: --pre keeps the seconds before a trigger in
+memory (at most 5m, in --pre-size bytes), and a clip goes on until --post has
+passed since the last trigger, so that triggers close together make one clip;
+--max-event splits a long one. Triggers: --motion (frame differencing, which
+ignores sensor noise and slow light changes), SIGUSR1, a line on stdin (when
+SRC is not -), POST /trigger on the --serve address.
+
+Clips are fsynced every --sync, so a power loss or a kill takes at most that
+much; --keep 20GiB or --keep 7d removes the oldest clips so that the disk
+never fills. --on-event runs a command (with sh -c) as each clip closes, with
+IMGSTREAM_CLIP, IMGSTREAM_START, IMGSTREAM_END (RFC 3339), IMGSTREAM_FRAMES
+and IMGSTREAM_TRIGGER in its environment; --json prints each closed clip as a
+JSON line on stdout.
+
+When the camera drops or sends nothing for --stall, record connects again,
+backing off up to 3 s, and says so once; the clip goes on, the gap in its
+timing. --serve ADDR shows the camera live in the browser while it records,
+with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
+--token or --auth guard it; a token is made and printed if neither is given).`,
+		Example: `  imgstream record http://camera/stream.mjpg --duration 1h --split 10m
+  imgstream record http://camera/stream.mjpg 'clips/%Y%m%d-%H%M%S.omv' --motion --pre 10s --post 5s --keep 20GiB --serve :8080
+  camera-program | imgstream record - out.omv
+  imgstream record shm:camera --events --pre 5s --on-event 'notify-send "motion: $IMGSTREAM_CLIP"'
+  kill -USR1 $(pidof imgstream)    # a trigger`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRecord(cmd, args, &o) },
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.duration, "duration", 0, "stop after this long")
+	f.IntVar(&o.frames, "frames", 0, "stop after this many frames (continuous)")
+	f.StringVar(&o.split, "split", "", "start a new file every DURATION (10m) or SIZE (1GiB)")
+	f.BoolVar(&o.events, "events", false, "record events only (implied by --pre, --post, --max-event, --motion)")
+	f.DurationVar(&o.pre, "pre", 0, "keep this much from before a trigger (at most 5m)")
+	f.StringVar(&o.preSize, "pre-size", "64MiB", "memory for the --pre ring")
+	f.DurationVar(&o.post, "post", 0, "go on this long after the last trigger (default 5s in events)")
+	f.DurationVar(&o.maxEvent, "max-event", 0, "split an event's clip after this long")
+	f.BoolVar(&o.motion, "motion", false, "trigger on motion")
+	f.Float64Var(&o.motionArea, "motion-area", motion.DefaultArea, "percent of the picture that must change for motion")
+	f.IntVar(&o.motionThreshold, "motion-threshold", motion.DefaultThreshold, "grey levels (of 255) a pixel must change by")
+	f.IntVar(&o.motionEvery, "motion-every", 1, "look at one frame in this many")
+	f.StringArrayVar(&o.masks, "motion-mask", nil, "ignore the region X,Y,W,H in the frame's pixels (repeatable)")
+	f.DurationVar(&o.sync, "sync", time.Second, "fsync clips this often (0: only when a clip closes)")
+	f.StringArrayVar(&o.keep, "keep", nil, "keep at most SIZE (20GiB) or AGE (7d, 12h) of clips, removing the oldest (repeatable)")
+	f.StringVar(&o.onEvent, "on-event", "", "run this command (sh -c) when a clip closes")
+	f.BoolVar(&o.json, "json", false, "print each closed clip as a JSON line")
+	f.DurationVar(&o.stall, "stall", record.DefaultStall, "connect again after this long with no frame")
+	f.StringVar(&o.serve, "serve", "", "show the camera live at this address while recording")
+	f.StringVar(&o.token, "token", "", "with --serve: a token every request needs")
+	f.StringVar(&o.auth, "auth", "", "with --serve: USER:PASSWORD every request needs")
+	f.BoolVar(&o.v21, "v21", false, "write OMV V2.1 (microsecond timing) instead of V2.0")
+	return cmd
+}
+
+func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
+	c, err := o.config(cmd, args)
+	if err != nil {
+		return err
+	}
+	stderr := cmd.ErrOrStderr()
+	logger := log.New(stderr, "imgstream: ", 0)
+	c.Log = logger
+	out := cmd.OutOrStdout()
+	var hooks sync.WaitGroup // --on-event commands, waited for before exiting
+	defer hooks.Wait()
+	c.Notify = func(e record.Event) {
+		switch e.Kind {
+		case record.ClipClosed:
+			if o.json {
+				fmt.Fprintln(out, e.String())
+			} else if !quiet(cmd) {
+				fmt.Fprintf(stderr, "imgstream: %s: %d frames, %s to %s (%s)\n", e.Path, e.Frames,
+					e.Start.Format("15:04:05.000"), e.End.Format("15:04:05.000"), e.End.Sub(e.Start).Round(time.Millisecond))
+			}
+			if o.onEvent != "" {
+				hooks.Go(func() { onEvent(o.onEvent, e, logger) })
+			}
+		case record.Removed:
+			if !quiet(cmd) {
+				fmt.Fprintf(stderr, "imgstream: removed %s (--keep)\n", e.Path)
+			}
+		}
+	}
+	var live *mjpeg.Server
+	if o.serve != "" {
+		live = &mjpeg.Server{ErrorLog: logger}
+		c.Live = live
+	}
+	rec, err := record.New(c)
+	if err != nil {
+		return usageError{err}
+	}
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	if c.Mode == record.Events {
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		defer signal.Stop(usr1)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-usr1:
+					rec.Trigger("signal")
+				}
+			}
+		}()
+		if args[0] != "-" {
+			go func() {
+				lines := bufio.NewScanner(cmd.InOrStdin())
+				for lines.Scan() {
+					rec.Trigger("stdin")
+				}
+			}()
+		}
+	}
+	errc := make(chan error, 1)
+	if live != nil {
+		l, link, opts, err := listen(o.serve, o.token, o.auth)
+		if err != nil {
+			return err
+		}
+		opts.ErrorLog = logger
+		opts.Trigger = func() { rec.Trigger("http") }
+		opts.Status = func() any { return rec.Status() }
+		fmt.Fprintf(stderr, "imgstream: live at %s\n", link)
+		go func() { errc <- serveHTTP(ctx, l, player.NewLive(live, args[0], opts), live) }()
+	}
+	if !quiet(cmd) {
+		what := "every frame"
+		if c.Mode == record.Events {
+			what = "events"
+		}
+		fmt.Fprintf(stderr, "imgstream: recording %s from %s into %s\n", what, args[0], c.Pattern)
+	}
+	err = rec.Run(ctx)
+	cancel()
+	if live != nil {
+		if serr := <-errc; err == nil {
+			err = serr
+		}
+	}
+	if err == context.Canceled && cmd.Context().Err() != nil {
+		return nil // interrupted: the clip in progress is closed
+	}
+	return err
+}
+
+// config turns the command line into a record.Config.
+func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, error) {
+	c := record.Config{Pattern: record.DefaultPattern, Duration: o.duration, Frames: o.frames, Pre: o.pre, Post: o.post, SplitEvery: o.maxEvent, Stall: o.stall}
+	if len(args) == 2 {
+		c.Pattern = args[1]
+	}
+	src, err := recordSource(cmd, args[0])
+	if err != nil {
+		return c, err
+	}
+	c.Source = src
+	f := cmd.Flags()
+	if o.events || o.motion || f.Changed("pre") || f.Changed("post") || f.Changed("max-event") {
+		c.Mode = record.Events
+		if !f.Changed("post") {
+			c.Post = 5 * time.Second
+		}
+	}
+	if o.split != "" {
+		if d, err := time.ParseDuration(o.split); err == nil && d > 0 {
+			c.SplitEvery = d
+		} else if n, err := parseSize(o.split); err == nil {
+			c.SplitSize = n
+		} else {
+			return c, usageError{fmt.Errorf("--split %q: want a duration (10m) or a size (1GiB)", o.split)}
+		}
+	}
+	if c.Mode == record.Events {
+		n, err := parseSize(o.preSize)
+		if err != nil || n > 1<<40 {
+			return c, usageError{fmt.Errorf("--pre-size %q: want a size such as 64MiB", o.preSize)}
+		}
+		c.PreSize = int(n)
+	}
+	if o.motion {
+		mc := &motion.Config{Area: o.motionArea, Threshold: o.motionThreshold, Every: o.motionEvery}
+		for _, m := range o.masks {
+			r, err := parseRect(m)
+			if err != nil {
+				return c, usageError{fmt.Errorf("--motion-mask %q: %w", m, err)}
+			}
+			mc.Mask = append(mc.Mask, r)
+		}
+		c.Motion = mc
+	} else if len(o.masks) > 0 || f.Changed("motion-area") || f.Changed("motion-threshold") || f.Changed("motion-every") {
+		return c, usageError{fmt.Errorf("the --motion-* flags need --motion")}
+	}
+	c.Sync = o.sync
+	if o.sync == 0 {
+		c.Sync = -1
+	}
+	for _, k := range o.keep {
+		if n, err := parseSize(k); err == nil {
+			c.Keep.Size = n
+		} else if d, err := parseAge(k); err == nil {
+			c.Keep.Age = d
+		} else {
+			return c, usageError{fmt.Errorf("--keep %q: want a size (20GiB) or an age (7d, 12h)", k)}
+		}
+	}
+	if o.v21 {
+		c.Version = container.V2_1
+	}
+	if (o.token != "" || o.auth != "") && o.serve == "" {
+		return c, usageError{fmt.Errorf("--token and --auth need --serve")}
+	}
+	return c, nil
+}
+
+// recordSource returns the record.Source that SRC names.
+func recordSource(cmd *cobra.Command, src string) (record.Source, error) {
+	switch {
+	case src == "-":
+		return record.OMV(cmd.InOrStdin()), nil
+	case strings.HasPrefix(src, "shm:"):
+		return record.SHM(strings.TrimPrefix(src, "shm:")), nil
+	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
+		// Timeouts for connecting and for the headers; the stream itself
+		// is watched for stalls by the recorder.
+		client := &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+			ResponseHeaderTimeout: 10 * time.Second,
+			TLSHandshakeTimeout:   5 * time.Second,
+		}}
+		return record.MJPEG(client, src), nil
+	}
+	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for an OMV stream on stdin, or shm:NAME", src)}
+}
+
+// onEvent runs the --on-event command for a closed clip. An interrupt
+// does not stop it: record waits for it before it exits.
+func onEvent(command string, e record.Event, logger *log.Logger) {
+	c := exec.Command("sh", "-c", command)
+	c.Env = append(os.Environ(),
+		"IMGSTREAM_CLIP="+e.Path,
+		"IMGSTREAM_START="+e.Start.Format(time.RFC3339Nano),
+		"IMGSTREAM_END="+e.End.Format(time.RFC3339Nano),
+		"IMGSTREAM_FRAMES="+strconv.Itoa(e.Frames),
+		"IMGSTREAM_TRIGGER="+e.Trigger,
+	)
+	c.Stdout, c.Stderr = os.Stderr, os.Stderr
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a Ctrl-C for record is not for it
+	if err := c.Run(); err != nil {
+		logger.Printf("--on-event for %s: %v", e.Path, err)
+	}
+}
+
+// parseSize parses a byte count: 1000, 64MiB, 1GiB, 20GB, 500kB.
+func parseSize(s string) (int64, error) {
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		i++
+	}
+	v, err := strconv.ParseFloat(s[:i], 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("size %q", s)
+	}
+	units := map[string]float64{"": 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+	u, ok := units[strings.TrimSpace(s[i:])]
+	if !ok || v*u > 1<<62 {
+		return 0, fmt.Errorf("size %q", s)
+	}
+	return int64(v * u), nil
+}
+
+// parseAge parses an age: a duration (12h) or days (7d).
+func parseAge(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || n <= 0 || n > 100*365 {
+			return 0, fmt.Errorf("age %q", s)
+		}
+		return time.Duration(n * 24 * float64(time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("age %q", s)
+	}
+	return d, nil
+}
+
+// parseRect parses X,Y,W,H.
+func parseRect(s string) (image.Rectangle, error) {
+	var x, y, w, h int
+	if n, err := fmt.Sscanf(s, "%d,%d,%d,%d", &x, &y, &w, &h); err != nil || n != 4 || w <= 0 || h <= 0 {
+		return image.Rectangle{}, fmt.Errorf("want X,Y,W,H")
+	}
+	return image.Rect(x, y, x+w, y+h), nil
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/color"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/testkit"
+	"github.com/imgstream/imgstream/mjpeg"
+	"github.com/imgstream/imgstream/record"
+)
+
+// testCamera serves stamped JPEG frames at 50 fps as MJPEG on 127.0.0.1
+// until the test ends.
+func testCamera(t *testing.T) string {
+	t.Helper()
+	var srv mjpeg.Server
+	ts := httptest.NewServer(&srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		jpg := testkit.SolidJPEG(32, 24, color.Gray{Y: 128})
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for n := uint64(0); ; n++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				srv.Publish(testkit.StampJPEG(jpg, n))
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		srv.Close()
+		ts.Close()
+	})
+	return ts.URL
+}
+
+// TestRecordSecurityCamera runs `imgstream record` as a person would, on
+// a camera: event mode with a live view; a POST /trigger, a SIGUSR1 and a
+// line on stdin each make a clip, printed as a JSON line, passed to
+// --on-event, and whole; SIGINT ends it with exit status 0.
+func TestRecordSecurityCamera(t *testing.T) {
+	cam := testCamera(t)
+	dir := t.TempDir()
+	log := filepath.Join(dir, "events.txt")
+	cmd := exec.Command(bin, "record", cam, filepath.Join(dir, "clips", "%Y%m%d-%H%M%S.omv"),
+		"--pre", "500ms", "--post", "300ms", "--json", "--serve", "127.0.0.1:0",
+		"--on-event", `echo "$IMGSTREAM_TRIGGER $IMGSTREAM_FRAMES $IMGSTREAM_CLIP" >> `+log)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer cmd.Process.Kill()
+	addr := testkit.Addr(t, stderr)
+	clips := make(chan record.Event)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var e record.Event
+			if json.Unmarshal(sc.Bytes(), &e) == nil {
+				clips <- e
+			}
+		}
+		close(clips)
+	}()
+	// The live view is up, and the recorder gets frames.
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/api/status")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var st record.Status
+		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.FramesIn > 40 && st.Connected && !st.Recording
+	}, 20*time.Second, 20*time.Millisecond)
+	triggers := []struct {
+		name string
+		do   func()
+	}{
+		{"http", func() {
+			resp, err := http.Post("http://"+addr+"/trigger", "", nil)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+		}},
+		{"signal", func() { require.NoError(t, cmd.Process.Signal(syscall.SIGUSR1)) }},
+		{"stdin", func() { stdin.Write([]byte("\n")) }},
+	}
+	for _, tr := range triggers {
+		tr.do()
+		var e record.Event
+		select {
+		case e = <-clips:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: no clip", tr.name)
+		}
+		assert.Equal(t, record.ClipClosed, e.Kind)
+		assert.Equal(t, tr.name, e.Trigger)
+		// The pre-trigger frames and those of the post: at 50 fps, about
+		// 25 and 15; the machine may be slow, not faster.
+		assert.GreaterOrEqual(t, e.Frames, 10, tr.name)
+		s, err := imageio.Open(e.Path, nil)
+		require.NoError(t, err)
+		assert.Equal(t, e.Frames, s.Count(), tr.name)
+		assert.NoError(t, s.Damage())
+		m, err := s.Read(imageio.ReadOptions{})
+		require.NoError(t, err)
+		_, stamped := testkit.SeqOf(m.Data)
+		assert.True(t, stamped, "the camera's JPEG, untouched")
+		s.Close()
+	}
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Wait(), "an interrupt ends it cleanly")
+	var ran []string
+	require.Eventually(t, func() bool {
+		b, _ := os.ReadFile(log)
+		ran = strings.Fields(string(b))
+		return len(ran) == 9
+	}, 10*time.Second, 10*time.Millisecond, "--on-event ran for each clip")
+	paths, err := filepath.Glob(filepath.Join(dir, "clips", "*.omv"))
+	require.NoError(t, err)
+	assert.Len(t, paths, 3)
+	for i := 0; i < len(ran); i += 3 {
+		assert.Contains(t, []string{"http", "signal", "stdin"}, ran[i])
+		assert.Contains(t, paths, ran[i+2])
+	}
+}
+
+// TestRecordStdin: an OMV stream on stdin is recorded frame for frame,
+// with its timing.
+func TestRecordStdin(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out.omv")
+	cmd := exec.Command(bin, "record", "-", out)
+	in, err := os.Open(sample)
+	require.NoError(t, err)
+	defer in.Close()
+	cmd.Stdin = in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Run(), stderr.String())
+	want, wantTimes := recordingFrames(t, sample)
+	got, gotTimes := recordingFrames(t, out)
+	require.Len(t, got, len(want))
+	for i := range want {
+		assert.Equal(t, want[i].Data, got[i].Data, "frame %d", i)
+		if i > 0 {
+			assert.Equal(t, wantTimes[i]-wantTimes[i-1], gotTimes[i]-gotTimes[i-1], "frame %d's interval", i)
+		}
+	}
+}
+
+func TestRecordUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"record", "ftp://camera"},
+		{"record", "-", "--pre", "6m"},
+		{"record", "-", "--keep", "lots"},
+		{"record", "-", "--split", "often"},
+		{"record", "-", "--motion-area", "5"},
+		{"record", "-", "--token", "x"},
+		{"record", "-", "x/%Q.omv"},
+		{"record", "-", "--motion", "--motion-mask", "1,2,3"},
+	} {
+		_, stderr, code := cli(t, args...)
+		assert.Equal(t, 2, code, "%v: %s", args, stderr)
+		assert.NotContains(t, stderr, "panic", "%v", args)
+	}
+}
+
+func TestParseSizeAndAge(t *testing.T) {
+	for s, want := range map[string]int64{"1000": 1000, "64MiB": 64 << 20, "1GiB": 1 << 30, "20GB": 20e9, "1.5KiB": 1536, "500kB": 500e3} {
+		n, err := parseSize(s)
+		require.NoError(t, err, s)
+		assert.Equal(t, want, n, s)
+	}
+	for _, s := range []string{"", "GiB", "-1", "1XB", "1e30TiB", "7d"} {
+		_, err := parseSize(s)
+		assert.Error(t, err, s)
+	}
+	for s, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "12h": 12 * time.Hour, "0.5d": 12 * time.Hour} {
+		d, err := parseAge(s)
+		require.NoError(t, err, s)
+		assert.Equal(t, want, d, s)
+	}
+	for _, s := range []string{"", "d", "-1d", "20GiB", "0s"} {
+		_, err := parseAge(s)
+		assert.Error(t, err, s)
+	}
+}

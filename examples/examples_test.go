@@ -20,7 +20,7 @@ func run(t *testing.T, args ...string) string {
 
 func TestExamples(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds five programs")
+		t.Skip("builds six programs")
 	}
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "stream.bin")
@@ -43,4 +43,12 @@ func TestExamples(t *testing.T) {
 	out = run(t, "./pretrigger", "-o", event, "-fps", "50", "-before", "1s")
 	assert.Contains(t, out, "motion at 3.00s")
 	assert.Contains(t, out, "event saved to")
+
+	clips := filepath.Join(dir, "clips")
+	out = run(t, "./securitycam", "-dir", clips, "-for", "7s")
+	assert.Contains(t, out, "1 clips", "one event: %s", out)
+	assert.Contains(t, out, "of motion")
+	paths, err := filepath.Glob(filepath.Join(clips, "*.omv"))
+	require.NoError(t, err)
+	assert.Len(t, paths, 1)
 }

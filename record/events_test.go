@@ -235,3 +235,44 @@ func TestRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestDropDuringEvent: the camera drops in the middle of an event; the
+// recorder connects again, the clip holds the frames from both sides of
+// the drop, its timing shows the gap, and a Gap event names the clip.
+func TestDropDuringEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		cam := &camera{Interval: 100 * time.Millisecond, Frames: 100, DropAt: 50}
+		var ev events
+		rec, err := record.New(record.Config{
+			Source: pipeCamera(t, cam), Mode: record.Events, Pre: time.Second, Post: 3 * time.Second,
+			Pattern: filepath.Join(dir, "%H%M%S.omv"), Duration: 9 * time.Second, Notify: ev.add,
+		})
+		require.NoError(t, err)
+		go func() {
+			time.Sleep(4050 * time.Millisecond) // after frame 39
+			rec.Trigger("")
+			time.Sleep(2 * time.Second) // after the drop: the event goes on
+			rec.Trigger("")
+		}()
+		require.NoError(t, rec.Run(t.Context()))
+		paths := clips(t, dir)
+		require.Len(t, paths, 1)
+		got := readClip(t, paths[0])
+		require.NotEmpty(t, got)
+		assert.Equal(t, uint64(30), got[0].seq, "from a second before the trigger")
+		for i, f := range got {
+			require.Equal(t, got[0].seq+uint64(i), f.seq, "every frame, across the drop")
+		}
+		assert.Greater(t, got[len(got)-1].seq, uint64(80), "to the end of the recording, after the drop")
+		for _, f := range got {
+			if f.seq == 50 {
+				assert.Greater(t, f.elapsed, 100*time.Millisecond, "the gap shows in the timing")
+			}
+		}
+		gaps := ev.of(record.Gap)
+		require.Len(t, gaps, 1)
+		assert.Equal(t, paths[0], gaps[0].Path)
+		assert.Greater(t, gaps[0].End.Sub(gaps[0].Start), 100*time.Millisecond)
+	})
+}

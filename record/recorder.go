@@ -198,7 +198,7 @@ func (r *Recorder) Run(ctx context.Context) (err error) {
 	for {
 		err := r.runSource(ctx)
 		switch {
-		case errors.Is(err, errDone), err == io.EOF, errors.Is(context.Cause(ctx), errDone):
+		case err == nil, err == io.EOF, errors.Is(err, errDone), errors.Is(context.Cause(ctx), errDone):
 			return nil
 		case parent.Err() != nil:
 			return parent.Err()

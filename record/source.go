@@ -32,8 +32,9 @@ type Frame struct {
 }
 
 // A Source delivers frames to a Recorder. Run connects, passes each frame
-// to emit in order until ctx is done, and returns. It returns io.EOF when
-// the source has ended for good (a pipe or file at its end), an error
+// to emit in order until ctx is done, and returns. It returns io.EOF (or
+// nil) when the source has ended for good (a pipe or file at its end), an
+// error
 // matching ErrPermanent (see Permanent) when running it again cannot help
 // (a wrong URL),
 // and any other error when it failed: the Recorder then runs it again

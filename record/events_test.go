@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"log"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -274,5 +276,26 @@ func TestDropDuringEvent(t *testing.T) {
 		require.Len(t, gaps, 1)
 		assert.Equal(t, paths[0], gaps[0].Path)
 		assert.Greater(t, gaps[0].End.Sub(gaps[0].Start), 100*time.Millisecond)
+	})
+}
+
+// TestPreSize: a ring too small in bytes for Pre keeps what fits, and
+// says so once.
+func TestPreSize(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec *record.Recorder
+		trig := func() { rec.Trigger("") }
+		var logged strings.Builder
+		dir := t.TempDir()
+		rec, err := record.New(record.Config{Source: scene{seconds: 6, hooks: map[int]func(){60: trig, 150: trig}}, Mode: record.Events,
+			Pre: time.Second, PreSize: 1 << 20, Post: 100 * time.Millisecond,
+			Pattern: filepath.Join(dir, "%H%M%S.omv"), Log: log.New(&logged, "", 0)})
+		require.NoError(t, err)
+		require.NoError(t, rec.Run(t.Context()))
+		paths := clips(t, dir)
+		require.Len(t, paths, 2)
+		first, _, _ := frameRange(t, paths[0])
+		assert.Greater(t, first, 60-sceneFPS, "less than a second: what 1 MiB holds")
+		assert.Equal(t, 1, strings.Count(logged.String(), "raise PreSize"), logged.String())
 	})
 }

@@ -43,15 +43,16 @@ type Recorder struct {
 	lastEnd     time.Time     // the last frame of the previous clip
 	prev        *imageio.Clip // the previous clip
 	// timing
-	first    time.Time   // the first frame's time
-	last     time.Time   // the newest frame's time
-	times    []time.Time // the times of the frames the ring holds, oldest first
-	frames   int         // frames recorded
-	runBase  time.Time   // arrival of a Run's first source-timed frame
-	srcBase  time.Time   // and its source time
-	arrivals [32]time.Time
-	done     bool // Duration or Frames reached
-	gapStart time.Time
+	first     time.Time   // the first frame's time
+	last      time.Time   // the newest frame's time
+	times     []time.Time // the times of the frames the ring holds, oldest first
+	frames    int         // frames recorded
+	runBase   time.Time   // arrival of a Run's first source-timed frame
+	srcBase   time.Time   // and its source time
+	arrivals  [32]time.Time
+	done      bool // Duration or Frames reached
+	warnedPre bool // logged that PreSize holds less than Pre
+	gapStart  time.Time
 	// finish ends the Run in progress with a cause.
 	finish        context.CancelCauseFunc
 	durationTimer *time.Timer
@@ -442,6 +443,14 @@ func (r *Recorder) startClip(t time.Time, reason string) error {
 	d := time.Nanosecond // the newest frame only
 	if r.c.Mode == Events {
 		d = max(r.c.Pre, d)
+		if len(r.times) == 0 {
+			// nothing held
+		} else if held := r.last.Sub(r.times[0]); r.c.Pre > 0 && !r.warnedPre && r.last.Sub(r.first) > r.c.Pre && held < r.c.Pre*9/10 {
+			r.warnedPre = true // the ring's bytes ran out before its time: say so once
+			if r.c.Log != nil {
+				r.c.Log.Printf("record: the pre-trigger ring of %d bytes holds only %v of the %v asked: raise PreSize", r.ring.BufferSize(), held.Round(time.Millisecond), r.c.Pre)
+			}
+		}
 		if !r.lastEnd.IsZero() {
 			// Nothing the previous clip holds: the ring's limit counts
 			// back from its newest frame, and leaves out a frame exactly

@@ -1,0 +1,104 @@
+package natsbus
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/imgstream/imgstream/container"
+)
+
+// SubjectPrefix is the first token of every camera's subject.
+const SubjectPrefix = "imgstream."
+
+// Subject returns the subject of camera's frames: imgstream.<camera>.
+func Subject(camera string) string { return SubjectPrefix + camera }
+
+// ErrInvalidCamera is returned for a camera name that is not one NATS
+// subject token.
+var ErrInvalidCamera = errors.New("natsbus: invalid camera name")
+
+func checkCamera(camera string) error {
+	if camera == "" || strings.ContainsAny(camera, ".*> \t\r\n") {
+		return fmt.Errorf("%w: %q (one subject token: no dots, wildcards or spaces)", ErrInvalidCamera, camera)
+	}
+	return nil
+}
+
+// A Publisher publishes one camera's frames, one message a frame, or
+// chunks of one when the frame is larger than the server's max payload.
+// It is safe for concurrent use, though frames are best published from
+// one goroutine, in order.
+type Publisher struct {
+	nc      *nats.Conn
+	subject string
+	id      uint32
+
+	mu    sync.Mutex
+	seq   uint64
+	buf   []byte
+	chunk int // bytes of frame a message carries
+}
+
+// NewPublisher returns a Publisher of camera's frames on nc.
+func NewPublisher(nc *nats.Conn, camera string) (*Publisher, error) {
+	if err := checkCamera(camera); err != nil {
+		return nil, err
+	}
+	var id [4]byte
+	rand.Read(id[:])
+	p := &Publisher{nc: nc, subject: Subject(camera), id: binary.LittleEndian.Uint32(id[:])}
+	return p, nil
+}
+
+// Subject returns the subject the Publisher publishes on.
+func (p *Publisher) Subject() string { return p.subject }
+
+// Publish publishes a frame captured at t (now when zero): h gives its
+// width, height and format, data its bytes (a JPEG as it is). A frame
+// over the server's max payload goes in chunks, each a message, which a
+// Subscriber puts together again. It returns when the frame is in the
+// connection's buffer, not when it is delivered.
+func (p *Publisher) Publish(h container.Header, data []byte, t time.Time) error {
+	if h.Width < 1 || h.Height < 1 || h.Width > container.MaxDimension || h.Height > container.MaxDimension {
+		return fmt.Errorf("natsbus: a frame of %dx%d", h.Width, h.Height)
+	}
+	if t.IsZero() {
+		t = time.Now()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.chunk == 0 {
+		p.chunk = max(int(p.nc.MaxPayload())-HeaderSize, 1)
+	}
+	chunks := max((len(data)+p.chunk-1)/p.chunk, 1)
+	if chunks > MaxChunks || uint64(len(data)) > 1<<32-1 {
+		return fmt.Errorf("natsbus: a frame of %d bytes, over %d chunks of %d", len(data), MaxChunks, p.chunk)
+	}
+	p.seq++
+	w := wireHeader{Format: h.Format, Width: h.Width, Height: h.Height, Size: len(data), Seq: p.seq, Time: t, Publisher: p.id, Chunks: chunks}
+	for i := range chunks {
+		body := data[min(i*p.chunk, len(data)):min((i+1)*p.chunk, len(data))]
+		n := HeaderSize + len(body)
+		if cap(p.buf) < n {
+			p.buf = make([]byte, n)
+		}
+		msg := p.buf[:n]
+		w.Chunk = i
+		w.put(msg)
+		copy(msg[HeaderSize:], body)
+		if err := p.nc.Publish(p.subject, msg); err != nil {
+			return fmt.Errorf("natsbus: publish %s: %w", p.subject, err)
+		}
+	}
+	return nil
+}
+
+// Flush waits until the server has every frame published so far.
+func (p *Publisher) Flush() error { return p.nc.Flush() }

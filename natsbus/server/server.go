@@ -1,0 +1,168 @@
+// Package server starts a NATS server inside the process, with JetStream,
+// for natsbus: the single-machine default (nothing to install) and the
+// tests. It listens on 127.0.0.1 unless told otherwise, or only for
+// connections from the same process; with a cluster name and routes it
+// joins other servers, which clustered JetStream needs on every node.
+//
+// It is a module of its own, so that programs which only connect to a
+// server never download it.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Options configure an embedded server. The zero value is a server on a
+// free port of 127.0.0.1 without JetStream (Dir enables it).
+type Options struct {
+	// Host and Port are where clients connect: 127.0.0.1 and a free port
+	// when zero. InProcess instead listens nowhere: only connections
+	// made with Connect reach it.
+	Host      string
+	Port      int
+	InProcess bool
+	// Dir, if set, enables JetStream with its files there; a server
+	// started again on the same Dir has the same streams.
+	Dir string
+	// Name names the server (in a cluster, each its own): a generated
+	// one when empty.
+	Name string
+	// Cluster, if set, is the cluster's name; the server listens for
+	// routes on ClusterHost:ClusterPort (127.0.0.1 and a free port when
+	// zero) and connects to Routes (nats-route://host:port URLs, its own
+	// among them or not).
+	Cluster     string
+	ClusterHost string
+	ClusterPort int
+	Routes      []string
+	// MaxPayload is the largest message: NATS's default (1 MB) when zero.
+	MaxPayload int32
+	// Ready bounds the wait for the server to accept connections: 10 s
+	// when zero.
+	Ready time.Duration
+}
+
+// A Server is a running embedded NATS server.
+type Server struct {
+	s *natsserver.Server
+}
+
+// Start starts a server and waits until it accepts connections.
+func Start(o Options) (*Server, error) {
+	so := &natsserver.Options{
+		ServerName: o.Name,
+		Host:       o.Host,
+		Port:       o.Port,
+		DontListen: o.InProcess,
+		MaxPayload: o.MaxPayload,
+		NoSigs:     true,
+		NoLog:      true,
+	}
+	if so.Host == "" {
+		so.Host = "127.0.0.1"
+	}
+	if so.Port == 0 {
+		so.Port = natsserver.RANDOM_PORT
+	}
+	if o.Dir != "" {
+		so.JetStream, so.StoreDir = true, o.Dir
+	}
+	if o.Cluster != "" {
+		so.Cluster = natsserver.ClusterOpts{Name: o.Cluster, Host: o.ClusterHost, Port: o.ClusterPort}
+		if so.Cluster.Host == "" {
+			so.Cluster.Host = "127.0.0.1"
+		}
+		if so.Cluster.Port == 0 {
+			so.Cluster.Port = natsserver.RANDOM_PORT
+		}
+		for _, r := range o.Routes {
+			u, err := url.Parse(r)
+			if err != nil {
+				return nil, fmt.Errorf("server: route %q: %w", r, err)
+			}
+			so.Routes = append(so.Routes, u)
+		}
+	}
+	s, err := natsserver.NewServer(so)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	go s.Start()
+	ready := o.Ready
+	if ready <= 0 {
+		ready = 10 * time.Second
+	}
+	if !s.ReadyForConnections(ready) {
+		s.Shutdown()
+		return nil, errors.New("server: not ready for connections in time")
+	}
+	return &Server{s: s}, nil
+}
+
+// URL returns the URL clients connect to (empty for an InProcess server).
+func (s *Server) URL() string {
+	if s.s.Addr() == nil {
+		return ""
+	}
+	return s.s.ClientURL()
+}
+
+// Connect returns a client connection to the server, in-process (no
+// socket) whatever it listens on.
+func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
+	return nats.Connect("", append([]nats.Option{nats.InProcessServer(s.s)}, opts...)...)
+}
+
+// Name returns the server's name.
+func (s *Server) Name() string { return s.s.Name() }
+
+// JetStreamReady waits until the server's JetStream is up (in a cluster:
+// until it has a meta leader), for at most d.
+func (s *Server) JetStreamReady(d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if s.s.JetStreamEnabled() && (!s.s.JetStreamIsClustered() || s.s.JetStreamIsLeader() || s.s.JetStreamIsCurrent()) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errors.New("server: JetStream not ready in time")
+}
+
+// Shutdown stops the server and waits until it has.
+func (s *Server) Shutdown() {
+	s.s.Shutdown()
+	s.s.WaitForShutdown()
+}
+
+// FreePorts returns n free TCP ports of 127.0.0.1, for a cluster whose
+// every node needs every route's address before it starts.
+func FreePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports, nil
+}
+
+// RouteURL returns the route URL of a cluster port on 127.0.0.1.
+func RouteURL(port int) string { return "nats-route://127.0.0.1:" + strconv.Itoa(port) }

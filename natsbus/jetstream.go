@@ -243,5 +243,5 @@ func Export(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 // starts then.
 type startClock time.Time
 
-func (c startClock) Now() time.Time                             { return time.Time(c) }
+func (c startClock) Now() time.Time                                 { return time.Time(c) }
 func (startClock) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

@@ -418,4 +418,3 @@ func TestCluster(t *testing.T) {
 		return true
 	}, 30*time.Second, 200*time.Millisecond, "the frames before and after B died, replayed")
 }
-

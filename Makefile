@@ -15,7 +15,7 @@ SUBMODULES := $(patsubst %/go.mod,%,$(wildcard */go.mod */*/go.mod))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # The modules that import NATS, whose current releases need go 1.26; every
 # other module, the library first, stays at go 1.25.
-NATS_MODULES := natsbus natsbus/server
+NATS_MODULES := natsbus natsbus/server cmd/imgstream
 
 ADDR ?= 127.0.0.1:8080
 

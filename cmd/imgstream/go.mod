@@ -1,11 +1,18 @@
 module github.com/imgstream/imgstream/cmd/imgstream
 
-go 1.25.0
+go 1.26.0
 
-replace github.com/imgstream/imgstream => ../..
+replace (
+	github.com/imgstream/imgstream => ../..
+	github.com/imgstream/imgstream/natsbus => ../../natsbus
+	github.com/imgstream/imgstream/natsbus/server => ../../natsbus/server
+)
 
 require (
 	github.com/imgstream/imgstream v0.0.0-00010101000000-000000000000
+	github.com/imgstream/imgstream/natsbus v0.0.0-00010101000000-000000000000
+	github.com/imgstream/imgstream/natsbus/server v0.0.0-00010101000000-000000000000
+	github.com/nats-io/nats.go v1.55.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
@@ -13,11 +20,21 @@ require (
 )
 
 require (
+	github.com/antithesishq/antithesis-sdk-go v0.9.0-default-no-op // indirect
+	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/klauspost/compress v1.20.4 // indirect
+	github.com/minio/highwayhash v1.0.4 // indirect
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
+	github.com/nats-io/jwt/v2 v2.8.3 // indirect
+	github.com/nats-io/nats-server/v2 v2.15.3 // indirect
+	github.com/nats-io/nkeys v0.4.17 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sys v0.47.0 // indirect
-	golang.org/x/term v0.44.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/term v0.47.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )

@@ -115,7 +115,7 @@ Exit codes:
 	}
 	root.PersistentFlags().BoolP("quiet", "q", false, "no progress bars or notes on stderr")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInfo(), newFrames(), newVerify(), newRepair(), newExport(), newConvert(), newServe(), newRecord(), newShm())
+	root.AddCommand(newInfo(), newFrames(), newVerify(), newRepair(), newExport(), newConvert(), newServe(), newRecord(), newPublish(), newReplay(), newShm())
 	return root
 }
 

@@ -34,6 +34,7 @@ type recordFlags struct {
 	events, motion, json, v21                   bool
 	motionArea                                  float64
 	motionThreshold, motionEvery                int
+	nats                                        natsFlags
 }
 
 func newRecord() *cobra.Command {
@@ -48,6 +49,8 @@ SRC is
                imgstream serve (ADDRESS/stream.mjpg)
   -            an OMV stream on stdin: camera-program | imgstream record - ...
   shm:NAME     an shm stream (imgstream shm ls lists them)
+  nats://HOST[:PORT]/CAMERA
+               a camera that imgstream publish sends on NATS
 
 OUT names the files, with strftime's %Y %m %d %H %M %S %j %s from the time
 each starts (default clips/%Y%m%d-%H%M%S.omv); directories are made.
@@ -106,6 +109,8 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	f.StringVar(&o.token, "token", "", "with --serve: a token every request needs")
 	f.StringVar(&o.auth, "auth", "", "with --serve: USER:PASSWORD every request needs")
 	f.BoolVar(&o.v21, "v21", false, "write OMV V2.1 (microsecond timing) instead of V2.0")
+	f.StringVar(&o.nats.creds, "creds", "", "nats://: a NATS credentials file")
+	f.StringVar(&o.nats.tlsCA, "tls-ca", "", "nats://: a CA certificate file to trust for TLS")
 	return cmd
 }
 
@@ -210,7 +215,7 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 	if len(args) == 2 {
 		c.Pattern = args[1]
 	}
-	src, err := recordSource(cmd, args[0])
+	src, err := recordSource(cmd, args[0], &o.nats)
 	if err != nil {
 		return c, err
 	}
@@ -274,12 +279,18 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 }
 
 // recordSource returns the record.Source that SRC names.
-func recordSource(cmd *cobra.Command, src string) (record.Source, error) {
+func recordSource(cmd *cobra.Command, src string, n *natsFlags) (record.Source, error) {
 	switch {
 	case src == "-":
 		return record.OMV(cmd.InOrStdin()), nil
 	case strings.HasPrefix(src, "shm:"):
 		return record.SHM(strings.TrimPrefix(src, "shm:")), nil
+	case strings.HasPrefix(src, "nats://"):
+		serverURL, camera, err := natsTarget(src)
+		if err != nil {
+			return nil, err
+		}
+		return natsSource(serverURL, camera, n), nil
 	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
 		// Timeouts for connecting and for the headers; the stream itself
 		// is watched for stalls by the recorder.
@@ -291,7 +302,7 @@ func recordSource(cmd *cobra.Command, src string) (record.Source, error) {
 		}}
 		return record.MJPEG(client, src), nil
 	}
-	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for an OMV stream on stdin, or shm:NAME", src)}
+	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for an OMV stream on stdin, shm:NAME, or nats://HOST/CAMERA", src)}
 }
 
 // onEvent runs the --on-event command for a closed clip. An interrupt

@@ -24,8 +24,9 @@ import (
 func newServe() *cobra.Command {
 	var addr, token, auth string
 	var once bool
+	var n natsFlags
 	cmd := &cobra.Command{
-		Use:   "serve FILE|DIR|-",
+		Use:   "serve FILE|DIR|-|nats://HOST/CAMERA",
 		Short: "Play recordings in a browser, or a live stream on stdin; MJPEG for ffmpeg, VLC and OpenCV",
 		Long: `Serve opens a player in the browser at the printed address.
 
@@ -36,6 +37,8 @@ func newServe() *cobra.Command {
          ?from=N&speed=S starts elsewhere, faster or slower.
   DIR    the recordings found under DIR (an SD card), with thumbnails.
   -      the OMV stream on stdin, live: camera-program | imgstream serve -
+  nats://HOST[:PORT]/CAMERA
+         a camera that imgstream publish sends on NATS, live.
 
 It listens on 127.0.0.1 unless --addr says otherwise; beyond the loopback
 interface every request needs --token or --auth (a token is made and printed
@@ -43,7 +46,8 @@ if neither is given). The HTTP API is documented in the player package.`,
 		Example: `  imgstream serve recording.omv
   imgstream serve /media/sdcard
   imgstream serve --addr 0.0.0.0:8080 --auth me:secret recording.omv    # for the LAN
-  camera-program | imgstream serve -`,
+  camera-program | imgstream serve -
+  imgstream serve nats://127.0.0.1:4222/door`,
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, link, opts, err := listen(addr, token, auth)
@@ -55,6 +59,9 @@ if neither is given). The HTTP API is documented in the player package.`,
 			path := args[0]
 			if path == "-" {
 				return serveLive(cmd, cmd.InOrStdin(), l, link, opts)
+			}
+			if strings.HasPrefix(path, "nats://") {
+				return serveNATS(cmd, path, &n, l, link, opts)
 			}
 			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 				p, err := player.NewDir(path, opts)
@@ -96,6 +103,8 @@ if neither is given). The HTTP API is documented in the player package.`,
 	cmd.Flags().StringVar(&token, "token", "", "a token every request needs (?token=TOKEN, or Authorization: Bearer TOKEN)")
 	cmd.Flags().StringVar(&auth, "auth", "", "USER:PASSWORD every request needs (HTTP basic authentication)")
 	cmd.Flags().BoolVar(&once, "once", false, "/stream.mjpg plays the recording once instead of looping")
+	cmd.Flags().StringVar(&n.creds, "creds", "", "nats://: a NATS credentials file")
+	cmd.Flags().StringVar(&n.tlsCA, "tls-ca", "", "nats://: a CA certificate file to trust for TLS")
 	return cmd
 }
 

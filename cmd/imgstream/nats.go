@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/mjpeg"
+	"github.com/imgstream/imgstream/natsbus"
+	"github.com/imgstream/imgstream/natsbus/server"
+	"github.com/imgstream/imgstream/player"
+	"github.com/imgstream/imgstream/record"
+)
+
+// natsFlags are the options of every command that talks to NATS, named as
+// NATS's own tools name them.
+type natsFlags struct {
+	url, creds, tlsCA string
+}
+
+func (n *natsFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&n.url, "nats", "", "the NATS server or cluster, such as nats://host:4222 (comma-separated for several)")
+	f.StringVar(&n.creds, "creds", "", "a NATS credentials file")
+	f.StringVar(&n.tlsCA, "tls-ca", "", "a CA certificate file to trust for TLS")
+}
+
+// connect connects to url (n.url when empty) with the credentials and
+// TLS options; it reconnects for ever.
+func (n *natsFlags) connect(url string) (*nats.Conn, error) {
+	if url == "" {
+		url = n.url
+	}
+	if url == "" {
+		url = nats.DefaultURL
+	}
+	opts := []nats.Option{nats.Name("imgstream"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second)}
+	if n.creds != "" {
+		opts = append(opts, nats.UserCredentials(n.creds))
+	}
+	if n.tlsCA != "" {
+		opts = append(opts, nats.RootCAs(n.tlsCA))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("nats %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// natsTarget splits nats://HOST[:PORT]/CAMERA into the server's URL and
+// the camera.
+func natsTarget(s string) (serverURL, camera string, err error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "nats" || u.Host == "" {
+		return "", "", usageError{fmt.Errorf("%q: want nats://HOST[:PORT]/CAMERA", s)}
+	}
+	camera = strings.TrimPrefix(strings.TrimPrefix(u.Path, "/"), natsbus.SubjectPrefix)
+	if camera == "" {
+		return "", "", usageError{fmt.Errorf("%q: no camera after the host", s)}
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), strconv.Itoa(nats.DefaultPort))
+	}
+	return "nats://" + host, camera, nil
+}
+
+func newPublish() *cobra.Command {
+	var n natsFlags
+	var listen, store string
+	var keep time.Duration
+	var keepSize string
+	var loop bool
+	cmd := &cobra.Command{
+		Use:   "publish SRC CAMERA",
+		Short: "Publish a camera's frames on NATS (imgstream.CAMERA), with an embedded server unless --nats names one",
+		Long: `Publish sends the frames of SRC on the NATS subject imgstream.CAMERA, one
+message a frame (chunked past the server's max payload), JPEG as it is.
+
+SRC is a recording (played at its recorded pace; --loop goes round), an http://
+MJPEG stream, - for an OMV stream on stdin, or shm:NAME.
+
+Without --nats, publish starts a NATS server in the process, on --listen
+(127.0.0.1:4222), with JetStream in --store, and prints its URL for the
+others: imgstream serve nats://127.0.0.1:4222/CAMERA, imgstream record
+nats://127.0.0.1:4222/CAMERA OUT. With --nats, it connects to that server or
+cluster. --keep (a duration) or --keep-size records the camera in JetStream
+for imgstream replay.`,
+		Example: `  imgstream publish http://camera/stream.mjpg door --keep 1h
+  imgstream publish --nats nats://nats.local:4222 --creds cam.creds shm:camera garden
+  imgstream publish --loop testdata/sample.omv sample`,
+		Args: nArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, camera := args[0], args[1]
+			ctx := cmd.Context()
+			var nc *nats.Conn
+			if n.url == "" {
+				host, port, err := net.SplitHostPort(listen)
+				if err != nil {
+					return usageError{fmt.Errorf("--listen %q: %w", listen, err)}
+				}
+				p, _ := strconv.Atoi(port)
+				if store == "" {
+					dir, err := os.UserCacheDir()
+					if err != nil {
+						dir = os.TempDir()
+					}
+					store = filepath.Join(dir, "imgstream", "nats")
+				}
+				srv, err := server.Start(server.Options{Host: host, Port: p, Dir: store})
+				if err != nil {
+					return err
+				}
+				defer srv.Shutdown()
+				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: NATS server at %s (JetStream in %s)\n", srv.URL(), store)
+				if nc, err = n.connect(srv.URL()); err != nil {
+					return err
+				}
+			} else {
+				var err error
+				if nc, err = n.connect(""); err != nil {
+					return err
+				}
+			}
+			defer nc.Close()
+			pub, err := natsbus.NewPublisher(nc, camera)
+			if err != nil {
+				return usageError{err}
+			}
+			if keep > 0 || keepSize != "" {
+				ro := natsbus.RecordOptions{MaxAge: keep}
+				if keepSize != "" {
+					if ro.MaxBytes, err = parseSize(keepSize); err != nil {
+						return usageError{fmt.Errorf("--keep-size: %w", err)}
+					}
+				}
+				js, err := jetstream.New(nc)
+				if err != nil {
+					return err
+				}
+				if _, err := natsbus.Record(ctx, js, camera, ro); err != nil {
+					return fmt.Errorf("recording %s in JetStream: %w", camera, err)
+				}
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: publishing %s on %s\n", src, pub.Subject())
+			publish := func(m *imageio.Image, t time.Time) error {
+				return pub.Publish(container.Header{Width: m.Width, Height: m.Height, Format: m.Format}, m.Data, t)
+			}
+			if fi, err := os.Stat(src); err == nil && !fi.IsDir() {
+				err := publishFile(ctx, src, loop, publish)
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			s, err := recordSource(cmd, src, &n)
+			if err != nil {
+				return err
+			}
+			// A source's own times count from its first frame's arrival;
+			// frames without one are timed by their arrival.
+			var base, first time.Time
+			err = s.Run(ctx, func(f *record.Frame) error {
+				t := f.Time
+				if !t.IsZero() {
+					if first.IsZero() {
+						base, first = time.Now(), t
+					}
+					t = base.Add(t.Sub(first))
+				}
+				return publish(&f.Image, t)
+			})
+			if err == io.EOF || ctx.Err() != nil {
+				return nil
+			}
+			return err
+		},
+	}
+	n.add(cmd)
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "without --nats: where the embedded server listens")
+	cmd.Flags().StringVar(&store, "store", "", "without --nats: the embedded server's JetStream directory (default in the user's cache)")
+	cmd.Flags().DurationVar(&keep, "keep", 0, "record the camera in JetStream for this long (for imgstream replay)")
+	cmd.Flags().StringVar(&keepSize, "keep-size", "", "record the camera in JetStream up to this size, such as 2GiB")
+	cmd.Flags().BoolVar(&loop, "loop", false, "a recording: play it round and round")
+	return cmd
+}
+
+// publishFile publishes the recording at path at its recorded pace.
+func publishFile(ctx context.Context, path string, loop bool, publish func(*imageio.Image, time.Time) error) error {
+	s, err := imageio.Open(path, nil)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	m := new(imageio.Image)
+	for {
+		err := s.ReadContext(ctx, m, imageio.ReadOptions{Loop: loop, Pause: true})
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := publish(m, time.Time{}); err != nil {
+			return err
+		}
+	}
+}
+
+func newReplay() *cobra.Command {
+	var n natsFlags
+	var since, until time.Duration
+	var out string
+	var fast bool
+	cmd := &cobra.Command{
+		Use:   "replay CAMERA",
+		Short: "Replay a camera that JetStream recorded (publish --keep): as an OMV file, or on stdout",
+		Long: `Replay reads what JetStream recorded of CAMERA, from --since ago (all of it
+when not given) to --until ago or the newest frame.
+
+With -o FILE it writes an OMV recording (V2.1, microsecond timing) at once.
+Without, it writes the OMV stream on stdout at the recorded pace (--fast: as
+fast as it can), for imgstream serve - or a program of your own.`,
+		Example: `  imgstream replay door --since 10m -o door.omv
+  imgstream replay --nats nats://nats.local:4222 door --since 1h | imgstream serve -`,
+		Args: nArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			nc, err := n.connect("")
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			js, err := jetstream.New(nc)
+			if err != nil {
+				return err
+			}
+			o := natsbus.ReplayOptions{Paced: !fast}
+			now := time.Now()
+			if since > 0 {
+				o.Since = now.Add(-since)
+			}
+			if until > 0 {
+				o.Until = now.Add(-until)
+			}
+			ctx := cmd.Context()
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				n, err := natsbus.Export(ctx, js, args[0], o, f)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return err
+				}
+				if !quiet(cmd) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: %s: %d frames\n", out, n)
+				}
+				return nil
+			}
+			zw := container.NewWriter(cmd.OutOrStdout())
+			var last time.Time
+			err = natsbus.Replay(ctx, js, args[0], o, func(f *natsbus.Frame) error {
+				h := f.Header
+				if !last.IsZero() && f.Time.After(last) {
+					h.Elapsed = f.Time.Sub(last)
+				}
+				last = f.Time
+				return zw.WriteFrame(&h, f.Data)
+			})
+			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+				return nil
+			}
+			return err
+		},
+	}
+	n.add(cmd)
+	cmd.Flags().DurationVar(&since, "since", 0, "start this long ago")
+	cmd.Flags().DurationVar(&until, "until", 0, "end this long ago")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write an OMV file instead of the stream on stdout")
+	cmd.Flags().BoolVar(&fast, "fast", false, "on stdout: as fast as possible, not at the recorded pace")
+	return cmd
+}
+
+// natsSource is a record.Source of a camera on NATS that connects when it
+// runs (and again after a failure, as the recorder asks).
+func natsSource(serverURL, camera string, n *natsFlags) record.Source {
+	return record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
+		nc, err := n.connect(serverURL)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		return natsbus.Source(nc, camera).Run(ctx, emit)
+	})
+}
+
+// serveNATS serves a camera on NATS live, with the player.
+func serveNATS(cmd *cobra.Command, target string, n *natsFlags, l net.Listener, link string, opts player.Options) error {
+	serverURL, camera, err := natsTarget(target)
+	if err != nil {
+		return err
+	}
+	nc, err := n.connect(serverURL)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	srv := &mjpeg.Server{Source: natsbus.MJPEG(nc, camera), ErrorLog: opts.ErrorLog}
+	fmt.Fprintf(cmd.OutOrStdout(), "serving at %s the camera %s\n", link, target)
+	return serveHTTP(cmd.Context(), l, player.NewLive(srv, camera, opts), srv)
+}

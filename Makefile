@@ -65,7 +65,7 @@ bench: ## benchmarks beside their limits and peers (bench/), with medians and ra
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee bench.out | $(GO) run ../internal/benchratio
 
 fuzz: ## each fuzz target for FUZZTIME
-	@for pkg in $$($(GO) list ./...); do \
+	@for pkg in $$($(GO) list ./... ./natsbus/...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg || exit 1; \
 	  done; \

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -417,4 +418,25 @@ func TestCluster(t *testing.T) {
 		}
 		return true
 	}, 30*time.Second, 200*time.Millisecond, "the frames before and after B died, replayed")
+}
+
+// TestCamerabusExample runs the example program: what it publishes comes
+// back whole from JetStream as a recording.
+func TestCamerabusExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	out := filepath.Join(t.TempDir(), "bus.omv")
+	b, err := exec.Command("go", "run", "./examples/camerabus", "-for", "1s", "-o", out).CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	var published, replayed int
+	_, err = fmt.Sscanf(string(b[bytes.Index(b, []byte("published")):]), "published %d frames", &published)
+	require.NoError(t, err)
+	_, err = fmt.Sscanf(string(b[bytes.Index(b, []byte("replayed")):]), "replayed %d frames", &replayed)
+	require.NoError(t, err)
+	assert.Equal(t, published, replayed, "%s", b)
+	s, err := imageio.Open(out, nil)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, replayed, s.Count())
 }

@@ -23,8 +23,10 @@ var (
 	// previous frame. The frame is not written; the Writer goes on.
 	ErrInvalidFrame = errors.New("avi: invalid frame")
 
-	// ErrTooManySegments is returned when a file needs more segments than
-	// its super index has room for (Config.MaxSegments).
+	// ErrTooManySegments is returned by WriteFrame for a frame that would
+	// need more segments than the super index has room for
+	// (Config.MaxSegments). The frame is not written, nor any after it;
+	// Close finishes the file whole with the frames before it.
 	ErrTooManySegments = errors.New("avi: more segments than the super index holds")
 
 	// ErrWriteAfterClose is returned by WriteFrame after Close.
@@ -190,6 +192,7 @@ type Writer struct {
 	started  bool
 	dropped  int
 	closed   bool
+	full     bool // the super index is full: WriteFrame refuses more
 	scratch  [64]byte
 	patchBuf []byte
 }
@@ -373,6 +376,9 @@ func (aw *Writer) WriteFrame(jpeg []byte, at time.Duration) error {
 	if aw.err != nil {
 		return aw.err
 	}
+	if aw.full {
+		return fmt.Errorf("%w: %d", ErrTooManySegments, aw.c.MaxSegments)
+	}
 	if len(jpeg) == 0 || len(jpeg) > MaxFrameSize {
 		return fmt.Errorf("%w: %d bytes", ErrInvalidFrame, len(jpeg))
 	}
@@ -396,6 +402,13 @@ func (aw *Writer) WriteFrame(jpeg []byte, at time.Duration) error {
 		aw.index(aw.cur, slot-aw.cur.slot)
 	}
 	if aw.pos-aw.segStart+aw.indexBytes()+need > aw.c.SegmentSize {
+		if len(aw.super)+1 >= aw.c.MaxSegments {
+			// The super index has room for this segment and no other:
+			// the file ends with the frames it holds, the last shown
+			// until this one's time, and Close finishes it whole.
+			aw.full, aw.haveCur = true, false
+			return fmt.Errorf("%w: %d", ErrTooManySegments, aw.c.MaxSegments)
+		}
 		if err := aw.nextSegment(); err != nil {
 			return err
 		}

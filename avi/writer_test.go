@@ -390,3 +390,26 @@ func TestMeanRate(t *testing.T) {
 	assert.Equal(t, avi.Rate{30, 1}, avi.MeanRate(1, time.Second), "one frame")
 	assert.Equal(t, avi.Rate{30, 1}, avi.MeanRate(5, 0), "no time")
 }
+
+// TestTooManySegments: a recording that outgrows the super index stops at
+// the frame that would need one more segment; Close finishes the file
+// whole, with every frame before it.
+func TestTooManySegments(t *testing.T) {
+	var buf writeSeeker
+	w, err := avi.NewWriter(&buf, avi.Config{Width: 8, Height: 8, Rate: avi.Rate{Num: 10, Den: 1}, SegmentSize: avi.MinSegmentSize, MaxSegments: 2})
+	require.NoError(t, err)
+	frame := bytes.Repeat([]byte{1}, 10_000)
+	n := 0
+	for ; n < 100; n++ {
+		err = w.WriteFrame(frame, time.Duration(n)*100*time.Millisecond)
+		if err != nil {
+			break
+		}
+	}
+	require.ErrorIs(t, err, avi.ErrTooManySegments)
+	assert.Greater(t, n, 6, "two segments of 64 KiB hold frames of 10 KB")
+	require.ErrorIs(t, w.WriteFrame(frame, time.Duration(n+1)*100*time.Millisecond), avi.ErrTooManySegments, "and no frame after")
+	require.NoError(t, w.Close())
+	p := walk(t, buf.b)
+	assert.Len(t, p.slotFrames(t), n, "every frame before the limit, each in its slot")
+}

@@ -77,6 +77,9 @@ func Subscribe(nc *nats.Conn, camera string) (*Subscriber, error) {
 		return nil, err
 	}
 	s := &Subscriber{ready: make(chan struct{}), pending: map[uint32]*assembly{}}
+	// The callback may run before Subscribe returns: it waits for s.sub.
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	sub, err := nc.Subscribe(Subject(camera), s.receive)
 	if err != nil {
 		return nil, err

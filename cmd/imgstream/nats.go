@@ -83,8 +83,7 @@ func natsTarget(s string) (serverURL, camera string, err error) {
 func newPublish() *cobra.Command {
 	var n natsFlags
 	var listen, store string
-	var keep time.Duration
-	var keepSize string
+	var keep []string
 	var loop bool
 	cmd := &cobra.Command{
 		Use:   "publish SRC CAMERA",
@@ -99,8 +98,8 @@ Without --nats, publish starts a NATS server in the process, on --listen
 (127.0.0.1:4222), with JetStream in --store, and prints its URL for the
 others: imgstream serve nats://127.0.0.1:4222/CAMERA, imgstream record
 nats://127.0.0.1:4222/CAMERA OUT. With --nats, it connects to that server or
-cluster. --keep (a duration) or --keep-size records the camera in JetStream
-for imgstream replay.`,
+cluster. --keep 1h (an age) or --keep 2GiB (a size), or both, records the
+camera in JetStream for imgstream replay.`,
 		Example: `  imgstream publish http://camera/stream.mjpg door --keep 1h
   imgstream publish --nats nats://nats.local:4222 --creds cam.creds shm:camera garden
   imgstream publish --loop testdata/sample.omv sample`,
@@ -142,11 +141,15 @@ for imgstream replay.`,
 			if err != nil {
 				return usageError{err}
 			}
-			if keep > 0 || keepSize != "" {
-				ro := natsbus.RecordOptions{MaxAge: keep}
-				if keepSize != "" {
-					if ro.MaxBytes, err = parseSize(keepSize); err != nil {
-						return usageError{fmt.Errorf("--keep-size: %w", err)}
+			if len(keep) > 0 {
+				var ro natsbus.RecordOptions
+				for _, k := range keep {
+					if n, err := parseSize(k); err == nil {
+						ro.MaxBytes = n
+					} else if d, err := parseAge(k); err == nil {
+						ro.MaxAge = d
+					} else {
+						return usageError{fmt.Errorf("--keep %q: want an age (1h, 7d) or a size (2GiB)", k)}
 					}
 				}
 				js, err := jetstream.New(nc)
@@ -194,8 +197,7 @@ for imgstream replay.`,
 	n.add(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "without --nats: where the embedded server listens")
 	cmd.Flags().StringVar(&store, "store", "", "without --nats: the embedded server's JetStream directory (default in the user's cache)")
-	cmd.Flags().DurationVar(&keep, "keep", 0, "record the camera in JetStream for this long (for imgstream replay)")
-	cmd.Flags().StringVar(&keepSize, "keep-size", "", "record the camera in JetStream up to this size, such as 2GiB")
+	cmd.Flags().StringArrayVar(&keep, "keep", nil, "record the camera in JetStream, keeping AGE (1h, 7d) or SIZE (2GiB) of it, for imgstream replay (repeatable)")
 	cmd.Flags().BoolVar(&loop, "loop", false, "a recording: play it round and round")
 	return cmd
 }

@@ -83,11 +83,15 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-type systemClock struct{}
+// SystemClock is the system's Clock, which a nil Options.Clock means:
+// for other packages that take a Clock, such as natsbus's replays.
+type SystemClock struct{}
 
-func (systemClock) Now() time.Time { return time.Now() }
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
 
-func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d on a timer, or until ctx is done.
+func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -116,7 +120,7 @@ func (o *Options) version() container.Version {
 
 func (o *Options) clock() Clock {
 	if o == nil || o.Clock == nil {
-		return systemClock{}
+		return SystemClock{}
 	}
 	return o.Clock
 }

@@ -121,7 +121,7 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 	}
 	clock := o.Clock
 	if clock == nil {
-		clock = systemClock{}
+		clock = imageio.SystemClock{}
 	}
 	var (
 		a               assembly
@@ -183,20 +183,6 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 		if done {
 			return nil
 		}
-	}
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

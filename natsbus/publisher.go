@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/imgstream/imgstream/container"
 )
@@ -37,6 +39,7 @@ func checkCamera(camera string) error {
 // one goroutine, in order.
 type Publisher struct {
 	nc      *nats.Conn
+	js      jetstream.JetStream // set: each message acknowledged by the stream
 	subject string
 	id      uint32
 
@@ -54,6 +57,27 @@ func NewPublisher(nc *nats.Conn, camera string) (*Publisher, error) {
 	var id [4]byte
 	rand.Read(id[:])
 	p := &Publisher{nc: nc, subject: Subject(camera), id: binary.LittleEndian.Uint32(id[:])}
+	return p, nil
+}
+
+// AckWait bounds how long an acknowledged Publisher tries to have a
+// message stored, through leader elections and reconnections.
+const AckWait = 10 * time.Second
+
+// NewAckedPublisher returns a Publisher of camera's frames into its
+// JetStream stream (see Record) that waits for the stream to acknowledge
+// each message, and publishes it again (under a message id, so that it is
+// stored once) until it is, for AckWait: through a cluster's leader
+// election, which loses the frames a plain Publisher sends meanwhile. It
+// costs a round trip to the stream's leader a message, so it suits a
+// camera's rate, not bulk transfers. Live subscribers get the frames as
+// from a plain Publisher.
+func NewAckedPublisher(js jetstream.JetStream, camera string) (*Publisher, error) {
+	p, err := NewPublisher(js.Conn(), camera)
+	if err != nil {
+		return nil, err
+	}
+	p.js = js
 	return p, nil
 }
 
@@ -93,11 +117,31 @@ func (p *Publisher) Publish(h container.Header, data []byte, t time.Time) error 
 		w.Chunk = i
 		w.put(msg)
 		copy(msg[HeaderSize:], body)
-		if err := p.nc.Publish(p.subject, msg); err != nil {
+		if err := p.send(msg, w.Seq, i); err != nil {
 			return fmt.Errorf("natsbus: publish %s: %w", p.subject, err)
 		}
 	}
 	return nil
+}
+
+// send publishes one message: as it is, or until the stream has it.
+func (p *Publisher) send(msg []byte, seq uint64, chunk int) error {
+	if p.js == nil {
+		return p.nc.Publish(p.subject, msg)
+	}
+	deadline := time.Now().Add(AckWait)
+	id := fmt.Sprintf("%08x-%d-%d", p.id, seq, chunk)
+	for {
+		// Each try waits a second for its acknowledgement: an election
+		// swallows requests rather than refusing them.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := p.js.Publish(ctx, p.subject, msg, jetstream.WithMsgID(id), jetstream.WithRetryAttempts(10), jetstream.WithRetryWait(100*time.Millisecond))
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // Flush waits until the server has every frame published so far.

@@ -90,7 +90,9 @@ func BenchmarkFrames(b *testing.B) {
 }
 
 // BenchmarkReplay replays 600 KB frames from JetStream as fast as it can,
-// against publishing them ("raw" here: the rate they were recorded at).
+// and publishes them with a Publisher acknowledged by the stream, against
+// publishing them into the stream ("raw" here: the rate they were recorded
+// at).
 func BenchmarkReplay(b *testing.B) {
 	srv := start(b, b.TempDir())
 	nc := connect(b, srv.URL())
@@ -117,6 +119,22 @@ func BenchmarkReplay(b *testing.B) {
 			}
 		}
 		waitStored(b, js, camera, uint64(b.N))
+	})
+	b.Run("acked", func(b *testing.B) { // publishing, each message acknowledged by the stream
+		runs++
+		camera := fmt.Sprintf("acked%d", runs)
+		if _, err := natsbus.Record(ctx, js, camera, natsbus.RecordOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		defer js.DeleteStream(ctx, natsbus.StreamName(camera))
+		pub, _ := natsbus.NewAckedPublisher(js, camera)
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for range b.N {
+			if err := pub.Publish(h, data, time.Time{}); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 	b.Run("replay", func(b *testing.B) {
 		runs++

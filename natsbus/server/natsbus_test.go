@@ -288,6 +288,13 @@ func TestJetStreamRestart(t *testing.T) {
 	assert.Equal(t, 2900*time.Millisecond, clock.now.Sub(time.Unix(0, 0)), "29 intervals of 100 ms")
 }
 
+func jetstreamOf(t *testing.T, nc *nats.Conn) jetstream.JetStream {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	return js
+}
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -330,33 +337,42 @@ func TestObjectStore(t *testing.T) {
 	assert.ErrorIs(t, err, container.ErrBadMagic, "only recordings")
 }
 
-// TestCluster: three embedded servers in a cluster on 127.0.0.1, a
-// publisher on A, a subscriber on C and a stream replicated on all three.
-// When B dies, the publisher and the subscriber go on, and the stream
-// stays readable with every frame.
-func TestCluster(t *testing.T) {
+// startCluster starts three embedded servers in a cluster on 127.0.0.1,
+// each with every route (clustered JetStream needs them on every node),
+// until the test ends; a test may shut one down and set it to nil.
+func startCluster(t *testing.T) []*server.Server {
+	t.Helper()
 	ports, err := server.FreePorts(3)
 	require.NoError(t, err)
 	var routes []string
 	for _, p := range ports {
 		routes = append(routes, server.RouteURL(p))
 	}
-	var nodes []*server.Server
-	for i, p := range ports {
-		s, err := server.Start(server.Options{Name: fmt.Sprintf("node-%c", 'a'+i), Dir: t.TempDir(), Cluster: "imgstream", ClusterPort: p, Routes: routes, Ready: 20 * time.Second})
-		require.NoError(t, err)
-		nodes = append(nodes, s)
-	}
-	defer func() {
+	nodes := make([]*server.Server, 3)
+	t.Cleanup(func() {
 		for _, s := range nodes {
 			if s != nil {
 				s.Shutdown()
 			}
 		}
-	}()
+	})
+	for i, p := range ports {
+		s, err := server.Start(server.Options{Name: fmt.Sprintf("node-%c", 'a'+i), Dir: t.TempDir(), Cluster: "imgstream", ClusterPort: p, Routes: routes, Ready: 20 * time.Second})
+		require.NoError(t, err)
+		nodes[i] = s
+	}
 	for _, s := range nodes {
 		require.NoError(t, s.JetStreamReady(30*time.Second))
 	}
+	return nodes
+}
+
+// TestCluster: three embedded servers in a cluster on 127.0.0.1, a
+// publisher on A, a subscriber on C and a stream replicated on all three.
+// When B dies, the publisher and the subscriber go on, and the stream
+// stays readable with every frame.
+func TestCluster(t *testing.T) {
+	nodes := startCluster(t)
 	ncA, ncC := connect(t, nodes[0].URL()), connect(t, nodes[2].URL())
 	jsC, err := jetstream.New(ncC)
 	require.NoError(t, err)
@@ -385,6 +401,24 @@ func TestCluster(t *testing.T) {
 	require.NoError(t, pub.Flush())
 	waitReceived(t, sub, before+20)
 
+	// Before B dies, the stream has stored them (the subscriber getting
+	// a frame does not mean a quorum of the stream has it).
+	hasAll := func(base uint64) bool {
+		got := map[uint64]bool{}
+		err := natsbus.Replay(ctx, jsC, "gate", natsbus.ReplayOptions{}, func(f *natsbus.Frame) error {
+			if seq, ok := testkit.SeqOf(f.Data); ok {
+				got[seq] = true
+			}
+			return nil
+		})
+		for i := range uint64(20) {
+			if !got[base+i] {
+				return false
+			}
+		}
+		return err == nil
+	}
+	require.Eventually(t, func() bool { return hasAll(1000) }, 30*time.Second, 50*time.Millisecond, "the stream stored the first frames")
 	nodes[1].Shutdown() // B dies
 	nodes[1] = nil
 	before = sub.Stats().Received
@@ -446,6 +480,7 @@ func TestCluster(t *testing.T) {
 		}
 	}
 	t.Logf("the stream kept %d of the 20 frames published just after B died", during)
+
 }
 
 // TestCamerabusExample runs the example program: what it publishes comes
@@ -467,4 +502,54 @@ func TestCamerabusExample(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	assert.Equal(t, replayed, s.Count())
+}
+
+// TestAckedPublisherElection: the stream's leader dies, and an
+// acknowledged Publisher goes on at once: every frame it published is in
+// the stream, none twice.
+func TestAckedPublisherElection(t *testing.T) {
+	nodes := startCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	js := jetstreamOf(t, connect(t, nodes[0].URL()))
+	var stream jetstream.Stream
+	require.Eventually(t, func() bool {
+		var err error
+		stream, err = natsbus.Record(ctx, js, "yard", natsbus.RecordOptions{MaxAge: time.Hour, Replicas: 3})
+		return err == nil
+	}, 30*time.Second, 100*time.Millisecond)
+	info, err := stream.Info(ctx)
+	require.NoError(t, err)
+	// The publisher and the reader on a node that stays.
+	var leader, stays int
+	for i, s := range nodes {
+		if s.Name() == info.Cluster.Leader {
+			leader = i
+		}
+	}
+	stays = (leader + 1) % 3
+	nc := connect(t, nodes[stays].URL())
+	pub, err := natsbus.NewAckedPublisher(jetstreamOf(t, nc), "yard")
+	require.NoError(t, err)
+	for i := range 10 {
+		h, d := frameOf(i, 0, 0)
+		require.NoError(t, pub.Publish(h, d, time.Time{}))
+	}
+	t.Logf("killing the stream's leader, %s", info.Cluster.Leader)
+	nodes[leader].Shutdown()
+	nodes[leader] = nil
+	for i := 10; i < 30; i++ {
+		h, d := frameOf(i, 0, 0)
+		require.NoError(t, pub.Publish(h, d, time.Time{}), "frame %d acknowledged", i)
+	}
+	seen := map[uint64]int{}
+	require.NoError(t, natsbus.Replay(ctx, jetstreamOf(t, nc), "yard", natsbus.ReplayOptions{}, func(f *natsbus.Frame) error {
+		if seq, ok := testkit.SeqOf(f.Data); ok {
+			seen[seq]++
+		}
+		return nil
+	}))
+	for i := range uint64(30) {
+		assert.Equal(t, 1, seen[i], "frame %d stored once", i)
+	}
 }

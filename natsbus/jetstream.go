@@ -33,7 +33,7 @@ type RecordOptions struct {
 // them, into the stream StreamName(camera), created or updated with o.
 // Publishers need no change: the stream listens on the camera's subject.
 func Record(ctx context.Context, js jetstream.JetStream, camera string, o RecordOptions) (jetstream.Stream, error) {
-	if err := checkCamera(camera); err != nil {
+	if err := CheckCamera(camera); err != nil {
 		return nil, err
 	}
 	if o.MaxAge < 0 || o.MaxBytes < 0 || o.Replicas < 0 || o.Replicas > 5 {
@@ -87,7 +87,7 @@ const PullMaxBytes = 16 << 20
 // are skipped. It returns the first error of fn, ctx.Err(), or nil at the
 // end.
 func Replay(ctx context.Context, js jetstream.JetStream, camera string, o ReplayOptions, fn func(f *Frame) error) error {
-	if err := checkCamera(camera); err != nil {
+	if err := CheckCamera(camera); err != nil {
 		return err
 	}
 	stream, err := js.Stream(ctx, StreamName(camera))

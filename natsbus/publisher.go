@@ -26,7 +26,9 @@ func Subject(camera string) string { return SubjectPrefix + camera }
 // subject token.
 var ErrInvalidCamera = errors.New("natsbus: invalid camera name")
 
-func checkCamera(camera string) error {
+// CheckCamera returns an error matching ErrInvalidCamera for a camera
+// name that cannot be one subject token, before anything connects.
+func CheckCamera(camera string) error {
 	if camera == "" || strings.ContainsAny(camera, ".*> \t\r\n") {
 		return fmt.Errorf("%w: %q (one subject token: no dots, wildcards or spaces)", ErrInvalidCamera, camera)
 	}
@@ -51,7 +53,7 @@ type Publisher struct {
 
 // NewPublisher returns a Publisher of camera's frames on nc.
 func NewPublisher(nc *nats.Conn, camera string) (*Publisher, error) {
-	if err := checkCamera(camera); err != nil {
+	if err := CheckCamera(camera); err != nil {
 		return nil, err
 	}
 	var id [4]byte

@@ -73,7 +73,7 @@ type Subscriber struct {
 
 // Subscribe subscribes to camera's frames on nc.
 func Subscribe(nc *nats.Conn, camera string) (*Subscriber, error) {
-	if err := checkCamera(camera); err != nil {
+	if err := CheckCamera(camera); err != nil {
 		return nil, err
 	}
 	s := &Subscriber{ready: make(chan struct{}), pending: map[uint32]*assembly{}}

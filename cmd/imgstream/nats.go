@@ -84,7 +84,7 @@ func newPublish() *cobra.Command {
 	var n natsFlags
 	var listen, store string
 	var keep []string
-	var loop bool
+	var loop, acked bool
 	cmd := &cobra.Command{
 		Use:   "publish SRC CAMERA",
 		Short: "Publish a camera's frames on NATS (imgstream.CAMERA), with an embedded server unless --nats names one",
@@ -99,7 +99,9 @@ Without --nats, publish starts a NATS server in the process, on --listen
 others: imgstream serve nats://127.0.0.1:4222/CAMERA, imgstream record
 nats://127.0.0.1:4222/CAMERA OUT. With --nats, it connects to that server or
 cluster. --keep 1h (an age) or --keep 2GiB (a size), or both, records the
-camera in JetStream for imgstream replay.`,
+camera in JetStream for imgstream replay; --acked then waits for the stream to
+acknowledge each frame (a round trip a frame), so that a cluster's leader
+election loses none.`,
 		Example: `  imgstream publish http://camera/stream.mjpg door --keep 1h
   imgstream publish --nats nats://nats.local:4222 --creds cam.creds shm:camera garden
   imgstream publish --loop testdata/sample.omv sample`,
@@ -107,6 +109,23 @@ camera in JetStream for imgstream replay.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, camera := args[0], args[1]
 			ctx := cmd.Context()
+			// The command line first, then the server.
+			if err := natsbus.CheckCamera(camera); err != nil {
+				return usageError{err}
+			}
+			var ro natsbus.RecordOptions
+			for _, k := range keep {
+				if n, err := parseSize(k); err == nil {
+					ro.MaxBytes = n
+				} else if d, err := parseAge(k); err == nil {
+					ro.MaxAge = d
+				} else {
+					return usageError{fmt.Errorf("--keep %q: want an age (1h, 7d) or a size (2GiB)", k)}
+				}
+			}
+			if acked && len(keep) == 0 {
+				return usageError{fmt.Errorf("--acked needs --keep: the stream that acknowledges")}
+			}
 			var nc *nats.Conn
 			if n.url == "" {
 				host, port, err := net.SplitHostPort(listen)
@@ -142,22 +161,15 @@ camera in JetStream for imgstream replay.`,
 				return usageError{err}
 			}
 			if len(keep) > 0 {
-				var ro natsbus.RecordOptions
-				for _, k := range keep {
-					if n, err := parseSize(k); err == nil {
-						ro.MaxBytes = n
-					} else if d, err := parseAge(k); err == nil {
-						ro.MaxAge = d
-					} else {
-						return usageError{fmt.Errorf("--keep %q: want an age (1h, 7d) or a size (2GiB)", k)}
-					}
-				}
 				js, err := jetstream.New(nc)
 				if err != nil {
 					return err
 				}
 				if _, err := natsbus.Record(ctx, js, camera, ro); err != nil {
 					return fmt.Errorf("recording %s in JetStream: %w", camera, err)
+				}
+				if acked {
+					pub, _ = natsbus.NewAckedPublisher(js, camera)
 				}
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: publishing %s on %s\n", src, pub.Subject())
@@ -199,6 +211,7 @@ camera in JetStream for imgstream replay.`,
 	cmd.Flags().StringVar(&store, "store", "", "without --nats: the embedded server's JetStream directory (default in the user's cache)")
 	cmd.Flags().StringArrayVar(&keep, "keep", nil, "record the camera in JetStream, keeping AGE (1h, 7d) or SIZE (2GiB) of it, for imgstream replay (repeatable)")
 	cmd.Flags().BoolVar(&loop, "loop", false, "a recording: play it round and round")
+	cmd.Flags().BoolVar(&acked, "acked", false, "with --keep: wait for the stream to acknowledge each frame, so that none is lost when a cluster elects a new leader")
 	return cmd
 }
 

@@ -22,7 +22,7 @@ import (
 // frame that arrives is one of the recording's, byte for byte.
 func TestAcrossHosts(t *testing.T) {
 	store := t.TempDir()
-	pub := exec.Command(bin, "publish", "--loop", "--listen", "127.0.0.1:0", "--store", store, "--keep", "1h", sample, "sample")
+	pub := exec.Command(bin, "publish", "--loop", "--listen", "127.0.0.1:0", "--store", store, "--keep", "1h", "--keep", "1GiB", "--acked", sample, "sample")
 	stderr, err := pub.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, pub.Start())

@@ -183,6 +183,9 @@ func TestRecordUsageErrors(t *testing.T) {
 		{"record", "-", "--token", "x"},
 		{"record", "-", "x/%Q.omv"},
 		{"record", "-", "--motion", "--motion-mask", "1,2,3"},
+		{"publish", "-", "cam", "--acked"},
+		{"publish", "-", "cam", "--keep", "forever"},
+		{"publish", "-", "bad.camera"},
 	} {
 		_, stderr, code := cli(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)

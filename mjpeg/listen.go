@@ -61,12 +61,14 @@ func ListenAndServe(ctx context.Context, addr string, s *Server) error {
 
 // Serve serves h on l (after limiting its send buffers) until ctx is done,
 // as ListenAndServe does; s, if not nil, is closed first, so that its
-// endless streams end.
+// endless streams end, and the other requests get 5 s to finish. It
+// returns nil when ctx ends it.
 func Serve(ctx context.Context, l net.Listener, h http.Handler, s *Server) error {
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		// No WriteTimeout: it would cut every stream. The Server sets a
 		// deadline on each frame's write instead.
 	}
@@ -83,11 +85,20 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, s *Server) error
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := hs.Shutdown(shutdown)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Requests still going after the grace (a stream of its own, a
+		// long download) are cut: the server is stopping.
+		err = hs.Close()
+	}
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}
 	return err
 }
+
+// MaxHeaderBytes bounds a request's headers on the servers Serve and
+// ListenAndServe run: an MJPEG client sends a few hundred bytes.
+const MaxHeaderBytes = 16 << 10
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="en">

@@ -340,5 +340,5 @@ func serveNATS(cmd *cobra.Command, target string, n *natsFlags, l net.Listener, 
 	defer nc.Close()
 	srv := &mjpeg.Server{Source: natsbus.MJPEG(nc, camera), ErrorLog: opts.ErrorLog}
 	fmt.Fprintf(cmd.OutOrStdout(), "serving at %s the camera %s\n", link, target)
-	return serveHTTP(cmd.Context(), l, player.NewLive(srv, camera, opts), srv)
+	return mjpeg.Serve(cmd.Context(), l, player.NewLive(srv, camera, opts), srv)
 }

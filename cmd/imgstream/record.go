@@ -187,7 +187,7 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 		opts.Trigger = func() { rec.Trigger("http") }
 		opts.Status = func() any { return rec.Status() }
 		fmt.Fprintf(stderr, "imgstream: live at %s\n", link)
-		go func() { errc <- serveHTTP(ctx, l, player.NewLive(live, args[0], opts), live) }()
+		go func() { errc <- mjpeg.Serve(ctx, l, player.NewLive(live, args[0], opts), live) }()
 	}
 	if !quiet(cmd) {
 		what := "every frame"

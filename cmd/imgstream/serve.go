@@ -8,10 +8,8 @@ import (
 	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -70,7 +68,7 @@ if neither is given). The HTTP API is documented in the player package.`,
 				}
 				defer p.Close()
 				fmt.Fprintf(cmd.OutOrStdout(), "serving the recordings under %s at %s\n", path, link)
-				return serveHTTP(cmd.Context(), l, p, nil)
+				return mjpeg.Serve(cmd.Context(), l, p, nil)
 			}
 			// Check the file now, rather than when the first viewer comes.
 			s, err := imageio.Open(path, nil)
@@ -96,7 +94,7 @@ if neither is given). The HTTP API is documented in the player package.`,
 			}
 			defer p.Close()
 			fmt.Fprintf(cmd.OutOrStdout(), "serving %s (%d frames) at %s\n", path, n, link)
-			return serveHTTP(cmd.Context(), l, p, srv)
+			return mjpeg.Serve(cmd.Context(), l, p, srv)
 		},
 	}
 	cmd.Flags().StringVarP(&addr, "addr", "a", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
@@ -144,26 +142,6 @@ func listen(addr, token, auth string) (net.Listener, string, player.Options, err
 func loopback(a net.Addr) bool {
 	ta, ok := a.(*net.TCPAddr)
 	return ok && ta.IP.IsLoopback()
-}
-
-// serveHTTP serves h on l until ctx is done, with bounded request headers
-// and the small send buffers that keep slow MJPEG viewers current; srv, if
-// not nil, is closed first so that its endless streams end.
-func serveHTTP(ctx context.Context, l net.Listener, h http.Handler, srv *mjpeg.Server) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(mjpeg.LimitSendBuffer(l, mjpeg.DefaultSendBuffer)) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	if srv != nil {
-		srv.Close()
-	}
-	hs.Close()
-	<-errc
-	return nil
 }
 
 // replay is a Source that plays the recording at path at its recorded pace.
@@ -228,5 +206,5 @@ func serveLive(cmd *cobra.Command, r io.Reader, l net.Listener, link string, opt
 			srv.Publish(jpg)
 		}
 	}()
-	return serveHTTP(cmd.Context(), l, player.NewLive(srv, "stdin", opts), srv)
+	return mjpeg.Serve(cmd.Context(), l, player.NewLive(srv, "stdin", opts), srv)
 }

@@ -101,9 +101,6 @@ func (s *Subscriber) receive(m *nats.Msg) {
 	if s.closed {
 		return
 	}
-	if n, err := s.sub.Dropped(); err == nil {
-		s.stats.SlowConsumer = uint64(n)
-	}
 	var h wireHeader
 	body, err := h.parse(m.Data)
 	if err != nil {

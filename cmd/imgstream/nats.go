@@ -33,10 +33,15 @@ type natsFlags struct {
 }
 
 func (n *natsFlags) add(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&n.url, "nats", "", "the NATS server or cluster, such as nats://host:4222 (comma-separated for several)")
-	f.StringVar(&n.creds, "creds", "", "a NATS credentials file")
-	f.StringVar(&n.tlsCA, "tls-ca", "", "a CA certificate file to trust for TLS")
+	cmd.Flags().StringVar(&n.url, "nats", "", "the NATS server or cluster, such as nats://host:4222 (comma-separated for several)")
+	n.addCredentials(cmd, "")
+}
+
+// addCredentials adds --creds and --tls-ca, for the commands whose server
+// comes in a nats:// argument; their help starts with note.
+func (n *natsFlags) addCredentials(cmd *cobra.Command, note string) {
+	cmd.Flags().StringVar(&n.creds, "creds", "", note+"a NATS credentials file")
+	cmd.Flags().StringVar(&n.tlsCA, "tls-ca", "", note+"a CA certificate file to trust for TLS")
 }
 
 // connect connects to url (n.url when empty) with the credentials and

@@ -109,8 +109,7 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	f.StringVar(&o.token, "token", "", "with --serve: a token every request needs")
 	f.StringVar(&o.auth, "auth", "", "with --serve: USER:PASSWORD every request needs")
 	f.BoolVar(&o.v21, "v21", false, "write OMV V2.1 (microsecond timing) instead of V2.0")
-	f.StringVar(&o.nats.creds, "creds", "", "nats://: a NATS credentials file")
-	f.StringVar(&o.nats.tlsCA, "tls-ca", "", "nats://: a CA certificate file to trust for TLS")
+	o.nats.addCredentials(cmd, "nats://: ")
 	return cmd
 }
 

@@ -101,8 +101,7 @@ if neither is given). The HTTP API is documented in the player package.`,
 	cmd.Flags().StringVar(&token, "token", "", "a token every request needs (?token=TOKEN, or Authorization: Bearer TOKEN)")
 	cmd.Flags().StringVar(&auth, "auth", "", "USER:PASSWORD every request needs (HTTP basic authentication)")
 	cmd.Flags().BoolVar(&once, "once", false, "/stream.mjpg plays the recording once instead of looping")
-	cmd.Flags().StringVar(&n.creds, "creds", "", "nats://: a NATS credentials file")
-	cmd.Flags().StringVar(&n.tlsCA, "tls-ca", "", "nats://: a CA certificate file to trust for TLS")
+	n.addCredentials(cmd, "nats://: ")
 	return cmd
 }
 

@@ -107,7 +107,7 @@ func (s *Stream) SaveTo(w io.Writer, d time.Duration) (*Clip, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.last, c.frames = last, int(last.Index-first.Index)+1
+	c.first, c.last, c.frames = first, last, int(last.Index-first.Index)+1
 	return c, nil
 }
 
@@ -117,12 +117,22 @@ type Clip struct {
 	fb     *circular.FrameBuffer
 	w      io.Writer
 	magic  [container.MagicSize]byte
+	first  circular.Frame // valid when frames > 0
 	last   circular.Frame
 	frames int
 }
 
 // Frames returns how many frames the clip's file holds.
 func (c *Clip) Frames() int { return c.frames }
+
+// Span returns the time from the clip's first frame to its last, as its
+// file records it (0 before its second frame).
+func (c *Clip) Span() time.Duration {
+	if c.frames == 0 {
+		return 0
+	}
+	return c.last.Timestamp - c.first.Timestamp
+}
 
 // Flush appends the frames recorded since the clip's last frame, and returns
 // how many frames the clip moved on by. If the ring dropped some before they were appended
@@ -131,6 +141,16 @@ func (c *Clip) Frames() int { return c.frames }
 func (c *Clip) Flush() (int, error) {
 	before := c.last.Index
 	last, err := c.fb.CopySince(c.w, c.last)
+	if c.frames == 0 && last.Index > before {
+		// The clip's first frame (a clip that Continue made): the one
+		// after before, or the oldest held if the ring dropped it.
+		for f := range c.fb.All() {
+			if f.Index > before {
+				c.first = f
+				break
+			}
+		}
+	}
 	c.last = last
 	c.frames += int(last.Index - before)
 	return int(last.Index - before), err

@@ -440,6 +440,8 @@ func TestRingSaveTo(t *testing.T) {
 	assert.Equal(t, 3, n)
 	assert.Equal(t, 10, clip.Frames(), "5 saved and 5 flushed")
 	assert.Equal(t, 3, next.Frames())
+	assert.Equal(t, 900*time.Millisecond, clip.Span(), "frames 95 to 104")
+	assert.Equal(t, 200*time.Millisecond, next.Span(), "frames 105 to 107")
 	assert.Zero(t, file.Len(), "nothing went into the first file after the split (its frames were read above)")
 	zr, err = container.NewReader(&second)
 	require.NoError(t, err)

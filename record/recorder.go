@@ -43,12 +43,11 @@ type Recorder struct {
 	lastEnd     time.Time     // the last frame of the previous clip
 	prev        *imageio.Clip // the previous clip
 	// timing
-	first     time.Time   // the first frame's time
-	last      time.Time   // the newest frame's time
-	times     []time.Time // the times of the frames the ring holds, oldest first
-	frames    int         // frames recorded
-	runBase   time.Time   // arrival of a Run's first source-timed frame
-	srcBase   time.Time   // and its source time
+	first     time.Time // the first frame's time
+	last      time.Time // the newest frame's time
+	frames    int       // frames recorded
+	runBase   time.Time // arrival of a Run's first source-timed frame
+	srcBase   time.Time // and its source time
 	arrivals  [32]time.Time
 	done      bool // Duration or Frames reached
 	warnedPre bool // logged that PreSize holds less than Pre
@@ -338,15 +337,6 @@ func (r *Recorder) handle(f *Frame) error {
 	}
 	r.last = t
 	r.frames++
-	r.times = append(r.times, t)
-	if n := r.ring.Count(); len(r.times) > n {
-		// The ring dropped its oldest frames: keep the times of those it holds.
-		if cap(r.times) > 2*n+64 {
-			r.times = append(r.times[:0], r.times[len(r.times)-n:]...)
-		} else {
-			r.times = r.times[len(r.times)-n:]
-		}
-	}
 	r.publish(&f.Image)
 
 	if r.c.Mode == Continuous {
@@ -443,14 +433,6 @@ func (r *Recorder) startClip(t time.Time, reason string) error {
 	d := time.Nanosecond // the newest frame only
 	if r.c.Mode == Events {
 		d = max(r.c.Pre, d)
-		if len(r.times) == 0 {
-			// nothing held
-		} else if held := r.last.Sub(r.times[0]); r.c.Pre > 0 && !r.warnedPre && r.last.Sub(r.first) > r.c.Pre && held < r.c.Pre*9/10 {
-			r.warnedPre = true // the ring's bytes ran out before its time: say so once
-			if r.c.Log != nil {
-				r.c.Log.Printf("record: the pre-trigger ring of %d bytes holds only %v of the %v asked: raise PreSize", r.ring.BufferSize(), held.Round(time.Millisecond), r.c.Pre)
-			}
-		}
 		if !r.lastEnd.IsZero() {
 			// Nothing the previous clip holds: the ring's limit counts
 			// back from its newest frame, and leaves out a frame exactly
@@ -471,8 +453,16 @@ func (r *Recorder) startClip(t time.Time, reason string) error {
 		return err
 	}
 	r.cur = &clip{f: f, w: w, clip: c, path: f.Name(), good: w.n, lastSync: t, trigger: reason}
-	if n := c.Frames(); n > 0 && n <= len(r.times) {
-		r.cur.start, r.cur.end = r.times[len(r.times)-n], r.last
+	if c.Frames() > 0 {
+		r.cur.start, r.cur.end = r.last.Add(-c.Span()), r.last
+	}
+	// The ring's bytes ran out before its time, though it has run for
+	// longer than Pre: say so once.
+	if held := c.Span(); r.c.Mode == Events && d == r.c.Pre && !r.warnedPre && r.last.Sub(r.first) > r.c.Pre && held < r.c.Pre*9/10 {
+		r.warnedPre = true
+		if r.c.Log != nil {
+			r.c.Log.Printf("record: the pre-trigger ring of %d bytes holds only %v of the %v asked: raise PreSize", r.ring.BufferSize(), held.Round(time.Millisecond), r.c.Pre)
+		}
 	}
 	return r.syncIfDue(t)
 }

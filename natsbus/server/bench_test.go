@@ -90,9 +90,10 @@ func BenchmarkFrames(b *testing.B) {
 }
 
 // BenchmarkReplay replays 600 KB frames from JetStream as fast as it can,
-// and publishes them with a Publisher acknowledged by the stream, against
-// publishing them into the stream ("raw" here: the rate they were recorded
-// at).
+// with natsbus.Replay and with an ordered consumer on the client's default
+// pull settings, and publishes them with a Publisher acknowledged by the
+// stream, against publishing them into the stream ("raw" here: the rate
+// they were recorded at).
 func BenchmarkReplay(b *testing.B) {
 	srv := start(b, b.TempDir())
 	nc := connect(b, srv.URL())
@@ -132,6 +133,35 @@ func BenchmarkReplay(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
 			if err := pub.Publish(h, data, time.Time{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("jetstream-defaults", func(b *testing.B) { // what a user writes with the client's defaults
+		runs++
+		camera := fmt.Sprintf("defaults%d", runs)
+		if _, err := natsbus.Record(ctx, js, camera, natsbus.RecordOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		defer js.DeleteStream(ctx, natsbus.StreamName(camera))
+		pub, _ := natsbus.NewPublisher(nc, camera)
+		for range b.N {
+			pub.Publish(h, data, time.Time{})
+		}
+		waitStored(b, js, camera, uint64(b.N))
+		b.SetBytes(int64(len(data)))
+		b.ResetTimer()
+		cons, err := js.OrderedConsumer(ctx, natsbus.StreamName(camera), jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs, err := cons.Messages()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer msgs.Stop()
+		for range b.N {
+			if _, err := msgs.Next(jetstream.NextMaxWait(10 * time.Second)); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -124,8 +124,7 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 		clock = imageio.SystemClock{}
 	}
 	var (
-		a               assembly
-		have            bool
+		frames          assembler
 		f               Frame
 		firstT, firstAt time.Time
 	)
@@ -144,36 +143,27 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 		if err != nil {
 			return err
 		}
-		var h wireHeader
-		body, perr := h.parse(m.Data())
 		done := meta.Sequence.Stream >= last
-		if perr == nil {
-			if h.Chunk == 0 {
-				a = assembly{h: h, data: append(a.data[:0], body...), next: 1}
-				have = true
-			} else if have && a.h.Seq == h.Seq && a.h.Publisher == h.Publisher && a.next == h.Chunk && len(a.data)+len(body) <= a.h.Size {
-				a.data = append(a.data, body...)
-				a.next++
-			} else {
-				have = false // a chunk is missing: skip the frame
-			}
-			if have && a.next == a.h.Chunks && len(a.data) == a.h.Size {
-				have = false
-				if !o.Until.IsZero() && a.h.Time.After(o.Until) {
+		var h wireHeader
+		if body, err := h.parse(m.Data()); err == nil {
+			// Frames with a chunk missing (cut by MaxAge or MaxBytes) are
+			// skipped.
+			if fh, data := frames.add(&h, body); fh != nil {
+				if !o.Until.IsZero() && fh.Time.After(o.Until) {
 					return nil
 				}
 				if o.Paced {
 					if firstAt.IsZero() {
-						firstT, firstAt = a.h.Time, clock.Now()
-					} else if d := a.h.Time.Sub(firstT) - clock.Now().Sub(firstAt); d > 0 {
+						firstT, firstAt = fh.Time, clock.Now()
+					} else if d := fh.Time.Sub(firstT) - clock.Now().Sub(firstAt); d > 0 {
 						if err := clock.Sleep(ctx, d); err != nil {
 							return err
 						}
 					}
 				}
 				f = Frame{
-					Header: container.Header{Width: a.h.Width, Height: a.h.Height, Format: a.h.Format, Size: a.h.Size},
-					Seq:    a.h.Seq, Time: a.h.Time, Data: a.data,
+					Header: container.Header{Width: fh.Width, Height: fh.Height, Format: fh.Format, Size: fh.Size},
+					Seq:    fh.Seq, Time: fh.Time, Data: data,
 				}
 				if err := fn(&f); err != nil {
 					return err

@@ -39,18 +39,6 @@ type Stats struct {
 // ErrClosed is returned by Next after Close.
 var ErrClosed = errors.New("natsbus: subscriber closed")
 
-// maxAssemblies bounds the publishers whose chunked frames a Subscriber
-// puts together at once.
-const maxAssemblies = 16
-
-// assembly is a chunked frame being put together.
-type assembly struct {
-	h    wireHeader
-	next int  // the chunk expected next
-	dead bool // the frame is lost, or delivered: its chunks are ignored
-	data []byte
-}
-
 // A Subscriber receives one camera's live frames: Next returns the newest
 // whole frame. A Subscriber that is slower than the camera skips frames
 // (counted in Stats) and never holds up the publisher or the other
@@ -68,7 +56,7 @@ type Subscriber struct {
 	stats   Stats
 	spare   []byte // a free buffer for the next frame
 	given   []byte // the buffer the caller has from Next
-	pending map[uint32]*assembly
+	frames  assembler
 }
 
 // Subscribe subscribes to camera's frames on nc.
@@ -76,7 +64,7 @@ func Subscribe(nc *nats.Conn, camera string) (*Subscriber, error) {
 	if err := CheckCamera(camera); err != nil {
 		return nil, err
 	}
-	s := &Subscriber{ready: make(chan struct{}), pending: map[uint32]*assembly{}}
+	s := &Subscriber{ready: make(chan struct{})}
 	// The callback may run before Subscribe returns: it waits for s.sub.
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -107,55 +95,10 @@ func (s *Subscriber) receive(m *nats.Msg) {
 		s.stats.Invalid++
 		return
 	}
-	if h.Chunks == 1 {
-		s.deliver(&h, body)
-		return
+	if fh, data := s.frames.add(&h, body); fh != nil {
+		s.deliver(fh, data)
 	}
-	a := s.pending[h.Publisher]
-	if a != nil && a.h.Seq == h.Seq {
-		if a.dead {
-			return // the rest of a frame already lost
-		}
-		if h.Chunk != a.next || h.Size != a.h.Size || len(a.data)+len(body) > a.h.Size {
-			s.stats.Lost++ // a chunk went missing: the frame is lost, counted once
-			a.dead, a.data = true, a.data[:0]
-			return
-		}
-	} else {
-		if a != nil && !a.dead {
-			s.stats.Lost++ // a newer frame began before this one was whole
-		}
-		if len(s.pending) >= maxAssemblies && a == nil {
-			for id, old := range s.pending { // forget one publisher
-				if !old.dead {
-					s.stats.Lost++
-				}
-				delete(s.pending, id)
-				break
-			}
-		}
-		var buf []byte
-		if a != nil {
-			buf = a.data[:0]
-		}
-		a = &assembly{h: h, data: buf}
-		s.pending[h.Publisher] = a
-		if h.Chunk != 0 {
-			s.stats.Lost++ // joined in the middle of a frame, or its first chunk is lost
-			a.dead = true
-			return
-		}
-	}
-	a.data = append(a.data, body...)
-	a.next++
-	if a.next == a.h.Chunks {
-		a.dead = true // done: later chunks of the same frame are not counted again
-		if len(a.data) != a.h.Size {
-			s.stats.Lost++
-			return
-		}
-		s.deliver(&a.h, a.data)
-	}
+	s.stats.Lost = s.frames.lost
 }
 
 // deliver makes a whole frame the newest. It runs with s.mu held.

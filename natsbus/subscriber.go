@@ -48,15 +48,15 @@ var ErrClosed = errors.New("natsbus: subscriber closed")
 type Subscriber struct {
 	sub *nats.Subscription
 
-	mu      sync.Mutex
-	ready   chan struct{} // closed and replaced when a newer frame is in latest
-	latest  Frame         // the newest whole frame, not yet taken
-	has     bool
-	closed  bool
-	stats   Stats
-	spare   []byte // a free buffer for the next frame
-	given   []byte // the buffer the caller has from Next
-	frames  assembler
+	mu     sync.Mutex
+	ready  chan struct{} // closed and replaced when a newer frame is in latest
+	latest Frame         // the newest whole frame, not yet taken
+	has    bool
+	closed bool
+	stats  Stats
+	spare  []byte // a free buffer for the next frame
+	given  []byte // the buffer the caller has from Next
+	frames assembler
 }
 
 // Subscribe subscribes to camera's frames on nc.

@@ -412,19 +412,7 @@ func TestRingSaveTo(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 	}
-	zr, err := container.NewReader(&file)
-	require.NoError(t, err)
-	var got []byte
-	for {
-		h, p, err := zr.ReadFrame(nil)
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		assert.Equal(t, 100*time.Millisecond, h.Elapsed)
-		got = append(got, p[0])
-	}
-	assert.Equal(t, []byte{95, 96, 97, 98, 99, 100, 101, 102, 103, 104}, got)
+	assert.Equal(t, []byte{95, 96, 97, 98, 99, 100, 101, 102, 103, 104}, firstBytes(t, &file, 100*time.Millisecond))
 
 	// Continue splits the recording: the frames after the split go into a
 	// second file, none lost or repeated.
@@ -443,19 +431,7 @@ func TestRingSaveTo(t *testing.T) {
 	assert.Equal(t, 900*time.Millisecond, clip.Span(), "frames 95 to 104")
 	assert.Equal(t, 200*time.Millisecond, next.Span(), "frames 105 to 107")
 	assert.Zero(t, file.Len(), "nothing went into the first file after the split (its frames were read above)")
-	zr, err = container.NewReader(&second)
-	require.NoError(t, err)
-	got = got[:0]
-	for {
-		h, p, err := zr.ReadFrame(nil)
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		assert.Equal(t, 100*time.Millisecond, h.Elapsed)
-		got = append(got, p[0])
-	}
-	assert.Equal(t, []byte{105, 106, 107}, got)
+	assert.Equal(t, []byte{105, 106, 107}, firstBytes(t, &second, 100*time.Millisecond))
 
 	// Reading a ring: from the oldest frame held, 1 s before the newest.
 	require.NoError(t, s.Seek(0))
@@ -472,6 +448,24 @@ func TestRingSaveTo(t *testing.T) {
 	require.ErrorIs(t, err, errors.ErrUnsupported)
 	_, err = imageio.NewMemory(8, 4, container.Grayscale, 0, nil)
 	require.ErrorIs(t, err, imageio.ErrInvalidCount)
+}
+
+// firstBytes reads the recording r and returns each frame's first byte,
+// checking that each frame came interval after the one before.
+func firstBytes(t *testing.T, r io.Reader, interval time.Duration) []byte {
+	t.Helper()
+	zr, err := container.NewReader(r)
+	require.NoError(t, err)
+	var got []byte
+	for {
+		h, p, err := zr.ReadFrame(nil)
+		if err == io.EOF {
+			return got
+		}
+		require.NoError(t, err)
+		assert.Equal(t, interval, h.Elapsed)
+		got = append(got, p[0])
+	}
 }
 
 // lockedBuffer is a bytes.Buffer that a test can read while Follow writes.

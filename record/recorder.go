@@ -43,14 +43,15 @@ type Recorder struct {
 	lastEnd     time.Time     // the last frame of the previous clip
 	prev        *imageio.Clip // the previous clip
 	// timing
-	first     time.Time // the first frame's time
-	last      time.Time // the newest frame's time
-	frames    int       // frames recorded
-	runBase   time.Time // arrival of a Run's first source-timed frame
-	srcBase   time.Time // and its source time
-	arrivals  [32]time.Time
-	done      bool // Duration or Frames reached
-	warnedPre bool // logged that PreSize holds less than Pre
+	first     time.Time     // the first frame's time
+	last      time.Time     // the newest frame's time
+	frames    int           // frames recorded
+	runBase   time.Time     // arrival of a Run's first source-timed frame
+	srcBase   time.Time     // and its source time
+	arrivals  [32]time.Time // the last frames' arrivals, a ring
+	arrived   int           // how many frames arrived
+	done      bool          // Duration or Frames reached
+	warnedPre bool          // logged that PreSize holds less than Pre
 	gapStart  time.Time
 	// finish ends the Run in progress with a cause.
 	finish        context.CancelCauseFunc
@@ -313,8 +314,8 @@ func (r *Recorder) handle(f *Frame) error {
 	}
 	r.status.FramesIn++
 	r.status.Dropped += f.Skipped
-	copy(r.arrivals[:], r.arrivals[1:])
-	r.arrivals[len(r.arrivals)-1] = now
+	r.arrivals[r.arrived%len(r.arrivals)] = now
+	r.arrived++
 
 	if r.first.IsZero() {
 		r.first = t
@@ -590,16 +591,14 @@ func (r *Recorder) notify(e Event) {
 
 // fps is the rate of the last arrivals.
 func (r *Recorder) fps() float64 {
-	a := r.arrivals
-	for i, t := range a {
-		if !t.IsZero() {
-			if n := len(a) - 1 - i; n > 0 {
-				if d := a[len(a)-1].Sub(t); d > 0 {
-					return float64(n) / d.Seconds()
-				}
-			}
-			break
-		}
+	n := min(r.arrived, len(r.arrivals)) - 1 // intervals
+	if n < 1 {
+		return 0
+	}
+	newest := r.arrivals[(r.arrived-1)%len(r.arrivals)]
+	oldest := r.arrivals[(r.arrived-1-n)%len(r.arrivals)]
+	if d := newest.Sub(oldest); d > 0 {
+		return float64(n) / d.Seconds()
 	}
 	return 0
 }

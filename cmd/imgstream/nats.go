@@ -182,7 +182,7 @@ election loses none.`,
 				return pub.Publish(container.Header{Width: m.Width, Height: m.Height, Format: m.Format}, m.Data, t)
 			}
 			if fi, err := os.Stat(src); err == nil && !fi.IsDir() {
-				err := publishFile(ctx, src, loop, publish)
+				err := play(ctx, src, loop, func(m *imageio.Image) error { return publish(m, time.Time{}) })
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -218,28 +218,6 @@ election loses none.`,
 	cmd.Flags().BoolVar(&loop, "loop", false, "a recording: play it round and round")
 	cmd.Flags().BoolVar(&acked, "acked", false, "with --keep: wait for the stream to acknowledge each frame, so that none is lost when a cluster elects a new leader")
 	return cmd
-}
-
-// publishFile publishes the recording at path at its recorded pace.
-func publishFile(ctx context.Context, path string, loop bool, publish func(*imageio.Image, time.Time) error) error {
-	s, err := imageio.Open(path, nil)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	m := new(imageio.Image)
-	for {
-		err := s.ReadContext(ctx, m, imageio.ReadOptions{Loop: loop, Pause: true})
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := publish(m, time.Time{}); err != nil {
-			return err
-		}
-	}
 }
 
 func newReplay() *cobra.Command {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -146,30 +147,47 @@ func loopback(a net.Addr) bool {
 // replay is a Source that plays the recording at path at its recorded pace.
 func replay(path string, loop bool) mjpeg.Source {
 	return mjpeg.SourceFunc(func(ctx context.Context, publish func([]byte)) error {
-		s, err := imageio.Open(path, nil)
+		var jpeg []byte
+		err := play(ctx, path, loop, func(img *imageio.Image) (err error) {
+			if jpeg, err = img.AppendJPEG(jpeg[:0]); err == nil {
+				publish(jpeg)
+			}
+			return err
+		})
+		var damage *container.FrameError
+		if err == nil || errors.As(err, &damage) || ctx.Err() != nil {
+			// Played once to the end, or to the damage (warned of at
+			// start): the last frame stays on screen.
+			<-ctx.Done()
+			return nil
+		}
+		return err
+	})
+}
+
+// play passes the frames of the recording at path to each at its
+// recorded pace, round and round with loop, until ctx is done. It returns
+// nil at the end, and the damage (a *container.FrameError) at a damaged
+// frame.
+func play(ctx context.Context, path string, loop bool, each func(*imageio.Image) error) error {
+	s, err := imageio.Open(path, nil)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	img := new(imageio.Image)
+	for {
+		err := s.ReadContext(ctx, img, imageio.ReadOptions{Loop: loop, Pause: true})
+		if err == io.EOF {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		defer s.Close()
-		img := new(imageio.Image)
-		var jpeg []byte
-		for {
-			err := s.ReadContext(ctx, img, imageio.ReadOptions{Loop: loop, Pause: true})
-			// Played once to the end, or to the damage (warned of at start):
-			// the last frame stays on screen.
-			if err == io.EOF || (err != nil && err == s.Damage()) || ctx.Err() != nil {
-				<-ctx.Done() // the last frame stays on screen
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if jpeg, err = img.AppendJPEG(jpeg[:0]); err != nil {
-				return err
-			}
-			publish(jpeg)
+		if err := each(img); err != nil {
+			return err
 		}
-	})
+	}
 }
 
 // serveLive publishes the frames of the OMV stream on r as they arrive,

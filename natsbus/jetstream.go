@@ -43,13 +43,13 @@ func Record(ctx context.Context, js jetstream.JetStream, camera string, o Record
 		Name:      StreamName(camera),
 		Subjects:  []string{Subject(camera)},
 		MaxAge:    o.MaxAge,
-		MaxBytes:  max(o.MaxBytes, -1),
+		MaxBytes:  o.MaxBytes,
 		Replicas:  max(o.Replicas, 1),
 		Discard:   jetstream.DiscardOld,
 		Retention: jetstream.LimitsPolicy,
 	}
-	if o.MaxBytes == 0 {
-		cfg.MaxBytes = -1
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = -1 // JetStream's "no limit"
 	}
 	if o.Memory {
 		cfg.Storage = jetstream.MemoryStorage

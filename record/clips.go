@@ -75,30 +75,84 @@ func glob(pattern string) string {
 	return strings.TrimSuffix(g, ext) + "*" + ext
 }
 
-// create makes the file a clip starting at t goes into, with its
-// directories, under a name no other file has.
-func create(pattern string, t time.Time) (*os.File, error) {
-	name, err := expand(pattern, t)
+// A clip's file is made hidden, as a partial, and given its name only
+// once its start (the header, and any frames before) is written: a
+// process killed at any moment leaves no clip that does not open. A
+// partial older than stalePartial was left by a process killed between
+// the two steps; the next clip made in its directory removes it.
+const (
+	partialSuffix = ".partial"
+	stalePartial  = time.Minute
+)
+
+// link is os.Link; tests replace it to stand for a file system without
+// hard links.
+var link = os.Link
+
+// create makes a hidden file in the directory of the clip starting at t,
+// with its directories, and returns it with the clip's name.
+func create(pattern string, t time.Time) (f *os.File, name string, err error) {
+	name, err = expand(pattern, t)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if dir := filepath.Dir(name); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
+	dir := filepath.Dir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", err
 	}
+	removeStale(dir, t)
+	f, err = os.CreateTemp(dir, "."+filepath.Base(name)+".*"+partialSuffix)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, "", err
+	}
+	return f, name, nil
+}
+
+// publish gives f, a partial whose start is written, the clip's name, or
+// name-N with the first N no file has, and returns the name.
+func publish(f *os.File, name string) (string, error) {
 	ext := filepath.Ext(name)
 	base := strings.TrimSuffix(name, ext)
-	for n := 0; ; n++ {
+	for n := 0; n < 1000; n++ {
 		p := name
 		if n > 0 {
 			p = fmt.Sprintf("%s-%d%s", base, n, ext)
 		}
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, fs.ErrExist) && n < 1000 {
+		err := link(f.Name(), p)
+		if err == nil {
+			os.Remove(f.Name())
+			return p, nil
+		}
+		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
-		return f, err
+		// No hard links (FAT and exFAT cards): rename, which does not
+		// fail on a taken name, so look first.
+		if _, err := os.Lstat(p); err == nil {
+			continue
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		if err := os.Rename(f.Name(), p); err != nil {
+			return "", err
+		}
+		return p, nil
+	}
+	return "", fmt.Errorf("%s: the name and 999 others are taken", name)
+}
+
+// removeStale removes the partials in dir that a killed process left.
+func removeStale(dir string, now time.Time) {
+	paths, _ := filepath.Glob(filepath.Join(dir, ".*"+partialSuffix))
+	for _, p := range paths {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > stalePartial {
+			os.Remove(p)
+		}
 	}
 }
 

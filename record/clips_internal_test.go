@@ -1,8 +1,11 @@
 package record
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -53,5 +56,72 @@ func TestRetainAge(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestCreatePublish: a clip's file has no name until publish gives it
+// one, after its start is written; a taken name gets the first free -N,
+// with hard links or without them; and only stale partials are removed.
+func TestCreatePublish(t *testing.T) {
+	for _, links := range []bool{true, false} {
+		if !links {
+			link = func(string, string) error { return &os.LinkError{Op: "link", Err: errors.ErrUnsupported} }
+			t.Cleanup(func() { link = os.Link })
+		}
+		dir := t.TempDir()
+		pattern := filepath.Join(dir, "sub", "%H%M%S.omv")
+		at := time.Date(2026, 12, 2, 1, 2, 3, 0, time.Local)
+		taken := filepath.Join(dir, "sub", "010203.omv")
+		var names []string
+		for i := range 3 {
+			f, name, err := create(pattern, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name != taken {
+				t.Fatalf("name %q, want %q", name, taken)
+			}
+			if i == 0 {
+				if _, err := os.Stat(name); !errors.Is(err, fs.ErrNotExist) {
+					t.Fatalf("links %v: %s exists before publish: %v", links, name, err)
+				}
+			}
+			if _, err := f.Write([]byte("OMV IMG STR V2.0")); err != nil {
+				t.Fatal(err)
+			}
+			p, err := publish(f, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			names = append(names, filepath.Base(p))
+			if b, err := os.ReadFile(p); err != nil || string(b) != "OMV IMG STR V2.0" {
+				t.Fatalf("links %v: %s holds %q, %v", links, p, b, err)
+			}
+		}
+		if want := []string{"010203.omv", "010203-1.omv", "010203-2.omv"}; !slices.Equal(names, want) {
+			t.Errorf("links %v: names %v, want %v", links, names, want)
+		}
+		left, _ := filepath.Glob(filepath.Join(dir, "sub", ".*"))
+		if len(left) != 0 {
+			t.Errorf("links %v: partials left: %v", links, left)
+		}
+	}
+
+	dir := t.TempDir()
+	stale, fresh := filepath.Join(dir, ".a.omv.1"+partialSuffix), filepath.Join(dir, ".a.omv.2"+partialSuffix)
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	os.Chtimes(stale, now.Add(-2*stalePartial), now.Add(-2*stalePartial))
+	removeStale(dir, now)
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stale partial kept: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a partial another process is writing was removed: %v", err)
 	}
 }

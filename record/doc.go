@@ -24,7 +24,10 @@
 // starts at, such as clips/20261201-231500.omv. They are fsynced every
 // Sync: after a crash or a SIGKILL at any moment, every clip opens with
 // every frame up to its last sync ([imageio.Open] reads a file cut
-// anywhere; imageio.Repair trims it). Keep bounds the clips on disk by
+// anywhere; imageio.Repair trims it). A clip is written first to a
+// hidden file beside it (.NAME.*.partial) and takes its name once its
+// header is written, so no clip is ever an empty file; a partial left by
+// a kill in that instant is removed a minute later. Keep bounds the clips on disk by
 // size or age, removing the oldest, so that a full disk never stops the
 // recording; a write that fails all the same cuts the clip back to its
 // whole frames and the recording goes on in a new one.

@@ -427,10 +427,6 @@ func (r *Recorder) expire(now time.Time) error {
 // startClip opens a clip at t, with the frames of the ring from Pre
 // before t (and after the previous clip), or only the newest frame.
 func (r *Recorder) startClip(t time.Time, reason string) error {
-	f, err := create(r.pattern, t)
-	if err != nil {
-		return &fileError{err}
-	}
 	d := time.Nanosecond // the newest frame only
 	if r.c.Mode == Events {
 		d = max(r.c.Pre, d)
@@ -441,19 +437,22 @@ func (r *Recorder) startClip(t time.Time, reason string) error {
 			d = min(d, r.last.Sub(r.lastEnd))
 		}
 	}
-	w := &countingWriter{w: f}
-	var c *imageio.Clip
-	if r.prev != nil && !r.last.After(r.lastEnd) {
-		c, err = r.prev.Continue(w) // no frame since the previous clip's last
-	} else {
-		c, err = r.ring.SaveTo(w, d)
+	prev := r.prev
+	if r.last.After(r.lastEnd) {
+		prev = nil
 	}
+	cur, err := r.open(t, func(w io.Writer) (*imageio.Clip, error) {
+		if prev != nil {
+			return prev.Continue(w) // no frame since the previous clip's last
+		}
+		return r.ring.SaveTo(w, d)
+	})
 	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
 		return err
 	}
-	r.cur = &clip{f: f, w: w, clip: c, path: f.Name(), good: w.n, lastSync: t, trigger: reason}
+	cur.trigger = reason
+	r.cur = cur
+	c := cur.clip
 	if c.Frames() > 0 {
 		r.cur.start, r.cur.end = r.last.Add(-c.Span()), r.last
 	}
@@ -493,23 +492,43 @@ func (r *Recorder) appendFrame(t time.Time, m *imageio.Image) error {
 
 // split closes the clip and goes on in a new one from the next frame.
 func (r *Recorder) split(t time.Time) error {
-	f, err := create(r.pattern, t)
-	if err != nil {
-		return &fileError{err}
-	}
-	w := &countingWriter{w: f}
-	next, err := r.cur.clip.Continue(w)
-	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
+	next, err := r.open(t, r.cur.clip.Continue)
+	var fe *fileError
+	if errors.As(err, &fe) {
+		return err
+	} else if err != nil {
 		return r.writeFailed(err)
 	}
-	trigger := r.cur.trigger
+	next.trigger = r.cur.trigger
 	if err := r.closeClip(true, nil); err != nil {
 		return err
 	}
-	r.cur = &clip{f: f, w: w, clip: next, path: f.Name(), good: w.n, lastSync: t, trigger: trigger}
+	r.cur = next
 	return nil
+}
+
+// open makes the file of a clip starting at t, writes its start with
+// start, and gives it its name. A file that cannot be made or named is a
+// fileError.
+func (r *Recorder) open(t time.Time, start func(io.Writer) (*imageio.Clip, error)) (*clip, error) {
+	f, name, err := create(r.pattern, t)
+	if err != nil {
+		return nil, &fileError{err}
+	}
+	w := &countingWriter{w: f}
+	c, err := start(w)
+	if err == nil {
+		name, err = publish(f, name)
+		if err != nil {
+			err = &fileError{err}
+		}
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &clip{f: f, w: w, clip: c, path: name, good: w.n, lastSync: t}, nil
 }
 
 // writeFailed handles a failed write to the clip: it cuts the file back

@@ -1,10 +1,12 @@
 package examples_test
 
 import (
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,10 +15,21 @@ import (
 // run builds and runs an example program, and returns what it printed.
 func run(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command("go", append([]string{"run"}, args...)...).CombinedOutput()
+	out, err := command(t, "go", append([]string{"run"}, args...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return string(out)
 }
+
+// command is exec.Command, killed if it still runs after commandWait: a
+// program that hangs fails its test with its output, instead of the
+// whole package at go test's timeout.
+func command(t *testing.T, name string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(t.Context(), commandWait)
+	t.Cleanup(cancel)
+	return exec.CommandContext(ctx, name, args...)
+}
+
+const commandWait = 3 * time.Minute
 
 func TestExamples(t *testing.T) {
 	if testing.Short() {

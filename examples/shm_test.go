@@ -34,11 +34,14 @@ func TestPythonProducerGoConsumer(t *testing.T) {
 	}
 	needOpenCV(t)
 	name := fmt.Sprintf("imgstream-example-%d-a", os.Getpid())
-	producer := exec.Command("/usr/bin/python3", "../python/examples/opencv_producer.py", name, "60")
+	// The producer runs until the reader has its frames: a reader that
+	// follows its producer waits for the next one when it stops.
+	producer := exec.Command("/usr/bin/python3", "../python/examples/opencv_producer.py", name)
 	producer.Stderr = os.Stderr
 	require.NoError(t, producer.Start())
 	defer producer.Process.Kill()
 	out := run(t, "./shmview", "-name", name, "-frames", "10")
+	require.NoError(t, producer.Process.Signal(os.Interrupt))
 	lines := regexp.MustCompile(`frame (\d+): 640x480 BGR24, skipped \d+, top-left rgb 200 40 (\d+)`).FindAllStringSubmatch(out, -1)
 	require.Len(t, lines, 10, out)
 	for _, m := range lines {
@@ -57,15 +60,17 @@ func TestGoProducerPythonConsumer(t *testing.T) {
 	needOpenCV(t)
 	bin := build(t, "shmcamera")
 	name := fmt.Sprintf("imgstream-example-%d-b", os.Getpid())
-	camera := exec.Command(bin, "-name", name, "-frames", "90", "-fps", "60")
+	camera := exec.Command(bin, "-name", name, "-fps", "60") // until the reader has its frames
 	stdout, err := camera.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, camera.Start())
 	defer camera.Process.Kill()
 	require.True(t, bufio.NewScanner(stdout).Scan())
 	png1 := filepath.Join(t.TempDir(), "last.png")
-	out, err := exec.Command("/usr/bin/python3", "../python/examples/opencv_consumer.py", name, "20", png1).CombinedOutput()
+	out, err := command(t, "/usr/bin/python3", "../python/examples/opencv_consumer.py", name, "20", png1).CombinedOutput()
 	require.NoError(t, err, "%s", out)
+	require.NoError(t, camera.Process.Signal(os.Interrupt))
+	require.NoError(t, camera.Wait(), "the camera stops on SIGINT and closes its stream")
 	assert.Len(t, regexp.MustCompile(`frame \d+: \(480, 640, 3\) mean`).FindAll(out, -1), 20, "%s", out)
 	f, err := os.Open(png1)
 	require.NoError(t, err)
@@ -75,5 +80,4 @@ func TestGoProducerPythonConsumer(t *testing.T) {
 	r, g, _, _ := img.At(639, 479).RGBA()
 	assert.Equal(t, uint32(639*255/640), r>>8, "red grows along x")
 	assert.Equal(t, uint32(479*255/480), g>>8, "green grows along y")
-	camera.Wait()
 }

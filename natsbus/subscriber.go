@@ -59,26 +59,37 @@ type Subscriber struct {
 	frames assembler
 }
 
-// Subscribe subscribes to camera's frames on nc.
+// Subscribe subscribes to camera's frames on nc. It returns once the
+// server nc is connected to has the subscription, so that every frame
+// published there after it reaches the Subscriber (in a cluster, the
+// other servers learn of it a moment later). While nc reconnects, the
+// subscription is sent when the connection is back.
 func Subscribe(nc *nats.Conn, camera string) (*Subscriber, error) {
 	if err := CheckCamera(camera); err != nil {
 		return nil, err
 	}
 	s := &Subscriber{ready: make(chan struct{})}
-	// The callback may run before Subscribe returns: it waits for s.sub.
+	// The callback may run before s.sub is set: it waits for s.mu.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	sub, err := nc.Subscribe(Subject(camera), s.receive)
-	if err != nil {
-		return nil, err
-	}
-	// The client's own buffer: generous in bytes, so that a burst of
-	// chunks is not cut; beyond it the client drops, and counts.
-	if err := sub.SetPendingLimits(-1, 256<<20); err != nil {
-		sub.Unsubscribe()
-		return nil, err
+	if err == nil {
+		// The client's own buffer: generous in bytes, so that a burst of
+		// chunks is not cut; beyond it the client drops, and counts.
+		err = sub.SetPendingLimits(-1, 256<<20)
 	}
 	s.sub = sub
+	s.mu.Unlock()
+	if err == nil {
+		if err = nc.Flush(); err != nil && !nc.IsConnected() && !nc.IsClosed() {
+			err = nil // reconnecting: the client sends the subscription again
+		}
+	}
+	if err != nil {
+		if sub != nil {
+			sub.Unsubscribe()
+		}
+		return nil, err
+	}
 	return s, nil
 }
 

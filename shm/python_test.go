@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,10 +70,13 @@ func TestGoWriterPythonReader(t *testing.T) {
 			out, err := reader.StdoutPipe()
 			require.NoError(t, err)
 			require.NoError(t, reader.Start())
-			time.Sleep(200 * time.Millisecond) // the interpreter starts and attaches
+			lines := bufio.NewScanner(out)
+			require.True(t, lines.Scan())
+			require.Equal(t, "ready", lines.Text(), "the reader has attached")
 			io.WriteString(stdin, "go\n")
+			require.True(t, lines.Scan(), "the reader's summary")
 			var res pythonResult
-			require.NoError(t, json.NewDecoder(out).Decode(&res))
+			require.NoError(t, json.Unmarshal(lines.Bytes(), &res), "%s", lines.Text())
 			require.NoError(t, reader.Wait())
 			require.NoError(t, writer.Wait())
 			t.Logf("%s: %+v", mode, res)

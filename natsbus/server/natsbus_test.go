@@ -80,8 +80,6 @@ func TestFramesIntact(t *testing.T) {
 			sub, err := natsbus.Subscribe(connect(t, srv.URL()), "cam1")
 			require.NoError(t, err)
 			defer sub.Close()
-			require.NoError(t, connect(t, srv.URL()).Flush())
-			time.Sleep(50 * time.Millisecond) // the subscription reaches the server
 			t0 := time.Unix(1700000000, 0)
 			for i := range 20 {
 				h, data := frameOf(i, size.w, size.h)
@@ -129,7 +127,6 @@ func TestLostChunk(t *testing.T) {
 	sub, err := natsbus.Subscribe(connect(t, srv.URL()), "cam")
 	require.NoError(t, err)
 	defer sub.Close()
-	time.Sleep(50 * time.Millisecond)
 	// Frame 1 without its middle chunk, then frame 2 whole.
 	for i, c := range chunks {
 		if i != 1 {
@@ -185,7 +182,6 @@ func TestStalledSubscriber(t *testing.T) {
 	defer healthy.Close()
 	pub, err := natsbus.NewPublisher(connect(t, srv.URL()), "cam")
 	require.NoError(t, err)
-	time.Sleep(50 * time.Millisecond)
 	const n = 300 // 180 MB: far past any buffer the stalled one has
 	data := bytes.Repeat([]byte{7}, 600<<10)
 	h := container.Header{Width: 640, Height: 320, Format: container.RGB24}

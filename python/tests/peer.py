@@ -1,7 +1,7 @@
 """The Python end of the cross-language tests (driven by the Go tests in
 shm/python_test.go and by test_shm.py).
 
-    peer.py read NAME copy|view      read until the writer closes; print a JSON summary
+    peer.py read NAME copy|view      attach, print "ready", read until the writer closes; print a JSON summary
     peer.py write NAME FRAMES SIZE   create NAME, print "ready", wait for a line, write FRAMES frames, close
     peer.py wait-gone NAME           read until the writer dies; print "gone" and the frames read
     peer.py follow NAME RUNS         follow writer restarts; print each new run's number until RUNS runs were seen
@@ -51,6 +51,7 @@ def intact(data, n):
 def read(name, mode):
     res = {"frames": 0, "torn_accepted": 0, "torn_seen": 0, "skipped": 0, "last": 0}
     with imgstream.Reader.wait(name, timeout=30) as r:
+        print("ready", flush=True)
         while True:
             try:
                 f = r.next(timeout=30, copy=(mode == "copy"))

@@ -28,16 +28,22 @@ help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 test: fmt-check vet tidy-check ## gofmt, vet, tidy, race tests (every module), 32-bit tests, benchmarks once
-	$(GO) test -race -count=1 ./...
-	@# The race detector's children start slowly, so the tests that race
+	@# Every step runs, and the failed ones are listed at the end, so that
+	@# one failing module does not hide the state of the others.
+	@# The race detector's children start slowly, so the shm tests that race
 	@# hundreds of processes run again without it, at full count; and faults
 	@# on a shrunk mapping cannot be caught inside its atomics at all.
-	$(GO) test -count=1 -run 'ExactlyOneWriterWins|Stress|Truncate' ./shm
-	@for m in $(SUBMODULES); do echo "== $$m"; (cd $$m && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./... && $(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null) || exit 1; done
-	@# The library as its users get it: without the workspace.
-	GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 -short ./...
-	$(MAKE) test-386
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null
+	@# "without the workspace" is the library as its users get it.
+	@failed=; step() { name=$$1; shift; echo "== $$name"; "$$@" || failed="$$failed  $$name\n"; }; \
+	step "race tests" $(GO) test -race -count=1 ./...; \
+	step "shm without the race detector" $(GO) test -count=1 -run 'ExactlyOneWriterWins|Stress|Truncate' ./shm; \
+	for m in $(SUBMODULES); do \
+	  step "module $$m" sh -c "cd $$m && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./... && $(GO) test -run '^\$$' -bench . -benchtime 1x ./... > /dev/null"; \
+	done; \
+	step "without the workspace" sh -c "GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 -short ./..."; \
+	step "32-bit" $(MAKE) --no-print-directory test-386; \
+	step "benchmarks once" sh -c "$(GO) test -run '^\$$' -bench . -benchtime 1x ./... > /dev/null"; \
+	if [ -n "$$failed" ]; then printf 'make test: these steps failed:\n%b' "$$failed"; exit 1; fi
 
 test-386: ## the tests on 32-bit x86, as on 32-bit boards that read OMV files
 	GOARCH=386 $(GO) test -count=1 -short ./...

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,13 +102,16 @@ func create(pattern string, t time.Time) (f *os.File, name string, err error) {
 		return nil, "", err
 	}
 	removeStale(dir, t)
-	f, err = os.CreateTemp(dir, "."+filepath.Base(name)+".*"+partialSuffix)
-	if err != nil {
-		return nil, "", err
+	// Not os.CreateTemp, whose 0600 would outlast the rename: a clip's
+	// mode is 0644 less the umask, as a file the recorder creates.
+	for range 100 {
+		p := filepath.Join(dir, fmt.Sprintf(".%s.%08x%s", filepath.Base(name), rand.Uint32(), partialSuffix))
+		f, err = os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
 	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(f.Name())
+	if err != nil {
 		return nil, "", err
 	}
 	return f, name, nil

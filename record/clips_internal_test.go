@@ -98,6 +98,9 @@ func TestCreatePublish(t *testing.T) {
 			if b, err := os.ReadFile(p); err != nil || string(b) != "OMV IMG STR V2.0" {
 				t.Fatalf("links %v: %s holds %q, %v", links, p, b, err)
 			}
+			if got, want := mode(t, p), mode(t, filepath.Join(dir, "plain")); got != want {
+				t.Errorf("links %v: %s has mode %v, want %v as any file made 0644 under the umask", links, p, got, want)
+			}
 		}
 		if want := []string{"010203.omv", "010203-1.omv", "010203-2.omv"}; !slices.Equal(names, want) {
 			t.Errorf("links %v: names %v, want %v", links, names, want)
@@ -124,4 +127,22 @@ func TestCreatePublish(t *testing.T) {
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("a partial another process is writing was removed: %v", err)
 	}
+}
+
+// mode returns p's permissions; a p that does not exist is first made
+// with os.OpenFile's 0644, under the umask.
+func mode(t *testing.T, p string) fs.FileMode {
+	t.Helper()
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
 }

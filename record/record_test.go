@@ -295,6 +295,41 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// TestRetentionAtSplit: with Keep smaller than one file, retention at a
+// split removes the clip just closed, never the one the recording goes on
+// in: every file is still on disk when it is synced, and every closed
+// clip but none other is removed.
+func TestRetentionAtSplit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		cam := &camera{Interval: 100 * time.Millisecond}
+		var ev events
+		var gone []string // clips synced after retention removed them
+		rec, err := record.New(record.Config{
+			Source:    pipeCamera(t, cam),
+			Pattern:   filepath.Join(dir, "%H%M%S.omv"),
+			Frames:    300,
+			SplitSize: 100_000,
+			Keep:      record.Keep{Size: 1},
+			Notify: func(e record.Event) {
+				if _, err := os.Stat(e.Path); e.Kind == record.Synced && err != nil {
+					gone = append(gone, e.Path)
+				}
+				ev.add(e)
+			},
+		})
+		require.NoError(t, err)
+		require.NoError(t, rec.Run(t.Context()))
+		assert.Empty(t, gone, "clips removed while they were written")
+		closed, removed := ev.of(record.ClipClosed), ev.of(record.Removed)
+		require.Greater(t, len(closed), 2, "the recording was split")
+		require.Len(t, removed, len(closed), "each clip goes once closed: Keep holds less than one")
+		for i := range closed {
+			assert.Equal(t, closed[i].Path, removed[i].Path)
+		}
+	})
+}
+
 // TestSplit: a continuous recording split every 10 s and every 100 KB;
 // the files together hold every frame once, in order.
 func TestSplit(t *testing.T) {

@@ -38,7 +38,6 @@ type Recorder struct {
 	status Status
 	// event state
 	lastTrigger time.Time     // the last trigger of the event in progress
-	reason      string        // what started it
 	pending     string        // a trigger that came before the first frame
 	lastEnd     time.Time     // the last frame of the previous clip
 	prev        *imageio.Clip // the previous clip
@@ -178,7 +177,7 @@ func (r *Recorder) Run(ctx context.Context) (err error) {
 	defer func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if cerr := r.closeClip(false, nil); err == nil || errors.Is(err, errDone) {
+		if cerr := r.closeClip(nil); err == nil || errors.Is(err, errDone) {
 			err = cerr
 		}
 	}()
@@ -412,7 +411,6 @@ func (r *Recorder) trigger(t time.Time, reason string) error {
 	if r.cur != nil {
 		return nil
 	}
-	r.reason = reason
 	return r.startClip(t, reason)
 }
 
@@ -421,7 +419,7 @@ func (r *Recorder) expire(now time.Time) error {
 	if r.c.Mode != Events || r.cur == nil || now.Sub(r.lastTrigger) <= r.c.Post {
 		return nil
 	}
-	return r.closeClip(false, nil)
+	return r.closeClip(nil)
 }
 
 // startClip opens a clip at t, with the frames of the ring from Pre
@@ -499,12 +497,10 @@ func (r *Recorder) split(t time.Time) error {
 	} else if err != nil {
 		return r.writeFailed(err)
 	}
-	next.trigger = r.cur.trigger
-	if err := r.closeClip(true, nil); err != nil {
-		return err
-	}
-	r.cur = next
-	return nil
+	old := r.cur
+	next.trigger = old.trigger
+	r.cur = next // and retention spares it
+	return r.closeFile(old, true, nil)
 }
 
 // open makes the file of a clip starting at t, writes its start with
@@ -541,7 +537,7 @@ func (r *Recorder) writeFailed(err error) error {
 	if r.c.Log != nil {
 		r.c.Log.Printf("record: %s: %v; going on in a new clip", c.path, err)
 	}
-	if cerr := r.closeClip(false, err); cerr != nil {
+	if cerr := r.closeClip(err); cerr != nil {
 		return cerr
 	}
 	r.lastEnd, r.prev = time.Time{}, nil
@@ -562,15 +558,21 @@ func (r *Recorder) syncIfDue(t time.Time) error {
 	return nil
 }
 
-// closeClip syncs and closes the clip in progress, if any, and applies
-// retention. split says the recording goes on in another clip; cause is
-// the write error that cut it short.
-func (r *Recorder) closeClip(split bool, cause error) error {
+// closeClip closes the clip in progress, if any; cause is the write
+// error that cut it short.
+func (r *Recorder) closeClip(cause error) error {
 	c := r.cur
 	if c == nil {
 		return nil
 	}
 	r.cur = nil
+	return r.closeFile(c, false, cause)
+}
+
+// closeFile syncs and closes c, tells of it, and applies retention, which
+// spares the clip in progress. split says the recording goes on in
+// another clip; cause is the write error that cut c short.
+func (r *Recorder) closeFile(c *clip, split bool, cause error) error {
 	err := c.f.Sync()
 	if cerr := c.f.Close(); err == nil {
 		err = cerr
@@ -585,7 +587,7 @@ func (r *Recorder) closeClip(split bool, cause error) error {
 		ev.Err = cause.Error()
 	}
 	r.notify(ev)
-	removed, rerr := retain(r.pattern, r.c.Keep, "", time.Now())
+	removed, rerr := retain(r.pattern, r.c.Keep, r.curPath(), time.Now())
 	for _, p := range removed {
 		r.notify(Event{Kind: Removed, Path: p})
 	}

@@ -102,6 +102,47 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// A Pacer keeps the recorded pace of frames played back: Wait sleeps
+// until a frame is due, an interval after the frame before was due (not
+// after Wait was called), so that the caller's work between frames does
+// not add up to drift. Paced reads of a Stream use one; so can a player of
+// frames from elsewhere, such as natsbus's replays. The zero value paces
+// on the system clock, and its first frame is due at once.
+type Pacer struct {
+	// Clock tells the time and sleeps: the system clock when nil.
+	Clock Clock
+	due   time.Time // when the last frame was due
+}
+
+func (p *Pacer) clock() Clock {
+	if p.Clock == nil {
+		return SystemClock{}
+	}
+	return p.Clock
+}
+
+// Wait sleeps until interval has passed since the previous frame was due
+// (since Restart, or the first Wait) and returns nil; or returns ctx.Err()
+// when ctx is done first, leaving the pace as it was.
+func (p *Pacer) Wait(ctx context.Context, interval time.Duration) error {
+	c := p.clock()
+	if p.due.IsZero() {
+		p.due = c.Now()
+	}
+	due := p.due.Add(interval)
+	if d := due.Sub(c.Now()); d > 0 {
+		if err := c.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	p.due = due
+	return nil
+}
+
+// Restart makes the next interval count from now: after a seek, or a
+// frame played without waiting.
+func (p *Pacer) Restart() { p.due = p.clock().Now() }
+
 // Options refine a new Stream. A nil *Options means the defaults.
 type Options struct {
 	// Version is the version a new file or ring stream is written in:
@@ -159,16 +200,16 @@ type Stream struct {
 
 	hdr container.Header // the header being written, kept here so it does not escape
 
-	offset   int           // absolute index of the next frame to read or write
-	created  time.Time     // write times are measured from here
-	last     time.Duration // time of the last write since created, in units
-	schedule time.Time     // paced playback: when the last frame read was due
+	offset  int           // absolute index of the next frame to read or write
+	created time.Time     // write times are measured from here
+	last    time.Duration // time of the last write since created, in units
+	pace    Pacer         // paced playback
 }
 
 func newStream(kind Kind, b backend, v container.Version, opts *Options) *Stream {
 	c := opts.clock()
 	now := c.Now()
-	return &Stream{kind: kind, b: b, version: v, clock: c, created: now, schedule: now}
+	return &Stream{kind: kind, b: b, version: v, clock: c, created: now, pace: Pacer{Clock: c, due: now}}
 }
 
 func (s *Stream) usable() error {
@@ -231,7 +272,7 @@ func (s *Stream) Seek(n int) error {
 		return fmt.Errorf("%w: frame %d of %d", ErrInvalidOffset, n, end-first)
 	}
 	s.offset = first + n
-	s.schedule = s.clock.Now()
+	s.pace.Restart()
 	return nil
 }
 
@@ -323,15 +364,11 @@ func (s *Stream) ReadContext(ctx context.Context, m *Image, opts ReadOptions) er
 		return err
 	}
 	if opts.Pause {
-		due := s.schedule.Add(elapsed)
-		if d := due.Sub(s.clock.Now()); d > 0 {
-			if err := s.clock.Sleep(ctx, d); err != nil {
-				return err
-			}
+		if err := s.pace.Wait(ctx, elapsed); err != nil {
+			return err
 		}
-		s.schedule = due
 	} else {
-		s.schedule = s.clock.Now()
+		s.pace.Restart()
 	}
 	s.offset = i + 1
 	return nil

@@ -672,3 +672,32 @@ func TestWriteAllocs(t *testing.T) {
 		assert.Zero(t, allocs, "%v", s.Type())
 	}
 }
+
+// TestPacer: the first frame is due at once; each wait counts from the
+// previous frame's due time, so the caller's work between frames is taken
+// out of the next wait, and a late frame does not push the later ones
+// back; a cancelled wait leaves the pace; Restart counts from now.
+func TestPacer(t *testing.T) {
+	clock := newFakeClock()
+	p := imageio.Pacer{Clock: clock}
+	ms := time.Millisecond
+	require.NoError(t, p.Wait(t.Context(), 0))
+	require.NoError(t, p.Wait(t.Context(), 100*ms))
+	clock.now = clock.now.Add(30 * ms) // the caller's work
+	require.NoError(t, p.Wait(t.Context(), 100*ms))
+	clock.now = clock.now.Add(150 * ms) // late by 50 ms
+	require.NoError(t, p.Wait(t.Context(), 100*ms))
+	require.NoError(t, p.Wait(t.Context(), 100*ms))
+	assert.Equal(t, []time.Duration{100 * ms, 70 * ms, 50 * ms}, clock.slept)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	require.ErrorIs(t, p.Wait(ctx, 100*ms), context.Canceled)
+	require.NoError(t, p.Wait(t.Context(), 100*ms))
+	assert.Equal(t, 100*ms, clock.slept[len(clock.slept)-1], "the cancelled frame left the pace as it was")
+
+	clock.now = clock.now.Add(time.Hour)
+	p.Restart()
+	require.NoError(t, p.Wait(t.Context(), 40*ms))
+	assert.Equal(t, 40*ms, clock.slept[len(clock.slept)-1], "from the Restart, not from an hour ago")
+}

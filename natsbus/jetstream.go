@@ -65,7 +65,8 @@ type ReplayOptions struct {
 	// Until ends the replay before the first frame captured after it;
 	// zero: at the newest frame when the replay started.
 	Until time.Time
-	// Paced keeps the recorded intervals between frames, on Clock.
+	// Paced keeps the recorded intervals between frames, on Clock, with
+	// an imageio.Pacer: the pace does not drift with fn's work.
 	Paced bool
 	// Clock paces: the system clock when nil (imageio.Clock's contract).
 	Clock imageio.Clock
@@ -119,14 +120,11 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 	if wait <= 0 {
 		wait = 5 * time.Second
 	}
-	clock := o.Clock
-	if clock == nil {
-		clock = imageio.SystemClock{}
-	}
 	var (
-		frames          assembler
-		f               Frame
-		firstT, firstAt time.Time
+		frames assembler
+		f      Frame
+		pace   = imageio.Pacer{Clock: o.Clock}
+		prev   time.Time // the capture time of the frame before
 	)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -153,13 +151,14 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 					return nil
 				}
 				if o.Paced {
-					if firstAt.IsZero() {
-						firstT, firstAt = fh.Time, clock.Now()
-					} else if d := fh.Time.Sub(firstT) - clock.Now().Sub(firstAt); d > 0 {
-						if err := clock.Sleep(ctx, d); err != nil {
-							return err
-						}
+					var interval time.Duration // the first frame is due at once
+					if !prev.IsZero() {
+						interval = fh.Time.Sub(prev)
 					}
+					if err := pace.Wait(ctx, interval); err != nil {
+						return err
+					}
+					prev = fh.Time
 				}
 				f = Frame{
 					Header: container.Header{Width: fh.Width, Height: fh.Height, Format: fh.Format, Size: fh.Size},

@@ -118,16 +118,11 @@ election loses none.`,
 			if err := natsbus.CheckCamera(camera); err != nil {
 				return usageError{err}
 			}
-			var ro natsbus.RecordOptions
-			for _, k := range keep {
-				if n, err := parseSize(k); err == nil {
-					ro.MaxBytes = n
-				} else if d, err := parseAge(k); err == nil {
-					ro.MaxAge = d
-				} else {
-					return usageError{fmt.Errorf("--keep %q: want an age (1h, 7d) or a size (2GiB)", k)}
-				}
+			maxBytes, maxAge, err := parseKeep(keep)
+			if err != nil {
+				return err
 			}
+			ro := natsbus.RecordOptions{MaxBytes: maxBytes, MaxAge: maxAge}
 			if acked && len(keep) == 0 {
 				return usageError{fmt.Errorf("--acked needs --keep: the stream that acknowledges")}
 			}

@@ -259,14 +259,8 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 	if o.sync == 0 {
 		c.Sync = -1
 	}
-	for _, k := range o.keep {
-		if n, err := parseSize(k); err == nil {
-			c.Keep.Size = n
-		} else if d, err := parseAge(k); err == nil {
-			c.Keep.Age = d
-		} else {
-			return c, usageError{fmt.Errorf("--keep %q: want a size (20GiB) or an age (7d, 12h)", k)}
-		}
+	if c.Keep.Size, c.Keep.Age, err = parseKeep(o.keep); err != nil {
+		return c, err
 	}
 	if o.v21 {
 		c.Version = container.V2_1
@@ -322,6 +316,25 @@ func onEvent(command string, e record.Event, logger *log.Logger) {
 	}
 }
 
+// sizeUnits are the units parseSize knows.
+var sizeUnits = map[string]float64{"": 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+// parseKeep parses the values of --keep, each a size (20GiB) or an age
+// (7d, 12h); the last of each kind counts.
+func parseKeep(keep []string) (size int64, age time.Duration, err error) {
+	for _, k := range keep {
+		if n, err := parseSize(k); err == nil {
+			size = n
+		} else if d, err := parseAge(k); err == nil {
+			age = d
+		} else {
+			return 0, 0, usageError{fmt.Errorf("--keep %q: want a size (20GiB) or an age (7d, 12h)", k)}
+		}
+	}
+	return size, age, nil
+}
+
 // parseSize parses a byte count: 1000, 64MiB, 1GiB, 20GB, 500kB.
 func parseSize(s string) (int64, error) {
 	i := 0
@@ -332,9 +345,7 @@ func parseSize(s string) (int64, error) {
 	if err != nil || v < 0 {
 		return 0, fmt.Errorf("size %q", s)
 	}
-	units := map[string]float64{"": 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
-	u, ok := units[strings.TrimSpace(s[i:])]
+	u, ok := sizeUnits[strings.TrimSpace(s[i:])]
 	if !ok || v*u > 1<<62 {
 		return 0, fmt.Errorf("size %q", s)
 	}

@@ -104,14 +104,29 @@ func BenchmarkReplay(b *testing.B) {
 	ctx := context.Background()
 	data := make([]byte, 600<<10)
 	h := container.Header{Width: 640, Height: 480, Format: container.RGB565}
+	// stream makes a stream of its own for one run of a sub-benchmark,
+	// removed after it; recorded fills it with b.N frames first.
 	runs := 0
-	b.Run("raw", func(b *testing.B) { // publishing into the stream, until stored
+	stream := func(b *testing.B, name string) string {
 		runs++
-		camera := fmt.Sprintf("publish%d", runs)
+		camera := fmt.Sprintf("%s%d", name, runs)
 		if _, err := natsbus.Record(ctx, js, camera, natsbus.RecordOptions{}); err != nil {
 			b.Fatal(err)
 		}
-		defer js.DeleteStream(ctx, natsbus.StreamName(camera))
+		b.Cleanup(func() { js.DeleteStream(ctx, natsbus.StreamName(camera)) })
+		return camera
+	}
+	recorded := func(b *testing.B, name string) string {
+		camera := stream(b, name)
+		pub, _ := natsbus.NewPublisher(nc, camera)
+		for range b.N {
+			pub.Publish(h, data, time.Time{})
+		}
+		waitStored(b, js, camera, uint64(b.N))
+		return camera
+	}
+	b.Run("raw", func(b *testing.B) { // publishing into the stream, until stored
+		camera := stream(b, "publish")
 		pub, _ := natsbus.NewPublisher(nc, camera)
 		b.SetBytes(int64(len(data)))
 		for range b.N {
@@ -122,12 +137,7 @@ func BenchmarkReplay(b *testing.B) {
 		waitStored(b, js, camera, uint64(b.N))
 	})
 	b.Run("acked", func(b *testing.B) { // publishing, each message acknowledged by the stream
-		runs++
-		camera := fmt.Sprintf("acked%d", runs)
-		if _, err := natsbus.Record(ctx, js, camera, natsbus.RecordOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		defer js.DeleteStream(ctx, natsbus.StreamName(camera))
+		camera := stream(b, "acked")
 		pub, _ := natsbus.NewAckedPublisher(js, camera)
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
@@ -138,17 +148,7 @@ func BenchmarkReplay(b *testing.B) {
 		}
 	})
 	b.Run("jetstream-defaults", func(b *testing.B) { // what a user writes with the client's defaults
-		runs++
-		camera := fmt.Sprintf("defaults%d", runs)
-		if _, err := natsbus.Record(ctx, js, camera, natsbus.RecordOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		defer js.DeleteStream(ctx, natsbus.StreamName(camera))
-		pub, _ := natsbus.NewPublisher(nc, camera)
-		for range b.N {
-			pub.Publish(h, data, time.Time{})
-		}
-		waitStored(b, js, camera, uint64(b.N))
+		camera := recorded(b, "defaults")
 		b.SetBytes(int64(len(data)))
 		b.ResetTimer()
 		cons, err := js.OrderedConsumer(ctx, natsbus.StreamName(camera), jetstream.OrderedConsumerConfig{})
@@ -167,17 +167,7 @@ func BenchmarkReplay(b *testing.B) {
 		}
 	})
 	b.Run("replay", func(b *testing.B) {
-		runs++
-		camera := fmt.Sprintf("replay%d", runs)
-		if _, err := natsbus.Record(ctx, js, camera, natsbus.RecordOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		defer js.DeleteStream(ctx, natsbus.StreamName(camera))
-		pub, _ := natsbus.NewPublisher(nc, camera)
-		for range b.N {
-			pub.Publish(h, data, time.Time{})
-		}
-		waitStored(b, js, camera, uint64(b.N))
+		camera := recorded(b, "replay")
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		b.ResetTimer()

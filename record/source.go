@@ -34,11 +34,10 @@ type Frame struct {
 // A Source delivers frames to a Recorder. Run connects, passes each frame
 // to emit in order until ctx is done, and returns. It returns io.EOF (or
 // nil) when the source has ended for good (a pipe or file at its end), an
-// error
-// matching ErrPermanent (see Permanent) when running it again cannot help
-// (a wrong URL),
-// and any other error when it failed: the Recorder then runs it again
-// after a backoff. An error from emit ends Run, which returns it.
+// error matching ErrPermanent (see Permanent) when running it again cannot
+// help (a wrong URL), and any other error when it failed: the Recorder
+// then runs it again after a backoff. An error from emit ends Run, which
+// returns it.
 //
 // MJPEG, OMV and SHM are the sources of the package; NATS and programs
 // add their own.
@@ -119,9 +118,10 @@ func MJPEG(client *http.Client, url string) Source {
 }
 
 // OMV returns the source of an OMV IMG STR stream read from r, such as a
-// camera program's standard output: frames keep the stream's own timing. It ends with io.EOF at the end
-// of r, and with the damage (a *container.FrameError) if r is cut inside a
-// frame. It runs once: a pipe cannot be reopened.
+// camera program's standard output: frames keep the stream's own timing.
+// It ends with io.EOF at the end of r, and with the damage (a
+// *container.FrameError) if r is cut inside a frame. It runs once: a pipe
+// cannot be reopened.
 func OMV(r io.Reader) Source {
 	used := false
 	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {

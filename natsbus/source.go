@@ -2,9 +2,11 @@ package natsbus
 
 import (
 	"context"
+	"errors"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/mjpeg"
 	"github.com/imgstream/imgstream/record"
@@ -16,8 +18,10 @@ import (
 func Source(nc *nats.Conn, camera string) record.Source {
 	return record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
 		sub, err := Subscribe(nc, camera)
-		if err != nil {
+		if errors.Is(err, ErrInvalidCamera) || errors.Is(err, nats.ErrConnectionClosed) {
 			return record.Permanent(err)
+		} else if err != nil {
+			return err // a server slow to answer: the Recorder tries again
 		}
 		defer sub.Close()
 		var rf record.Frame
@@ -57,6 +61,10 @@ func MJPEG(nc *nats.Conn, camera string) mjpeg.Source {
 					return nil
 				}
 				return err
+			}
+			if f.Header.Format == container.JPEG {
+				publish(f.Data) // which copies it
+				continue
 			}
 			m := imageio.Image{Width: f.Header.Width, Height: f.Header.Height, Format: f.Header.Format, Data: f.Data}
 			if jpg, err = m.AppendJPEG(jpg[:0]); err != nil {

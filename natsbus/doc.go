@@ -20,6 +20,17 @@
 // on one connection; two publishers on one subject are told apart by
 // their ids.
 //
+// # Limits
+//
+//   - A frame is at most [MaxFrameSize] (64 MiB, what an OMV reader takes by
+//     default). A message that declares more, or a size that its format and
+//     dimensions do not give, is refused at its prefix, before any of it is
+//     buffered, and counted in [Stats].Invalid.
+//   - A Subscriber or a replay holds at most [MaxPendingBytes] (128 MiB) for
+//     the chunked frames it is putting together, from at most 16 publishers:
+//     past that the oldest give way and are counted in [Stats].Lost, however
+//     many ids and sizes a hostile publisher declares.
+//
 // # Live and slow subscribers
 //
 // [Subscriber.Next] returns the newest whole frame. A subscriber slower

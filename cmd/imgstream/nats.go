@@ -256,15 +256,16 @@ fast as it can), for imgstream serve - or a program of your own.`,
 				if err != nil {
 					return err
 				}
-				n, err := natsbus.Export(ctx, js, args[0], o, f)
+				st, err := natsbus.Export(ctx, js, args[0], o, f)
 				if cerr := f.Close(); err == nil {
 					err = cerr
 				}
 				if err != nil {
-					return err
+					os.Remove(out) // a failed replay leaves nothing behind
+					return replayError(err, args[0])
 				}
 				if !quiet(cmd) {
-					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: %s: %d frames\n", out, n)
+					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: %s: %d frames%s\n", out, st.Frames, exportNotes(st))
 				}
 				return nil
 			}
@@ -281,7 +282,7 @@ fast as it can), for imgstream serve - or a program of your own.`,
 			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 				return nil
 			}
-			return err
+			return replayError(err, args[0])
 		},
 	}
 	n.add(cmd)
@@ -290,6 +291,43 @@ fast as it can), for imgstream serve - or a program of your own.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write an OMV file instead of the stream on stdout")
 	cmd.Flags().BoolVar(&fast, "fast", false, "on stdout: as fast as possible, not at the recorded pace")
 	return cmd
+}
+
+// replayError says what a replay's error means for camera.
+func replayError(err error, camera string) error {
+	if errors.Is(err, natsbus.ErrNotRecorded) {
+		return plainError{fmt.Sprintf("nothing is recorded for %s: publish with --keep", camera), err}
+	}
+	return err
+}
+
+// plainError is an error told in words of the command line, which still
+// matches the error it stands for.
+type plainError struct {
+	msg string
+	err error
+}
+
+func (e plainError) Error() string { return e.msg }
+func (e plainError) Unwrap() error { return e.err }
+
+// exportNotes tells what an export could not write as it came, or "".
+func exportNotes(st natsbus.ExportStats) string {
+	var notes []string
+	add := func(n int, what string) {
+		if n > 0 {
+			notes = append(notes, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(st.Converted, "RGB24/BGR24 converted to JPEG")
+	add(st.Clamped, fmt.Sprintf("gaps over %v shortened to it", natsbus.MaxInterval.Round(time.Second)))
+	add(st.Skipped, "left out (a format OMV cannot hold, or a clock that stepped back)")
+	add(st.Lost, "lost (a chunk missing)")
+	add(st.Invalid, "messages that are not frames")
+	if len(notes) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(notes, ", ")
 }
 
 // natsSource is a record.Source of a camera on NATS that connects when it

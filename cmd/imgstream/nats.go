@@ -1,7 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -82,12 +85,15 @@ func natsTarget(s string) (serverURL, camera string, err error) {
 	if u.Port() == "" {
 		host = net.JoinHostPort(u.Hostname(), strconv.Itoa(nats.DefaultPort))
 	}
+	if u.User != nil {
+		host = u.User.String() + "@" + host // the credentials: nats://TOKEN@HOST
+	}
 	return "nats://" + host, camera, nil
 }
 
 func newPublish() *cobra.Command {
 	var n natsFlags
-	var listen, store string
+	var listen, store, token string
 	var keep []string
 	var loop, acked bool
 	cmd := &cobra.Command{
@@ -102,8 +108,10 @@ MJPEG stream, - for an OMV stream on stdin, or shm:NAME.
 Without --nats, publish starts a NATS server in the process, on --listen
 (127.0.0.1:4222), with JetStream in --store, and prints its URL for the
 others: imgstream serve nats://127.0.0.1:4222/CAMERA, imgstream record
-nats://127.0.0.1:4222/CAMERA OUT. With --nats, it connects to that server or
-cluster. --keep 1h (an age) or --keep 2GiB (a size), or both, records the
+nats://127.0.0.1:4222/CAMERA OUT. Beyond the loopback interface every client
+needs --token (one is made and printed in the URL, nats://TOKEN@HOST:4222, if
+not given). With --nats, it connects to that server or cluster, such as the
+one another publish runs. --keep 1h (an age) or --keep 2GiB (a size), or both, records the
 camera in JetStream for imgstream replay; --acked then waits for the stream to
 acknowledge each frame (a round trip a frame), so that a cluster's leader
 election loses none.`,
@@ -140,13 +148,27 @@ election loses none.`,
 					}
 					store = filepath.Join(dir, "imgstream", "nats")
 				}
-				srv, err := server.Start(server.Options{Host: host, Port: p, Dir: store})
+				if token == "" && !server.Loopback(cmp.Or(host, "127.0.0.1")) {
+					// Beyond the loopback interface, never an open server.
+					var b [16]byte
+					rand.Read(b[:])
+					token = hex.EncodeToString(b[:])
+				}
+				srv, err := server.Start(server.Options{Host: host, Port: p, Dir: store, Token: token})
+				if errors.Is(err, server.ErrAddrInUse) {
+					running := "nats://" + net.JoinHostPort("127.0.0.1", port)
+					return fmt.Errorf("--listen %s is taken, by another publish perhaps: --nats %s publishes through the running server, or --listen picks another port (%w)", listen, running, err)
+				}
 				if err != nil {
 					return err
 				}
 				defer srv.Shutdown()
-				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: NATS server at %s (JetStream in %s)\n", srv.URL(), store)
-				if nc, err = n.connect(srv.URL()); err != nil {
+				u := srv.URL()
+				if token != "" {
+					u = strings.Replace(u, "nats://", "nats://"+token+"@", 1)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: NATS server at %s (JetStream in %s)\n", u, store)
+				if nc, err = n.connect(u); err != nil {
 					return err
 				}
 			} else {
@@ -208,6 +230,7 @@ election loses none.`,
 	}
 	n.add(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "without --nats: where the embedded server listens")
+	cmd.Flags().StringVar(&token, "token", "", "without --nats: the token every client of the embedded server needs (made and printed when --listen is beyond the loopback interface)")
 	cmd.Flags().StringVar(&store, "store", "", "without --nats: the embedded server's JetStream directory (default in the user's cache)")
 	cmd.Flags().StringArrayVar(&keep, "keep", nil, "record the camera in JetStream, keeping AGE (1h, 7d) or SIZE (2GiB) of it, for imgstream replay (repeatable)")
 	cmd.Flags().BoolVar(&loop, "loop", false, "a recording: play it round and round")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -293,15 +294,44 @@ fast as it can), for imgstream serve - or a program of your own.`,
 				return nil
 			}
 			zw := container.NewWriter(cmd.OutOrStdout())
-			var last time.Time
+			var (
+				last time.Time
+				jpg  []byte
+				st   natsbus.ExportStats // what the stream could not carry as it came
+			)
 			err = natsbus.Replay(ctx, js, args[0], o, func(f *natsbus.Frame) error {
-				h := f.Header
+				h, data := f.Header, f.Data
+				if h.Format == container.RGB24 || h.Format == container.BGR24 {
+					// An OMV stream cannot carry them: JPEG, as replay -o.
+					m := imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
+					var err error
+					if jpg, err = m.AppendJPEG(jpg[:0]); err != nil {
+						st.Skipped++
+						return nil
+					}
+					h.Format, h.Size, data = container.JPEG, len(jpg), jpg
+					st.Converted++
+				}
+				h.Elapsed = 0
 				if !last.IsZero() && f.Time.After(last) {
 					h.Elapsed = f.Time.Sub(last)
 				}
+				if h.Elapsed > maxElapsedV20 {
+					h.Elapsed = maxElapsedV20
+					st.Clamped++
+				}
+				err := zw.WriteFrame(&h, data)
+				if errors.Is(err, container.ErrInvalidPixFormat) || errors.Is(err, container.ErrInvalidSize) || errors.Is(err, container.ErrInvalidDimensions) {
+					st.Skipped++ // written nothing: the stream goes on
+					return nil
+				}
 				last = f.Time
-				return zw.WriteFrame(&h, f.Data)
+				st.Frames++
+				return err
 			})
+			if notes := exportNotes(st); notes != "" && !quiet(cmd) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: %d frames%s\n", st.Frames, notes)
+			}
 			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 				return nil
 			}
@@ -334,6 +364,10 @@ type plainError struct {
 func (e plainError) Error() string { return e.msg }
 func (e plainError) Unwrap() error { return e.err }
 
+// maxElapsedV20 is the longest interval of a V2.0 stream: a uint32 of
+// milliseconds, about 49.7 days.
+const maxElapsedV20 = math.MaxUint32 * time.Millisecond
+
 // exportNotes tells what an export could not write as it came, or "".
 func exportNotes(st natsbus.ExportStats) string {
 	var notes []string
@@ -343,7 +377,7 @@ func exportNotes(st natsbus.ExportStats) string {
 		}
 	}
 	add(st.Converted, "RGB24/BGR24 converted to JPEG")
-	add(st.Clamped, fmt.Sprintf("gaps over %v shortened to it", natsbus.MaxInterval.Round(time.Second)))
+	add(st.Clamped, "gaps longer than the file's time field holds shortened to it")
 	add(st.Skipped, "left out (a format OMV cannot hold, or a clock that stepped back)")
 	add(st.Lost, "lost (a chunk missing)")
 	add(st.Invalid, "messages that are not frames")

@@ -173,3 +173,55 @@ func TestReplayNothing(t *testing.T) {
 	assert.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, "1 frames")
 }
+
+// TestReplayStdoutGoesOn: replay on stdout converts an RGB24 frame
+// (OpenCV's), which an OMV stream cannot carry, to JPEG, and goes on with
+// the frames after it at their intervals.
+func TestReplayStdoutGoesOn(t *testing.T) {
+	srv, err := server.Start(server.Options{Dir: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(srv.Shutdown)
+	nc, err := srv.Connect()
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = natsbus.Record(t.Context(), js, "door", natsbus.RecordOptions{Memory: true})
+	require.NoError(t, err)
+	p, err := natsbus.NewPublisher(nc, "door")
+	require.NoError(t, err)
+	frames, _ := recordingFrames(t, sample)
+	jpg := container.Header{Width: frames[0].Width, Height: frames[0].Height, Format: frames[0].Format}
+	t0 := time.Unix(1700000000, 0)
+	require.NoError(t, p.Publish(jpg, frames[0].Data, t0))
+	require.NoError(t, p.Publish(container.Header{Width: 8, Height: 4, Format: container.BGR24}, make([]byte, 8*4*3), t0.Add(100*time.Millisecond)))
+	require.NoError(t, p.Publish(jpg, frames[1].Data, t0.Add(200*time.Millisecond)))
+	require.Eventually(t, func() bool {
+		s, err := js.Stream(t.Context(), natsbus.StreamName("door"))
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(t.Context())
+		return err == nil && info.State.Msgs == 3
+	}, 10*time.Second, 5*time.Millisecond)
+
+	stdout, errOut, code := cli(t, "replay", "--nats", srv.URL(), "door", "--fast")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "1 RGB24/BGR24 converted to JPEG")
+	zr, err := container.NewReader(bytes.NewReader([]byte(stdout)))
+	require.NoError(t, err)
+	var got []container.Header
+	var last []byte
+	for {
+		h, data, err := zr.ReadFrame(nil)
+		if err != nil {
+			break
+		}
+		got, last = append(got, *h), bytes.Clone(data)
+	}
+	require.Len(t, got, 3, "every frame, the one after the BGR24 too")
+	assert.Equal(t, container.JPEG, got[1].Format)
+	assert.Equal(t, 8, got[1].Width)
+	assert.Equal(t, 100*time.Millisecond, got[2].Elapsed)
+	assert.True(t, bytes.Equal(frames[1].Data, last))
+}

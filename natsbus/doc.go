@@ -43,8 +43,11 @@
 //
 // [Record] makes a stream (StreamName(camera)) record a camera, bounded
 // by time or bytes, replicated in a cluster; [Replay] replays it from any
-// time, at the recorded pace or as fast as possible; [Export] writes a
-// time range as an OMV file. Replays pull at most [PullMaxBytes] at a time
+// time, at the recorded pace or as fast as possible (a range with no frame
+// is an empty replay; a camera not recorded is [ErrNotRecorded]); [Export]
+// writes a time range as an OMV file, going on past what a file cannot
+// hold and counting it in [ExportStats]: RGB24 and BGR24 frames become
+// JPEG, a gap over [MaxInterval] is shortened to it. Replays pull at most [PullMaxBytes] at a time
 // and bound every wait: with the client's defaults, a replay of 600 KB
 // frames overran the server's pending limit and was dropped as a slow
 // consumer again and again. [Upload] and [Download] move whole recordings

@@ -51,6 +51,10 @@ type Options struct {
 	ClusterHost string
 	ClusterPort int
 	Routes      []string
+	// ClusterUser and ClusterPassword are what every route must give
+	// (nats-route://USER:PASSWORD@host:port, in every node's Routes). A
+	// ClusterHost beyond the loopback interface needs them.
+	ClusterUser, ClusterPassword string
 	// MaxPayload is the largest message: NATS's default (1 MB) when zero.
 	MaxPayload int32
 	// Ready bounds the wait for the server to accept connections: 10 s
@@ -61,7 +65,8 @@ type Options struct {
 // Errors returned by Start.
 var (
 	// ErrNoCredentials is returned for a server that would listen beyond
-	// the loopback interface with neither Token nor User and Password.
+	// the loopback interface with neither Token nor User and Password, or
+	// for routes with no ClusterUser and ClusterPassword.
 	ErrNoCredentials = errors.New("server: listening beyond the loopback interface needs a token, or a user and password")
 	// ErrAddrInUse is returned at once for a Host and Port (or cluster
 	// port) that something else, such as another server, listens on.
@@ -109,9 +114,15 @@ func Start(o Options) (*Server, error) {
 		so.JetStream, so.StoreDir = true, o.Dir
 	}
 	if o.Cluster != "" {
-		so.Cluster = natsserver.ClusterOpts{Name: o.Cluster, Host: o.ClusterHost, Port: o.ClusterPort}
+		so.Cluster = natsserver.ClusterOpts{Name: o.Cluster, Host: o.ClusterHost, Port: o.ClusterPort, Username: o.ClusterUser, Password: o.ClusterPassword}
 		if so.Cluster.Host == "" {
 			so.Cluster.Host = "127.0.0.1"
+		}
+		if (o.ClusterUser == "") != (o.ClusterPassword == "") {
+			return nil, errors.New("server: give a ClusterUser and a ClusterPassword")
+		}
+		if !Loopback(so.Cluster.Host) && o.ClusterUser == "" {
+			return nil, fmt.Errorf("%w: routes on %s", ErrNoCredentials, so.Cluster.Host)
 		}
 		if so.Cluster.Port == 0 {
 			so.Cluster.Port = natsserver.RANDOM_PORT

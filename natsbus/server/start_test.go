@@ -35,6 +35,14 @@ func TestCredentialsBeyondLoopback(t *testing.T) {
 	require.NoError(t, err)
 	nc.Close()
 
+	// Routes beyond the loopback interface: open, any host could join
+	// the cluster and read every camera.
+	_, err = server.Start(server.Options{Cluster: "c", ClusterHost: "0.0.0.0"})
+	require.ErrorIs(t, err, server.ErrNoCredentials)
+	seed, err := server.Start(server.Options{Cluster: "c", ClusterHost: "0.0.0.0", ClusterUser: "route", ClusterPassword: "s3cret"})
+	require.NoError(t, err)
+	seed.Shutdown()
+
 	for _, host := range []string{"127.0.0.1", "::1", "localhost", ""} {
 		assert.True(t, host == "" || server.Loopback(host), host)
 	}

@@ -112,10 +112,10 @@ others: imgstream serve nats://127.0.0.1:4222/CAMERA, imgstream record
 nats://127.0.0.1:4222/CAMERA OUT. Beyond the loopback interface every client
 needs --token (one is made and printed in the URL, nats://TOKEN@HOST:4222, if
 not given). With --nats, it connects to that server or cluster, such as the
-one another publish runs. --keep 1h (an age) or --keep 2GiB (a size), or both, records the
-camera in JetStream for imgstream replay; --acked then waits for the stream to
-acknowledge each frame (a round trip a frame), so that a cluster's leader
-election loses none.`,
+one another publish runs. --keep 1h (an age) or --keep 2GiB (a size), or
+both, records the camera in JetStream for imgstream replay; --acked then
+waits for the stream to acknowledge each frame (a round trip a frame), so
+that a cluster's leader election loses none.`,
 		Example: `  imgstream publish http://camera/stream.mjpg door --keep 1h
   imgstream publish --nats nats://nats.local:4222 --creds cam.creds shm:camera garden
   imgstream publish --loop testdata/sample.omv sample`,
@@ -166,7 +166,7 @@ election loses none.`,
 				defer srv.Shutdown()
 				u := srv.URL()
 				if token != "" {
-					u = strings.Replace(u, "nats://", "nats://"+token+"@", 1)
+					u = (&url.URL{Scheme: "nats", User: url.User(token), Host: strings.TrimPrefix(u, "nats://")}).String()
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: NATS server at %s (JetStream in %s)\n", u, store)
 				if nc, err = n.connect(u); err != nil {

@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/imgstream/imgstream/container"
@@ -59,5 +60,82 @@ func TestAssembler(t *testing.T) {
 	}
 	if as.lost != 3 || len(got) != 4 || string(got[3]) != "0123456789" {
 		t.Fatalf("got %q, lost %d; want 3 lost: a gap, a join in the middle, a frame cut by the next", got, as.lost)
+	}
+}
+
+// TestAssemblerBounded: a hostile publisher that declares huge frames
+// over many ids and sends part of each never makes the assembler hold
+// more than MaxPendingBytes; a size over MaxFrameSize is refused before
+// anything is buffered; and a good frame still comes through after.
+func TestAssemblerBounded(t *testing.T) {
+	var as assembler
+	// What the assembler holds: every buffer's capacity.
+	buffered := func() int {
+		n := 0
+		for _, a := range as.pending {
+			n += cap(a.data)
+		}
+		return n
+	}
+	msg := make([]byte, HeaderSize+1<<20)
+	send := func(h wireHeader) (*wireHeader, []byte, error) {
+		h.put(msg)
+		var ph wireHeader
+		body, err := ph.parse(msg)
+		if err != nil {
+			return nil, nil, err
+		}
+		fh, data := as.add(&ph, body)
+		return fh, data, nil
+	}
+	hostile := wireHeader{Format: container.JPEG, Width: 640, Height: 480, Seq: 1, Chunks: 1000}
+
+	// Declared sizes over MaxFrameSize, up to the prefix's 4 GiB, over
+	// many ids: refused at the prefix, nothing held.
+	for id := range uint32(1000) {
+		h := hostile
+		h.Publisher, h.Size = id, 1<<32-1-int(id)
+		if _, _, err := send(h); !errors.Is(err, ErrFormat) {
+			t.Fatalf("a %d-byte frame: %v, want ErrFormat", h.Size, err)
+		}
+	}
+	if n := buffered(); n != 0 {
+		t.Fatalf("%d bytes held for frames refused at the prefix", n)
+	}
+
+	// MaxFrameSize declared, 9 MiB of it sent, over 20 ids: 180 MiB sent.
+	most := 0
+	for id := range uint32(20) {
+		h := hostile
+		h.Publisher, h.Size = 1000+id, MaxFrameSize
+		for c := range 9 {
+			h.Chunk = c
+			if fh, _, err := send(h); err != nil || fh != nil {
+				t.Fatalf("id %d chunk %d: %v %v", id, c, fh, err)
+			}
+			most = max(most, buffered())
+		}
+	}
+	if most > MaxPendingBytes {
+		t.Fatalf("held %d MiB of frames being put together, over MaxPendingBytes (%d MiB)", most>>20, MaxPendingBytes>>20)
+	}
+	if as.lost == 0 {
+		t.Fatal("the frames that gave way are not counted as lost")
+	}
+
+	// A good publisher's 3 MiB frame comes through whole.
+	good := wireHeader{Format: container.JPEG, Width: 640, Height: 480, Size: 3 << 20, Seq: 1, Publisher: 7, Chunks: 3}
+	for c := range 3 {
+		good.Chunk = c
+		fh, data, err := send(good)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c == 2 && (fh == nil || len(data) != 3<<20) {
+			t.Fatalf("the good frame: %v, %d bytes", fh, len(data))
+		}
+	}
+	if n := buffered(); n > MaxPendingBytes {
+		t.Fatalf("held %d MiB", n>>20)
 	}
 }

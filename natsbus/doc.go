@@ -20,6 +20,17 @@
 // on one connection; two publishers on one subject are told apart by
 // their ids.
 //
+// # Limits
+//
+//   - A frame is at most [MaxFrameSize] (64 MiB, what an OMV reader takes by
+//     default). A message that declares more, or a size that its format and
+//     dimensions do not give, is refused at its prefix, before any of it is
+//     buffered, and counted in [Stats].Invalid.
+//   - A Subscriber or a replay holds at most [MaxPendingBytes] (128 MiB) for
+//     the chunked frames it is putting together, from at most 16 publishers:
+//     past that the oldest give way and are counted in [Stats].Lost, however
+//     many ids and sizes a hostile publisher declares.
+//
 // # Live and slow subscribers
 //
 // [Subscriber.Next] returns the newest whole frame. A subscriber slower
@@ -32,8 +43,11 @@
 //
 // [Record] makes a stream (StreamName(camera)) record a camera, bounded
 // by time or bytes, replicated in a cluster; [Replay] replays it from any
-// time, at the recorded pace or as fast as possible; [Export] writes a
-// time range as an OMV file. Replays pull at most [PullMaxBytes] at a time
+// time, at the recorded pace or as fast as possible (a range with no frame
+// is an empty replay; a camera not recorded is [ErrNotRecorded]); [Export]
+// writes a time range as an OMV file, going on past what a file cannot
+// hold and counting it in [ExportStats]: RGB24 and BGR24 frames become
+// JPEG, a gap over [MaxInterval] is shortened to it. Replays pull at most [PullMaxBytes] at a time
 // and bound every wait: with the client's defaults, a replay of 600 KB
 // frames overran the server's pending limit and was dropped as a slow
 // consumer again and again. [Upload] and [Download] move whole recordings

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -81,17 +82,37 @@ type ReplayOptions struct {
 // and the replay stalls seconds at a time.
 const PullMaxBytes = 16 << 20
 
+// ErrNotRecorded is returned by Replay and Export for a camera that
+// JetStream does not record: no stream StreamName(camera) (publish with
+// Record), or no JetStream on the server.
+var ErrNotRecorded = errors.New("natsbus: nothing is recorded")
+
 // Replay replays the frames JetStream recorded of camera, calling fn for
 // each whole frame in order (f.Data is valid during the call), from
 // o.Since to o.Until or the newest frame, as fast as possible or at the
 // recorded pace. Frames with a chunk missing (cut by MaxAge or MaxBytes)
-// are skipped. It returns the first error of fn, ctx.Err(), or nil at the
-// end.
+// and messages that are not frames are skipped. A range with no frame in
+// it, such as a Since after the newest frame, is an empty replay. It
+// returns the first error of fn, ctx.Err(), an error matching
+// ErrNotRecorded, or nil at the end.
 func Replay(ctx context.Context, js jetstream.JetStream, camera string, o ReplayOptions, fn func(f *Frame) error) error {
+	return replay(ctx, js, camera, o, fn, nil)
+}
+
+// replayCounts are what a replay skipped.
+type replayCounts struct {
+	invalid, lost int // messages that are not frames; frames with a chunk missing
+}
+
+// replay is Replay, counting what it skips in c when c is not nil.
+func replay(ctx context.Context, js jetstream.JetStream, camera string, o ReplayOptions, fn func(f *Frame) error, c *replayCounts) error {
 	if err := CheckCamera(camera); err != nil {
 		return err
 	}
 	stream, err := js.Stream(ctx, StreamName(camera))
+	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+		return fmt.Errorf("%w for %s: %w", ErrNotRecorded, camera, err)
+	}
 	if err != nil {
 		return fmt.Errorf("natsbus: the recording of %s: %w", camera, err)
 	}
@@ -102,6 +123,9 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 	last := info.State.LastSeq
 	if last == 0 || info.State.Msgs == 0 {
 		return nil
+	}
+	if !o.Since.IsZero() && o.Since.After(info.State.LastTime) {
+		return nil // nothing stored since: a consumer would wait for ever
 	}
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if !o.Since.IsZero() {
@@ -126,6 +150,9 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 		pace   = imageio.Pacer{Clock: o.Clock}
 		prev   time.Time // the capture time of the frame before
 	)
+	if c != nil {
+		defer func() { c.lost = int(frames.lost) }()
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -135,6 +162,9 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 			return nil
 		}
 		if err != nil {
+			if info, ierr := stream.Info(ctx); ierr == nil && (info.State.Msgs == 0 || info.State.FirstSeq > last) {
+				return nil // the rest went (MaxAge, MaxBytes) while we waited
+			}
 			return fmt.Errorf("natsbus: replay of %s: %w", camera, err)
 		}
 		meta, err := m.Metadata()
@@ -143,30 +173,32 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 		}
 		done := meta.Sequence.Stream >= last
 		var h wireHeader
-		if body, err := h.parse(m.Data()); err == nil {
+		if body, err := h.parse(m.Data()); err != nil {
+			if c != nil {
+				c.invalid++
+			}
+		} else if fh, data := frames.add(&h, body); fh != nil {
 			// Frames with a chunk missing (cut by MaxAge or MaxBytes) are
 			// skipped.
-			if fh, data := frames.add(&h, body); fh != nil {
-				if !o.Until.IsZero() && fh.Time.After(o.Until) {
-					return nil
+			if !o.Until.IsZero() && fh.Time.After(o.Until) {
+				return nil
+			}
+			if o.Paced {
+				var interval time.Duration // the first frame is due at once
+				if !prev.IsZero() {
+					interval = fh.Time.Sub(prev)
 				}
-				if o.Paced {
-					var interval time.Duration // the first frame is due at once
-					if !prev.IsZero() {
-						interval = fh.Time.Sub(prev)
-					}
-					if err := pace.Wait(ctx, interval); err != nil {
-						return err
-					}
-					prev = fh.Time
-				}
-				f = Frame{
-					Header: container.Header{Width: fh.Width, Height: fh.Height, Format: fh.Format, Size: fh.Size},
-					Seq:    fh.Seq, Time: fh.Time, Data: data,
-				}
-				if err := fn(&f); err != nil {
+				if err := pace.Wait(ctx, interval); err != nil {
 					return err
 				}
+				prev = fh.Time
+			}
+			f = Frame{
+				Header: container.Header{Width: fh.Width, Height: fh.Height, Format: fh.Format, Size: fh.Size},
+				Seq:    fh.Seq, Time: fh.Time, Data: data,
+			}
+			if err := fn(&f); err != nil {
+				return err
 			}
 		}
 		if done {
@@ -175,31 +207,87 @@ func Replay(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 	}
 }
 
+// ExportStats say what Export wrote, and what it could not write as it
+// came.
+type ExportStats struct {
+	// Frames is the number of frames written.
+	Frames int
+	// Converted counts the RGB24 and BGR24 frames (OpenCV's), which an
+	// OMV file cannot hold, written as JPEG at imageio.JPEGQuality.
+	Converted int
+	// Skipped counts the frames left out: in a format an OMV file cannot
+	// hold or of a size their format does not give, or captured before
+	// the frame before (a publisher's clock stepped back).
+	Skipped int
+	// Invalid counts the messages that are not frames, and Lost the
+	// frames with a chunk missing (cut by MaxAge or MaxBytes).
+	Invalid, Lost int
+	// Clamped counts the intervals longer than a V2.1 file holds
+	// (MaxInterval, 71.6 minutes), written as MaxInterval: the frames
+	// after such a gap are kept, their times earlier by the difference.
+	Clamped int
+}
+
+// MaxInterval is the longest interval between two frames of the V2.1
+// files Export writes: a uint32 of microseconds, about 71.6 minutes.
+const MaxInterval = math.MaxUint32 * time.Microsecond
+
 // Export writes the frames JetStream recorded of camera between o.Since
 // and o.Until to w as an OMV IMG STR file (V2.1: microseconds), each at
-// its capture time, and returns how many it wrote. o.Paced is ignored.
-func Export(ctx context.Context, js jetstream.JetStream, camera string, o ReplayOptions, w io.ReadWriteSeeker) (int, error) {
-	var s *imageio.Stream
+// its capture time, and returns what it wrote. o.Paced is ignored. It
+// goes on past what a file cannot hold, and counts it: RGB24 and BGR24
+// frames are converted to JPEG, other frames no OMV file holds are
+// skipped, and an interval over MaxInterval is clamped to it.
+func Export(ctx context.Context, js jetstream.JetStream, camera string, o ReplayOptions, w io.ReadWriteSeeker) (ExportStats, error) {
+	var (
+		st    ExportStats
+		c     replayCounts
+		s     *imageio.Stream
+		prev  time.Time     // the file time of the frame before
+		shift time.Duration // the time clamped out so far
+		img   imageio.Image
+		jpg   []byte
+	)
 	o.Paced = false
-	n := 0
-	err := Replay(ctx, js, camera, o, func(f *Frame) error {
+	err := replay(ctx, js, camera, o, func(f *Frame) error {
+		img = imageio.Image{Width: f.Header.Width, Height: f.Header.Height, Format: f.Header.Format, Data: f.Data}
+		if img.Format == container.RGB24 || img.Format == container.BGR24 {
+			var err error
+			if jpg, err = img.AppendJPEG(jpg[:0]); err != nil {
+				st.Skipped++
+				return nil
+			}
+			img.Format, img.Data = container.JPEG, jpg
+			st.Converted++
+		}
+		if !storable(&img) {
+			st.Skipped++
+			return nil
+		}
+		at := f.Time.Add(-shift)
 		if s == nil {
 			// The file's time starts at the first frame's capture.
 			var err error
-			if s, err = imageio.New(w, &imageio.Options{Version: container.V2_1, Clock: startClock(f.Time)}); err != nil {
+			if s, err = imageio.New(w, &imageio.Options{Version: container.V2_1, Clock: startClock(at)}); err != nil {
 				return err
 			}
+		} else if gap := at.Sub(prev); gap > MaxInterval {
+			shift += gap - MaxInterval
+			at = prev.Add(MaxInterval)
+			st.Clamped++
 		}
-		img := imageio.Image{Width: f.Header.Width, Height: f.Header.Height, Format: f.Header.Format, Data: f.Data}
-		if err := s.WriteAt(&img, f.Time); errors.Is(err, imageio.ErrTimeBackwards) {
-			return nil // a publisher's clock stepped back: the frame is left out
+		if err := s.WriteAt(&img, at); errors.Is(err, imageio.ErrTimeBackwards) {
+			st.Skipped++ // a publisher's clock stepped back: the frame is left out
+			return nil
 		} else if err != nil {
 			return err
 		}
-		n++
+		prev = at
+		st.Frames++
 		return nil
-	})
-	if s == nil {
+	}, &c)
+	st.Invalid, st.Lost = c.invalid, c.lost
+	if s == nil && !errors.Is(err, ErrNotRecorded) {
 		// No frame: an empty recording.
 		var nerr error
 		if s, nerr = imageio.New(w, &imageio.Options{Version: container.V2_1}); nerr != nil && err == nil {
@@ -211,7 +299,19 @@ func Export(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 			err = cerr
 		}
 	}
-	return n, err
+	return st, err
+}
+
+// storable reports whether an OMV file can hold m: a format it carries,
+// and the size its format and dimensions give.
+func storable(m *imageio.Image) bool {
+	if !m.Format.Valid() {
+		return false
+	}
+	if n, ok := m.Format.PayloadSize(m.Width, m.Height); ok {
+		return len(m.Data) == n
+	}
+	return len(m.Data) > 0 && uint64(len(m.Data)) <= math.MaxUint32
 }
 
 // startClock is a Clock that stands at one time: a stream made with it

@@ -26,6 +26,10 @@ func Subject(camera string) string { return SubjectPrefix + camera }
 // subject token.
 var ErrInvalidCamera = errors.New("natsbus: invalid camera name")
 
+// ErrFrameTooLarge is returned by Publish for a frame over MaxFrameSize,
+// which no Subscriber would take.
+var ErrFrameTooLarge = errors.New("natsbus: frame over MaxFrameSize")
+
 // CheckCamera returns an error matching ErrInvalidCamera for a camera
 // name that cannot be one subject token, before anything connects.
 func CheckCamera(camera string) error {
@@ -87,13 +91,19 @@ func NewAckedPublisher(js jetstream.JetStream, camera string) (*Publisher, error
 func (p *Publisher) Subject() string { return p.subject }
 
 // Publish publishes a frame captured at t (now when zero): h gives its
-// width, height and format, data its bytes (a JPEG as it is). A frame
-// over the server's max payload goes in chunks, each a message, which a
-// Subscriber puts together again. It returns when the frame is in the
+// width, height and format, data its bytes (a JPEG as it is), at most
+// MaxFrameSize ([ErrFrameTooLarge]). A frame over the server's max payload
+// goes in chunks, each a message, which a Subscriber puts together again. It returns when the frame is in the
 // connection's buffer, not when it is delivered.
 func (p *Publisher) Publish(h container.Header, data []byte, t time.Time) error {
 	if h.Width < 1 || h.Height < 1 || h.Width > container.MaxDimension || h.Height > container.MaxDimension {
 		return fmt.Errorf("natsbus: a frame of %dx%d", h.Width, h.Height)
+	}
+	if len(data) > MaxFrameSize {
+		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(data))
+	}
+	if !sizeFits(h.Format, h.Width, h.Height, len(data)) {
+		return fmt.Errorf("natsbus: %w: %d bytes for a %dx%d %v frame", container.ErrInvalidSize, len(data), h.Width, h.Height, h.Format)
 	}
 	if t.IsZero() {
 		t = time.Now()
@@ -104,7 +114,7 @@ func (p *Publisher) Publish(h container.Header, data []byte, t time.Time) error 
 		p.chunk = max(int(p.nc.MaxPayload())-HeaderSize, 1)
 	}
 	chunks := max((len(data)+p.chunk-1)/p.chunk, 1)
-	if chunks > MaxChunks || uint64(len(data)) > 1<<32-1 {
+	if chunks > MaxChunks {
 		return fmt.Errorf("natsbus: a frame of %d bytes, over %d chunks of %d", len(data), MaxChunks, p.chunk)
 	}
 	p.seq++

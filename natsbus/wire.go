@@ -33,6 +33,21 @@ const (
 	// MaxChunks bounds a frame's chunks: 65 535 of the default 1 MB max
 	// payload is 64 GB, far beyond a frame.
 	MaxChunks = 1<<16 - 1
+	// MaxFrameSize is the largest frame that a Publisher sends and that a
+	// Subscriber or a replay puts together: 64 MiB, the largest frame an
+	// OMV reader accepts by default (container.DefaultMaxFrameSize), so
+	// that every frame that passes can be recorded and read back. A
+	// message that declares a larger frame is refused before any of it is
+	// buffered: the prefix's 32-bit size would otherwise let a hostile
+	// publisher make every subscriber hold 4 GiB for each publisher id.
+	MaxFrameSize = container.DefaultMaxFrameSize
+	// MaxPendingBytes bounds the bytes that a Subscriber or a replay holds
+	// for the chunked frames it is putting together, all publishers
+	// together: twice MaxFrameSize, so that two publishers of the largest
+	// frames interleave without loss. A frame that would take the total
+	// past it drops the oldest frames being put together (counted as
+	// lost), however many ids a publisher claims.
+	MaxPendingBytes = 2 * MaxFrameSize
 )
 
 var magic = [4]byte{'I', 'M', 'F', '1'}
@@ -89,8 +104,19 @@ func (h *wireHeader) parse(msg []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: chunk %d of %d", ErrFormat, h.Chunk, h.Chunks)
 	case h.Width < 1 || h.Height < 1 || h.Width > container.MaxDimension || h.Height > container.MaxDimension:
 		return nil, fmt.Errorf("%w: %dx%d", ErrFormat, h.Width, h.Height)
+	case h.Size > MaxFrameSize:
+		return nil, fmt.Errorf("%w: a %d-byte frame, over MaxFrameSize", ErrFormat, h.Size)
+	case !sizeFits(h.Format, h.Width, h.Height, h.Size):
+		return nil, fmt.Errorf("%w: %d bytes for a %dx%d %v frame", ErrFormat, h.Size, h.Width, h.Height, h.Format)
 	case len(body) > h.Size || h.Chunks == 1 && len(body) != h.Size:
 		return nil, fmt.Errorf("%w: %d bytes of a %d-byte frame", ErrFormat, len(body), h.Size)
 	}
 	return body, nil
+}
+
+// sizeFits reports whether size bytes can be a frame of the format and
+// dimensions: those of an uncompressed format give its size.
+func sizeFits(f container.PixFormat, width, height, size int) bool {
+	n, ok := f.PayloadSize(width, height)
+	return !ok || n == size
 }

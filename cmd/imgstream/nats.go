@@ -1,10 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -82,12 +86,15 @@ func natsTarget(s string) (serverURL, camera string, err error) {
 	if u.Port() == "" {
 		host = net.JoinHostPort(u.Hostname(), strconv.Itoa(nats.DefaultPort))
 	}
+	if u.User != nil {
+		host = u.User.String() + "@" + host // the credentials: nats://TOKEN@HOST
+	}
 	return "nats://" + host, camera, nil
 }
 
 func newPublish() *cobra.Command {
 	var n natsFlags
-	var listen, store string
+	var listen, store, token string
 	var keep []string
 	var loop, acked bool
 	cmd := &cobra.Command{
@@ -102,11 +109,13 @@ MJPEG stream, - for an OMV stream on stdin, or shm:NAME.
 Without --nats, publish starts a NATS server in the process, on --listen
 (127.0.0.1:4222), with JetStream in --store, and prints its URL for the
 others: imgstream serve nats://127.0.0.1:4222/CAMERA, imgstream record
-nats://127.0.0.1:4222/CAMERA OUT. With --nats, it connects to that server or
-cluster. --keep 1h (an age) or --keep 2GiB (a size), or both, records the
-camera in JetStream for imgstream replay; --acked then waits for the stream to
-acknowledge each frame (a round trip a frame), so that a cluster's leader
-election loses none.`,
+nats://127.0.0.1:4222/CAMERA OUT. Beyond the loopback interface every client
+needs --token (one is made and printed in the URL, nats://TOKEN@HOST:4222, if
+not given). With --nats, it connects to that server or cluster, such as the
+one another publish runs. --keep 1h (an age) or --keep 2GiB (a size), or
+both, records the camera in JetStream for imgstream replay; --acked then
+waits for the stream to acknowledge each frame (a round trip a frame), so
+that a cluster's leader election loses none.`,
 		Example: `  imgstream publish http://camera/stream.mjpg door --keep 1h
   imgstream publish --nats nats://nats.local:4222 --creds cam.creds shm:camera garden
   imgstream publish --loop testdata/sample.omv sample`,
@@ -140,13 +149,27 @@ election loses none.`,
 					}
 					store = filepath.Join(dir, "imgstream", "nats")
 				}
-				srv, err := server.Start(server.Options{Host: host, Port: p, Dir: store})
+				if token == "" && !server.Loopback(cmp.Or(host, "127.0.0.1")) {
+					// Beyond the loopback interface, never an open server.
+					var b [16]byte
+					rand.Read(b[:])
+					token = hex.EncodeToString(b[:])
+				}
+				srv, err := server.Start(server.Options{Host: host, Port: p, Dir: store, Token: token})
+				if errors.Is(err, server.ErrAddrInUse) {
+					running := "nats://" + net.JoinHostPort("127.0.0.1", port)
+					return fmt.Errorf("--listen %s is taken, by another publish perhaps: --nats %s publishes through the running server, or --listen picks another port (%w)", listen, running, err)
+				}
 				if err != nil {
 					return err
 				}
 				defer srv.Shutdown()
-				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: NATS server at %s (JetStream in %s)\n", srv.URL(), store)
-				if nc, err = n.connect(srv.URL()); err != nil {
+				u := srv.URL()
+				if token != "" {
+					u = (&url.URL{Scheme: "nats", User: url.User(token), Host: strings.TrimPrefix(u, "nats://")}).String()
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: NATS server at %s (JetStream in %s)\n", u, store)
+				if nc, err = n.connect(u); err != nil {
 					return err
 				}
 			} else {
@@ -208,6 +231,7 @@ election loses none.`,
 	}
 	n.add(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "without --nats: where the embedded server listens")
+	cmd.Flags().StringVar(&token, "token", "", "without --nats: the token every client of the embedded server needs (made and printed when --listen is beyond the loopback interface)")
 	cmd.Flags().StringVar(&store, "store", "", "without --nats: the embedded server's JetStream directory (default in the user's cache)")
 	cmd.Flags().StringArrayVar(&keep, "keep", nil, "record the camera in JetStream, keeping AGE (1h, 7d) or SIZE (2GiB) of it, for imgstream replay (repeatable)")
 	cmd.Flags().BoolVar(&loop, "loop", false, "a recording: play it round and round")
@@ -256,32 +280,62 @@ fast as it can), for imgstream serve - or a program of your own.`,
 				if err != nil {
 					return err
 				}
-				n, err := natsbus.Export(ctx, js, args[0], o, f)
+				st, err := natsbus.Export(ctx, js, args[0], o, f)
 				if cerr := f.Close(); err == nil {
 					err = cerr
 				}
 				if err != nil {
-					return err
+					os.Remove(out) // a failed replay leaves nothing behind
+					return replayError(err, args[0])
 				}
 				if !quiet(cmd) {
-					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: %s: %d frames\n", out, n)
+					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: %s: %d frames%s\n", out, st.Frames, exportNotes(st))
 				}
 				return nil
 			}
 			zw := container.NewWriter(cmd.OutOrStdout())
-			var last time.Time
+			var (
+				last time.Time
+				jpg  []byte
+				st   natsbus.ExportStats // what the stream could not carry as it came
+			)
 			err = natsbus.Replay(ctx, js, args[0], o, func(f *natsbus.Frame) error {
-				h := f.Header
+				h, data := f.Header, f.Data
+				if h.Format == container.RGB24 || h.Format == container.BGR24 {
+					// An OMV stream cannot carry them: JPEG, as replay -o.
+					m := imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
+					var err error
+					if jpg, err = m.AppendJPEG(jpg[:0]); err != nil {
+						st.Skipped++
+						return nil
+					}
+					h.Format, h.Size, data = container.JPEG, len(jpg), jpg
+					st.Converted++
+				}
+				h.Elapsed = 0
 				if !last.IsZero() && f.Time.After(last) {
 					h.Elapsed = f.Time.Sub(last)
 				}
+				if h.Elapsed > maxElapsedV20 {
+					h.Elapsed = maxElapsedV20
+					st.Clamped++
+				}
+				err := zw.WriteFrame(&h, data)
+				if errors.Is(err, container.ErrInvalidPixFormat) || errors.Is(err, container.ErrInvalidSize) || errors.Is(err, container.ErrInvalidDimensions) {
+					st.Skipped++ // written nothing: the stream goes on
+					return nil
+				}
 				last = f.Time
-				return zw.WriteFrame(&h, f.Data)
+				st.Frames++
+				return err
 			})
+			if notes := exportNotes(st); notes != "" && !quiet(cmd) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: %d frames%s\n", st.Frames, notes)
+			}
 			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 				return nil
 			}
-			return err
+			return replayError(err, args[0])
 		},
 	}
 	n.add(cmd)
@@ -290,6 +344,47 @@ fast as it can), for imgstream serve - or a program of your own.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write an OMV file instead of the stream on stdout")
 	cmd.Flags().BoolVar(&fast, "fast", false, "on stdout: as fast as possible, not at the recorded pace")
 	return cmd
+}
+
+// replayError says what a replay's error means for camera.
+func replayError(err error, camera string) error {
+	if errors.Is(err, natsbus.ErrNotRecorded) {
+		return plainError{fmt.Sprintf("nothing is recorded for %s: publish with --keep", camera), err}
+	}
+	return err
+}
+
+// plainError is an error told in words of the command line, which still
+// matches the error it stands for.
+type plainError struct {
+	msg string
+	err error
+}
+
+func (e plainError) Error() string { return e.msg }
+func (e plainError) Unwrap() error { return e.err }
+
+// maxElapsedV20 is the longest interval of a V2.0 stream: a uint32 of
+// milliseconds, about 49.7 days.
+const maxElapsedV20 = math.MaxUint32 * time.Millisecond
+
+// exportNotes tells what an export could not write as it came, or "".
+func exportNotes(st natsbus.ExportStats) string {
+	var notes []string
+	add := func(n int, what string) {
+		if n > 0 {
+			notes = append(notes, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(st.Converted, "RGB24/BGR24 converted to JPEG")
+	add(st.Clamped, "gaps longer than the file's time field holds shortened to it")
+	add(st.Skipped, "left out (a format OMV cannot hold, or a clock that stepped back)")
+	add(st.Lost, "lost (a chunk missing)")
+	add(st.Invalid, "messages that are not frames")
+	if len(notes) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(notes, ", ")
 }
 
 // natsSource is a record.Source of a camera on NATS that connects when it

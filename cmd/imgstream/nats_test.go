@@ -1,19 +1,28 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/internal/testkit"
+	"github.com/imgstream/imgstream/natsbus"
+	"github.com/imgstream/imgstream/natsbus/server"
 )
 
 // TestAcrossHosts runs the commands of the README's "Across hosts" as a
@@ -83,4 +92,136 @@ func TestAcrossHosts(t *testing.T) {
 	}
 	_, err = os.Stat(filepath.Join(store, "jetstream"))
 	assert.NoError(t, err, "JetStream kept its files in --store")
+}
+
+// TestPublishBeyondLoopback: publish --listen 0.0.0.0 does not run an
+// open server: it makes a token and prints it in the URL; a client
+// without it is refused, one with it gets in.
+func TestPublishBeyondLoopback(t *testing.T) {
+	pub := exec.Command(bin, "publish", "--loop", "--listen", "0.0.0.0:0", "--store", t.TempDir(), sample, "sample")
+	stderr, err := pub.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, pub.Start())
+	t.Cleanup(func() { pub.Process.Kill(); pub.Wait() })
+	sc := bufio.NewScanner(stderr)
+	require.True(t, sc.Scan(), "the server's line")
+	line := sc.Text()
+	go io.Copy(io.Discard, stderr)
+	m := regexp.MustCompile(`NATS server at nats://([0-9a-f]{32})@0\.0\.0\.0:(\d+) `).FindStringSubmatch(line)
+	require.NotNil(t, m, "a token in the printed URL: %q", line)
+	token, port := m[1], m[2]
+	_, err = nats.Connect("nats://127.0.0.1:"+port, nats.MaxReconnects(0))
+	require.ErrorIs(t, err, nats.ErrAuthorization, "no token, no entry")
+	nc, err := nats.Connect("nats://" + token + "@127.0.0.1:" + port)
+	require.NoError(t, err)
+	nc.Close()
+}
+
+// TestPublishPortTaken: a second publish on one machine says at once that
+// the port is taken, and how to join the running server.
+func TestPublishPortTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	_, errOut, code := cli(t, "publish", "--listen", "127.0.0.1:"+port, "--store", t.TempDir(), sample, "sample")
+	assert.Equal(t, 3, code, errOut)
+	assert.Contains(t, errOut, "--listen 127.0.0.1:"+port+" is taken")
+	assert.Contains(t, errOut, "--nats nats://127.0.0.1:"+port+" publishes through the running server")
+}
+
+// TestReplayNothing: replay of a camera not recorded says so in words;
+// replay --since after the newest frame is an empty replay, not a
+// timeout, on stdout and with -o.
+func TestReplayNothing(t *testing.T) {
+	srv, err := server.Start(server.Options{Dir: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(srv.Shutdown)
+	out := filepath.Join(t.TempDir(), "door.omv")
+	_, errOut, code := cli(t, "replay", "--nats", srv.URL(), "door", "-o", out)
+	assert.Equal(t, 3, code)
+	assert.Equal(t, "imgstream: nothing is recorded for door: publish with --keep\n", errOut)
+	assert.NoFileExists(t, out, "a failed replay leaves nothing behind")
+
+	nc, err := srv.Connect()
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = natsbus.Record(t.Context(), js, "door", natsbus.RecordOptions{Memory: true})
+	require.NoError(t, err)
+	p, err := natsbus.NewPublisher(nc, "door")
+	require.NoError(t, err)
+	frames, _ := recordingFrames(t, sample)
+	require.NoError(t, p.Publish(container.Header{Width: frames[0].Width, Height: frames[0].Height, Format: frames[0].Format}, frames[0].Data, time.Time{}))
+	require.Eventually(t, func() bool {
+		s, err := js.Stream(t.Context(), natsbus.StreamName("door"))
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(t.Context())
+		return err == nil && info.State.Msgs == 1
+	}, 10*time.Second, 5*time.Millisecond)
+
+	stdout, errOut, code := cli(t, "replay", "--nats", srv.URL(), "door", "--since", "1ns")
+	assert.Equal(t, 0, code, errOut)
+	assert.Empty(t, stdout)
+	_, errOut, code = cli(t, "replay", "--nats", srv.URL(), "door", "--since", "1ns", "-o", out)
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "0 frames")
+	_, errOut, code = cli(t, "replay", "--nats", srv.URL(), "door", "-o", out)
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "1 frames")
+}
+
+// TestReplayStdoutGoesOn: replay on stdout converts an RGB24 frame
+// (OpenCV's), which an OMV stream cannot carry, to JPEG, and goes on with
+// the frames after it at their intervals.
+func TestReplayStdoutGoesOn(t *testing.T) {
+	srv, err := server.Start(server.Options{Dir: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(srv.Shutdown)
+	nc, err := srv.Connect()
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = natsbus.Record(t.Context(), js, "door", natsbus.RecordOptions{Memory: true})
+	require.NoError(t, err)
+	p, err := natsbus.NewPublisher(nc, "door")
+	require.NoError(t, err)
+	frames, _ := recordingFrames(t, sample)
+	jpg := container.Header{Width: frames[0].Width, Height: frames[0].Height, Format: frames[0].Format}
+	t0 := time.Unix(1700000000, 0)
+	require.NoError(t, p.Publish(jpg, frames[0].Data, t0))
+	require.NoError(t, p.Publish(container.Header{Width: 8, Height: 4, Format: container.BGR24}, make([]byte, 8*4*3), t0.Add(100*time.Millisecond)))
+	require.NoError(t, p.Publish(jpg, frames[1].Data, t0.Add(200*time.Millisecond)))
+	require.Eventually(t, func() bool {
+		s, err := js.Stream(t.Context(), natsbus.StreamName("door"))
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(t.Context())
+		return err == nil && info.State.Msgs == 3
+	}, 10*time.Second, 5*time.Millisecond)
+
+	stdout, errOut, code := cli(t, "replay", "--nats", srv.URL(), "door", "--fast")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "1 RGB24/BGR24 converted to JPEG")
+	zr, err := container.NewReader(bytes.NewReader([]byte(stdout)))
+	require.NoError(t, err)
+	var got []container.Header
+	var last []byte
+	for {
+		h, data, err := zr.ReadFrame(nil)
+		if err != nil {
+			break
+		}
+		got, last = append(got, *h), bytes.Clone(data)
+	}
+	require.Len(t, got, 3, "every frame, the one after the BGR24 too")
+	assert.Equal(t, container.JPEG, got[1].Format)
+	assert.Equal(t, 8, got[1].Width)
+	assert.Equal(t, 100*time.Millisecond, got[2].Elapsed)
+	assert.True(t, bytes.Equal(frames[1].Data, last))
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"image/color"
 	"net"
@@ -148,6 +149,49 @@ func TestLostChunk(t *testing.T) {
 	require.Eventually(t, func() bool { return sub.Stats().Invalid == 1 }, 10*time.Second, time.Millisecond)
 }
 
+// TestHostileSizes: messages that declare frames over MaxFrameSize, up to
+// the prefix's 4 GiB, over many publisher ids, are refused at their
+// prefix and counted as invalid, none buffered; a good frame still comes.
+func TestHostileSizes(t *testing.T) {
+	srv := start(t, "")
+	nc := connect(t, srv.URL())
+	sub, err := natsbus.Subscribe(connect(t, srv.URL()), "cam")
+	require.NoError(t, err)
+	defer sub.Close()
+	const ids = 500
+	msg := make([]byte, natsbus.HeaderSize+64<<10)
+	le := binary.LittleEndian
+	copy(msg, "IMF1")
+	le.PutUint32(msg[4:], uint32(container.JPEG))
+	le.PutUint16(msg[8:], 640)
+	le.PutUint16(msg[10:], 480)
+	le.PutUint64(msg[16:], 1)
+	le.PutUint16(msg[38:], 1000) // chunk 0 of 1000
+	for id := range uint32(ids) {
+		size := uint32(1<<32 - 1 - id)
+		if id%2 == 0 {
+			size = natsbus.MaxFrameSize + 1 + id
+		}
+		le.PutUint32(msg[12:], size)
+		le.PutUint32(msg[32:], id)
+		require.NoError(t, nc.Publish(natsbus.Subject("cam"), msg))
+	}
+	pub, err := natsbus.NewPublisher(nc, "cam")
+	require.NoError(t, err)
+	h, data := frameOf(1, 0, 0)
+	require.NoError(t, pub.Publish(h, data, time.Time{}))
+	require.NoError(t, nc.Flush())
+	f, err := sub.Next(t.Context())
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, f.Data), "the good frame")
+	st := sub.Stats()
+	assert.Equal(t, uint64(ids), st.Invalid, "every frame over MaxFrameSize refused at its prefix")
+	assert.Zero(t, st.Lost, "none was begun")
+
+	err = pub.Publish(container.Header{Width: 8192, Height: 8192, Format: container.JPEG}, make([]byte, natsbus.MaxFrameSize+1), time.Time{})
+	assert.ErrorIs(t, err, natsbus.ErrFrameTooLarge)
+}
+
 // stalledSubscriber connects to the server by hand, subscribes to subject
 // and never reads again: a viewer whose process hangs.
 func stalledSubscriber(t *testing.T, url, subject string) net.Conn {
@@ -259,10 +303,10 @@ func TestJetStreamRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "door.omv")
 	f, err := os.Create(path)
 	require.NoError(t, err)
-	n, err := natsbus.Export(ctx, js, "door", natsbus.ReplayOptions{}, f)
+	st, err := natsbus.Export(ctx, js, "door", natsbus.ReplayOptions{}, f)
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
-	assert.Equal(t, 30, n)
+	assert.Equal(t, natsbus.ExportStats{Frames: 30}, st)
 	s, err := imageio.Open(path, nil)
 	require.NoError(t, err)
 	defer s.Close()

@@ -1,8 +1,9 @@
 // Package server starts a NATS server inside the process, with JetStream,
 // for natsbus: the single-machine default (nothing to install) and the
 // tests. It listens on 127.0.0.1 unless told otherwise, or only for
-// connections from the same process; with a cluster name and routes it
-// joins other servers, which clustered JetStream needs on every node.
+// connections from the same process; beyond the loopback interface it
+// needs credentials ([ErrNoCredentials]). With a cluster name and routes
+// it joins other servers, which clustered JetStream needs on every node.
 //
 // It is a module of its own, so that programs which only connect to a
 // server never download it.
@@ -14,6 +15,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"syscall"
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
@@ -29,6 +31,12 @@ type Options struct {
 	Host      string
 	Port      int
 	InProcess bool
+	// Token, or User and Password, are what every client must give:
+	// nats://TOKEN@host:port, or nats://USER:PASSWORD@host:port. A server
+	// whose Host is beyond the loopback interface needs them: open, it
+	// would let anyone on the network read every camera and fill Dir.
+	Token          string
+	User, Password string
 	// Dir, if set, enables JetStream with its files there; a server
 	// started again on the same Dir has the same streams.
 	Dir string
@@ -43,6 +51,10 @@ type Options struct {
 	ClusterHost string
 	ClusterPort int
 	Routes      []string
+	// ClusterUser and ClusterPassword are what every route must give
+	// (nats-route://USER:PASSWORD@host:port, in every node's Routes). A
+	// ClusterHost beyond the loopback interface needs them.
+	ClusterUser, ClusterPassword string
 	// MaxPayload is the largest message: NATS's default (1 MB) when zero.
 	MaxPayload int32
 	// Ready bounds the wait for the server to accept connections: 10 s
@@ -50,24 +62,50 @@ type Options struct {
 	Ready time.Duration
 }
 
+// Errors returned by Start.
+var (
+	// ErrNoCredentials is returned for a server that would listen beyond
+	// the loopback interface with neither Token nor User and Password, or
+	// for routes with no ClusterUser and ClusterPassword.
+	ErrNoCredentials = errors.New("server: listening beyond the loopback interface needs a token, or a user and password")
+	// ErrAddrInUse is returned at once for a Host and Port (or cluster
+	// port) that something else, such as another server, listens on.
+	ErrAddrInUse = errors.New("server: address already in use")
+)
+
 // A Server is a running embedded NATS server.
 type Server struct {
-	s *natsserver.Server
+	s    *natsserver.Server
+	auth []nats.Option // the credentials Connect gives
 }
 
 // Start starts a server and waits until it accepts connections.
 func Start(o Options) (*Server, error) {
 	so := &natsserver.Options{
-		ServerName: o.Name,
-		Host:       o.Host,
-		Port:       o.Port,
-		DontListen: o.InProcess,
-		MaxPayload: o.MaxPayload,
-		NoSigs:     true,
-		NoLog:      true,
+		ServerName:    o.Name,
+		Host:          o.Host,
+		Port:          o.Port,
+		DontListen:    o.InProcess,
+		MaxPayload:    o.MaxPayload,
+		Authorization: o.Token,
+		Username:      o.User,
+		Password:      o.Password,
+		NoSigs:        true,
+		NoLog:         true,
 	}
 	if so.Host == "" {
 		so.Host = "127.0.0.1"
+	}
+	if (o.User == "") != (o.Password == "") || o.Token != "" && o.User != "" {
+		return nil, errors.New("server: give a Token, or a User and a Password")
+	}
+	if !o.InProcess && !Loopback(so.Host) && o.Token == "" && o.User == "" {
+		return nil, fmt.Errorf("%w: %s", ErrNoCredentials, so.Host)
+	}
+	if !o.InProcess && o.Port > 0 {
+		if err := free(so.Host, o.Port); err != nil {
+			return nil, err
+		}
 	}
 	if so.Port == 0 {
 		so.Port = natsserver.RANDOM_PORT
@@ -76,12 +114,20 @@ func Start(o Options) (*Server, error) {
 		so.JetStream, so.StoreDir = true, o.Dir
 	}
 	if o.Cluster != "" {
-		so.Cluster = natsserver.ClusterOpts{Name: o.Cluster, Host: o.ClusterHost, Port: o.ClusterPort}
+		so.Cluster = natsserver.ClusterOpts{Name: o.Cluster, Host: o.ClusterHost, Port: o.ClusterPort, Username: o.ClusterUser, Password: o.ClusterPassword}
 		if so.Cluster.Host == "" {
 			so.Cluster.Host = "127.0.0.1"
 		}
+		if (o.ClusterUser == "") != (o.ClusterPassword == "") {
+			return nil, errors.New("server: give a ClusterUser and a ClusterPassword")
+		}
+		if !Loopback(so.Cluster.Host) && o.ClusterUser == "" {
+			return nil, fmt.Errorf("%w: routes on %s", ErrNoCredentials, so.Cluster.Host)
+		}
 		if so.Cluster.Port == 0 {
 			so.Cluster.Port = natsserver.RANDOM_PORT
+		} else if err := free(so.Cluster.Host, so.Cluster.Port); err != nil {
+			return nil, err
 		}
 		for _, r := range o.Routes {
 			u, err := url.Parse(r)
@@ -104,10 +150,41 @@ func Start(o Options) (*Server, error) {
 		s.Shutdown()
 		return nil, errors.New("server: not ready for connections in time")
 	}
-	return &Server{s: s}, nil
+	srv := &Server{s: s}
+	switch {
+	case o.Token != "":
+		srv.auth = []nats.Option{nats.Token(o.Token)}
+	case o.User != "":
+		srv.auth = []nats.Option{nats.UserInfo(o.User, o.Password)}
+	}
+	return srv, nil
 }
 
-// URL returns the URL clients connect to (empty for an InProcess server).
+// free returns an error matching ErrAddrInUse if host:port is taken. The
+// server itself says nothing of it: it waits, then is not ready.
+func free(host string, port int) error {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: %s", ErrAddrInUse, addr)
+	} else if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return l.Close()
+}
+
+// Loopback reports whether host (a name or an address) is on the loopback
+// interface, where a server needs no credentials.
+func Loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// URL returns the URL clients connect to (empty for an InProcess server),
+// without the credentials.
 func (s *Server) URL() string {
 	if s.s.Addr() == nil {
 		return ""
@@ -116,9 +193,10 @@ func (s *Server) URL() string {
 }
 
 // Connect returns a client connection to the server, in-process (no
-// socket) whatever it listens on.
+// socket) whatever it listens on, with the server's credentials.
 func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
-	return nats.Connect("", append([]nats.Option{nats.InProcessServer(s.s)}, opts...)...)
+	all := append([]nats.Option{nats.InProcessServer(s.s)}, s.auth...)
+	return nats.Connect("", append(all, opts...)...)
 }
 
 // Name returns the server's name.

@@ -89,5 +89,5 @@ func main() {
 	if err := f.Close(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("replayed %d frames into %s\n", saved, *out)
+	fmt.Printf("replayed %d frames into %s\n", saved.Frames, *out)
 }

@@ -166,9 +166,10 @@ func replay(path string, loop bool) mjpeg.Source {
 }
 
 // play passes the frames of the recording at path to each at its
-// recorded pace, round and round with loop, until ctx is done. It returns
-// nil at the end, and the damage (a *container.FrameError) at a damaged
-// frame.
+// recorded pace, round and round with loop, until ctx is done, and then
+// returns ctx.Err(). Frames are at least imageio.MinFramePeriod apart, so
+// a one-frame recording does not spin. It returns nil at the end, and the
+// damage (a *container.FrameError) at a damaged frame.
 func play(ctx context.Context, path string, loop bool, each func(*imageio.Image) error) error {
 	s, err := imageio.Open(path, nil)
 	if err != nil {
@@ -177,6 +178,9 @@ func play(ctx context.Context, path string, loop bool, each func(*imageio.Image)
 	defer s.Close()
 	img := new(imageio.Image)
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		err := s.ReadContext(ctx, img, imageio.ReadOptions{Loop: loop, Pause: true})
 		if err == io.EOF {
 			return nil

@@ -17,7 +17,7 @@
 //	                              constant time (the file's headers are indexed once), with an
 //	                              ETag and Cache-Control: immutable, as the file does not change
 //	GET /stream.mjpg?from=N&speed=S   MJPEG at the recorded pace times S (0.25 to 4), from frame N,
-//	                              round and round
+//	                              round and round, frames at least imageio.MinFramePeriod apart
 //	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at the recording's rate
 //	GET /export.gif?from=N&to=M   the same as an animated GIF
 //

@@ -60,6 +60,9 @@ type Options struct {
 	// which the page shows (it reads the fields recording and clip).
 	Trigger func()
 	Status  func() any
+	// Clock paces a recording's own streams (/stream.mjpg with from or
+	// speed): the system clock when nil. Tests give a fake one.
+	Clock imageio.Clock
 }
 
 // recording is one recording file, indexed once.
@@ -78,7 +81,8 @@ type recording struct {
 	mux    *http.ServeMux
 	log    *log.Logger
 	slots  chan struct{}
-	shared http.Handler // Options.Stream
+	shared http.Handler  // Options.Stream
+	clock  imageio.Clock // Options.Clock
 }
 
 // frameInfo is one frame in /api/frames.
@@ -135,7 +139,7 @@ func openRecording(path, name string, o Options, slots chan struct{}) (*recordin
 	}
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano())))
 	rec := &recording{path: path, name: name, f: f, x: x, damage: damage, tag: hex.EncodeToString(sum[:8]),
-		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: slots, shared: o.Stream}
+		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: slots, shared: o.Stream, clock: o.Clock}
 	rec.describe()
 	rec.routes()
 	return rec, nil

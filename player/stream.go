@@ -63,20 +63,17 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	var m imageio.Image
 	var jpg, part []byte
-	due := time.Now()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	// Each frame is due its recorded interval (over speed) after the one
+	// before: the schedule, not the time of the last write, so the pace
+	// does not drift; frames are at least imageio.MinFramePeriod apart, so
+	// a one-frame recording does not spin.
+	pace := imageio.Pacer{Clock: rec.clock}
 	for i, first := from, true; ; i, first = (i+1)%n, false {
-		// Each frame is due its recorded interval (over speed) after the
-		// one before: the schedule, not the time of the last write, so the
-		// pace does not drift.
+		var interval time.Duration
 		if !first {
-			due = due.Add(time.Duration(float64(rec.x.Entries[i].Elapsed) / speed))
+			interval = time.Duration(float64(rec.x.Entries[i].Elapsed) / speed)
 		}
-		timer.Reset(time.Until(due))
-		select {
-		case <-timer.C:
-		case <-r.Context().Done():
+		if pace.Wait(r.Context(), interval) != nil {
 			return
 		}
 		if err := rec.read(i, &m); err != nil {

@@ -36,5 +36,10 @@
 // 400 or 404. URLs over MaxURL bytes are 414, and at most MaxStreams
 // streams and exports run at once (503 beyond). Options.Token or
 // Options.User and Password guard every endpoint; the command line
-// requires one of them to listen beyond the loopback interface.
+// requires one of them to listen beyond the loopback interface. Without
+// them, a player (a live one too) answers only requests whose Host is a
+// loopback name (localhost, 127.0.0.0/8, [::1], any port) or in
+// Options.Hosts, and 403 to others: a web page cannot rebind its own name
+// to 127.0.0.1 (DNS rebinding) to read recordings, watch a live source or
+// POST /trigger.
 package player

@@ -2,12 +2,15 @@ package player_test
 
 import (
 	"context"
+	"image/color"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +19,8 @@ import (
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/testkit"
+	"github.com/imgstream/imgstream/mjpeg"
 	"github.com/imgstream/imgstream/player"
 )
 
@@ -83,4 +88,56 @@ func TestStreamOneFrame(t *testing.T) {
 	}
 	// The stream may be one frame ahead of the reader.
 	assert.GreaterOrEqual(t, clock.Now().Sub(start), (frames-1)*imageio.MinFramePeriod)
+}
+
+// TestHostCheck: without credentials, a player (a recording's, a
+// folder's, a live one with a trigger) answers only loopback Hosts, so a
+// page that rebinds its name to 127.0.0.1 reads nothing and triggers
+// nothing; with credentials, or a name in Options.Hosts, the Host is free
+// (issue 17, item 11: every Host was served).
+func TestHostCheck(t *testing.T) {
+	var srv mjpeg.Server
+	defer srv.Close()
+	require.NoError(t, srv.Publish(testkit.SolidJPEG(8, 8, color.Black)))
+	var triggers atomic.Int32
+	live := httptest.NewServer(player.NewLive(&srv, "camera", player.Options{Trigger: func() { triggers.Add(1) }}))
+	defer live.Close()
+	file, err := player.NewFile(sample, player.Options{})
+	require.NoError(t, err)
+	dir, err := player.NewDir(filepath.Dir(sample), player.Options{})
+	require.NoError(t, err)
+	named, err := player.NewFile(sample, player.Options{Hosts: []string{"Camera.LAN"}})
+	require.NoError(t, err)
+	withToken, err := player.NewFile(sample, player.Options{Token: "s3cret"})
+	require.NoError(t, err)
+	do := func(method, url, host string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, url, nil)
+		require.NoError(t, err)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, ts := range []*httptest.Server{serve(t, file), serve(t, dir), live} {
+		for _, host := range []string{"evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.1:80", "[::2]:80"} {
+			assert.Equal(t, http.StatusForbidden, do("GET", ts.URL+"/api/info", host), host)
+			assert.Equal(t, http.StatusForbidden, do("GET", ts.URL+"/", host), host)
+		}
+		for _, host := range []string{"localhost", "LocalHost.:8080", "127.0.0.1", "127.1.2.3:99", "[::1]:8080", "[::ffff:127.0.0.1]", ts.Listener.Addr().String()} {
+			assert.Equal(t, http.StatusOK, do("GET", ts.URL+"/", host), host)
+		}
+	}
+	assert.Equal(t, http.StatusForbidden, do("GET", live.URL+"/stream.mjpg", "evil.example"))
+	assert.Equal(t, http.StatusForbidden, do("POST", live.URL+"/trigger", "evil.example"))
+	assert.Zero(t, triggers.Load(), "no trigger through a rebound name")
+	assert.Equal(t, http.StatusNoContent, do("POST", live.URL+"/trigger", "localhost"))
+
+	ts := serve(t, named)
+	assert.Equal(t, http.StatusOK, do("GET", ts.URL+"/api/info", "camera.lan:8080"))
+	assert.Equal(t, http.StatusForbidden, do("GET", ts.URL+"/api/info", "evil.example"))
+	ts = serve(t, withToken)
+	assert.Equal(t, http.StatusOK, do("GET", ts.URL+"/api/info?token=s3cret", "evil.example"), "credentials guard it")
+	assert.Equal(t, http.StatusUnauthorized, do("GET", ts.URL+"/api/info", "evil.example"))
 }

@@ -12,7 +12,9 @@ import (
 	"image/png"
 	"io/fs"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,8 +37,9 @@ const (
 //go:embed static
 var static embed.FS
 
-// Options refine a player. The zero value serves everyone, which is what a
-// player on the loopback interface wants.
+// Options refine a player. The zero value serves every request that names
+// a loopback Host (see Hosts), which is what a player on the loopback
+// interface wants.
 type Options struct {
 	// Token, if set, is needed for every request: as ?token=, which also
 	// sets a cookie for the page's own requests, as that cookie, or as
@@ -60,6 +63,13 @@ type Options struct {
 	// which the page shows (it reads the fields recording and clip).
 	Trigger func()
 	Status  func() any
+	// Hosts are the names (without a port) that a request's Host may give
+	// when neither Token nor User is set, besides the loopback names that
+	// are always accepted (localhost, 127.0.0.0/8, ::1, with any port).
+	// Without credentials a player answers any other Host 403, so that a
+	// web page whose name was rebound to 127.0.0.1 (DNS rebinding) cannot
+	// read it or trigger a recorder. With credentials, any Host is served.
+	Hosts []string
 	// Clock paces a recording's own streams (/stream.mjpg with from or
 	// speed): the system clock when nil. Tests give a fake one.
 	Clock imageio.Clock
@@ -344,10 +354,41 @@ func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "player: URL too long", http.StatusRequestURITooLong)
 		return
 	}
+	if !p.hostAllowed(r.Host) {
+		http.Error(w, fmt.Sprintf("player: Host %q is not a loopback name: open the player at 127.0.0.1 or localhost, or give it credentials", r.Host), http.StatusForbidden)
+		return
+	}
 	if !p.authorized(w, r) {
 		return
 	}
 	p.h.ServeHTTP(w, r)
+}
+
+// hostAllowed reports whether a request for host is served: any host
+// with credentials; without, only loopback names and Options.Hosts, and
+// no Host at all (HTTP/1.0, never a browser).
+func (p *Player) hostAllowed(host string) bool {
+	if p.o.Token != "" || p.o.User != "" || p.o.Password != "" || host == "" {
+		return true
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	name := strings.TrimSuffix(strings.ToLower(host), ".")
+	if name == "localhost" {
+		return true
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.Unmap().IsLoopback() {
+		return true
+	}
+	for _, h := range p.o.Hosts {
+		if strings.EqualFold(strings.TrimSuffix(h, "."), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close closes the recordings.

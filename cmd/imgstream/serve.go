@@ -41,7 +41,9 @@ func newServe() *cobra.Command {
 
 It listens on 127.0.0.1 unless --addr says otherwise; beyond the loopback
 interface every request needs --token or --auth (a token is made and printed
-if neither is given). The HTTP API is documented in the player package.`,
+if neither is given). Without credentials it answers only requests made to
+localhost, 127.0.0.1 or [::1], so no web page can reach it by rebinding its
+own name (DNS rebinding). The HTTP API is documented in the player package.`,
 		Example: `  imgstream serve recording.omv
   imgstream serve /media/sdcard
   imgstream serve --addr 0.0.0.0:8080 --auth me:secret recording.omv    # for the LAN

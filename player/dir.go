@@ -37,7 +37,7 @@ func NewDir(dir string, o Options) (*Player, error) {
 	if err != nil {
 		return nil, err
 	}
-	slots := make(chan struct{}, MaxStreams)
+	pl := newPlaces()
 	o.Stream = nil // one file's stream: none in a folder
 	var recs []*recording
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -51,7 +51,7 @@ func NewDir(dir string, o Options) (*Player, error) {
 		if err != nil {
 			return nil
 		}
-		rec, err := openRecording(path, filepath.ToSlash(rel), o, slots)
+		rec, err := openRecording(path, filepath.ToSlash(rel), o, pl)
 		if err != nil || len(rec.x.Entries) == 0 {
 			if rec != nil {
 				rec.close()

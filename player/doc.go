@@ -33,8 +33,10 @@
 // is made, by their magic, under the folder itself (links that lead out of
 // it are not followed), and are named in URLs by number, never by path.
 // Frame numbers and ranges are checked against the recording; the rest is
-// 400 or 404. URLs over MaxURL bytes are 414, and at most MaxStreams
-// streams and exports run at once (503 beyond). Options.Token or
+// 400 or 404. URLs over MaxURL bytes are 414, at most MaxStreams
+// streams and exports run at once (503 beyond), and at most MaxRenders
+// frames are rendered at once (for /frame/ and GIF exports; more requests
+// wait for a place, until they are cancelled). Options.Token or
 // Options.User and Password guard every endpoint; the command line
 // requires one of them to listen beyond the loopback interface. Without
 // them, a player (a live one too) answers only requests whose Host is a

@@ -2,6 +2,7 @@ package player
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
@@ -32,6 +33,13 @@ const (
 	MaxURL = 2048
 	// MaxStreams is how many streams and exports run at once.
 	MaxStreams = 32
+	// MaxRenders is how many frames are rendered at once, for
+	// /frame/N.jpg and N.png and for each frame of a GIF export: read,
+	// decoded and encoded, each of which holds the frame and its decoded
+	// picture (about 20 MB for a 5 MP frame). A request beyond it waits
+	// for a place, until it is cancelled, so that a burst of requests
+	// takes time, not memory.
+	MaxRenders = 4
 )
 
 //go:embed static
@@ -77,22 +85,23 @@ type Options struct {
 
 // recording is one recording file, indexed once.
 type recording struct {
-	path   string
-	name   string
-	f      *os.File
-	x      *container.Index
-	damage error
-	at     []time.Duration // each frame's time since the first
-	tag    string          // identifies the file's content, for ETags
-	mod    time.Time
-	size   int64
-	info   []byte // /api/info
-	frames []byte // /api/frames
-	mux    *http.ServeMux
-	log    *log.Logger
-	slots  chan struct{}
-	shared http.Handler  // Options.Stream
-	clock  imageio.Clock // Options.Clock
+	path    string
+	name    string
+	f       *os.File
+	x       *container.Index
+	damage  error
+	at      []time.Duration // each frame's time since the first
+	tag     string          // identifies the file's content, for ETags
+	mod     time.Time
+	size    int64
+	info    []byte // /api/info
+	frames  []byte // /api/frames
+	mux     *http.ServeMux
+	log     *log.Logger
+	slots   chan struct{} // MaxStreams places, shared by a folder's recordings
+	renders chan struct{} // MaxRenders places, shared likewise
+	shared  http.Handler  // Options.Stream
+	clock   imageio.Clock // Options.Clock
 }
 
 // frameInfo is one frame in /api/frames.
@@ -132,7 +141,7 @@ type infoJSON struct {
 
 // openRecording indexes the recording at path. A file that is not one, or
 // has no complete frame, is an error.
-func openRecording(path, name string, o Options, slots chan struct{}) (*recording, error) {
+func openRecording(path, name string, o Options, pl places) (*recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -149,7 +158,7 @@ func openRecording(path, name string, o Options, slots chan struct{}) (*recordin
 	}
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano())))
 	rec := &recording{path: path, name: name, f: f, x: x, damage: damage, tag: hex.EncodeToString(sum[:8]),
-		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: slots, shared: o.Stream, clock: o.Clock}
+		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: pl.slots, renders: pl.renders, shared: o.Stream, clock: o.Clock}
 	rec.describe()
 	rec.routes()
 	return rec, nil
@@ -256,6 +265,12 @@ func (rec *recording) frame(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if !rec.acquireRender(r.Context()) {
+		h.Del("Cache-Control")
+		http.Error(w, "player: the request ended before a frame could be rendered", http.StatusServiceUnavailable)
+		return
+	}
+	defer rec.releaseRender()
 	var m imageio.Image
 	if err := rec.read(i, &m); err != nil {
 		rec.logf("player: %s: frame %d: %v", rec.name, i, err)
@@ -285,6 +300,44 @@ func (rec *recording) frame(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
 }
+
+// places are the places a player's requests take: MaxStreams for streams
+// and exports, MaxRenders for frames rendered.
+type places struct{ slots, renders chan struct{} }
+
+func newPlaces() places {
+	return places{slots: make(chan struct{}, MaxStreams), renders: make(chan struct{}, MaxRenders)}
+}
+
+// testHook, if not nil, is told "wait" when a render waits for a place,
+// "render" when it has one, and "gave up" when its request ended first.
+var testHook func(event string)
+
+// acquireRender takes one of the MaxRenders places, waiting for one until
+// ctx is done; it reports whether it got one.
+func (rec *recording) acquireRender(ctx context.Context) bool {
+	select {
+	case rec.renders <- struct{}{}:
+	default:
+		if testHook != nil {
+			testHook("wait")
+		}
+		select {
+		case rec.renders <- struct{}{}:
+		case <-ctx.Done():
+			if testHook != nil {
+				testHook("gave up")
+			}
+			return false
+		}
+	}
+	if testHook != nil {
+		testHook("render")
+	}
+	return true
+}
+
+func (rec *recording) releaseRender() { <-rec.renders }
 
 // acquire takes one of the MaxStreams places, or answers 503.
 func acquire(slots chan struct{}, w http.ResponseWriter) bool {
@@ -341,7 +394,7 @@ type Player struct {
 // NewFile returns the player of the recording at path. A damaged recording
 // plays its good frames, and its info says where the damage is.
 func NewFile(path string, o Options) (*Player, error) {
-	rec, err := openRecording(path, filepath.Base(path), o, make(chan struct{}, MaxStreams))
+	rec, err := openRecording(path, filepath.Base(path), o, newPlaces())
 	if err != nil {
 		return nil, err
 	}

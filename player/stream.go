@@ -192,11 +192,17 @@ func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
 	anim := gifenc.NewAnimation(bw, false)
 	var m imageio.Image
 	for i := from; i < to; i++ {
+		// Each frame is decoded in one of the MaxRenders places, and the
+		// export stops when its request ends.
+		if !rec.acquireRender(r.Context()) {
+			return
+		}
 		err := rec.read(i, &m)
 		var img image.Image
 		if err == nil {
 			img, err = m.Decode()
 		}
+		rec.releaseRender()
 		if err != nil && i == from {
 			http.Error(w, "cannot export: "+err.Error(), http.StatusInternalServerError)
 			return

@@ -2,12 +2,15 @@ package player_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"image/color"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -140,4 +143,67 @@ func TestHostCheck(t *testing.T) {
 	ts = serve(t, withToken)
 	assert.Equal(t, http.StatusOK, do("GET", ts.URL+"/api/info?token=s3cret", "evil.example"), "credentials guard it")
 	assert.Equal(t, http.StatusUnauthorized, do("GET", ts.URL+"/api/info", "evil.example"))
+}
+
+// openFDs counts the process's open file descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd to count open files in")
+	}
+	return len(fds)
+}
+
+// TestDirOpenOnDemand: a folder's player keeps no recording open until a
+// request needs it, and then at most MaxOpenRecordings, however many it
+// lists (issue 17, item 10: one file open per recording, so past the fd
+// limit serve DIR accepted no connection).
+func TestDirOpenOnDemand(t *testing.T) {
+	dir := t.TempDir()
+	n := 3*player.MaxOpenRecordings + 2
+	for i := range n {
+		writeRecording(t, filepath.Join(dir, fmt.Sprintf("clip%02d.omv", i)), 3)
+	}
+	before := openFDs(t)
+	p, err := player.NewDir(dir, player.Options{})
+	require.NoError(t, err)
+	assert.LessOrEqual(t, openFDs(t), before+1, "the folder alone is open")
+	ts := serve(t, p)
+	resp, _ := get(t, ts.URL+"/api/recordings")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	serving := openFDs(t) // the listener and the kept-alive connection too
+	for i := range n {
+		resp, body := get(t, fmt.Sprintf("%s/r/%d/frame/2.png", ts.URL, i))
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%d: %s", i, body)
+		assert.LessOrEqual(t, openFDs(t), serving+player.MaxOpenRecordings, "after recording %d", i)
+	}
+	require.NoError(t, p.Close())
+	ts.Close()
+	http.DefaultClient.CloseIdleConnections()
+	assert.LessOrEqual(t, openFDs(t), before, "Close closes them all")
+}
+
+// TestDirThroughLink: a folder reached through a link is listed (issue
+// 17, item 20: nothing was), and the links inside it are still not
+// followed.
+func TestDirThroughLink(t *testing.T) {
+	real := t.TempDir()
+	writeRecording(t, filepath.Join(real, "a.omv"), 2)
+	outside := filepath.Join(t.TempDir(), "secret.omv")
+	writeRecording(t, outside, 2)
+	require.NoError(t, os.Symlink(outside, filepath.Join(real, "link.omv")))
+	require.NoError(t, os.Symlink(filepath.Dir(outside), filepath.Join(real, "linkdir")))
+	link := filepath.Join(t.TempDir(), "sdcard")
+	require.NoError(t, os.Symlink(real, link))
+
+	p, err := player.NewDir(link, player.Options{})
+	require.NoError(t, err)
+	ts := serve(t, p)
+	_, body := get(t, ts.URL+"/api/recordings")
+	var list []struct{ Name string }
+	require.NoError(t, json.Unmarshal(body, &list))
+	assert.Equal(t, []struct{ Name string }{{"a.omv"}}, list)
+	resp, _ := get(t, ts.URL+"/r/0/frame/1.jpg")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }

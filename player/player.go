@@ -1,6 +1,7 @@
 package player
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -18,6 +19,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,7 +148,16 @@ func openRecording(path, name string, o Options, pl places) (*recording, error) 
 	if err != nil {
 		return nil, err
 	}
+	return newRecording(f, path, name, o, pl)
+}
+
+// newRecording indexes the recording open as f, which it keeps, or closes
+// on an error: a file that is not a regular one holding a complete frame.
+func newRecording(f *os.File, path, name string, o Options, pl places) (*recording, error) {
 	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("player: %s: not a regular file", path)
+	}
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -156,6 +167,7 @@ func openRecording(path, name string, o Options, pl places) (*recording, error) 
 		f.Close()
 		return nil, fmt.Errorf("player: %s: %w", path, damage)
 	}
+	x.Entries = slices.Clip(x.Entries) // held as long as the file is open
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano())))
 	rec := &recording{path: path, name: name, f: f, x: x, damage: damage, tag: hex.EncodeToString(sum[:8]),
 		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: pl.slots, renders: pl.renders, shared: o.Stream, clock: o.Clock}
@@ -164,20 +176,16 @@ func openRecording(path, name string, o Options, pl places) (*recording, error) 
 	return rec, nil
 }
 
-// describe makes the JSON of /api/info and /api/frames once.
+// describe makes the JSON of /api/info once, and each frame's time.
 func (rec *recording) describe() {
 	in := infoJSON{Name: rec.name, Version: rec.x.Version.String(), Frames: len(rec.x.Entries), Size: rec.size, Modified: rec.mod}
-	frames := make([]frameInfo, len(rec.x.Entries))
 	rec.at = make([]time.Duration, len(rec.x.Entries))
 	var st timing.Stats
-	for i, e := range rec.x.Entries {
-		at, gap := st.Add(&e.Header)
-		rec.at[i] = at
-		frames[i] = frameInfo{Index: i, Offset: e.Offset, Time: at.Microseconds(), Interval: gap.Microseconds(),
-			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height}
+	for i := range rec.x.Entries {
+		rec.at[i], _ = st.Add(&rec.x.Entries[i].Header)
 	}
-	if len(frames) > 0 {
-		in.Width, in.Height = frames[0].W, frames[0].H
+	if len(rec.x.Entries) > 0 {
+		in.Width, in.Height = rec.x.Entries[0].Width, rec.x.Entries[0].Height
 	}
 	in.Formats = st.Formats
 	if in.Formats == nil {
@@ -190,7 +198,31 @@ func (rec *recording) describe() {
 		in.Damage = &damageInfo{Frame: fe.Index, Offset: fe.Offset, Error: fe.Err.Error()}
 	}
 	rec.info, _ = json.Marshal(in)
-	rec.frames, _ = json.Marshal(frames)
+}
+
+// writeFrames serves /api/frames, made from the index as it is written
+// rather than held: it is about twice the index's size.
+func (rec *recording) writeFrames(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteByte('[')
+	var b []byte
+	for i := range rec.x.Entries {
+		e := &rec.x.Entries[i]
+		var gap time.Duration
+		if i > 0 {
+			gap = e.Elapsed
+			bw.WriteByte(',')
+		}
+		b, _ = json.Marshal(frameInfo{Index: i, Offset: e.Offset, Time: rec.at[i].Microseconds(), Interval: gap.Microseconds(),
+			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height})
+		if _, err := bw.Write(b); err != nil {
+			return
+		}
+	}
+	bw.WriteByte(']')
+	bw.Flush()
 }
 
 func (rec *recording) routes() {
@@ -198,7 +230,7 @@ func (rec *recording) routes() {
 	m.HandleFunc("GET /{$}", page("player.html"))
 	m.Handle("GET /static/", staticHandler())
 	m.HandleFunc("GET /api/info", rawJSON(func() []byte { return rec.info }))
-	m.HandleFunc("GET /api/frames", rawJSON(func() []byte { return rec.frames }))
+	m.HandleFunc("GET /api/frames", rec.writeFrames)
 	m.HandleFunc("GET /frame/{file}", rec.frame)
 	if rec.shared == nil {
 		m.HandleFunc("GET /stream.mjpg", rec.stream)

@@ -85,7 +85,7 @@ type Options struct {
 	Clock imageio.Clock
 }
 
-// recording is one recording file, indexed once.
+// recording is one recording file, open and indexed.
 type recording struct {
 	path    string
 	name    string
@@ -97,7 +97,6 @@ type recording struct {
 	mod     time.Time
 	size    int64
 	info    []byte // /api/info
-	frames  []byte // /api/frames
 	mux     *http.ServeMux
 	log     *log.Logger
 	slots   chan struct{} // MaxStreams places, shared by a folder's recordings

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"testing"
 	"testing/synctest"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/testkit"
+	"github.com/imgstream/imgstream/mjpeg"
 )
 
 // oneFrame writes a recording of one frame (elapsed 0) and returns its path.
@@ -55,3 +58,40 @@ func TestPlayOneFrame(t *testing.T) {
 }
 
 var errTooMany = errors.New("too many frames")
+
+// TestServeOneFrameStops serves a one-frame recording on 127.0.0.1,
+// watches its stream, leaves, and stops the command as Ctrl-C does: it
+// returns (issue 17, item 1: its replay spun for ever and the command
+// never stopped). The deadline only turns a hang into a failure.
+func TestServeOneFrameStops(t *testing.T) {
+	path := oneFrame(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		root := newRoot()
+		root.SetOut(pw)
+		root.SetErr(io.Discard)
+		root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", path})
+		err := root.ExecuteContext(ctx)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	addr := testkit.Addr(t, pr)
+	go io.Copy(io.Discard, pr)
+	r, err := mjpeg.Dial(ctx, "http://"+addr+"/stream.mjpg")
+	require.NoError(t, err)
+	for range 3 {
+		_, err := r.NextFrame()
+		require.NoError(t, err)
+	}
+	r.Close()
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve one.omv did not stop when its context ended")
+	}
+}

@@ -102,16 +102,27 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// MinFramePeriod is the shortest time a [Pacer] lets pass between two
+// frames: 1 ms, the time unit of V2.0 files, so no V2.0 recording plays
+// slower than it was recorded (a V2.1 recording of over 1000 frames per
+// second does). Without a floor, an interval of 0 (a one-frame recording
+// played round and round, frames stamped in the same millisecond, a late
+// schedule catching up) would send frames as fast as the CPU can.
+const MinFramePeriod = time.Millisecond
+
 // A Pacer keeps the recorded pace of frames played back: Wait sleeps
 // until a frame is due, an interval after the frame before was due (not
 // after Wait was called), so that the caller's work between frames does
-// not add up to drift. Paced reads of a Stream use one; so can a player of
-// frames from elsewhere, such as natsbus's replays. The zero value paces
-// on the system clock, and its first frame is due at once.
+// not add up to drift. Frames are never closer than [MinFramePeriod].
+// Paced reads of a Stream use one; so can a player of frames from
+// elsewhere, such as natsbus's replays. The zero value paces on the system
+// clock, and its first frame is due at once. A Pacer is not safe for
+// concurrent use.
 type Pacer struct {
 	// Clock tells the time and sleeps: the system clock when nil.
 	Clock Clock
 	due   time.Time // when the last frame was due
+	last  time.Time // when the last Wait returned
 }
 
 func (p *Pacer) clock() Clock {
@@ -122,25 +133,39 @@ func (p *Pacer) clock() Clock {
 }
 
 // Wait sleeps until interval has passed since the previous frame was due
-// (since Restart, or the first Wait) and returns nil; or returns ctx.Err()
-// when ctx is done first, leaving the pace as it was.
+// (since Restart, or the first Wait), and at least [MinFramePeriod] since
+// the previous Wait returned, and returns nil; or returns ctx.Err() when
+// ctx is done first (even with nothing to wait for), leaving the pace as
+// it was.
 func (p *Pacer) Wait(ctx context.Context, interval time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c := p.clock()
+	now := c.Now()
 	if p.due.IsZero() {
-		p.due = c.Now()
+		p.due = now
 	}
 	due := p.due.Add(interval)
-	if d := due.Sub(c.Now()); d > 0 {
+	wake := due
+	if !p.last.IsZero() {
+		if floor := p.last.Add(MinFramePeriod); floor.After(wake) {
+			wake = floor
+		}
+	}
+	if d := wake.Sub(now); d > 0 {
 		if err := c.Sleep(ctx, d); err != nil {
 			return err
 		}
+		now = wake
 	}
-	p.due = due
+	p.due, p.last = due, now
 	return nil
 }
 
 // Restart makes the next interval count from now: after a seek, or a
-// frame played without waiting.
+// frame played without waiting. The floor of [MinFramePeriod] still
+// counts from the last Wait.
 func (p *Pacer) Restart() { p.due = p.clock().Now() }
 
 // Options refine a new Stream. A nil *Options means the defaults.

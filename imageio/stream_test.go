@@ -206,11 +206,15 @@ func TestPacedPlayback(t *testing.T) {
 		}
 		var want []time.Duration
 		var sum time.Duration
-		for _, d := range intervals {
+		for i, d := range intervals {
 			sum += d
-			want = append(want, sum)
+			at := sum
+			if i > 0 {
+				at = max(at, want[i-1]+imageio.MinFramePeriod) // the floor
+			}
+			want = append(want, at)
 		}
-		assert.Equal(t, want, got, "each frame at the recorded time since the stream was opened")
+		assert.Equal(t, want, got, "each frame at the recorded time since the stream was opened, at least MinFramePeriod apart")
 
 		// Looping goes round again, keeping the pace from the last frame.
 		require.NoError(t, s.Seek(3))
@@ -671,6 +675,58 @@ func TestWriteAllocs(t *testing.T) {
 		})
 		assert.Zero(t, allocs, "%v", s.Type())
 	}
+}
+
+// TestPacerFloor: intervals of 0 still wait MinFramePeriod between
+// frames, a schedule that is behind catches up no faster, and a done ctx
+// stops Wait even when there is nothing to wait for (issue 17, item 1:
+// Wait returned nil at interval 0 whatever ctx said).
+func TestPacerFloor(t *testing.T) {
+	clock := newFakeClock()
+	p := imageio.Pacer{Clock: clock}
+	require.NoError(t, p.Wait(t.Context(), 0), "the first frame at once")
+	for range 3 {
+		require.NoError(t, p.Wait(t.Context(), 0))
+	}
+	assert.Equal(t, []time.Duration{imageio.MinFramePeriod, imageio.MinFramePeriod, imageio.MinFramePeriod}, clock.slept)
+
+	clock.slept = nil
+	clock.now = clock.now.Add(time.Second) // far behind the schedule
+	require.NoError(t, p.Wait(t.Context(), 0))
+	require.NoError(t, p.Wait(t.Context(), 10*time.Microsecond))
+	assert.Equal(t, []time.Duration{imageio.MinFramePeriod}, clock.slept, "catching up, frames still MinFramePeriod apart")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	require.ErrorIs(t, p.Wait(ctx, 0), context.Canceled)
+	p.Restart()
+	require.ErrorIs(t, p.Wait(ctx, 0), context.Canceled)
+}
+
+// TestOneFrameLoop plays a one-frame recording round and round, paced, on
+// the fake time of a synctest bubble: in one second it gives at most
+// 1/MinFramePeriod frames, and the read stops when its context ends
+// (issue 17, item 1: it spun for ever, and the deadline never came).
+func TestOneFrameLoop(t *testing.T) {
+	path := recordFile(t, []time.Duration{0})
+	synctest.Test(t, func(t *testing.T) {
+		s, err := imageio.Open(path, nil)
+		require.NoError(t, err)
+		defer s.Close()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		limit := int(time.Second/imageio.MinFramePeriod) + 1
+		m := new(imageio.Image)
+		n := 0
+		for ; n <= limit; n++ {
+			if err = s.ReadContext(ctx, m, imageio.ReadOptions{Loop: true, Pause: true}); err != nil {
+				break
+			}
+		}
+		require.ErrorIs(t, err, context.DeadlineExceeded, "%d frames read, and the deadline not seen", n)
+		assert.LessOrEqual(t, n, limit)
+		assert.Greater(t, n, limit/2, "the loop keeps going until the deadline")
+	})
 }
 
 // TestPacer: the first frame is due at once; each wait counts from the

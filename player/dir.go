@@ -6,17 +6,31 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
 )
 
-// MaxRecordings is the most recordings a folder's player lists.
-const MaxRecordings = 10000
+// Limits of a folder's player; see [NewDir].
+const (
+	// MaxRecordings is the most recordings a folder's player lists.
+	MaxRecordings = 10000
+	// MaxOpenRecordings is how many of a folder's recordings stay open and
+	// indexed while no request uses them; a recording is opened when a
+	// request needs it, and the one least recently used is closed when
+	// another is needed.
+	MaxOpenRecordings = 8
+	// MaxIndexedFrames bounds the frames of the recordings a folder's
+	// player keeps indexed while no request uses them: about 64 bytes
+	// each, so 64 MiB. A recording longer than that is indexed for its
+	// requests only.
+	MaxIndexedFrames = 1 << 20
+)
 
 type listed struct {
 	ID       int       `json:"id"`
@@ -30,83 +44,248 @@ type listed struct {
 
 // NewDir returns the player of the recordings found under dir (an SD
 // card): every regular file that starts with an OMV IMG STR magic and
-// holds a frame, in subfolders too, found once, now. Links are not
-// followed, so nothing outside dir is served.
+// holds a frame, in subfolders too, found once, now. dir may be a link to
+// a folder; the links under it are not followed, so nothing outside dir
+// is served.
+//
+// Finding them reads each file's frame headers once, one file at a time;
+// afterwards the player holds the list (a few hundred bytes a recording)
+// and keeps a file open only while it serves it, and up to
+// [MaxOpenRecordings] recordings and [MaxIndexedFrames] frames indexed
+// between requests: one file descriptor for dir, and one for each
+// recording open, whatever the number of recordings.
 func NewDir(dir string, o Options) (*Player, error) {
-	root, err := filepath.Abs(dir)
+	p, _, err := newDir(dir, o, MaxOpenRecordings, MaxIndexedFrames)
+	return p, err
+}
+
+// newDir is NewDir with the bounds of what it keeps open.
+func newDir(dir string, o Options, maxOpen, maxFrames int) (*Player, *folder, error) {
+	root, err := os.OpenRoot(dir) // follows dir itself if it is a link
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	slots := make(chan struct{}, MaxStreams)
 	o.Stream = nil // one file's stream: none in a folder
-	var recs []*recording
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() || len(recs) >= MaxRecordings {
+	d := &folder{root: root, o: o, pl: newPlaces(), open: map[int]*opened{}, maxOpen: maxOpen, maxFrames: maxFrames}
+	var list []listed
+	err = fs.WalkDir(root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+		if len(list) >= MaxRecordings {
+			return fs.SkipAll
+		}
+		if err != nil || !e.Type().IsRegular() {
 			return nil // unreadable entries, links, devices: left out
 		}
-		if !isRecording(path) {
-			return nil
-		}
-		rel, err := filepath.Rel(root, path)
+		f, err := root.Open(p)
 		if err != nil {
 			return nil
 		}
-		rec, err := openRecording(path, filepath.ToSlash(rel), o, slots)
-		if err != nil || len(rec.x.Entries) == 0 {
-			if rec != nil {
-				rec.close()
-			}
+		defer f.Close()
+		if !isRecording(f) {
 			return nil
 		}
-		recs = append(recs, rec)
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil
+		}
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return nil
+		}
+		x, damage := container.ReadIndex(f)
+		if x == nil || len(x.Entries) == 0 {
+			return nil
+		}
+		var dur time.Duration
+		for _, e := range x.Entries[1:] {
+			dur += e.Elapsed
+		}
+		list = append(list, listed{Name: p, Frames: len(x.Entries), Duration: dur.Microseconds(), Size: fi.Size(), Modified: fi.ModTime(), Damaged: damage != nil})
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		root.Close()
+		return nil, nil, err
 	}
-	slices.SortFunc(recs, func(a, b *recording) int { return strings.Compare(a.name, b.name) })
-	list := make([]listed, len(recs))
-	for i, rec := range recs {
-		var dur time.Duration
-		for _, e := range rec.x.Entries[1:] {
-			dur += e.Elapsed
-		}
-		list[i] = listed{ID: i, Name: rec.name, Frames: len(rec.x.Entries), Duration: dur.Microseconds(), Size: rec.size, Modified: rec.mod, Damaged: rec.damage != nil}
+	slices.SortFunc(list, func(a, b listed) int { return strings.Compare(a.Name, b.Name) })
+	for i := range list {
+		list[i].ID = i
 	}
+	d.list = list
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", page("list.html"))
 	m.Handle("GET /static/", staticHandler())
 	m.HandleFunc("GET /api/recordings", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, list) })
 	m.HandleFunc("GET /r/{id}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
-		id, ok := frameNumber(r.PathValue("id"), len(recs))
+		id, ok := frameNumber(r.PathValue("id"), len(list))
 		if !ok {
 			http.NotFound(w, r)
 			return
 		}
+		rec, err := d.get(id)
+		if err != nil {
+			d.logf("player: %s: %v", list[id].Name, err)
+			http.Error(w, "player: the recording cannot be opened", http.StatusNotFound)
+			return
+		}
+		defer d.release(id, rec)
 		prefix := "/r/" + strconv.Itoa(id)
-		http.StripPrefix(prefix, recs[id].mux).ServeHTTP(w, r)
+		http.StripPrefix(prefix, rec.mux).ServeHTTP(w, r)
 	})
 	m.HandleFunc("GET /r/{id}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
 	})
-	closeAll := func() error {
-		var errs []error
-		for _, rec := range recs {
-			errs = append(errs, rec.close())
-		}
-		return errors.Join(errs...)
-	}
-	return &Player{h: m, o: o, close: closeAll}, nil
+	return &Player{h: m, o: o, close: d.close}, d, nil
 }
 
-// isRecording reports whether the file at path starts with an OMV IMG STR
-// magic.
-func isRecording(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
+// A folder opens its recordings on demand, and keeps the ones used last
+// open within its bounds. It is safe for concurrent use.
+type folder struct {
+	root      *os.Root
+	o         Options
+	pl        places
+	list      []listed // set before the folder is served
+	maxOpen   int      // MaxOpenRecordings
+	maxFrames int      // MaxIndexedFrames
+
+	mu     sync.Mutex // guards the fields below
+	open   map[int]*opened
+	frames int // indexed in open
+	tick   uint64
+	closed bool
+}
+
+// opened is an open recording of a folder.
+type opened struct {
+	rec  *recording
+	refs int    // requests using it
+	used uint64 // the folder's tick when last used
+}
+
+// errClosed is returned for a request on a closed folder's player.
+var errClosed = errors.New("player: closed")
+
+// get returns recording id, open, for one request, which calls release
+// when it is done with it.
+func (d *folder) get(id int) (*recording, error) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, errClosed
 	}
-	defer f.Close()
+	if op := d.open[id]; op != nil {
+		op.refs++
+		d.tick++
+		op.used = d.tick
+		d.mu.Unlock()
+		return op.rec, nil
+	}
+	d.mu.Unlock()
+
+	// Opened and indexed without the lock: other requests go on.
+	name := d.list[id].Name
+	f, err := d.root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := newRecording(f, path.Join(d.root.Name(), name), name, d.o, d.pl)
+	if err != nil {
+		return nil, err
+	}
+
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		rec.close()
+		return nil, errClosed
+	}
+	if op := d.open[id]; op != nil { // opened meanwhile by another request
+		op.refs++
+		d.tick++
+		op.used = d.tick
+		d.mu.Unlock()
+		rec.close()
+		return op.rec, nil
+	}
+	d.tick++
+	d.open[id] = &opened{rec: rec, refs: 1, used: d.tick}
+	d.frames += len(rec.x.Entries)
+	shut := d.evict()
+	d.mu.Unlock()
+	closeAll(shut)
+	return rec, nil
+}
+
+// release ends a request's use of recording id.
+func (d *folder) release(id int, rec *recording) {
+	d.mu.Lock()
+	var shut []*recording
+	if op := d.open[id]; op != nil && op.rec == rec {
+		op.refs--
+		shut = d.evict()
+	}
+	d.mu.Unlock()
+	closeAll(shut)
+}
+
+// evict takes the least recently used recordings that no request uses out
+// of open until open is within the folder's bounds, and returns them to
+// be closed once the lock is released. d.mu is held.
+func (d *folder) evict() []*recording {
+	var shut []*recording
+	for len(d.open) > d.maxOpen || d.frames > d.maxFrames {
+		victim, oldest := -1, uint64(0)
+		for id, op := range d.open {
+			if op.refs == 0 && (victim < 0 || op.used < oldest) {
+				victim, oldest = id, op.used
+			}
+		}
+		if victim < 0 {
+			break // all in use: closed when released
+		}
+		op := d.open[victim]
+		delete(d.open, victim)
+		d.frames -= len(op.rec.x.Entries)
+		shut = append(shut, op.rec)
+	}
+	return shut
+}
+
+// close closes the recordings open and the folder; requests still using a
+// recording fail to read it.
+func (d *folder) close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	var shut []*recording
+	for id, op := range d.open {
+		shut = append(shut, op.rec)
+		delete(d.open, id)
+	}
+	d.frames = 0
+	d.mu.Unlock()
+	errs := []error{closeAll(shut), d.root.Close()}
+	return errors.Join(errs...)
+}
+
+func (d *folder) logf(format string, args ...any) {
+	if d.o.ErrorLog != nil {
+		d.o.ErrorLog.Printf(format, args...)
+	}
+}
+
+// closeAll closes recs.
+func closeAll(recs []*recording) error {
+	var errs []error
+	for _, rec := range recs {
+		errs = append(errs, rec.close())
+	}
+	return errors.Join(errs...)
+}
+
+// isRecording reports whether f starts with an OMV IMG STR magic.
+func isRecording(f io.Reader) bool {
 	var magic [container.MagicSize]byte
 	if _, err := io.ReadFull(f, magic[:]); err != nil {
 		return false

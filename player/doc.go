@@ -14,10 +14,10 @@
 //	                              {frame, offset, error}), live (false)
 //	GET /api/frames               JSON: [{index, offset, time_us, interval_us, size, format, w, h}]
 //	GET /frame/N.jpg, N.png       frame N (0 to frames-1) as JPEG (JPEG frames as they are) or PNG;
-//	                              constant time (the file's headers are indexed once), with an
-//	                              ETag and Cache-Control: immutable, as the file does not change
+//	                              constant time (the file's headers are indexed when it is opened),
+//	                              with an ETag and Cache-Control: immutable, as the file does not change
 //	GET /stream.mjpg?from=N&speed=S   MJPEG at the recorded pace times S (0.25 to 4), from frame N,
-//	                              round and round
+//	                              round and round, frames at least imageio.MinFramePeriod apart
 //	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at the recording's rate
 //	GET /export.gif?from=N&to=M   the same as an animated GIF
 //
@@ -30,11 +30,23 @@
 // # Security
 //
 // Only recordings are served: a folder's are found once, when the handler
-// is made, by their magic, under the folder itself (links that lead out of
-// it are not followed), and are named in URLs by number, never by path.
+// is made, by their magic, under the folder itself (which may be a link;
+// the links under it are not followed, and nothing is opened outside it),
+// and are named in URLs by number, never by path. A folder's recordings
+// are opened when a request needs them, and at most MaxOpenRecordings of
+// them, with MaxIndexedFrames frames between them, stay open and indexed
+// between requests, so a folder of any size takes a bounded number of
+// files and bytes.
 // Frame numbers and ranges are checked against the recording; the rest is
-// 400 or 404. URLs over MaxURL bytes are 414, and at most MaxStreams
-// streams and exports run at once (503 beyond). Options.Token or
+// 400 or 404. URLs over MaxURL bytes are 414, at most MaxStreams
+// streams and exports run at once (503 beyond), and at most MaxRenders
+// frames are rendered at once (for /frame/ and GIF exports; more requests
+// wait for a place, until they are cancelled). Options.Token or
 // Options.User and Password guard every endpoint; the command line
-// requires one of them to listen beyond the loopback interface.
+// requires one of them to listen beyond the loopback interface. Without
+// them, a player (a live one too) answers only requests whose Host is a
+// loopback name (localhost, 127.0.0.0/8, [::1], any port) or in
+// Options.Hosts, and 403 to others: a web page cannot rebind its own name
+// to 127.0.0.1 (DNS rebinding) to read recordings, watch a live source or
+// POST /trigger.
 package player

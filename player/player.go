@@ -1,7 +1,9 @@
 package player
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
@@ -12,9 +14,12 @@ import (
 	"image/png"
 	"io/fs"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,13 +35,21 @@ const (
 	MaxURL = 2048
 	// MaxStreams is how many streams and exports run at once.
 	MaxStreams = 32
+	// MaxRenders is how many frames are rendered at once, for
+	// /frame/N.jpg and N.png and for each frame of a GIF export: read,
+	// decoded and encoded, each of which holds the frame and its decoded
+	// picture (about 20 MB for a 5 MP frame). A request beyond it waits
+	// for a place, until it is cancelled, so that a burst of requests
+	// takes time, not memory.
+	MaxRenders = 4
 )
 
 //go:embed static
 var static embed.FS
 
-// Options refine a player. The zero value serves everyone, which is what a
-// player on the loopback interface wants.
+// Options refine a player. The zero value serves every request that names
+// a loopback Host (see Hosts), which is what a player on the loopback
+// interface wants.
 type Options struct {
 	// Token, if set, is needed for every request: as ?token=, which also
 	// sets a cookie for the page's own requests, as that cookie, or as
@@ -60,25 +73,36 @@ type Options struct {
 	// which the page shows (it reads the fields recording and clip).
 	Trigger func()
 	Status  func() any
+	// Hosts are the names (without a port) that a request's Host may give
+	// when neither Token nor User is set, besides the loopback names that
+	// are always accepted (localhost, 127.0.0.0/8, ::1, with any port).
+	// Without credentials a player answers any other Host 403, so that a
+	// web page whose name was rebound to 127.0.0.1 (DNS rebinding) cannot
+	// read it or trigger a recorder. With credentials, any Host is served.
+	Hosts []string
+	// Clock paces a recording's own streams (/stream.mjpg with from or
+	// speed): the system clock when nil. Tests give a fake one.
+	Clock imageio.Clock
 }
 
-// recording is one recording file, indexed once.
+// recording is one recording file, open and indexed.
 type recording struct {
-	path   string
-	name   string
-	f      *os.File
-	x      *container.Index
-	damage error
-	at     []time.Duration // each frame's time since the first
-	tag    string          // identifies the file's content, for ETags
-	mod    time.Time
-	size   int64
-	info   []byte // /api/info
-	frames []byte // /api/frames
-	mux    *http.ServeMux
-	log    *log.Logger
-	slots  chan struct{}
-	shared http.Handler // Options.Stream
+	path    string
+	name    string
+	f       *os.File
+	x       *container.Index
+	damage  error
+	at      []time.Duration // each frame's time since the first
+	tag     string          // identifies the file's content, for ETags
+	mod     time.Time
+	size    int64
+	info    []byte // /api/info
+	mux     *http.ServeMux
+	log     *log.Logger
+	slots   chan struct{} // MaxStreams places, shared by a folder's recordings
+	renders chan struct{} // MaxRenders places, shared likewise
+	shared  http.Handler  // Options.Stream
+	clock   imageio.Clock // Options.Clock
 }
 
 // frameInfo is one frame in /api/frames.
@@ -118,12 +142,21 @@ type infoJSON struct {
 
 // openRecording indexes the recording at path. A file that is not one, or
 // has no complete frame, is an error.
-func openRecording(path, name string, o Options, slots chan struct{}) (*recording, error) {
+func openRecording(path, name string, o Options, pl places) (*recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	return newRecording(f, path, name, o, pl)
+}
+
+// newRecording indexes the recording open as f, which it keeps, or closes
+// on an error: a file that is not a regular one holding a complete frame.
+func newRecording(f *os.File, path, name string, o Options, pl places) (*recording, error) {
 	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("player: %s: not a regular file", path)
+	}
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -133,28 +166,25 @@ func openRecording(path, name string, o Options, slots chan struct{}) (*recordin
 		f.Close()
 		return nil, fmt.Errorf("player: %s: %w", path, damage)
 	}
+	x.Entries = slices.Clip(x.Entries) // held as long as the file is open
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano())))
 	rec := &recording{path: path, name: name, f: f, x: x, damage: damage, tag: hex.EncodeToString(sum[:8]),
-		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: slots, shared: o.Stream}
+		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: pl.slots, renders: pl.renders, shared: o.Stream, clock: o.Clock}
 	rec.describe()
 	rec.routes()
 	return rec, nil
 }
 
-// describe makes the JSON of /api/info and /api/frames once.
+// describe makes the JSON of /api/info once, and each frame's time.
 func (rec *recording) describe() {
 	in := infoJSON{Name: rec.name, Version: rec.x.Version.String(), Frames: len(rec.x.Entries), Size: rec.size, Modified: rec.mod}
-	frames := make([]frameInfo, len(rec.x.Entries))
 	rec.at = make([]time.Duration, len(rec.x.Entries))
 	var st timing.Stats
-	for i, e := range rec.x.Entries {
-		at, gap := st.Add(&e.Header)
-		rec.at[i] = at
-		frames[i] = frameInfo{Index: i, Offset: e.Offset, Time: at.Microseconds(), Interval: gap.Microseconds(),
-			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height}
+	for i := range rec.x.Entries {
+		rec.at[i], _ = st.Add(&rec.x.Entries[i].Header)
 	}
-	if len(frames) > 0 {
-		in.Width, in.Height = frames[0].W, frames[0].H
+	if len(rec.x.Entries) > 0 {
+		in.Width, in.Height = rec.x.Entries[0].Width, rec.x.Entries[0].Height
 	}
 	in.Formats = st.Formats
 	if in.Formats == nil {
@@ -167,7 +197,31 @@ func (rec *recording) describe() {
 		in.Damage = &damageInfo{Frame: fe.Index, Offset: fe.Offset, Error: fe.Err.Error()}
 	}
 	rec.info, _ = json.Marshal(in)
-	rec.frames, _ = json.Marshal(frames)
+}
+
+// writeFrames serves /api/frames, made from the index as it is written
+// rather than held: it is about twice the index's size.
+func (rec *recording) writeFrames(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteByte('[')
+	var b []byte
+	for i := range rec.x.Entries {
+		e := &rec.x.Entries[i]
+		var gap time.Duration
+		if i > 0 {
+			gap = e.Elapsed
+			bw.WriteByte(',')
+		}
+		b, _ = json.Marshal(frameInfo{Index: i, Offset: e.Offset, Time: rec.at[i].Microseconds(), Interval: gap.Microseconds(),
+			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height})
+		if _, err := bw.Write(b); err != nil {
+			return
+		}
+	}
+	bw.WriteByte(']')
+	bw.Flush()
 }
 
 func (rec *recording) routes() {
@@ -175,7 +229,7 @@ func (rec *recording) routes() {
 	m.HandleFunc("GET /{$}", page("player.html"))
 	m.Handle("GET /static/", staticHandler())
 	m.HandleFunc("GET /api/info", rawJSON(func() []byte { return rec.info }))
-	m.HandleFunc("GET /api/frames", rawJSON(func() []byte { return rec.frames }))
+	m.HandleFunc("GET /api/frames", rec.writeFrames)
 	m.HandleFunc("GET /frame/{file}", rec.frame)
 	if rec.shared == nil {
 		m.HandleFunc("GET /stream.mjpg", rec.stream)
@@ -242,6 +296,12 @@ func (rec *recording) frame(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if !rec.acquireRender(r.Context()) {
+		h.Del("Cache-Control")
+		http.Error(w, "player: the request ended before a frame could be rendered", http.StatusServiceUnavailable)
+		return
+	}
+	defer rec.releaseRender()
 	var m imageio.Image
 	if err := rec.read(i, &m); err != nil {
 		rec.logf("player: %s: frame %d: %v", rec.name, i, err)
@@ -271,6 +331,44 @@ func (rec *recording) frame(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
 }
+
+// places are the places a player's requests take: MaxStreams for streams
+// and exports, MaxRenders for frames rendered.
+type places struct{ slots, renders chan struct{} }
+
+func newPlaces() places {
+	return places{slots: make(chan struct{}, MaxStreams), renders: make(chan struct{}, MaxRenders)}
+}
+
+// testHook, if not nil, is told "wait" when a render waits for a place,
+// "render" when it has one, and "gave up" when its request ended first.
+var testHook func(event string)
+
+// acquireRender takes one of the MaxRenders places, waiting for one until
+// ctx is done; it reports whether it got one.
+func (rec *recording) acquireRender(ctx context.Context) bool {
+	select {
+	case rec.renders <- struct{}{}:
+	default:
+		if testHook != nil {
+			testHook("wait")
+		}
+		select {
+		case rec.renders <- struct{}{}:
+		case <-ctx.Done():
+			if testHook != nil {
+				testHook("gave up")
+			}
+			return false
+		}
+	}
+	if testHook != nil {
+		testHook("render")
+	}
+	return true
+}
+
+func (rec *recording) releaseRender() { <-rec.renders }
 
 // acquire takes one of the MaxStreams places, or answers 503.
 func acquire(slots chan struct{}, w http.ResponseWriter) bool {
@@ -327,7 +425,7 @@ type Player struct {
 // NewFile returns the player of the recording at path. A damaged recording
 // plays its good frames, and its info says where the damage is.
 func NewFile(path string, o Options) (*Player, error) {
-	rec, err := openRecording(path, filepath.Base(path), o, make(chan struct{}, MaxStreams))
+	rec, err := openRecording(path, filepath.Base(path), o, newPlaces())
 	if err != nil {
 		return nil, err
 	}
@@ -340,10 +438,41 @@ func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "player: URL too long", http.StatusRequestURITooLong)
 		return
 	}
+	if !p.hostAllowed(r.Host) {
+		http.Error(w, fmt.Sprintf("player: Host %q is not a loopback name: open the player at 127.0.0.1 or localhost, or give it credentials", r.Host), http.StatusForbidden)
+		return
+	}
 	if !p.authorized(w, r) {
 		return
 	}
 	p.h.ServeHTTP(w, r)
+}
+
+// hostAllowed reports whether a request for host is served: any host
+// with credentials; without, only loopback names and Options.Hosts, and
+// no Host at all (HTTP/1.0, never a browser).
+func (p *Player) hostAllowed(host string) bool {
+	if p.o.Token != "" || p.o.User != "" || p.o.Password != "" || host == "" {
+		return true
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	name := strings.TrimSuffix(strings.ToLower(host), ".")
+	if name == "localhost" {
+		return true
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.Unmap().IsLoopback() {
+		return true
+	}
+	for _, h := range p.o.Hosts {
+		if strings.EqualFold(strings.TrimSuffix(h, "."), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close closes the recordings.

@@ -63,20 +63,17 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	var m imageio.Image
 	var jpg, part []byte
-	due := time.Now()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	// Each frame is due its recorded interval (over speed) after the one
+	// before: the schedule, not the time of the last write, so the pace
+	// does not drift; frames are at least imageio.MinFramePeriod apart, so
+	// a one-frame recording does not spin.
+	pace := imageio.Pacer{Clock: rec.clock}
 	for i, first := from, true; ; i, first = (i+1)%n, false {
-		// Each frame is due its recorded interval (over speed) after the
-		// one before: the schedule, not the time of the last write, so the
-		// pace does not drift.
+		var interval time.Duration
 		if !first {
-			due = due.Add(time.Duration(float64(rec.x.Entries[i].Elapsed) / speed))
+			interval = time.Duration(float64(rec.x.Entries[i].Elapsed) / speed)
 		}
-		timer.Reset(time.Until(due))
-		select {
-		case <-timer.C:
-		case <-r.Context().Done():
+		if pace.Wait(r.Context(), interval) != nil {
 			return
 		}
 		if err := rec.read(i, &m); err != nil {
@@ -195,11 +192,17 @@ func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
 	anim := gifenc.NewAnimation(bw, false)
 	var m imageio.Image
 	for i := from; i < to; i++ {
+		// Each frame is decoded in one of the MaxRenders places, and the
+		// export stops when its request ends.
+		if !rec.acquireRender(r.Context()) {
+			return
+		}
 		err := rec.read(i, &m)
 		var img image.Image
 		if err == nil {
 			img, err = m.Decode()
 		}
+		rec.releaseRender()
 		if err != nil && i == from {
 			http.Error(w, "cannot export: "+err.Error(), http.StatusInternalServerError)
 			return

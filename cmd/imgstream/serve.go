@@ -41,7 +41,9 @@ func newServe() *cobra.Command {
 
 It listens on 127.0.0.1 unless --addr says otherwise; beyond the loopback
 interface every request needs --token or --auth (a token is made and printed
-if neither is given). The HTTP API is documented in the player package.`,
+if neither is given). Without credentials it answers only requests made to
+localhost, 127.0.0.1 or [::1], so no web page can reach it by rebinding its
+own name (DNS rebinding). The HTTP API is documented in the player package.`,
 		Example: `  imgstream serve recording.omv
   imgstream serve /media/sdcard
   imgstream serve --addr 0.0.0.0:8080 --auth me:secret recording.omv    # for the LAN
@@ -166,9 +168,10 @@ func replay(path string, loop bool) mjpeg.Source {
 }
 
 // play passes the frames of the recording at path to each at its
-// recorded pace, round and round with loop, until ctx is done. It returns
-// nil at the end, and the damage (a *container.FrameError) at a damaged
-// frame.
+// recorded pace, round and round with loop, until ctx is done, and then
+// returns ctx.Err(). Frames are at least imageio.MinFramePeriod apart, so
+// a one-frame recording does not spin. It returns nil at the end, and the
+// damage (a *container.FrameError) at a damaged frame.
 func play(ctx context.Context, path string, loop bool, each func(*imageio.Image) error) error {
 	s, err := imageio.Open(path, nil)
 	if err != nil {
@@ -177,6 +180,9 @@ func play(ctx context.Context, path string, loop bool, each func(*imageio.Image)
 	defer s.Close()
 	img := new(imageio.Image)
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		err := s.ReadContext(ctx, img, imageio.ReadOptions{Loop: loop, Pause: true})
 		if err == io.EOF {
 			return nil

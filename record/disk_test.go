@@ -278,3 +278,40 @@ func TestSplitNamesFirstFrame(t *testing.T) {
 		assert.Equal(t, 50, n)
 	})
 }
+
+// TestDiskFullEvent: the disk is full from 3 s to 5 s of an event; the
+// event goes on in a new clip once the disk takes it (tried at 4 s, then
+// at 6 s), and the frames of the event in neither clip are the ones
+// counted as dropped.
+func TestDiskFullEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		start := time.Now()
+		record.FileFault(t, func(op, name string) error {
+			if el := time.Since(start); op == "write" && el >= 3*time.Second && el < 5*time.Second {
+				return syscall.ENOSPC
+			}
+			return nil
+		})
+		var rec *record.Recorder
+		var ev events
+		rec, err := record.New(record.Config{Source: scene{seconds: 8, hooks: map[int]func(){sceneFPS: func() { rec.Trigger("") }}},
+			Mode: record.Events, Pre: 500 * time.Millisecond, Post: time.Minute, Pattern: filepath.Join(dir, "%H%M%S.omv"), Notify: ev.add})
+		require.NoError(t, err)
+		require.ErrorIs(t, rec.Run(t.Context()), record.ErrWrite, "the scene ends, as a file does: its lost frames are an error")
+		paths := clips(t, dir)
+		require.Len(t, paths, 2)
+		f1, l1, n1 := frameRange(t, paths[0])
+		f2, l2, n2 := frameRange(t, paths[1])
+		assert.InDelta(t, sceneFPS/2, f1, 1, "from Pre before the trigger")
+		assert.InDelta(t, 3*sceneFPS, l1, 1, "to the disk's failure")
+		assert.InDelta(t, 6*sceneFPS, f2, 3, "again after the backoff: 1 s (full still), then 2 s")
+		assert.Equal(t, 8*sceneFPS-1, l2, "to the end")
+		st := rec.Status()
+		assert.Equal(t, uint64(l2-f1+1-n1-n2), st.Dropped, "the event's frames in no clip")
+		closed := ev.of(record.ClipClosed)
+		require.Len(t, closed, 2)
+		assert.Contains(t, closed[0].Err, "no space left on device")
+		assert.Equal(t, "manual", closed[1].Trigger)
+	})
+}

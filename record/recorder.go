@@ -466,7 +466,9 @@ func (r *Recorder) handle(f *Frame) error {
 		r.status.Connected = true
 		if !r.gapStart.IsZero() {
 			r.status.Gaps++
-			r.queue = append(r.queue, Event{Kind: Gap, Path: r.curPath(), Start: r.gapStart, End: t})
+			if r.c.Notify != nil {
+				r.queue = append(r.queue, Event{Kind: Gap, Path: r.curPath(), Start: r.gapStart, End: t})
+			}
 			back = t.Sub(r.gapStart)
 			r.gapStart = time.Time{}
 		}
@@ -670,13 +672,17 @@ func (r *Recorder) trigger(t time.Time, reason string) error {
 }
 
 // expire ends the event when its Post has run out at now, closing its
-// clip.
+// clip; an error closing it is the disk's, not the source's.
 func (r *Recorder) expire(now time.Time) error {
 	if r.c.Mode != Events || !r.event || now.Sub(r.lastTrigger) <= r.c.Post {
 		return nil
 	}
 	r.event = false
-	return r.closeClip(nil)
+	if c := r.cur; c != nil {
+		r.cur = nil
+		r.closeQuiet(c, false, nil)
+	}
+	return nil
 }
 
 // startClip opens a clip at t, with the frames of the ring from Pre

@@ -217,7 +217,10 @@ type RepairReport struct {
 // that every reader accepts it whole, and reports what it kept and dropped.
 // A stream cannot be resynchronised after damage, so every byte from the
 // damaged frame on is dropped. A file with no damage is left as it is. A file
-// that is not a recording at all (bad magic) is an error and is not changed.
+// that is not a recording at all (bad magic) is an error and is not changed,
+// and so is a file that cannot be read to its end (an I/O error such as EIO
+// from a flaky card): what could not be read is not damage, and its frames
+// may be good, so Repair returns the error and cuts nothing.
 func Repair(path string) (RepairReport, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -229,6 +232,19 @@ func Repair(path string) (RepairReport, error) {
 		return r, fmt.Errorf("imageio: repair %s: %w", path, err)
 	}
 	return r, nil
+}
+
+// damage reports whether err, from reading a recording, is damage in its
+// bytes (a frame cut off, or one that is not valid), which a repair may cut
+// off, rather than a failure to read them.
+func damage(err error) bool {
+	for _, d := range []error{io.ErrUnexpectedEOF, container.ErrInvalidPixFormat, container.ErrInvalidDimensions,
+		container.ErrInvalidSize, container.ErrInvalidElapsed, container.ErrNonZeroPadding} {
+		if errors.Is(err, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // repairable is what repair needs of a file: an *os.File, or a test's
@@ -245,6 +261,9 @@ type repairable interface {
 func repair(f repairable) (RepairReport, error) {
 	x, cause := container.ReadIndex(f)
 	if x == nil {
+		return RepairReport{}, cause
+	}
+	if cause != nil && !damage(cause) {
 		return RepairReport{}, cause
 	}
 	fi, err := f.Stat()

@@ -1,8 +1,11 @@
 package imageio
 
 import (
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,4 +74,48 @@ func TestRepairSyncs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, r.Dropped)
 	assert.Zero(t, cf.truncates+cf.syncs)
+}
+
+// flakyFile fails every read from offset failAt on with EIO, as a card
+// with a bad sector does: the bytes there may be good.
+type flakyFile struct {
+	countingFile
+	failAt int64
+}
+
+func (f *flakyFile) Read(p []byte) (int, error) {
+	pos, err := f.File.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	if pos+int64(len(p)) > f.failAt {
+		n, _ := f.File.Read(p[:max(0, f.failAt-pos)])
+		return n, &fs.PathError{Op: "read", Path: f.Name(), Err: syscall.EIO}
+	}
+	return f.File.Read(p)
+}
+
+// TestRepairReadError: a read error in the middle of a whole recording is
+// not damage: Repair returns it and cuts nothing.
+func TestRepairReadError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "whole.omv")
+	s, err := Create(path, nil)
+	require.NoError(t, err)
+	img := &Image{Width: 4, Height: 4, Format: container.Grayscale, Data: make([]byte, 16)}
+	for range 10 {
+		require.NoError(t, s.Write(img))
+	}
+	require.NoError(t, s.Close())
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	ff := &flakyFile{countingFile: countingFile{File: f}, failAt: int64(len(before)) / 2}
+	_, err = repair(ff)
+	require.ErrorIs(t, err, syscall.EIO)
+	assert.Zero(t, ff.truncates, "no cut at a read error")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the file is left as it was")
 }

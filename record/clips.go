@@ -3,6 +3,7 @@ package record
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -77,8 +78,8 @@ func glob(pattern string) string {
 }
 
 // A clip's file is made hidden, as a partial, and given its name only
-// once its start (the header, and any frames before) is written: a
-// process killed at any moment leaves no clip that does not open. A
+// once its first frame is written whole: a process killed at any moment
+// leaves no clip that does not open, and no clip without a frame. A
 // partial older than stalePartial was left by a process killed between
 // the two steps; the next clip made in its directory removes it.
 const (
@@ -90,9 +91,28 @@ const (
 // hard links.
 var link = os.Link
 
+// clipFile is what a clip needs of its file: an *os.File, or a test's
+// wrapper of one that fails as a full disk does.
+type clipFile interface {
+	io.Writer
+	Name() string
+	Sync() error
+	Truncate(size int64) error
+	Close() error
+}
+
+// openFile is os.OpenFile; tests replace it to make the disk fail.
+var openFile = func(name string, flag int, perm fs.FileMode) (clipFile, error) {
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // create makes a hidden file in the directory of the clip starting at t,
 // with its directories, and returns it with the clip's name.
-func create(pattern string, t time.Time) (f *os.File, name string, err error) {
+func create(pattern string, t time.Time) (f clipFile, name string, err error) {
 	name, err = expand(pattern, t)
 	if err != nil {
 		return nil, "", err
@@ -106,7 +126,7 @@ func create(pattern string, t time.Time) (f *os.File, name string, err error) {
 	// mode is 0644 less the umask, as a file the recorder creates.
 	for range 100 {
 		p := filepath.Join(dir, fmt.Sprintf(".%s.%08x%s", filepath.Base(name), rand.Uint32(), partialSuffix))
-		f, err = os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err = openFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if !errors.Is(err, fs.ErrExist) {
 			break
 		}
@@ -117,9 +137,9 @@ func create(pattern string, t time.Time) (f *os.File, name string, err error) {
 	return f, name, nil
 }
 
-// publish gives f, a partial whose start is written, the clip's name, or
-// name-N with the first N no file has, and returns the name.
-func publish(f *os.File, name string) (string, error) {
+// publish gives f, a partial whose first frame is written, the clip's
+// name, or name-N with the first N no file has, and returns the name.
+func publish(f clipFile, name string) (string, error) {
 	ext := filepath.Ext(name)
 	base := strings.TrimSuffix(name, ext)
 	for n := 0; n < 1000; n++ {

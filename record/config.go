@@ -44,6 +44,11 @@ var (
 	ErrInvalidConfig = errors.New("record: invalid configuration")
 	// ErrRunning is returned by Run on a Recorder that runs or ran.
 	ErrRunning = errors.New("record: recorder already ran")
+	// ErrWrite is returned by Run when clips could not be written: a
+	// source that ended (a pipe, a file) lost frames to write errors (a
+	// full disk), or the last clip did not close cleanly. It wraps the
+	// write error.
+	ErrWrite = errors.New("record: frames not written")
 )
 
 // Mode is how a Recorder decides what to keep.
@@ -118,11 +123,14 @@ type Config struct {
 	// Live, if not nil, gets every frame as it arrives: JPEG frames as
 	// they are, other frames encoded to JPEG while somebody watches.
 	Live *mjpeg.Server
-	// Notify, if not nil, is told of each Event: called from the
-	// Recorder's goroutine, it should return quickly.
+	// Notify, if not nil, is told of each Event, in order, one call at a
+	// time, once the Recorder holds no lock: it may call Status and
+	// Trigger. It runs on the goroutine that handles frames (or on the one
+	// that ends an event while no frame comes), so it should return
+	// quickly: frames wait for it.
 	Notify func(Event)
-	// Log, if not nil, logs connection faults (once per outage) and
-	// frames the Recorder could not keep.
+	// Log, if not nil, logs connection faults and disk faults (once per
+	// outage) and frames the Recorder could not keep.
 	Log *log.Logger
 }
 

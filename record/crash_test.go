@@ -95,8 +95,8 @@ func verify(t *testing.T, p string) int {
 
 // TestSIGKILL kills a recording process 100 times at random moments (the
 // seed is printed; IMGSTREAM_SEED repeats a run). After each: every clip
-// opens, holds every frame up to its last reported sync, byte for byte,
-// and Repair makes it whole.
+// opens, holds a frame and every frame up to its last reported sync, byte
+// for byte, and Repair makes it whole.
 func TestSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100 processes")
@@ -145,6 +145,7 @@ func TestSIGKILL(t *testing.T) {
 			s, err := imageio.Open(p, nil)
 			require.NoError(t, err, "run %d: %s opens", run, p)
 			require.GreaterOrEqual(t, s.Count(), synced[p], "run %d: %s keeps its synced frames", run, p)
+			require.Positive(t, s.Count(), "run %d: %s has a frame: a clip takes its name with its first", run, p)
 			sp := span{-1, s.Count()}
 			for i := range s.Count() {
 				m, err := s.Read(imageio.ReadOptions{})
@@ -175,7 +176,7 @@ func TestSIGKILL(t *testing.T) {
 			require.Equal(t, spans[i-1].first+spans[i-1].n, spans[i].first, "run %d: clip %d follows clip %d", run, i, i-1)
 		}
 		// A kill between a clip's making and its naming leaves one
-		// hidden partial, never a clip without a header.
+		// hidden partial, never a clip without a header or a frame.
 		partials, err := filepath.Glob(filepath.Join(dir, ".*.partial"))
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(partials), 1, "run %d: partials %v", run, partials)

@@ -26,11 +26,25 @@
 // every frame up to its last sync ([imageio.Open] reads a file cut
 // anywhere; imageio.Repair trims it). A clip is written first to a
 // hidden file beside it (.NAME.*.partial) and takes its name once its
-// header is written, so no clip is ever an empty file; a partial left by
-// a kill in that instant is removed a minute later. Keep bounds the clips on disk by
-// size or age, removing the oldest, so that a full disk never stops the
-// recording; a write that fails all the same cuts the clip back to its
-// whole frames and the recording goes on in a new one.
+// first frame is written, so no clip is ever an empty file, nor one with
+// no frame; a partial left by a kill in that instant is removed a minute
+// later. Keep bounds the clips on disk by size or age, removing the
+// oldest, so that a full disk never stops the recording. A write that
+// fails all the same (a full disk, a failing card) is no fault of the
+// source: it cuts the clip back to its whole frames, is logged once, and
+// the disk is tried again after a backoff (from one second, doubling up
+// to 30), retention running first, while the frames that come meanwhile
+// are lost and counted in [Status].Dropped; the recording goes on in a
+// new clip. A source that ends (a pipe, a file) cannot send them again:
+// Run then returns an error matching [ErrWrite].
+//
+// # Concurrency
+//
+// [Recorder.Trigger] and [Recorder.Status] never wait for the disk:
+// Trigger only marks the trigger, which the Recorder acts on before its
+// next frame. Events are queued under the Recorder's lock and told to
+// Config.Notify after it is released, one at a time and in order, so
+// Notify may call them.
 //
 // # Faults
 //

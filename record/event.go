@@ -40,7 +40,8 @@ type Event struct {
 	// Split is set on a clip closed because it reached SplitEvery,
 	// SplitSize: the recording goes on in the next clip.
 	Split bool `json:"split,omitempty"`
-	// Err is what went wrong, for a clip cut short by a write error.
+	// Err is what went wrong, for a clip cut short by a write error or
+	// one that did not close cleanly; it names the clip's path.
 	Err string `json:"error,omitempty"`
 }
 

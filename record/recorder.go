@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/imgstream/imgstream/circular"
@@ -19,7 +21,8 @@ import (
 
 // A Recorder records frames from a Source into files: continuously, or as
 // events around triggers. Make one with New, then call Run once. Trigger
-// and Status are safe for concurrent use, from any goroutine.
+// and Status are safe for concurrent use, from any goroutine: they never
+// wait for the disk, and Config.Notify may call them.
 type Recorder struct {
 	c       Config
 	pattern string
@@ -29,45 +32,101 @@ type Recorder struct {
 
 	ran atomic.Bool
 
-	mu     sync.Mutex
-	ring   *imageio.Stream
-	det    *motion.Detector
-	grey   image.Gray // a view of raw greyscale frames for the detector
-	jpeg   []byte     // raw frames encoded for Live
-	cur    *clip      // the clip being written, nil between events
-	status Status
+	// mu guards what Status, Trigger and every frame need: the fields
+	// from here to nmu. It is held for no I/O and no callback.
+	mu       sync.Mutex
+	status   Status
+	mark     string        // a Trigger not acted on yet
+	markAt   time.Time     // and when it came
+	done     bool          // Duration or Frames reached
+	queue    []Event       // events for Notify, in order, not yet told
+	arrivals [32]time.Time // the last frames' arrivals, a ring
+	arrived  int           // how many frames arrived
+	// finish ends the Run in progress with a cause.
+	finish context.CancelCauseFunc
+
+	// nmu makes the delivery of events to Notify one at a time, in order.
+	nmu sync.Mutex
+
+	// wmu is the writer's: the goroutine that handles a frame, expires an
+	// event or closes the recording holds it for the ring, the clip and
+	// the disk. It guards the fields below.
+	wmu  sync.Mutex
+	ring *imageio.Stream
+	det  *motion.Detector
+	grey image.Gray // a view of raw greyscale frames for the detector
+	jpeg []byte     // raw frames encoded for Live
+	cur  *clip      // the clip being written, nil between events
 	// event state
+	event       bool          // an event is in progress, with a clip or (the disk failing) without
+	reason      string        // what triggered it
 	lastTrigger time.Time     // the last trigger of the event in progress
 	pending     string        // a trigger that came before the first frame
 	lastEnd     time.Time     // the last frame of the previous clip
 	prev        *imageio.Clip // the previous clip
 	// timing
-	first     time.Time     // the first frame's time
-	last      time.Time     // the newest frame's time
-	frames    int           // frames recorded
-	runBase   time.Time     // arrival of a Run's first source-timed frame
-	srcBase   time.Time     // and its source time
-	arrivals  [32]time.Time // the last frames' arrivals, a ring
-	arrived   int           // how many frames arrived
-	done      bool          // Duration or Frames reached
-	warnedPre bool          // logged that PreSize holds less than Pre
+	first     time.Time // the first frame's time
+	last      time.Time // the newest frame's time
+	frames    int       // frames recorded
+	runBase   time.Time // arrival of a Run's first source-timed frame
+	srcBase   time.Time // and its source time
+	warnedPre bool      // logged that PreSize holds less than Pre
 	gapStart  time.Time
-	// finish ends the Run in progress with a cause.
-	finish        context.CancelCauseFunc
+	// disk faults
+	disk          disk
 	durationTimer *time.Timer
 }
 
+// disk is the state of the disk the clips go to: a write that fails
+// starts an outage, in which frames are lost and a new clip is tried
+// after a backoff.
+type disk struct {
+	err      error     // the error that started the outage in progress; nil when none
+	since    time.Time // when it started
+	retry    time.Time // when to try again
+	wait     time.Duration
+	lost     uint64 // frames lost to write errors, in all
+	lostThen uint64 // lost when the outage started
+	first    error  // the first write error of the Run
+}
+
+// Backoff of the retries of a disk that failed: from minDiskRetry,
+// doubling up to maxDiskRetry.
+const (
+	minDiskRetry = time.Second
+	maxDiskRetry = 30 * time.Second
+)
+
 // clip is a file being written.
 type clip struct {
-	f        *os.File
-	w        *countingWriter
-	clip     *imageio.Clip
-	path     string
-	start    time.Time // first frame
-	end      time.Time // last frame
-	good     int64     // bytes of whole frames
-	lastSync time.Time
-	trigger  string
+	f          clipFile
+	w          *countingWriter
+	clip       *imageio.Clip
+	name       string    // the name it is to take
+	path       string    // the name it took with its first frame; "" before
+	start      time.Time // first frame
+	end        time.Time // last frame
+	good       int64     // bytes of whole frames
+	goodFrames int       // and how many frames
+	lastSync   time.Time
+	trigger    string
+}
+
+// err returns err, from c's file, naming the clip rather than the hidden
+// partial, which no longer exists once the clip is named.
+func (c *clip) err(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == c.f.Name() {
+		p := c.path
+		if p == "" {
+			p = c.name
+		}
+		if err == error(pe) {
+			return &fs.PathError{Op: pe.Op, Path: p, Err: pe.Err}
+		}
+		return fmt.Errorf("%s: %w", p, pe.Err)
+	}
+	return err
 }
 
 type countingWriter struct {
@@ -86,6 +145,14 @@ type fileError struct{ err error }
 
 func (e *fileError) Error() string { return "record: " + e.err.Error() }
 func (e *fileError) Unwrap() error { return e.err }
+
+// diskFault reports whether err, from making or naming a file, is the
+// disk's fault (full, or failing), which time or retention may cure,
+// rather than a clip that cannot be made at all (a bad path, no
+// permission).
+func diskFault(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EIO)
+}
 
 // errDone ends a Run at the Duration or Frames limit.
 var errDone = errors.New("record: limit reached")
@@ -134,7 +201,9 @@ func New(c Config) (*Recorder, error) {
 // Trigger starts an event, or extends the one in progress by Post, as a
 // motion does; reason says what triggered it ("manual" when empty), for
 // the clip's Event. The event's clip starts with the Pre seconds before
-// the trigger. In the Continuous mode it does nothing.
+// the trigger. In the Continuous mode it does nothing. Trigger only marks
+// the trigger and returns at once: the Recorder acts on it before its
+// next frame, or within a quarter of Post while no frame comes.
 func (r *Recorder) Trigger(reason string) {
 	if reason == "" {
 		reason = "manual"
@@ -144,21 +213,18 @@ func (r *Recorder) Trigger(reason string) {
 	if r.c.Mode != Events || r.done {
 		return
 	}
-	if r.last.IsZero() {
-		r.pending = reason // before the first frame: it starts the event
-		return
+	if r.mark == "" {
+		r.mark = reason
 	}
-	r.trigger(time.Now(), reason)
+	r.markAt = time.Now()
 }
 
-// Status returns what the Recorder is doing now.
+// Status returns what the Recorder is doing now. It never waits for the
+// disk.
 func (r *Recorder) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.status
-	if r.cur != nil {
-		s.Recording, s.Clip, s.Frames = true, r.cur.path, r.cur.clip.Frames()
-	}
 	s.FPS = r.fps()
 	return s
 }
@@ -170,64 +236,133 @@ func (r *Recorder) Status() Status {
 // Source) or a file cannot be made. When the source drops or stalls for
 // Stall, Run connects again after a backoff capped at MaxBackoff, logs the
 // outage once, and goes on with the same clip: the gap shows in its timing.
-func (r *Recorder) Run(ctx context.Context) (err error) {
+//
+// A write that fails (a full disk) is not the source's fault: Run logs it
+// once, counts the frames it costs in Status().Dropped, lets retention
+// run, and tries the disk again after a backoff, from one second doubling
+// up to 30, in a new clip. A source that ends (a pipe, a file) cannot send
+// its lost frames again: then Run returns an error matching ErrWrite.
+func (r *Recorder) Run(ctx context.Context) error {
 	if r.ran.Swap(true) {
 		return ErrRunning
 	}
-	defer func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if cerr := r.closeClip(nil); err == nil || errors.Is(err, errDone) {
-			err = cerr
-		}
-	}()
 	parent := ctx
 	ctx, finish := context.WithCancelCause(ctx)
 	defer finish(nil)
 	r.mu.Lock()
 	r.finish = finish
 	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
+	ended, err := r.run(ctx, parent)
+	var lost uint64
+	var first error
+	cerr := r.write(func() error {
 		if r.durationTimer != nil {
 			r.durationTimer.Stop()
 		}
-	}()
+		lost, first = r.disk.lost, r.disk.first
+		return r.closeClip(nil)
+	})
+	switch {
+	case err != nil:
+		return err
+	case cerr != nil:
+		return fmt.Errorf("%w: %w", ErrWrite, cerr)
+	case ended && lost > 0:
+		return fmt.Errorf("%w: %d frames lost: %w", ErrWrite, lost, first)
+	}
+	return nil
+}
+
+// run runs the source until it ends (ended), a limit is reached, ctx is
+// done or the source fails for good.
+func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 	wait := MinBackoff
 	for {
 		err := r.runSource(ctx)
 		switch {
-		case err == nil, err == io.EOF, errors.Is(err, errDone), errors.Is(context.Cause(ctx), errDone):
-			return nil
+		case errors.Is(err, errDone), errors.Is(context.Cause(ctx), errDone):
+			return false, nil
+		case err == nil, err == io.EOF:
+			return true, nil
 		case parent.Err() != nil:
-			return parent.Err()
+			return false, parent.Err()
 		case errors.Is(err, ErrPermanent), errors.As(err, new(*fileError)):
-			return err
+			return false, err
 		}
+		r.wmu.Lock()
 		r.mu.Lock()
 		delivered := r.status.Connected
-		if delivered {
-			wait = MinBackoff // it ran well before this fault
-			if r.c.Log != nil {
-				r.c.Log.Printf("record: source lost: %v; connecting again", err)
-			}
-			r.gapStart = r.last
-		}
 		r.status.Connected = false
 		r.status.LastError = err.Error()
 		r.mu.Unlock()
+		if delivered {
+			wait = MinBackoff // it ran well before this fault
+			r.gapStart = r.last
+		}
+		r.wmu.Unlock()
+		if delivered && r.c.Log != nil {
+			r.c.Log.Printf("record: source lost: %v; connecting again", err)
+		}
 		if err := r.sleep(ctx, wait); err != nil {
 			if errors.Is(context.Cause(ctx), errDone) {
-				return nil
+				return false, nil
 			}
-			return err
+			return false, err
 		}
 		wait = min(2*wait, r.backoff)
 	}
 }
 
-// sleep waits for d, closing an event whose Post runs out meanwhile.
+// write runs fn with the writer's lock, then brings Status up to date, and
+// tells Notify of the events fn queued, once no lock is held.
+func (r *Recorder) write(fn func() error) error {
+	r.wmu.Lock()
+	err := fn()
+	r.mu.Lock()
+	r.status.Recording, r.status.Clip, r.status.Frames = r.cur != nil, "", 0
+	if r.cur != nil {
+		r.status.Clip, r.status.Frames = r.cur.path, r.cur.goodFrames
+	}
+	r.mu.Unlock()
+	r.wmu.Unlock()
+	r.deliver()
+	return err
+}
+
+// notify queues e for Notify, which deliver tells once no lock is held.
+func (r *Recorder) notify(e Event) {
+	if r.c.Notify == nil {
+		return
+	}
+	r.mu.Lock()
+	r.queue = append(r.queue, e)
+	r.mu.Unlock()
+}
+
+// deliver tells Notify of the queued events, in order, holding no lock
+// but nmu, so that Notify may call Status and Trigger.
+func (r *Recorder) deliver() {
+	if r.c.Notify == nil {
+		return
+	}
+	r.nmu.Lock()
+	defer r.nmu.Unlock()
+	for {
+		r.mu.Lock()
+		q := r.queue
+		r.queue = nil
+		r.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, e := range q {
+			r.c.Notify(e)
+		}
+	}
+}
+
+// sleep waits for d, acting on a trigger and closing an event whose Post
+// runs out meanwhile.
 func (r *Recorder) sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -236,9 +371,35 @@ func (r *Recorder) sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 	}
+	return r.write(func() error { return r.tick(time.Now()) })
+}
+
+// tick acts on a trigger and closes an event whose Post has run out, at
+// now, while no frame comes.
+func (r *Recorder) tick(now time.Time) error {
+	if err := r.applyMark(); err != nil {
+		return err
+	}
+	return r.expire(now)
+}
+
+// applyMark acts on the trigger that Trigger marked, if any.
+func (r *Recorder) applyMark() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.expire(time.Now())
+	reason, at := r.mark, r.markAt
+	r.mark = ""
+	r.mu.Unlock()
+	switch {
+	case reason == "":
+		return nil
+	case r.last.IsZero():
+		r.pending = reason // before the first frame: it starts the event
+		return nil
+	}
+	if err := r.expire(at); err != nil {
+		return err
+	}
+	return r.trigger(at, reason)
 }
 
 // runSource runs the source once, with the stall watchdog.
@@ -248,7 +409,8 @@ func (r *Recorder) runSource(ctx context.Context) error {
 	errStall := fmt.Errorf("record: no frame for %v", r.stall)
 	watchdog := time.AfterFunc(r.stall, func() { cancel(errStall) })
 	defer watchdog.Stop()
-	// An event's Post runs out even while no frame comes.
+	// An event's Post runs out, and a trigger is acted on, even while no
+	// frame comes.
 	var tick <-chan time.Time
 	if r.c.Mode == Events {
 		t := time.NewTicker(max(r.c.Post/4, 10*time.Millisecond))
@@ -263,23 +425,19 @@ func (r *Recorder) runSource(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case now := <-tick:
-				r.mu.Lock()
-				r.expire(now)
-				r.mu.Unlock()
+				r.write(func() error { return r.tick(now) })
 			}
 		}
 	}()
 	defer func() { <-ticking }()
 	defer cancel(nil)
 
-	r.mu.Lock()
+	r.wmu.Lock()
 	r.runBase, r.srcBase = time.Time{}, time.Time{}
-	r.mu.Unlock()
+	r.wmu.Unlock()
 	err := r.c.Source.Run(ctx, func(f *Frame) error {
 		watchdog.Reset(r.stall)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.handle(f)
+		return r.write(func() error { return r.handle(f) })
 	})
 	if cause := context.Cause(ctx); cause == errStall {
 		return errStall
@@ -287,7 +445,9 @@ func (r *Recorder) runSource(ctx context.Context) error {
 	return err
 }
 
-// handle records one frame. It runs with r.mu held.
+// handle records one frame. It runs with r.wmu held. It returns errDone
+// at the limits and a fileError when a clip cannot be made: never an
+// error of the disk, which is no fault of the source.
 func (r *Recorder) handle(f *Frame) error {
 	now := time.Now()
 	t := now
@@ -300,14 +460,16 @@ func (r *Recorder) handle(f *Frame) error {
 	if t.Before(r.last) {
 		t = r.last
 	}
+	var back time.Duration
+	r.mu.Lock()
 	if !r.status.Connected {
 		r.status.Connected = true
 		if !r.gapStart.IsZero() {
 			r.status.Gaps++
-			r.notify(Event{Kind: Gap, Path: r.curPath(), Start: r.gapStart, End: t})
-			if r.c.Log != nil {
-				r.c.Log.Printf("record: source back after %v", t.Sub(r.gapStart).Round(time.Millisecond))
+			if r.c.Notify != nil {
+				r.queue = append(r.queue, Event{Kind: Gap, Path: r.curPath(), Start: r.gapStart, End: t})
 			}
+			back = t.Sub(r.gapStart)
 			r.gapStart = time.Time{}
 		}
 	}
@@ -315,6 +477,11 @@ func (r *Recorder) handle(f *Frame) error {
 	r.status.Dropped += f.Skipped
 	r.arrivals[r.arrived%len(r.arrivals)] = now
 	r.arrived++
+	done := r.done
+	r.mu.Unlock()
+	if back > 0 && r.c.Log != nil {
+		r.c.Log.Printf("record: source back after %v", back.Round(time.Millisecond))
+	}
 
 	if r.first.IsZero() {
 		r.first = t
@@ -323,13 +490,17 @@ func (r *Recorder) handle(f *Frame) error {
 			r.durationTimer = time.AfterFunc(r.c.Duration, func() { r.finish(errDone) })
 		}
 	}
-	if r.done || r.c.Duration > 0 && t.Sub(r.first) >= r.c.Duration {
-		r.done = true
+	if done || r.c.Duration > 0 && t.Sub(r.first) >= r.c.Duration {
+		r.setDone()
 		return errDone
 	}
+	// A trigger that came before this frame: the event starts with the
+	// frames before it.
+	if err := r.applyMark(); err != nil {
+		return err
+	}
 	if err := r.ring.WriteAt(&f.Image, t); err != nil {
-		r.status.Dropped++
-		r.status.LastError = err.Error()
+		r.drop(1, err.Error())
 		if r.c.Log != nil {
 			r.c.Log.Printf("record: frame dropped: %v", err)
 		}
@@ -342,12 +513,17 @@ func (r *Recorder) handle(f *Frame) error {
 	if r.c.Mode == Continuous {
 		var err error
 		if r.cur == nil {
-			err = r.startClip(t, "")
+			if r.diskDue() {
+				err = r.startClip(t, "")
+			}
+			if err == nil && r.cur == nil {
+				r.lose(1) // the disk is failing
+			}
 		} else {
 			err = r.appendFrame(t, &f.Image)
 		}
 		if err == nil && r.c.Frames > 0 && r.frames >= r.c.Frames {
-			r.done = true
+			r.setDone()
 			err = errDone
 		}
 		return err
@@ -367,10 +543,87 @@ func (r *Recorder) handle(f *Frame) error {
 			return err
 		}
 	}
-	if !open || r.cur == nil {
-		return nil // no event, or one that started with this frame
+	switch {
+	case open && r.cur != nil:
+		return r.appendFrame(t, &f.Image)
+	case r.cur == nil && r.event:
+		// The disk failed in the event: it goes on in a new clip, from
+		// this frame, once the disk takes it.
+		if r.diskDue() {
+			if err := r.openClip(t, r.reason, time.Nanosecond); err != nil {
+				return err
+			}
+		}
+		if r.cur == nil {
+			r.lose(1)
+		}
 	}
-	return r.appendFrame(t, &f.Image)
+	return nil
+}
+
+// setDone marks the limit reached: Trigger does nothing from then on.
+func (r *Recorder) setDone() {
+	r.mu.Lock()
+	r.done = true
+	r.mu.Unlock()
+}
+
+// drop counts n frames dropped, for why.
+func (r *Recorder) drop(n int, why string) {
+	r.mu.Lock()
+	r.status.Dropped += uint64(n)
+	r.status.LastError = why
+	r.mu.Unlock()
+}
+
+// lose counts n frames lost to the disk.
+func (r *Recorder) lose(n int) {
+	if n <= 0 {
+		return
+	}
+	r.disk.lost += uint64(n)
+	r.mu.Lock()
+	r.status.Dropped += uint64(n)
+	r.mu.Unlock()
+}
+
+// diskDue reports whether a clip may be made: the disk works, or its
+// backoff has run out.
+func (r *Recorder) diskDue() bool {
+	return r.disk.err == nil || !time.Now().Before(r.disk.retry)
+}
+
+// diskFailed starts an outage of the disk with err, logged once, or goes
+// on with the one in progress, and sets when to try again.
+func (r *Recorder) diskFailed(err error) {
+	now := time.Now()
+	if r.disk.first == nil {
+		r.disk.first = err
+	}
+	r.mu.Lock()
+	r.status.LastError = err.Error()
+	r.mu.Unlock()
+	if r.disk.err != nil {
+		r.disk.wait = min(2*r.disk.wait, maxDiskRetry)
+		r.disk.retry = now.Add(r.disk.wait)
+		return
+	}
+	r.disk = disk{err: err, since: now, wait: minDiskRetry, retry: now.Add(minDiskRetry),
+		lost: r.disk.lost, lostThen: r.disk.lost, first: r.disk.first}
+	if r.c.Log != nil {
+		r.c.Log.Printf("record: %v: frames are lost until the disk takes them again; trying again in %v, then less often (at most every %v)", err, minDiskRetry, maxDiskRetry)
+	}
+}
+
+// diskWorks ends the outage in progress, if any: a clip was made.
+func (r *Recorder) diskWorks() {
+	if r.disk.err == nil {
+		return
+	}
+	if r.c.Log != nil {
+		r.c.Log.Printf("record: writing again after %v; %d frames lost", time.Since(r.disk.since).Round(time.Millisecond), r.disk.lost-r.disk.lostThen)
+	}
+	r.disk.err = nil
 }
 
 // detect reports whether the detector sees motion in m.
@@ -408,18 +661,28 @@ func (r *Recorder) publish(m *imageio.Image) {
 // trigger starts or extends an event at t.
 func (r *Recorder) trigger(t time.Time, reason string) error {
 	r.lastTrigger = t
-	if r.cur != nil {
+	if r.event {
 		return nil
+	}
+	r.event, r.reason = true, reason
+	if !r.diskDue() {
+		return nil // the next frame after the backoff starts the clip
 	}
 	return r.startClip(t, reason)
 }
 
-// expire closes the event's clip when its Post has run out at now.
+// expire ends the event when its Post has run out at now, closing its
+// clip; an error closing it is the disk's, not the source's.
 func (r *Recorder) expire(now time.Time) error {
-	if r.c.Mode != Events || r.cur == nil || now.Sub(r.lastTrigger) <= r.c.Post {
+	if r.c.Mode != Events || !r.event || now.Sub(r.lastTrigger) <= r.c.Post {
 		return nil
 	}
-	return r.closeClip(nil)
+	r.event = false
+	if c := r.cur; c != nil {
+		r.cur = nil
+		r.closeQuiet(c, false, nil)
+	}
+	return nil
 }
 
 // startClip opens a clip at t, with the frames of the ring from Pre
@@ -435,9 +698,19 @@ func (r *Recorder) startClip(t time.Time, reason string) error {
 			d = min(d, r.last.Sub(r.lastEnd))
 		}
 	}
+	return r.openClip(t, reason, d)
+}
+
+// openClip opens a clip at t with the frames of the ring from d before its
+// newest, or none since the previous clip's last. A disk that fails
+// leaves r.cur nil; only a clip that cannot be made at all is an error.
+func (r *Recorder) openClip(t time.Time, reason string, d time.Duration) error {
 	prev := r.prev
 	if r.last.After(r.lastEnd) {
 		prev = nil
+	}
+	if r.disk.err != nil {
+		r.retain() // it may make room
 	}
 	cur, err := r.open(t, func(w io.Writer) (*imageio.Clip, error) {
 		if prev != nil {
@@ -445,9 +718,14 @@ func (r *Recorder) startClip(t time.Time, reason string) error {
 		}
 		return r.ring.SaveTo(w, d)
 	})
-	if err != nil {
+	var fe *fileError
+	if errors.As(err, &fe) {
 		return err
+	} else if err != nil {
+		r.diskFailed(err)
+		return nil
 	}
+	r.diskWorks()
 	cur.trigger = reason
 	r.cur = cur
 	c := cur.clip
@@ -470,96 +748,134 @@ func (r *Recorder) startClip(t time.Time, reason string) error {
 func (r *Recorder) appendFrame(t time.Time, m *imageio.Image) error {
 	c := r.cur
 	chunk := int64(r.ring.Version().HeaderSize() + len(m.Data) + container.Padding(len(m.Data)))
-	if c.clip.Frames() > 0 && (r.c.SplitEvery > 0 && t.Sub(c.start) >= r.c.SplitEvery ||
+	if c.goodFrames > 0 && (r.c.SplitEvery > 0 && t.Sub(c.start) >= r.c.SplitEvery ||
 		r.c.SplitSize > 0 && c.good+chunk > r.c.SplitSize) {
-		if err := r.split(t); err != nil {
+		if err := r.split(t); err != nil || r.cur == nil {
 			return err
 		}
 		c = r.cur
 	}
 	if _, err := c.clip.Flush(); err != nil {
-		return r.writeFailed(err)
+		r.writeFailed(err)
+		return nil
 	}
-	c.good = c.w.n
 	if c.start.IsZero() {
 		c.start = t
 	}
 	c.end = t
+	if err := r.written(c); err != nil {
+		return err
+	}
 	return r.syncIfDue(t)
 }
 
-// split closes the clip and goes on in a new one from the next frame.
+// written notes that c's frames so far are whole in its file, and gives c
+// its name with its first frame.
+func (r *Recorder) written(c *clip) error {
+	c.good, c.goodFrames = c.w.n, c.clip.Frames()
+	if c.path != "" || c.goodFrames == 0 {
+		return nil
+	}
+	p, err := publish(c.f, c.name)
+	if err == nil {
+		c.path = p
+		return nil
+	}
+	if !diskFault(err) {
+		return &fileError{err}
+	}
+	r.writeFailed(err)
+	return nil
+}
+
+// split closes the clip and goes on in a new one from the next frame. A
+// new clip the disk does not take leaves r.cur nil.
 func (r *Recorder) split(t time.Time) error {
 	next, err := r.open(t, r.cur.clip.Continue)
 	var fe *fileError
 	if errors.As(err, &fe) {
 		return err
-	} else if err != nil {
-		return r.writeFailed(err)
 	}
 	old := r.cur
+	if err != nil {
+		// The clip is whole: it closes as it is, and the frame is lost.
+		r.diskFailed(err)
+		r.cur = nil
+		r.lose(1)
+		r.closeQuiet(old, false, nil)
+		r.lastEnd, r.prev = r.last, nil
+		return nil
+	}
 	next.trigger = old.trigger
-	r.cur = next // and retention spares it
-	return r.closeFile(old, true, nil)
+	r.cur = next
+	r.closeQuiet(old, true, nil)
+	return nil
 }
 
-// open makes the file of a clip starting at t, writes its start with
-// start, and gives it its name. A file that cannot be made or named is a
-// fileError.
+// open makes the hidden file of a clip starting at t and writes its start
+// with start; the clip is named when it holds a frame. A file that cannot
+// be made or named, but for the disk's faults, is a fileError.
 func (r *Recorder) open(t time.Time, start func(io.Writer) (*imageio.Clip, error)) (*clip, error) {
 	f, name, err := create(r.pattern, t)
 	if err != nil {
+		if diskFault(err) {
+			return nil, err
+		}
 		return nil, &fileError{err}
 	}
 	w := &countingWriter{w: f}
-	c, err := start(w)
+	cur := &clip{f: f, w: w, name: name, lastSync: t}
+	cur.clip, err = start(w)
 	if err == nil {
-		name, err = publish(f, name)
-		if err != nil {
-			err = &fileError{err}
+		c := cur.clip
+		cur.good, cur.goodFrames = w.n, c.Frames()
+		if c.Frames() > 0 {
+			cur.path, err = publish(f, name)
+			if err != nil && !diskFault(err) {
+				err = &fileError{err}
+			}
 		}
 	}
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, err
+		return nil, cur.err(err)
 	}
-	return &clip{f: f, w: w, clip: c, path: name, good: w.n, lastSync: t}, nil
+	return cur, nil
 }
 
 // writeFailed handles a failed write to the clip: it cuts the file back
-// to its whole frames, closes it with the error, and frees the oldest
-// clips; the recording goes on in a new clip from the next frame.
-func (r *Recorder) writeFailed(err error) error {
+// to its whole frames, closes it with the error, counts the frames cut,
+// and starts an outage of the disk; the recording goes on in a new clip
+// once the disk takes it.
+func (r *Recorder) writeFailed(err error) {
 	c := r.cur
+	err = c.err(err)
 	c.f.Truncate(c.good)
-	r.status.LastError = err.Error()
-	if r.c.Log != nil {
-		r.c.Log.Printf("record: %s: %v; going on in a new clip", c.path, err)
-	}
-	if cerr := r.closeClip(err); cerr != nil {
-		return cerr
-	}
-	r.lastEnd, r.prev = time.Time{}, nil
-	return nil
+	r.lose(c.clip.Frames() - c.goodFrames)
+	r.diskFailed(err)
+	r.cur = nil
+	r.closeQuiet(c, false, err)
+	r.lastEnd, r.prev = r.last, nil // nothing from before the failure again
 }
 
 // syncIfDue fsyncs the clip when Sync has passed since the last.
 func (r *Recorder) syncIfDue(t time.Time) error {
 	c := r.cur
-	if r.sync < 0 || t.Sub(c.lastSync) < r.sync {
+	if c == nil || c.path == "" || r.sync < 0 || t.Sub(c.lastSync) < r.sync {
 		return nil
 	}
 	if err := c.f.Sync(); err != nil {
-		return r.writeFailed(err)
+		r.writeFailed(err)
+		return nil
 	}
 	c.lastSync = t
-	r.notify(Event{Kind: Synced, Path: c.path, Start: c.start, End: c.end, Frames: c.clip.Frames(), Bytes: c.good})
+	r.notify(Event{Kind: Synced, Path: c.path, Start: c.start, End: c.end, Frames: c.goodFrames, Bytes: c.good})
 	return nil
 }
 
-// closeClip closes the clip in progress, if any; cause is the write
-// error that cut it short.
+// closeClip closes the clip in progress, if any, and returns the error
+// of closing it.
 func (r *Recorder) closeClip(cause error) error {
 	c := r.cur
 	if c == nil {
@@ -569,32 +885,58 @@ func (r *Recorder) closeClip(cause error) error {
 	return r.closeFile(c, false, cause)
 }
 
+// closeQuiet closes c as closeFile does, while the recording goes on: an
+// error is the disk's, logged once.
+func (r *Recorder) closeQuiet(c *clip, split bool, cause error) {
+	if err := r.closeFile(c, split, cause); err != nil {
+		r.diskFailed(err)
+	}
+}
+
 // closeFile syncs and closes c, tells of it, and applies retention, which
 // spares the clip in progress. split says the recording goes on in
-// another clip; cause is the write error that cut c short.
+// another clip; cause is the write error that cut c short. A clip with no
+// frame has no name: its hidden file is removed.
 func (r *Recorder) closeFile(c *clip, split bool, cause error) error {
-	err := c.f.Sync()
+	var err error
+	if c.path != "" {
+		err = c.f.Sync()
+	}
 	if cerr := c.f.Close(); err == nil {
 		err = cerr
 	}
+	if c.path == "" {
+		os.Remove(c.f.Name())
+		return nil
+	}
+	err = c.err(err)
 	if cause != nil {
 		err = nil // told in the event
 	}
 	r.lastEnd, r.prev = c.end, c.clip
+	r.mu.Lock()
 	r.status.Clips++
-	ev := Event{Kind: ClipClosed, Path: c.path, Start: c.start, End: c.end, Frames: c.clip.Frames(), Bytes: c.good, Trigger: c.trigger, Split: split}
+	r.mu.Unlock()
+	ev := Event{Kind: ClipClosed, Path: c.path, Start: c.start, End: c.end, Frames: c.goodFrames, Bytes: c.good, Trigger: c.trigger, Split: split}
 	if cause != nil {
 		ev.Err = cause.Error()
+	} else if err != nil {
+		ev.Err = err.Error()
 	}
 	r.notify(ev)
-	removed, rerr := retain(r.pattern, r.c.Keep, r.curPath(), time.Now())
+	r.retain()
+	return err
+}
+
+// retain applies Keep, sparing the clip in progress.
+func (r *Recorder) retain() {
+	removed, err := retain(r.pattern, r.c.Keep, r.curPath(), time.Now())
 	for _, p := range removed {
 		r.notify(Event{Kind: Removed, Path: p})
 	}
-	if rerr != nil && r.c.Log != nil {
-		r.c.Log.Printf("record: retention: %v", rerr)
+	if err != nil && r.c.Log != nil {
+		r.c.Log.Printf("record: retention: %v", err)
 	}
-	return err
 }
 
 func (r *Recorder) curPath() string {
@@ -604,13 +946,7 @@ func (r *Recorder) curPath() string {
 	return r.cur.path
 }
 
-func (r *Recorder) notify(e Event) {
-	if r.c.Notify != nil {
-		r.c.Notify(e)
-	}
-}
-
-// fps is the rate of the last arrivals.
+// fps is the rate of the last arrivals. It runs with r.mu held.
 func (r *Recorder) fps() float64 {
 	n := min(r.arrived, len(r.arrivals)) - 1 // intervals
 	if n < 1 {

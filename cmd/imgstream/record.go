@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -68,7 +67,8 @@ SRC is not -), POST /trigger on the --serve address.
 
 Clips are fsynced every --sync, so a power loss or a kill takes at most that
 much; --keep 20GiB or --keep 7d removes the oldest clips so that the disk
-never fills. --on-event runs a command (with sh -c) as each clip closes, with
+never fills. --on-event runs a command (with sh -c) as each clip closes, one
+at a time (at most 16 wait; a clip closed while they do gets none), with
 IMGSTREAM_CLIP, IMGSTREAM_START, IMGSTREAM_END (RFC 3339), IMGSTREAM_FRAMES
 and IMGSTREAM_TRIGGER in its environment; --json prints each closed clip as a
 JSON line on stdout.
@@ -122,8 +122,11 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 	logger := log.New(stderr, "imgstream: ", 0)
 	c.Log = logger
 	out := cmd.OutOrStdout()
-	var hooks sync.WaitGroup // --on-event commands, waited for before exiting
-	defer hooks.Wait()
+	var hooks *hookQueue // --on-event commands, waited for before exiting
+	if o.onEvent != "" {
+		hooks = newHookQueue(func(e record.Event) { onEvent(o.onEvent, e, logger) }, logger, maxHooksWaiting)
+		defer hooks.close()
+	}
 	c.Notify = func(e record.Event) {
 		switch e.Kind {
 		case record.ClipClosed:
@@ -133,8 +136,8 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 				fmt.Fprintf(stderr, "imgstream: %s: %d frames, %s to %s (%s)\n", e.Path, e.Frames,
 					e.Start.Format("15:04:05.000"), e.End.Format("15:04:05.000"), e.End.Sub(e.Start).Round(time.Millisecond))
 			}
-			if o.onEvent != "" {
-				hooks.Go(func() { onEvent(o.onEvent, e, logger) })
+			if hooks != nil {
+				hooks.add(e)
 			}
 		case record.Removed:
 			if !quiet(cmd) {
@@ -296,6 +299,49 @@ func recordSource(cmd *cobra.Command, src string, n *natsFlags) (record.Source, 
 		return record.MJPEG(client, src), nil
 	}
 	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for an OMV stream on stdin, shm:NAME, or nats://HOST/CAMERA", src)}
+}
+
+// maxHooksWaiting bounds the --on-event commands that wait for the one
+// running.
+const maxHooksWaiting = 16
+
+// hookQueue runs the --on-event command for closed clips one at a time,
+// in order, so that a command slower than the clips never piles up
+// processes: at most a bound wait, and a clip that closes while that many
+// wait gets no command, which is logged.
+type hookQueue struct {
+	run    func(record.Event)
+	logger *log.Logger
+	queue  chan record.Event
+	done   chan struct{}
+}
+
+// newHookQueue starts a queue that runs run for each event added, with
+// at most size events waiting.
+func newHookQueue(run func(record.Event), logger *log.Logger, size int) *hookQueue {
+	h := &hookQueue{run: run, logger: logger, queue: make(chan record.Event, size), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		for e := range h.queue {
+			h.run(e)
+		}
+	}()
+	return h
+}
+
+// add queues the command for e, or logs that too many wait.
+func (h *hookQueue) add(e record.Event) {
+	select {
+	case h.queue <- e:
+	default:
+		h.logger.Printf("--on-event: %d clips wait for the command already: none for %s", cap(h.queue), e.Path)
+	}
+}
+
+// close waits for the commands queued to run. No add may follow.
+func (h *hookQueue) close() {
+	close(h.queue)
+	<-h.done
 }
 
 // onEvent runs the --on-event command for a closed clip. An interrupt

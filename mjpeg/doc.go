@@ -27,6 +27,11 @@
 // that stalls for WriteTimeout drops the viewer. Each frame is encoded into
 // the bytes every viewer writes once, when it is published.
 //
+// A Server has no credentials of its own (wrap it in middleware for them),
+// but on a loopback address it answers only requests that name a loopback
+// Host, or one listed in Server.Hosts ([HostAllowed]): otherwise any web
+// page could read the camera through DNS rebinding.
+//
 // A [Reader] reads MJPEG streams as real cameras send them: with or
 // without a first boundary, with or without dashes, LF or CRLF lines, and
 // a missing or wrong Content-Length.

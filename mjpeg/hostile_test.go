@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -94,4 +95,65 @@ func TestFPSParameter(t *testing.T) {
 			assert.Equal(t, c.want, resp.StatusCode)
 		})
 	}
+}
+
+// TestHostCheck: a server on a loopback address answers only requests
+// that name a loopback Host or one of Server.Hosts, so a web page whose
+// name was made to resolve to 127.0.0.1 (DNS rebinding) cannot read the
+// stream or the snapshot. Before the check, every Host got 200.
+func TestHostCheck(t *testing.T) {
+	s := &mjpeg.Server{Hosts: []string{"cam.example"}}
+	ts := serve(t, s)
+	require.NoError(t, s.Publish(testJPEG(t, 1)))
+	_, port, err := net.SplitHostPort(ts.Listener.Addr().String())
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		host string
+		want int
+	}{
+		{"127.0.0.1:" + port, http.StatusOK},
+		{"127.8.9.10", http.StatusOK},
+		{"localhost:" + port, http.StatusOK},
+		{"LOCALHOST.", http.StatusOK},
+		{"[::1]:" + port, http.StatusOK},
+		{"cam.example:" + port, http.StatusOK},
+		{"Cam.Example", http.StatusOK},
+		{"evil.example:" + port, http.StatusForbidden},
+		{"localhost.evil.example", http.StatusForbidden},
+		{"127.0.0.1.evil.example", http.StatusForbidden},
+		{"192.168.1.5:" + port, http.StatusForbidden},
+	} {
+		for _, path := range []string{"/snapshot.jpg", "/stream.mjpg"} {
+			req, err := http.NewRequest("GET", ts.URL+path, nil)
+			require.NoError(t, err)
+			req.Host = tc.host
+			resp, err := ts.Client().Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, tc.want, resp.StatusCode, "Host %q %s", tc.host, path)
+		}
+	}
+}
+
+// TestHostAllowed: requests that arrived on an address beyond loopback
+// are not checked (the server is reachable there by its address anyway),
+// nor are requests without a Host (HTTP/1.0) or not from net/http's server.
+func TestHostAllowed(t *testing.T) {
+	on := func(local, host string) *http.Request {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = host
+		if local != "" {
+			addr, err := net.ResolveTCPAddr("tcp", local)
+			require.NoError(t, err)
+			r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, addr))
+		}
+		return r
+	}
+	assert.True(t, mjpeg.HostAllowed(on("192.0.2.1:80", "evil.example"), nil))
+	assert.True(t, mjpeg.HostAllowed(on("127.0.0.1:80", ""), nil))
+	assert.True(t, mjpeg.HostAllowed(on("", "evil.example"), nil))
+	assert.False(t, mjpeg.HostAllowed(on("127.0.0.1:80", "evil.example"), nil))
+	assert.False(t, mjpeg.HostAllowed(on("[::1]:80", "evil.example"), nil))
+	assert.True(t, mjpeg.HostAllowed(on("[::1]:80", "[::1]:80"), nil))
+	assert.True(t, mjpeg.HostAllowed(on("[::ffff:127.0.0.1]:80", "evil.example"), []string{"EVIL.example."}))
 }

@@ -86,6 +86,11 @@ type Server struct {
 	// ErrorLog, if not nil, logs the errors a Source returns; they are kept
 	// in Stats in any case.
 	ErrorLog *log.Logger
+	// Hosts lists the Host names, besides the loopback ones, that a request
+	// arriving on a loopback address may name (a reverse proxy's name, say);
+	// any other gets 403 Forbidden, against DNS rebinding (see HostAllowed).
+	// Requests on other addresses are not checked.
+	Hosts []string
 
 	initOnce sync.Once
 	done     chan struct{} // closed by Close
@@ -313,7 +318,7 @@ func parseFPS(v string) (time.Duration, error) {
 // fps (?fps=5) caps the frames per second this viewer is sent: a number
 // from MinFPS to MaxFPS, or the response is 400 Bad Request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if refuseBody(w, r) {
+	if refuseBody(w, r) || s.refuseHost(w, r) {
 		return
 	}
 	ok, status := s.join(true)
@@ -425,7 +430,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // passes; then it responds 503 Service Unavailable.
 func (s *Server) Snapshot() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if refuseBody(w, r) {
+		if refuseBody(w, r) || s.refuseHost(w, r) {
 			return
 		}
 		if ok, status := s.join(false); !ok {

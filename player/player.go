@@ -14,9 +14,7 @@ import (
 	"image/png"
 	"io/fs"
 	"log"
-	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +25,7 @@ import (
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/internal/timing"
+	"github.com/imgstream/imgstream/mjpeg"
 )
 
 // Limits on requests; see the package doc.
@@ -452,27 +451,8 @@ func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // with credentials; without, only loopback names and Options.Hosts, and
 // no Host at all (HTTP/1.0, never a browser).
 func (p *Player) hostAllowed(host string) bool {
-	if p.o.Token != "" || p.o.User != "" || p.o.Password != "" || host == "" {
-		return true
-	}
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		host = host[1 : len(host)-1]
-	}
-	name := strings.TrimSuffix(strings.ToLower(host), ".")
-	if name == "localhost" {
-		return true
-	}
-	if a, err := netip.ParseAddr(host); err == nil && a.Unmap().IsLoopback() {
-		return true
-	}
-	for _, h := range p.o.Hosts {
-		if strings.EqualFold(strings.TrimSuffix(h, "."), name) {
-			return true
-		}
-	}
-	return false
+	return p.o.Token != "" || p.o.User != "" || p.o.Password != "" || host == "" ||
+		mjpeg.HostIn(host, p.o.Hosts)
 }
 
 // Close closes the recordings.

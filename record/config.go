@@ -59,8 +59,10 @@ const (
 )
 
 // Keep bounds the clips a Recorder leaves on disk: when a clip closes,
-// the oldest clips named by the pattern go until the rest fit. Zero
-// fields bound nothing.
+// the oldest clips named by the pattern go until the rest fit. Only
+// names the pattern can produce count as clips: each verb's digits at its
+// width (four for %Y, two for %m...) and the "-N" of a taken name; other
+// files beside them are never touched. Zero fields bound nothing.
 type Keep struct {
 	Size int64         // bytes of all clips together
 	Age  time.Duration // age of a clip's last change

@@ -13,7 +13,7 @@
 // Frames, in files that SplitEvery or SplitSize start anew with no frame
 // lost or repeated at the split. In the [Events] mode frames go through a
 // ring that holds the last Pre (bounded in bytes by PreSize, capped at
-// [MaxPre]); a trigger (motion seen by the motion package's detector, or
+// [MaxPre] and [MaxPreSize]); a trigger (motion seen by the motion package's detector, or
 // [Recorder.Trigger]) opens a clip with the ring's frames, and the clip
 // goes on until Post has passed since the last trigger, so that events
 // close together merge. A manual trigger includes the Pre seconds too.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -286,6 +287,8 @@ func TestConfigErrors(t *testing.T) {
 		{"negative", record.Config{Source: src, Duration: -1}, "negative"},
 		{"version", record.Config{Source: src, Version: container.V1_0}, "V2.0 or V2.1"},
 		{"tiny split", record.Config{Source: src, SplitSize: 20}, "holds no frame"},
+		{"pre size", record.Config{Source: src, Mode: record.Events, PreSize: math.MaxInt}, "MaxPreSize"},
+		{"pre size continuous", record.Config{Source: src, PreSize: record.MaxPreSize + 1}, "MaxPreSize"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := record.New(tc.c)

@@ -92,7 +92,7 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	f.StringVar(&o.split, "split", "", "start a new file every DURATION (10m) or SIZE (1GiB)")
 	f.BoolVar(&o.events, "events", false, "record events only (implied by --pre, --post, --max-event, --motion)")
 	f.DurationVar(&o.pre, "pre", 0, "keep this much from before a trigger (at most 5m)")
-	f.StringVar(&o.preSize, "pre-size", "64MiB", "memory for the --pre ring")
+	f.StringVar(&o.preSize, "pre-size", "64MiB", "memory for the --pre ring (at most 1GiB and a quarter of the machine's)")
 	f.DurationVar(&o.post, "post", 0, "go on this long after the last trigger (default 5s in events)")
 	f.DurationVar(&o.maxEvent, "max-event", 0, "split an event's clip after this long")
 	f.BoolVar(&o.motion, "motion", false, "trigger on motion")
@@ -237,8 +237,11 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 	}
 	if c.Mode == record.Events {
 		n, err := parseSize(o.preSize)
-		if err != nil || n > 1<<40 {
+		if err != nil {
 			return c, usageError{fmt.Errorf("--pre-size %q: want a size such as 64MiB", o.preSize)}
+		}
+		if n > record.MaxPreSize {
+			return c, usageError{fmt.Errorf("--pre-size %q: at most %dMiB, as the ring is held in memory", o.preSize, record.MaxPreSize>>20)}
 		}
 		c.PreSize = int(n)
 	}

@@ -183,6 +183,8 @@ func TestRecordUsageErrors(t *testing.T) {
 		{"record", "-", "--token", "x"},
 		{"record", "-", "x/%Q.omv"},
 		{"record", "-", "--motion", "--motion-mask", "1,2,3"},
+		{"record", "-", "--pre", "1s", "--pre-size", "1TiB"},
+		{"record", "-", "--pre", "1s", "--pre-size", "1025MiB"},
 		{"publish", "-", "cam", "--acked"},
 		{"publish", "-", "cam", "--keep", "forever"},
 		{"publish", "-", "bad.camera"},
@@ -190,6 +192,8 @@ func TestRecordUsageErrors(t *testing.T) {
 		_, stderr, code := cli(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)
 		assert.NotContains(t, stderr, "panic", "%v", args)
+		assert.NotContains(t, stderr, "fatal error", "%v", args)
+		assert.Contains(t, stderr, "--help", "%v", args)
 	}
 }
 

@@ -5,7 +5,11 @@
 // A [Source] delivers frames: [MJPEG] reads an IP camera's stream over
 // HTTP, [OMV] a camera program's standard output, [SHM] an shm stream;
 // programs add their own. Frames are never re-encoded: a JPEG is stored as
-// the camera sent it, raw pixels as they came. Each frame is timed by its
+// the camera sent it, raw pixels as they came. The exception is RGB24 and
+// BGR24 (numpy's and OpenCV's frames, from shm), which no OMV file holds:
+// they are encoded to JPEG at [imageio.JPEGQuality] (90). A frame of a
+// format the Recorder can neither store nor convert ends Run with
+// [ErrUnstorable]. Each frame is timed by its
 // arrival on the monotonic clock, or by the source's own timing where it
 // has one (OMV streams, shm).
 //

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -461,4 +462,68 @@ func TestSHMSource(t *testing.T) {
 			assert.GreaterOrEqual(t, f.elapsed, 2*time.Millisecond, "frame %d keeps the writer's pace", i)
 		}
 	}
+}
+
+// TestSHMSourceRGB24: the BGR24 frames of an OpenCV writer (and numpy's
+// RGB24) are stored as JPEG, in their colours, and Frames is reached; a
+// frame in a format no OMV file holds ends Run with a permanent
+// ErrUnstorable.
+func TestSHMSourceRGB24(t *testing.T) {
+	const w, h = 64, 48
+	for _, f := range []container.PixFormat{container.BGR24, container.RGB24} {
+		t.Run(f.String(), func(t *testing.T) {
+			name := fmt.Sprintf("imgstream-record-test-%s-%d", f, os.Getpid())
+			sw, err := shm.CreateWith(name, w*h*3, shm.Options{Slots: 4})
+			require.NoError(t, err)
+			defer sw.Close()
+			dir := t.TempDir()
+			rec, err := record.New(record.Config{Source: record.SHM(name), Pattern: filepath.Join(dir, "rec.omv"), Frames: 10})
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if Frames is never reached
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- rec.Run(ctx) }()
+			// Red 40, green 120, blue 220, in the writer's byte order.
+			px := []byte{40, 120, 220}
+			if f == container.BGR24 {
+				px = []byte{220, 120, 40}
+			}
+			frame := bytes.Repeat(px, w*h)
+			hdr := container.Header{Width: w, Height: h, Format: f, Size: len(frame)}
+			var runErr error
+		write:
+			for {
+				require.NoError(t, sw.Write(hdr, frame))
+				select {
+				case runErr = <-done:
+					break write
+				default:
+					runtime.Gosched() // the reader takes the newest frame: skipped ones are counted
+				}
+			}
+			require.NoError(t, runErr, "Frames reached")
+			got := readClip(t, filepath.Join(dir, "rec.omv"))
+			require.Len(t, got, 10)
+			for i, s := range got {
+				m := imageio.Image{Width: w, Height: h, Format: container.JPEG, Data: s.data}
+				img, err := m.Decode()
+				require.NoError(t, err, "frame %d is a JPEG", i)
+				r, g, b, _ := img.At(w/2, h/2).RGBA()
+				assert.InDelta(t, 40, int(r>>8), 4, "frame %d red", i)
+				assert.InDelta(t, 120, int(g>>8), 4, "frame %d green", i)
+				assert.InDelta(t, 220, int(b>>8), 4, "frame %d blue", i)
+			}
+		})
+	}
+	t.Run("unstorable", func(t *testing.T) {
+		src := record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
+			return emit(&record.Frame{Image: imageio.Image{Width: 2, Height: 2, Format: container.PixFormat(0x0C080004), Data: make([]byte, 16)}})
+		})
+		rec, err := record.New(record.Config{Source: src, Pattern: filepath.Join(t.TempDir(), "x.omv")})
+		require.NoError(t, err)
+		err = rec.Run(t.Context())
+		require.ErrorIs(t, err, record.ErrPermanent)
+		require.ErrorIs(t, err, record.ErrUnstorable)
+		assert.ErrorContains(t, err, "2x2 frame in PixFormat(0x0c080004)")
+	})
 }

@@ -97,6 +97,7 @@ func New(c Config) (*Recorder, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
+	c.Source = storable(c.Source) // RGB24 and BGR24 frames as JPEG
 	r := &Recorder{
 		c:       c,
 		pattern: c.pattern(),

@@ -42,7 +42,9 @@ func newRecord() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "record SRC [OUT]",
 		Short: "Record a camera: continuously, or the seconds around motion and triggers (a security camera)",
-		Long: `Record keeps what SRC sends in OMV files, JPEG as it comes, never re-encoded.
+		Long: `Record keeps what SRC sends in OMV files, JPEG as it comes, never re-encoded;
+RGB24 and BGR24 frames (numpy's and OpenCV's, from shm:NAME), which no OMV
+file holds, are stored as JPEG at quality 90.
 
 SRC is
   http://...   an MJPEG stream: an IP camera, an ESP32-CAM, an OpenMV board,

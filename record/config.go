@@ -90,7 +90,10 @@ type Config struct {
 	Mode Mode
 
 	// Duration and Frames end a recording after this much time or this
-	// many frames, when positive.
+	// many frames, when positive. Duration counts from the start of Run,
+	// whether frames come or not, and also ends it once the frames span
+	// Duration on the source's own clock (an OMV stream read faster than
+	// real time).
 	Duration time.Duration
 	Frames   int
 	// SplitEvery and SplitSize start a new file (continuous) or clip

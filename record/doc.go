@@ -40,7 +40,8 @@
 //
 // When the source drops or sends nothing for Stall, the Recorder connects
 // again, waiting from [MinBackoff] doubling up to MaxBackoff, logs the
-// outage once, and goes on with the clip in progress: the gap shows in its
+// outage once (a source that never delivered, at its first failure, with
+// what it answered), and goes on with the clip in progress: the gap shows in its
 // timing, and a [Gap] event tells of it. A frame that is not a whole JPEG
 // (cut off when a camera dropped) is counted in [Status].Dropped and not
 // kept.

@@ -3,10 +3,12 @@ package record_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -133,9 +135,10 @@ func TestContinuous30fps(t *testing.T) {
 		require.NoError(t, rec.Run(t.Context()))
 		got := readClip(t, filepath.Join(dir, "rec.omv"))
 		sent := cam.Sent()
-		// The frames less than 60 s after the first: 1801, as 1/30 s is
-		// 33 333 333 ns on the camera's clock.
-		want := int((60*time.Second-1)/cam.Interval) + 1
+		// The frames sent less than 60 s after Run started: Duration counts
+		// from there, and the camera sends its first an Interval after it
+		// is connected. 1800, as 1/30 s is 33 333 333 ns on its clock.
+		want := int((60*time.Second - 1) / cam.Interval)
 		require.Len(t, seqs(got), want, "60 s at 30 fps")
 		assert.Equal(t, sent[:len(got)], seqs(got))
 		for i, f := range got {
@@ -525,5 +528,95 @@ func TestSHMSourceRGB24(t *testing.T) {
 		require.ErrorIs(t, err, record.ErrPermanent)
 		require.ErrorIs(t, err, record.ErrUnstorable)
 		assert.ErrorContains(t, err, "2x2 frame in PixFormat(0x0c080004)")
+	})
+}
+
+// lines sends each line written to it on a channel.
+type lines chan string
+
+func (l lines) Write(p []byte) (int, error) {
+	l <- strings.TrimSuffix(string(p), "\n")
+	return len(p), nil
+}
+
+// TestSourceNeverDelivers: a camera URL that never gives a frame (the
+// player's page, a file, a refused connection; real servers on 127.0.0.1)
+// is logged at its first failure, before the second attempt, saying what
+// came; the attempts after it are not logged.
+func TestSourceNeverDelivers(t *testing.T) {
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<!doctype html><title>imgstream</title>")
+	}))
+	defer page.Close()
+	file := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		io.WriteString(w, "OMV IMG STR V2.0")
+	}))
+	defer file.Close()
+	refused := httptest.NewServer(http.NotFoundHandler())
+	refused.Close()
+	for _, tc := range []struct{ name, url, want string }{
+		{"page", page.URL + "/", "answers text/html; charset=utf-8: is this the page, not the stream?"},
+		{"file", file.URL + "/clip.omv", "answers application/octet-stream: is this a file, not the stream?"},
+		{"refused", refused.URL + "/stream.mjpg", "connection refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dials := make(chan struct{}, 100)
+			var d net.Dialer
+			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true,
+				DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+					dials <- struct{}{}
+					return d.DialContext(ctx, network, addr)
+				}}}
+			logs := make(lines, 100)
+			rec, err := record.New(record.Config{
+				Source:     record.MJPEG(client, tc.url),
+				Pattern:    filepath.Join(t.TempDir(), "x.omv"),
+				MaxBackoff: time.Millisecond,
+				Log:        log.New(logs, "", 0),
+			})
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- rec.Run(ctx) }()
+			<-dials
+			<-dials // the second attempt comes after the first failure's log
+			require.Len(t, logs, 1, "the first failure is logged at once")
+			first := <-logs
+			assert.Contains(t, first, tc.want)
+			assert.Contains(t, first, tc.url)
+			for range 5 {
+				<-dials
+			}
+			cancel()
+			require.ErrorIs(t, <-done, context.Canceled)
+			assert.Empty(t, logs, "later attempts of the same outage are not logged")
+			assert.Contains(t, rec.Status().LastError, tc.want)
+		})
+	}
+}
+
+// TestDurationWithoutFrames: Duration counts from the start of Run, so a
+// source that never delivers ends on time, logged once, with no clip.
+func TestDurationWithoutFrames(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tries := 0
+		src := record.SourceFunc(func(context.Context, func(*record.Frame) error) error {
+			tries++
+			return errors.New("dial tcp 127.0.0.1:8080: connect: connection refused")
+		})
+		dir := t.TempDir()
+		var logged bytes.Buffer
+		rec, err := record.New(record.Config{Source: src, Pattern: filepath.Join(dir, "x.omv"), Duration: 10 * time.Second, Log: log.New(&logged, "", 0)})
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if Duration never comes
+		defer cancel()
+		start := time.Now()
+		require.NoError(t, rec.Run(ctx))
+		assert.Equal(t, 10*time.Second, time.Since(start), "on the bubble's clock")
+		assert.Greater(t, tries, 3)
+		assert.Equal(t, "record: source: dial tcp 127.0.0.1:8080: connect: connection refused; trying again\n", logged.String())
+		assert.Empty(t, clips(t, dir))
 	})
 }

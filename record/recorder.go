@@ -171,6 +171,8 @@ func (r *Recorder) Status() Status {
 // Source) or a file cannot be made. When the source drops or stalls for
 // Stall, Run connects again after a backoff capped at MaxBackoff, logs the
 // outage once, and goes on with the same clip: the gap shows in its timing.
+// A source that fails before its first frame is logged at once, then
+// retried in silence.
 func (r *Recorder) Run(ctx context.Context) (err error) {
 	if r.ran.Swap(true) {
 		return ErrRunning
@@ -187,6 +189,11 @@ func (r *Recorder) Run(ctx context.Context) (err error) {
 	defer finish(nil)
 	r.mu.Lock()
 	r.finish = finish
+	if r.c.Duration > 0 {
+		// Duration counts from here, not from the first frame: a source
+		// that never delivers ends on time too.
+		r.durationTimer = time.AfterFunc(r.c.Duration, func() { finish(errDone) })
+	}
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()
@@ -196,6 +203,7 @@ func (r *Recorder) Run(ctx context.Context) (err error) {
 		}
 	}()
 	wait := MinBackoff
+	failed := false // a failure was logged: the rest of its outage is not
 	for {
 		err := r.runSource(ctx)
 		switch {
@@ -214,7 +222,10 @@ func (r *Recorder) Run(ctx context.Context) (err error) {
 				r.c.Log.Printf("record: source lost: %v; connecting again", err)
 			}
 			r.gapStart = r.last
+		} else if !failed && r.c.Log != nil {
+			r.c.Log.Printf("record: source: %v; trying again", err) // the first failure, at once
 		}
+		failed = true
 		r.status.Connected = false
 		r.status.LastError = err.Error()
 		r.mu.Unlock()
@@ -319,10 +330,6 @@ func (r *Recorder) handle(f *Frame) error {
 
 	if r.first.IsZero() {
 		r.first = t
-		if r.c.Duration > 0 {
-			// The end comes on time even if the source stalls then.
-			r.durationTimer = time.AfterFunc(r.c.Duration, func() { r.finish(errDone) })
-		}
 	}
 	if r.done || r.c.Duration > 0 && t.Sub(r.first) >= r.c.Duration {
 		r.done = true

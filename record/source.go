@@ -8,7 +8,9 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -135,15 +137,17 @@ func rgb24ToRGBA(dst *image.RGBA, m *imageio.Image) {
 // kept as the camera sent them; a frame that is not a whole JPEG (cut off
 // when the camera dropped) is skipped and counted. A response other than
 // 200 OK, or one that is not a multipart stream, is retried like a drop,
-// except 4xx answers other than 408 and 429, which are permanent. client
-// is http.DefaultClient when nil.
+// except 4xx answers other than 408 and 429, which are permanent. An
+// answer that is not a stream is an error matching mjpeg.ErrNotMultipart
+// that says what came instead, such as "text/html: is this the page, not
+// the stream?". client is http.DefaultClient when nil.
 func MJPEG(client *http.Client, url string) Source {
 	if client == nil {
 		client = http.DefaultClient
 	}
 	var skipped uint64 // told with the next frame, maybe after a reconnection
 	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {
-		r, err := mjpeg.DialClient(ctx, client, url)
+		r, body, err := dialMJPEG(ctx, client, url)
 		if err != nil {
 			var se *mjpeg.StatusError
 			if errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500 &&
@@ -152,7 +156,7 @@ func MJPEG(client *http.Client, url string) Source {
 			}
 			return err
 		}
-		defer r.Close()
+		defer body.Close()
 		var f Frame
 		for {
 			data, err := r.NextFrame()
@@ -180,6 +184,45 @@ func MJPEG(client *http.Client, url string) Source {
 			skipped = 0
 		}
 	})
+}
+
+// dialMJPEG is mjpeg.DialClient, whose error for an answer that is not a
+// stream also says what the answer was and what it is likely to be: the
+// log of a recorder that never gets a frame is all its user sees. It
+// returns the Reader and the body to close.
+func dialMJPEG(ctx context.Context, client *http.Client, url string) (*mjpeg.Reader, io.Closer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, Permanent(err) // a URL that no retry mends
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, nil, &mjpeg.StatusError{URL: url, StatusCode: resp.StatusCode, Status: resp.Status}
+	}
+	ct := resp.Header.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || !strings.HasPrefix(mt, "multipart/") {
+		resp.Body.Close()
+		var what string
+		switch {
+		case ct == "":
+			what = "no Content-Type, not an MJPEG stream (multipart/x-mixed-replace)"
+		case mt == "text/html":
+			what = ct + ": is this the page, not the stream? (imgstream's is /stream.mjpg)"
+		case strings.HasPrefix(mt, "image/"):
+			what = ct + ": one picture: is this a snapshot, not the stream?"
+		case mt == "application/octet-stream":
+			what = ct + ": is this a file, not the stream? (record a file with: record - < FILE)"
+		default:
+			what = ct + ", not an MJPEG stream (multipart/x-mixed-replace)"
+		}
+		return nil, nil, fmt.Errorf("%w: %s answers %s", mjpeg.ErrNotMultipart, url, what)
+	}
+	return mjpeg.NewReader(resp.Body, params["boundary"]), resp.Body, nil
 }
 
 // OMV returns the source of an OMV IMG STR stream read from r, such as a

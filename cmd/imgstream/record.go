@@ -77,7 +77,10 @@ JSON line on stdout.
 
 When the camera drops or sends nothing for --stall, record connects again,
 backing off up to 3 s, and says so once; the clip goes on, the gap in its
-timing. --serve ADDR shows the camera live in the browser while it records,
+timing. A source that never delivers (a refused connection, a web page
+instead of the stream, no NATS server) is logged at its first failure, with
+what it answered, and retried; --duration counts from the start, and ends
+such a run with exit status 3. --serve ADDR shows the camera live in the browser while it records,
 with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 --token or --auth guard it; a token is made and printed if neither is given).`,
 		Example: `  imgstream record http://camera/stream.mjpg --duration 1h --split 10m
@@ -206,6 +209,10 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 	}
 	if err == context.Canceled && cmd.Context().Err() != nil {
 		return nil // interrupted: the clip in progress is closed
+	}
+	if st := rec.Status(); err == nil && st.FramesIn == 0 && st.LastError != "" {
+		// --duration ran out on a source that never delivered: not a success.
+		return fmt.Errorf("no frame from %s: %s", args[0], st.LastError)
 	}
 	return err
 }

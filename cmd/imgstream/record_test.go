@@ -221,6 +221,41 @@ write:
 	}
 }
 
+// TestRecordNeverDelivers: a source that never delivers (the player's
+// page instead of its stream, a NATS server that is not there) is logged
+// once, with what it answered, and --duration ends the run, which
+// recorded nothing: exit status 3.
+func TestRecordNeverDelivers(t *testing.T) {
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte("<!doctype html><title>imgstream</title>"))
+	}))
+	defer page.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	for _, tc := range []struct{ src, want string }{
+		{page.URL + "/", "text/html; charset=utf-8: is this the page, not the stream?"},
+		{"nats://" + strings.TrimPrefix(gone.URL, "http://") + "/door", "no servers available"},
+	} {
+		t.Run(tc.src, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "x.omv")
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if --duration is never reached
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "record", tc.src, out, "--duration", "500ms")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			require.Error(t, err, stderr.String())
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, 3, ee.ExitCode(), stderr.String())
+			assert.Equal(t, 2, strings.Count(stderr.String(), tc.want), "logged once, then in the final error: %s", stderr.String())
+			assert.Contains(t, stderr.String(), "no frame from "+tc.src)
+			assert.NoFileExists(t, out)
+		})
+	}
+}
+
 func TestRecordUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"record", "ftp://camera"},

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,7 +55,8 @@ func expand(pattern string, t time.Time) (string, error) {
 
 // glob returns the shell pattern that matches every name pattern expands
 // to, for retention: each verb becomes *, and so does the "-N" a taken
-// name gets.
+// name gets. It matches more than pattern can produce (my-holiday.omv for
+// %Y%m%d-%H%M%S.omv): clipName says which of its matches are clips.
 func glob(pattern string) string {
 	var b strings.Builder
 	for i := 0; i < len(pattern); i++ {
@@ -75,6 +77,53 @@ func glob(pattern string) string {
 	g := b.String()
 	ext := filepath.Ext(g)
 	return strings.TrimSuffix(g, ext) + "*" + ext
+}
+
+// verbDigits is the regular expression of what each verb expands to:
+// digits of its exact width (%s, the Unix time, has no fixed width).
+var verbDigits = map[byte]string{
+	'Y': "[0-9]{4}", 'm': "[0-9]{2}", 'd': "[0-9]{2}", 'H': "[0-9]{2}",
+	'M': "[0-9]{2}", 'S': "[0-9]{2}", 'j': "[0-9]{3}", 's': "[0-9]+",
+}
+
+// clipName returns the regular expression of the paths pattern can
+// produce, cleaned (filepath.Clean): each verb's digits, and the "-N"
+// (1 to 999) that publish puts before the extension of a taken name.
+// Retention removes only the names it matches: only what we made is ours
+// to delete.
+func clipName(pattern string) (*regexp.Regexp, error) {
+	pattern = filepath.Clean(pattern) // verbs expand to no separator and no dot: Clean commutes with expand
+	ext := filepath.Ext(pattern)
+	var b strings.Builder
+	b.WriteByte('^')
+	add := func(s string) error {
+		for i := 0; i < len(s); i++ {
+			if s[i] != '%' {
+				b.WriteString(regexp.QuoteMeta(s[i : i+1]))
+				continue
+			}
+			if i++; i == len(s) {
+				return fmt.Errorf("%w: pattern %q ends with %%", ErrInvalidConfig, pattern)
+			}
+			if s[i] == '%' {
+				b.WriteByte('%')
+			} else if re, ok := verbDigits[s[i]]; ok {
+				b.WriteString(re)
+			} else {
+				return fmt.Errorf("%w: pattern %q has %%%c", ErrInvalidConfig, pattern, s[i])
+			}
+		}
+		return nil
+	}
+	if err := add(strings.TrimSuffix(pattern, ext)); err != nil {
+		return nil, err
+	}
+	b.WriteString("(-[1-9][0-9]{0,2})?")
+	if err := add(ext); err != nil {
+		return nil, err
+	}
+	b.WriteByte('$')
+	return regexp.Compile(b.String())
 }
 
 // A clip's file is made hidden, as a partial, and given its name only
@@ -180,9 +229,9 @@ func removeStale(dir string, now time.Time) {
 	}
 }
 
-// retain removes the oldest files that match pattern until the rest fit
-// in k, never the file at keep (the clip being written), and returns the
-// paths it removed.
+// retain removes the oldest files that pattern can name (see clipName)
+// until the rest fit in k, never the file at keep (the clip being
+// written), and returns the paths it removed.
 func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error) {
 	if k.Size <= 0 && k.Age <= 0 {
 		return nil, nil
@@ -191,6 +240,11 @@ func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error
 	if err != nil {
 		return nil, err
 	}
+	ours, err := clipName(pattern)
+	if err != nil {
+		return nil, err
+	}
+	keep = filepath.Clean(keep) // as Glob's paths are
 	type clip struct {
 		path string
 		size int64
@@ -199,6 +253,9 @@ func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error
 	var clips []clip
 	var total int64
 	for _, p := range paths {
+		if !ours.MatchString(filepath.Clean(p)) {
+			continue // a name of the user's that the glob's * let in
+		}
 		fi, err := os.Lstat(p)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue

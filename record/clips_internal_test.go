@@ -59,6 +59,69 @@ func TestRetainAge(t *testing.T) {
 	}
 }
 
+// TestRetainOnlyOurs: retention removes only names the pattern can
+// produce, each verb's digits at its width and the -N of a taken name;
+// the user's files beside the clips stay, however old, however close
+// their names. The clip being written stays though its path is not
+// clean (./clips/...), as Glob's paths are.
+func TestRetainOnlyOurs(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		keep    string   // the clip being written, as publish named it
+		ours    []string // other clips the recorder made: all go
+		theirs  []string // the user's: all stay
+	}{
+		{
+			"clips/%Y%m%d-%H%M%S.omv", "clips/20260102-000000.omv",
+			[]string{"clips/20260101-000000.omv", "clips/20260101-000000-1.omv", "clips/20260101-000000-999.omv"},
+			[]string{"clips/my-holiday.omv", "clips/20260101-000000-copy.omv", "clips/2026011-000000.omv",
+				"clips/20260101-0000000.omv", "clips/x20260101-000000.omv", "clips/20260101-000000-0.omv",
+				"clips/20260101-000000-01.omv", "clips/20260101-000000-1000.omv", "clips/ABCD0101-000000.omv",
+				"clips/20260101-000000 (1).omv", "clips/20260101-000000.omv.omv"},
+		},
+		{
+			"./cam/%Y/%m/%d/%H%M%S-%s.omv", "./cam/2026/01/02/000000-1767312000.omv",
+			[]string{"cam/2026/01/01/000000-1767225600.omv", "cam/2026/12/31/235959-1.omv", "cam/2026/12/31/235959-1-2.omv"},
+			[]string{"cam/2026/01/photos/000000-1767225600.omv", "cam/2026/1/01/000000-1.omv", "cam/2026/01/01/000000-.omv",
+				"cam/2026/01/01/holiday-1767225600.omv", "cam/notes/01/01/000000-1.omv"},
+		},
+		{
+			"rec-%j.%H", "rec-002.00",
+			[]string{"rec-001.00", "rec-365-1.23"},
+			[]string{"rec-001.0", "rec-01.00", "rec-001.00-1", "rec-001.omv", "rec-%j.00"},
+		},
+	} {
+		t.Run(tc.pattern, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			old := time.Now().Add(-30 * 24 * time.Hour)
+			for _, name := range slices.Concat([]string{tc.keep}, tc.ours, tc.theirs) {
+				if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(name, []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chtimes(name, old, old); err != nil {
+					t.Fatal(err)
+				}
+			}
+			removed, err := retain(tc.pattern, Keep{Size: 1, Age: time.Hour}, tc.keep, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(removed)
+			if want := slices.Sorted(slices.Values(tc.ours)); !slices.Equal(removed, want) {
+				t.Errorf("removed %q, want %q", removed, want)
+			}
+			for _, name := range append([]string{tc.keep}, tc.theirs...) {
+				if _, err := os.Stat(name); err != nil {
+					t.Errorf("%s: %v", name, err)
+				}
+			}
+		})
+	}
+}
+
 // TestCreatePublish: a clip's file has no name until publish gives it
 // one, after its start is written; a taken name gets the first free -N,
 // with hard links or without them; and only stale partials are removed.

@@ -19,6 +19,14 @@ const (
 	// DefaultPreSize is the pre-trigger ring's size in bytes: 10 s of a
 	// 640x480 camera at 30 fps (about 50 KB a frame) with room to spare.
 	DefaultPreSize = 64 << 20
+	// MaxPreSize caps Config.PreSize. The ring is allocated whole when the
+	// Recorder is made, and an allocation past what the machine can give
+	// ends the process (Go cannot recover from it): 1 GiB holds MaxPre of
+	// a camera sending 3.5 MB/s, a 1080p MJPEG camera at 30 fps. New also
+	// refuses a ring over a quarter of the machine's physical memory,
+	// where it can tell (Linux): a trigger copies the ring, so an event
+	// may take twice PreSize.
+	MaxPreSize = 1 << 30
 	// ContinuousRingSize is the ring a continuous recording passes its
 	// frames through, each on its way to the file: room for two of the
 	// largest MJPEG frames, or one raw 4K RGB frame.
@@ -64,8 +72,10 @@ const (
 )
 
 // Keep bounds the clips a Recorder leaves on disk: when a clip closes,
-// the oldest clips named by the pattern go until the rest fit. Zero
-// fields bound nothing.
+// the oldest clips named by the pattern go until the rest fit. Only
+// names the pattern can produce count as clips: each verb's digits at its
+// width (four for %Y, two for %m...) and the "-N" of a taken name; other
+// files beside them are never touched. Zero fields bound nothing.
 type Keep struct {
 	Size int64         // bytes of all clips together
 	Age  time.Duration // age of a clip's last change
@@ -85,7 +95,10 @@ type Config struct {
 	Mode Mode
 
 	// Duration and Frames end a recording after this much time or this
-	// many frames, when positive.
+	// many frames, when positive. Duration counts from the start of Run,
+	// whether frames come or not, and also ends it once the frames span
+	// Duration on the source's own clock (an OMV stream read faster than
+	// real time).
 	Duration time.Duration
 	Frames   int
 	// SplitEvery and SplitSize start a new file (continuous) or clip
@@ -95,7 +108,8 @@ type Config struct {
 	SplitSize  int64
 
 	// Pre is how much to keep from before a trigger, at most MaxPre;
-	// PreSize bounds it in bytes (DefaultPreSize when zero).
+	// PreSize bounds it in bytes (DefaultPreSize when zero), at most
+	// MaxPreSize and a quarter of the machine's memory.
 	Pre     time.Duration
 	PreSize int
 	// Post is how long an event goes on after its last trigger; a
@@ -146,10 +160,15 @@ func (c *Config) check() error {
 		return fmt.Errorf("%w: a negative count or size", ErrInvalidConfig)
 	case c.Pre > MaxPre:
 		return fmt.Errorf("%w: a pre-trigger time of %v, over the %v the ring may hold", ErrInvalidConfig, c.Pre, MaxPre)
+	case c.PreSize > MaxPreSize:
+		return fmt.Errorf("%w: a pre-trigger ring of %d bytes, over MaxPreSize (%d MiB): the ring is held in memory", ErrInvalidConfig, c.PreSize, MaxPreSize>>20)
 	case c.Mode == Continuous && (c.Pre > 0 || c.Post > 0 || c.Motion != nil):
 		return fmt.Errorf("%w: Pre, Post and Motion need the Events mode", ErrInvalidConfig)
 	case c.SplitSize > 0 && c.SplitSize < container.MagicSize+64:
 		return fmt.Errorf("%w: a split size of %d bytes holds no frame", ErrInvalidConfig, c.SplitSize)
+	}
+	if mem := physicalMemory(); c.PreSize > 0 && mem > 0 && uint64(c.PreSize) > mem/4 {
+		return fmt.Errorf("%w: a pre-trigger ring of %d bytes, over a quarter of this machine's %d MiB of memory", ErrInvalidConfig, c.PreSize, mem>>20)
 	}
 	if c.Version != 0 && c.Version != container.V2_0 && c.Version != container.V2_1 {
 		return fmt.Errorf("%w: files in %s (the recorder writes V2.0 or V2.1)", ErrInvalidConfig, c.Version)

@@ -5,7 +5,11 @@
 // A [Source] delivers frames: [MJPEG] reads an IP camera's stream over
 // HTTP, [OMV] a camera program's standard output, [SHM] an shm stream;
 // programs add their own. Frames are never re-encoded: a JPEG is stored as
-// the camera sent it, raw pixels as they came. Each frame is timed by its
+// the camera sent it, raw pixels as they came. The exception is RGB24 and
+// BGR24 (numpy's and OpenCV's frames, from shm), which no OMV file holds:
+// they are encoded to JPEG at [imageio.JPEGQuality] (90). A frame of a
+// format the Recorder can neither store nor convert ends Run with
+// [ErrUnstorable]. Each frame is timed by its
 // arrival on the monotonic clock, or by the source's own timing where it
 // has one (OMV streams, shm).
 //
@@ -13,7 +17,7 @@
 // Frames, in files that SplitEvery or SplitSize start anew with no frame
 // lost or repeated at the split. In the [Events] mode frames go through a
 // ring that holds the last Pre (bounded in bytes by PreSize, capped at
-// [MaxPre]); a trigger (motion seen by the motion package's detector, or
+// [MaxPre] and [MaxPreSize]); a trigger (motion seen by the motion package's detector, or
 // [Recorder.Trigger]) opens a clip with the ring's frames, and the clip
 // goes on until Post has passed since the last trigger, so that events
 // close together merge. A manual trigger includes the Pre seconds too.
@@ -50,7 +54,8 @@
 //
 // When the source drops or sends nothing for Stall, the Recorder connects
 // again, waiting from [MinBackoff] doubling up to MaxBackoff, logs the
-// outage once, and goes on with the clip in progress: the gap shows in its
+// outage once (a source that never delivered, at its first failure, with
+// what it answered), and goes on with the clip in progress: the gap shows in its
 // timing, and a [Gap] event tells of it. A frame that is not a whole JPEG
 // (cut off when a camera dropped) is counted in [Status].Dropped and not
 // kept.

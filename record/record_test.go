@@ -3,13 +3,17 @@ package record_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -131,9 +135,10 @@ func TestContinuous30fps(t *testing.T) {
 		require.NoError(t, rec.Run(t.Context()))
 		got := readClip(t, filepath.Join(dir, "rec.omv"))
 		sent := cam.Sent()
-		// The frames less than 60 s after the first: 1801, as 1/30 s is
-		// 33 333 333 ns on the camera's clock.
-		want := int((60*time.Second-1)/cam.Interval) + 1
+		// The frames sent less than 60 s after Run started: Duration counts
+		// from there, and the camera sends its first an Interval after it
+		// is connected. 1800, as 1/30 s is 33 333 333 ns on its clock.
+		want := int((60*time.Second - 1) / cam.Interval)
 		require.Len(t, seqs(got), want, "60 s at 30 fps")
 		assert.Equal(t, sent[:len(got)], seqs(got))
 		for i, f := range got {
@@ -286,6 +291,8 @@ func TestConfigErrors(t *testing.T) {
 		{"negative", record.Config{Source: src, Duration: -1}, "negative"},
 		{"version", record.Config{Source: src, Version: container.V1_0}, "V2.0 or V2.1"},
 		{"tiny split", record.Config{Source: src, SplitSize: 20}, "holds no frame"},
+		{"pre size", record.Config{Source: src, Mode: record.Events, PreSize: math.MaxInt}, "MaxPreSize"},
+		{"pre size continuous", record.Config{Source: src, PreSize: record.MaxPreSize + 1}, "MaxPreSize"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := record.New(tc.c)
@@ -458,4 +465,158 @@ func TestSHMSource(t *testing.T) {
 			assert.GreaterOrEqual(t, f.elapsed, 2*time.Millisecond, "frame %d keeps the writer's pace", i)
 		}
 	}
+}
+
+// TestSHMSourceRGB24: the BGR24 frames of an OpenCV writer (and numpy's
+// RGB24) are stored as JPEG, in their colours, and Frames is reached; a
+// frame in a format no OMV file holds ends Run with a permanent
+// ErrUnstorable.
+func TestSHMSourceRGB24(t *testing.T) {
+	const w, h = 64, 48
+	for _, f := range []container.PixFormat{container.BGR24, container.RGB24} {
+		t.Run(f.String(), func(t *testing.T) {
+			name := fmt.Sprintf("imgstream-record-test-%s-%d", f, os.Getpid())
+			sw, err := shm.CreateWith(name, w*h*3, shm.Options{Slots: 4})
+			require.NoError(t, err)
+			defer sw.Close()
+			dir := t.TempDir()
+			rec, err := record.New(record.Config{Source: record.SHM(name), Pattern: filepath.Join(dir, "rec.omv"), Frames: 10})
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if Frames is never reached
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- rec.Run(ctx) }()
+			// Red 40, green 120, blue 220, in the writer's byte order.
+			px := []byte{40, 120, 220}
+			if f == container.BGR24 {
+				px = []byte{220, 120, 40}
+			}
+			frame := bytes.Repeat(px, w*h)
+			hdr := container.Header{Width: w, Height: h, Format: f, Size: len(frame)}
+			var runErr error
+		write:
+			for {
+				require.NoError(t, sw.Write(hdr, frame))
+				select {
+				case runErr = <-done:
+					break write
+				default:
+					runtime.Gosched() // the reader takes the newest frame: skipped ones are counted
+				}
+			}
+			require.NoError(t, runErr, "Frames reached")
+			got := readClip(t, filepath.Join(dir, "rec.omv"))
+			require.Len(t, got, 10)
+			for i, s := range got {
+				m := imageio.Image{Width: w, Height: h, Format: container.JPEG, Data: s.data}
+				img, err := m.Decode()
+				require.NoError(t, err, "frame %d is a JPEG", i)
+				r, g, b, _ := img.At(w/2, h/2).RGBA()
+				assert.InDelta(t, 40, int(r>>8), 4, "frame %d red", i)
+				assert.InDelta(t, 120, int(g>>8), 4, "frame %d green", i)
+				assert.InDelta(t, 220, int(b>>8), 4, "frame %d blue", i)
+			}
+		})
+	}
+	t.Run("unstorable", func(t *testing.T) {
+		src := record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
+			return emit(&record.Frame{Image: imageio.Image{Width: 2, Height: 2, Format: container.PixFormat(0x0C080004), Data: make([]byte, 16)}})
+		})
+		rec, err := record.New(record.Config{Source: src, Pattern: filepath.Join(t.TempDir(), "x.omv")})
+		require.NoError(t, err)
+		err = rec.Run(t.Context())
+		require.ErrorIs(t, err, record.ErrPermanent)
+		require.ErrorIs(t, err, record.ErrUnstorable)
+		assert.ErrorContains(t, err, "2x2 frame in PixFormat(0x0c080004)")
+	})
+}
+
+// lines sends each line written to it on a channel.
+type lines chan string
+
+func (l lines) Write(p []byte) (int, error) {
+	l <- strings.TrimSuffix(string(p), "\n")
+	return len(p), nil
+}
+
+// TestSourceNeverDelivers: a camera URL that never gives a frame (the
+// player's page, a file, a refused connection; real servers on 127.0.0.1)
+// is logged at its first failure, before the second attempt, saying what
+// came; the attempts after it are not logged.
+func TestSourceNeverDelivers(t *testing.T) {
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<!doctype html><title>imgstream</title>")
+	}))
+	defer page.Close()
+	file := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		io.WriteString(w, "OMV IMG STR V2.0")
+	}))
+	defer file.Close()
+	refused := httptest.NewServer(http.NotFoundHandler())
+	refused.Close()
+	for _, tc := range []struct{ name, url, want string }{
+		{"page", page.URL + "/", "answers text/html; charset=utf-8: is this the page, not the stream?"},
+		{"file", file.URL + "/clip.omv", "answers application/octet-stream: is this a file, not the stream?"},
+		{"refused", refused.URL + "/stream.mjpg", "connection refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dials := make(chan struct{}, 100)
+			var d net.Dialer
+			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true,
+				DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+					dials <- struct{}{}
+					return d.DialContext(ctx, network, addr)
+				}}}
+			logs := make(lines, 100)
+			rec, err := record.New(record.Config{
+				Source:     record.MJPEG(client, tc.url),
+				Pattern:    filepath.Join(t.TempDir(), "x.omv"),
+				MaxBackoff: time.Millisecond,
+				Log:        log.New(logs, "", 0),
+			})
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- rec.Run(ctx) }()
+			<-dials
+			<-dials // the second attempt comes after the first failure's log
+			require.Len(t, logs, 1, "the first failure is logged at once")
+			first := <-logs
+			assert.Contains(t, first, tc.want)
+			assert.Contains(t, first, tc.url)
+			for range 5 {
+				<-dials
+			}
+			cancel()
+			require.ErrorIs(t, <-done, context.Canceled)
+			assert.Empty(t, logs, "later attempts of the same outage are not logged")
+			assert.Contains(t, rec.Status().LastError, tc.want)
+		})
+	}
+}
+
+// TestDurationWithoutFrames: Duration counts from the start of Run, so a
+// source that never delivers ends on time, logged once, with no clip.
+func TestDurationWithoutFrames(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tries := 0
+		src := record.SourceFunc(func(context.Context, func(*record.Frame) error) error {
+			tries++
+			return errors.New("dial tcp 127.0.0.1:8080: connect: connection refused")
+		})
+		dir := t.TempDir()
+		var logged bytes.Buffer
+		rec, err := record.New(record.Config{Source: src, Pattern: filepath.Join(dir, "x.omv"), Duration: 10 * time.Second, Log: log.New(&logged, "", 0)})
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if Duration never comes
+		defer cancel()
+		start := time.Now()
+		require.NoError(t, rec.Run(ctx))
+		assert.Equal(t, 10*time.Second, time.Since(start), "on the bubble's clock")
+		assert.Greater(t, tries, 3)
+		assert.Equal(t, "record: source: dial tcp 127.0.0.1:8080: connect: connection refused; trying again\n", logged.String())
+		assert.Empty(t, clips(t, dir))
+	})
 }

@@ -164,6 +164,7 @@ func New(c Config) (*Recorder, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
+	c.Source = storable(c.Source) // RGB24 and BGR24 frames as JPEG
 	r := &Recorder{
 		c:       c,
 		pattern: c.pattern(),
@@ -242,6 +243,9 @@ func (r *Recorder) Status() Status {
 // run, and tries the disk again after a backoff, from one second doubling
 // up to 30, in a new clip. A source that ends (a pipe, a file) cannot send
 // its lost frames again: then Run returns an error matching ErrWrite.
+//
+// A source that fails before its first frame is logged at once, then
+// retried in silence.
 func (r *Recorder) Run(ctx context.Context) error {
 	if r.ran.Swap(true) {
 		return ErrRunning
@@ -252,6 +256,13 @@ func (r *Recorder) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.finish = finish
 	r.mu.Unlock()
+	if r.c.Duration > 0 {
+		// Duration counts from here, not from the first frame: a source
+		// that never delivers ends on time too.
+		r.wmu.Lock()
+		r.durationTimer = time.AfterFunc(r.c.Duration, func() { finish(errDone) })
+		r.wmu.Unlock()
+	}
 	ended, err := r.run(ctx, parent)
 	var lost uint64
 	var first error
@@ -277,6 +288,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 // done or the source fails for good.
 func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 	wait := MinBackoff
+	failed := false // a failure was logged: the rest of its outage is not
 	for {
 		err := r.runSource(ctx)
 		switch {
@@ -300,9 +312,15 @@ func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 			r.gapStart = r.last
 		}
 		r.wmu.Unlock()
-		if delivered && r.c.Log != nil {
-			r.c.Log.Printf("record: source lost: %v; connecting again", err)
+		if r.c.Log != nil {
+			switch {
+			case delivered:
+				r.c.Log.Printf("record: source lost: %v; connecting again", err)
+			case !failed:
+				r.c.Log.Printf("record: source: %v; trying again", err) // the first failure, at once
+			}
 		}
+		failed = true
 		if err := r.sleep(ctx, wait); err != nil {
 			if errors.Is(context.Cause(ctx), errDone) {
 				return false, nil
@@ -485,10 +503,6 @@ func (r *Recorder) handle(f *Frame) error {
 
 	if r.first.IsZero() {
 		r.first = t
-		if r.c.Duration > 0 {
-			// The end comes on time even if the source stalls then.
-			r.durationTimer = time.AfterFunc(r.c.Duration, func() { r.finish(errDone) })
-		}
 	}
 	if done || r.c.Duration > 0 && t.Sub(r.first) >= r.c.Duration {
 		r.setDone()

@@ -1,11 +1,16 @@
 package record
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
+	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -17,8 +22,12 @@ import (
 // A Frame is one frame from a Source.
 type Frame struct {
 	// Image is the frame as it is stored: a JPEG as the camera sent it,
-	// or raw pixels. Its Data is valid only during the emit call that
-	// delivers it.
+	// or raw pixels in a format an OMV file holds. RGB24 and BGR24
+	// frames (numpy's and OpenCV's), which no OMV file holds, are
+	// encoded to JPEG at imageio.JPEGQuality (90) on their way to the
+	// file; a frame in a format the Recorder can neither store nor
+	// convert ends Run with ErrUnstorable. Its Data is valid only during
+	// the emit call that delivers it.
 	imageio.Image
 	// Time is when the frame was captured on the source's own clock, for
 	// sources that carry their own timing (OMV streams, shm); zero for
@@ -65,20 +74,80 @@ func (e *permanentError) Error() string        { return e.err.Error() }
 func (e *permanentError) Unwrap() error        { return e.err }
 func (e *permanentError) Is(target error) bool { return target == ErrPermanent }
 
+// ErrUnstorable matches the permanent error of a frame in a pixel format
+// an OMV file cannot hold and the Recorder does not convert.
+var ErrUnstorable = errors.New("record: a frame no OMV file can hold")
+
+// storable returns src with each frame made one an OMV file holds: RGB24
+// and BGR24 frames are encoded to JPEG at imageio.JPEGQuality, frames of
+// OMV's formats pass as they are (the ring refuses and counts a malformed
+// one), and a frame of any other format ends Run with a permanent
+// ErrUnstorable. The Recorder runs one source at a time, so the buffers
+// are reused from frame to frame.
+func storable(src Source) Source {
+	var (
+		out  Frame
+		rgba image.RGBA
+		jpg  bytes.Buffer
+	)
+	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {
+		return src.Run(ctx, func(f *Frame) error {
+			switch m := &f.Image; {
+			case m.Format == container.RGB24 || m.Format == container.BGR24:
+				n, ok := m.Format.PayloadSize(m.Width, m.Height)
+				if !ok || n != len(m.Data) {
+					return emit(f) // malformed: the ring drops and counts it
+				}
+				rgb24ToRGBA(&rgba, m)
+				jpg.Reset()
+				if err := jpeg.Encode(&jpg, &rgba, &jpeg.Options{Quality: imageio.JPEGQuality}); err != nil {
+					return Permanent(fmt.Errorf("%w: a %dx%d %v frame does not encode to JPEG: %w", ErrUnstorable, m.Width, m.Height, m.Format, err))
+				}
+				out = *f
+				out.Image = imageio.Image{Width: m.Width, Height: m.Height, Format: container.JPEG, Data: jpg.Bytes()}
+				return emit(&out)
+			case !m.Format.Valid():
+				return Permanent(fmt.Errorf("%w: a %dx%d frame in %v (the formats are OpenMV's, and RGB24 and BGR24, stored as JPEG)", ErrUnstorable, m.Width, m.Height, m.Format))
+			}
+			return emit(f)
+		})
+	})
+}
+
+// rgb24ToRGBA converts m, RGB24 or BGR24 of the right size, into dst,
+// reusing its pixels when they are large enough.
+func rgb24ToRGBA(dst *image.RGBA, m *imageio.Image) {
+	n := 4 * m.Width * m.Height
+	if cap(dst.Pix) < n {
+		dst.Pix = make([]byte, n)
+	}
+	dst.Pix, dst.Stride, dst.Rect = dst.Pix[:n], 4*m.Width, image.Rect(0, 0, m.Width, m.Height)
+	r, b := 0, 2
+	if m.Format == container.BGR24 {
+		r, b = 2, 0
+	}
+	src, pix := m.Data, dst.Pix
+	for i, j := 0, 0; i+2 < len(src); i, j = i+3, j+4 {
+		pix[j], pix[j+1], pix[j+2], pix[j+3] = src[i+r], src[i+1], src[i+b], 0xff
+	}
+}
+
 // MJPEG returns the source of an MJPEG stream over HTTP at url: an IP
 // camera, an ESP32-CAM, an OpenMV board or imgstream serve. Frames are
 // kept as the camera sent them; a frame that is not a whole JPEG (cut off
 // when the camera dropped) is skipped and counted. A response other than
 // 200 OK, or one that is not a multipart stream, is retried like a drop,
-// except 4xx answers other than 408 and 429, which are permanent. client
-// is http.DefaultClient when nil.
+// except 4xx answers other than 408 and 429, which are permanent. An
+// answer that is not a stream is an error matching mjpeg.ErrNotMultipart
+// that says what came instead, such as "text/html: is this the page, not
+// the stream?". client is http.DefaultClient when nil.
 func MJPEG(client *http.Client, url string) Source {
 	if client == nil {
 		client = http.DefaultClient
 	}
 	var skipped uint64 // told with the next frame, maybe after a reconnection
 	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {
-		r, err := mjpeg.DialClient(ctx, client, url)
+		r, body, err := dialMJPEG(ctx, client, url)
 		if err != nil {
 			var se *mjpeg.StatusError
 			if errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500 &&
@@ -87,7 +156,7 @@ func MJPEG(client *http.Client, url string) Source {
 			}
 			return err
 		}
-		defer r.Close()
+		defer body.Close()
 		var f Frame
 		for {
 			data, err := r.NextFrame()
@@ -115,6 +184,45 @@ func MJPEG(client *http.Client, url string) Source {
 			skipped = 0
 		}
 	})
+}
+
+// dialMJPEG is mjpeg.DialClient, whose error for an answer that is not a
+// stream also says what the answer was and what it is likely to be: the
+// log of a recorder that never gets a frame is all its user sees. It
+// returns the Reader and the body to close.
+func dialMJPEG(ctx context.Context, client *http.Client, url string) (*mjpeg.Reader, io.Closer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, Permanent(err) // a URL that no retry mends
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, nil, &mjpeg.StatusError{URL: url, StatusCode: resp.StatusCode, Status: resp.Status}
+	}
+	ct := resp.Header.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || !strings.HasPrefix(mt, "multipart/") {
+		resp.Body.Close()
+		var what string
+		switch {
+		case ct == "":
+			what = "no Content-Type, not an MJPEG stream (multipart/x-mixed-replace)"
+		case mt == "text/html":
+			what = ct + ": is this the page, not the stream? (imgstream's is /stream.mjpg)"
+		case strings.HasPrefix(mt, "image/"):
+			what = ct + ": one picture: is this a snapshot, not the stream?"
+		case mt == "application/octet-stream":
+			what = ct + ": is this a file, not the stream? (record a file with: record - < FILE)"
+		default:
+			what = ct + ", not an MJPEG stream (multipart/x-mixed-replace)"
+		}
+		return nil, nil, fmt.Errorf("%w: %s answers %s", mjpeg.ErrNotMultipart, url, what)
+	}
+	return mjpeg.NewReader(resp.Body, params["boundary"]), resp.Body, nil
 }
 
 // OMV returns the source of an OMV IMG STR stream read from r, such as a
@@ -172,7 +280,8 @@ var sourceEpoch = time.Unix(1, 0)
 // SHM returns the source of the shm stream name: it waits for its writer,
 // follows the writer's restarts, and copies each frame out of the shared
 // memory (never torn). Frames keep the time the writer published them at;
-// the frames a slow recorder skipped are counted.
+// the frames a slow recorder skipped are counted. The RGB24 and BGR24
+// frames of numpy and OpenCV writers are stored as JPEG (see Frame).
 func SHM(name string) Source {
 	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {
 		r, err := shm.OpenWait(ctx, name)

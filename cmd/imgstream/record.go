@@ -41,7 +41,9 @@ func newRecord() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "record SRC [OUT]",
 		Short: "Record a camera: continuously, or the seconds around motion and triggers (a security camera)",
-		Long: `Record keeps what SRC sends in OMV files, JPEG as it comes, never re-encoded.
+		Long: `Record keeps what SRC sends in OMV files, JPEG as it comes, never re-encoded;
+RGB24 and BGR24 frames (numpy's and OpenCV's, from shm:NAME), which no OMV
+file holds, are stored as JPEG at quality 90.
 
 SRC is
   http://...   an MJPEG stream: an IP camera, an ESP32-CAM, an OpenMV board,
@@ -75,7 +77,10 @@ JSON line on stdout.
 
 When the camera drops or sends nothing for --stall, record connects again,
 backing off up to 3 s, and says so once; the clip goes on, the gap in its
-timing. --serve ADDR shows the camera live in the browser while it records,
+timing. A source that never delivers (a refused connection, a web page
+instead of the stream, no NATS server) is logged at its first failure, with
+what it answered, and retried; --duration counts from the start, and ends
+such a run with exit status 3. --serve ADDR shows the camera live in the browser while it records,
 with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 --token or --auth guard it; a token is made and printed if neither is given).`,
 		Example: `  imgstream record http://camera/stream.mjpg --duration 1h --split 10m
@@ -92,7 +97,7 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	f.StringVar(&o.split, "split", "", "start a new file every DURATION (10m) or SIZE (1GiB)")
 	f.BoolVar(&o.events, "events", false, "record events only (implied by --pre, --post, --max-event, --motion)")
 	f.DurationVar(&o.pre, "pre", 0, "keep this much from before a trigger (at most 5m)")
-	f.StringVar(&o.preSize, "pre-size", "64MiB", "memory for the --pre ring")
+	f.StringVar(&o.preSize, "pre-size", "64MiB", "memory for the --pre ring (at most 1GiB and a quarter of the machine's)")
 	f.DurationVar(&o.post, "post", 0, "go on this long after the last trigger (default 5s in events)")
 	f.DurationVar(&o.maxEvent, "max-event", 0, "split an event's clip after this long")
 	f.BoolVar(&o.motion, "motion", false, "trigger on motion")
@@ -208,6 +213,10 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 	if err == context.Canceled && cmd.Context().Err() != nil {
 		return nil // interrupted: the clip in progress is closed
 	}
+	if st := rec.Status(); err == nil && st.FramesIn == 0 && st.LastError != "" {
+		// --duration ran out on a source that never delivered: not a success.
+		return fmt.Errorf("no frame from %s: %s", args[0], st.LastError)
+	}
 	return err
 }
 
@@ -240,8 +249,11 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 	}
 	if c.Mode == record.Events {
 		n, err := parseSize(o.preSize)
-		if err != nil || n > 1<<40 {
+		if err != nil {
 			return c, usageError{fmt.Errorf("--pre-size %q: want a size such as 64MiB", o.preSize)}
+		}
+		if n > record.MaxPreSize {
+			return c, usageError{fmt.Errorf("--pre-size %q: at most %dMiB, as the ring is held in memory", o.preSize, record.MaxPreSize>>20)}
 		}
 		c.PreSize = int(n)
 	}

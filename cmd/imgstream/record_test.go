@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/color"
 	"net/http"
 	"net/http/httptest"
@@ -19,10 +20,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/mjpeg"
 	"github.com/imgstream/imgstream/record"
+	"github.com/imgstream/imgstream/shm"
 )
 
 // testCamera serves stamped JPEG frames at 50 fps as MJPEG on 127.0.0.1
@@ -173,6 +176,86 @@ func TestRecordStdin(t *testing.T) {
 	}
 }
 
+// TestRecordSHMBGR24: `record shm:NAME --frames 10` of an OpenCV writer's
+// BGR24 frames ends with ten JPEG frames in the file, in their colours.
+func TestRecordSHMBGR24(t *testing.T) {
+	const w, h = 64, 48
+	name := fmt.Sprintf("imgstream-cli-bgr-%d", os.Getpid())
+	sw, err := shm.CreateWith(name, w*h*3, shm.Options{Slots: 4})
+	require.NoError(t, err)
+	defer sw.Close()
+	out := filepath.Join(t.TempDir(), "bgr.omv")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if --frames is never reached
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "record", "shm:"+name, out, "--frames", "10")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	frame := bytes.Repeat([]byte{220, 120, 40}, w*h) // blue, green, red
+	hdr := container.Header{Width: w, Height: h, Format: container.BGR24, Size: len(frame)}
+	tick := time.NewTicker(5 * time.Millisecond) // a camera's pace; the reader takes the newest frame
+	defer tick.Stop()
+	var runErr error
+write:
+	for {
+		require.NoError(t, sw.Write(hdr, frame))
+		select {
+		case runErr = <-done:
+			break write
+		case <-tick.C:
+		}
+	}
+	require.NoError(t, runErr, stderr.String())
+	got, _ := recordingFrames(t, out)
+	require.Len(t, got, 10, stderr.String())
+	for i, m := range got {
+		require.Equal(t, container.JPEG, m.Format, "frame %d", i)
+		img, err := m.Decode()
+		require.NoError(t, err, "frame %d", i)
+		r, g, b, _ := img.At(w/2, h/2).RGBA()
+		assert.InDelta(t, 40, int(r>>8), 4, "frame %d red", i)
+		assert.InDelta(t, 120, int(g>>8), 4, "frame %d green", i)
+		assert.InDelta(t, 220, int(b>>8), 4, "frame %d blue", i)
+	}
+}
+
+// TestRecordNeverDelivers: a source that never delivers (the player's
+// page instead of its stream, a NATS server that is not there) is logged
+// once, with what it answered, and --duration ends the run, which
+// recorded nothing: exit status 3.
+func TestRecordNeverDelivers(t *testing.T) {
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte("<!doctype html><title>imgstream</title>"))
+	}))
+	defer page.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	for _, tc := range []struct{ src, want string }{
+		{page.URL + "/", "text/html; charset=utf-8: is this the page, not the stream?"},
+		{"nats://" + strings.TrimPrefix(gone.URL, "http://") + "/door", "no servers available"},
+	} {
+		t.Run(tc.src, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "x.omv")
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if --duration is never reached
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "record", tc.src, out, "--duration", "500ms")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			require.Error(t, err, stderr.String())
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, 3, ee.ExitCode(), stderr.String())
+			assert.Equal(t, 2, strings.Count(stderr.String(), tc.want), "logged once, then in the final error: %s", stderr.String())
+			assert.Contains(t, stderr.String(), "no frame from "+tc.src)
+			assert.NoFileExists(t, out)
+		})
+	}
+}
+
 func TestRecordUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"record", "ftp://camera"},
@@ -183,6 +266,8 @@ func TestRecordUsageErrors(t *testing.T) {
 		{"record", "-", "--token", "x"},
 		{"record", "-", "x/%Q.omv"},
 		{"record", "-", "--motion", "--motion-mask", "1,2,3"},
+		{"record", "-", "--pre", "1s", "--pre-size", "1TiB"},
+		{"record", "-", "--pre", "1s", "--pre-size", "1025MiB"},
 		{"publish", "-", "cam", "--acked"},
 		{"publish", "-", "cam", "--keep", "forever"},
 		{"publish", "-", "bad.camera"},
@@ -190,6 +275,8 @@ func TestRecordUsageErrors(t *testing.T) {
 		_, stderr, code := cli(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)
 		assert.NotContains(t, stderr, "panic", "%v", args)
+		assert.NotContains(t, stderr, "fatal error", "%v", args)
+		assert.Contains(t, stderr, "--help", "%v", args)
 	}
 }
 

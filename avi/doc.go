@@ -11,6 +11,12 @@
 // same frames give the same bytes (no dates in the file). [RateFor] chooses
 // a rate on whose grid no two frames share a slot, so none is dropped.
 //
+// A Writer seeks back to patch the headers once it has seen every frame.
+// When the frames' sizes and times are known in advance (JPEG frames in a
+// recording's index), a [Layout] works the file out without their bytes,
+// and its Writer sends the file to an io.Writer that cannot seek, such as
+// an HTTP response, with its size known before the first byte.
+//
 // # Layout
 //
 //	RIFF 'AVI '                          first segment, at most SegmentSize bytes

@@ -211,7 +211,9 @@ type Writer struct {
 	hold      int64 // the most slots a frame is shown for
 	shortened int
 	closed    bool
-	full      bool // the super index is full: WriteFrame refuses more
+	layout    *Layout // the file's layout, when it is streamed (Layout.NewWriter)
+	nframe    int     // frames given so far, to check against layout
+	full      bool    // the super index is full: WriteFrame refuses more
 	scratch   [64]byte
 	patchBuf  []byte
 }
@@ -293,6 +295,18 @@ func (aw *Writer) write(p []byte) {
 	n, err := aw.w.Write(p)
 	aw.pos += int64(n)
 	aw.err = err
+}
+
+// skipBytes moves past n bytes without writing them: a Layout's plan
+// lays out a frame's bytes without having them.
+func (aw *Writer) skipBytes(n int) {
+	if aw.err != nil {
+		return
+	}
+	_, aw.err = aw.w.Seek(int64(n), io.SeekCurrent)
+	if aw.err == nil {
+		aw.pos += int64(n)
+	}
 }
 
 func (aw *Writer) fourcc(s string) { aw.write([]byte(s)) }
@@ -402,17 +416,30 @@ func (aw *Writer) Frames() int64 { return aw.slots }
 // most Config.MaxHold (see Shortened); a frame whose slot an earlier frame
 // already has is left out (see Dropped). The JPEG is stored as it is.
 func (aw *Writer) WriteFrame(jpeg []byte, at time.Duration) error {
+	return aw.frame(jpeg, len(jpeg), at)
+}
+
+// frame writes a frame of size bytes: jpeg, or, when jpeg is nil (a
+// Layout's plan), size bytes skipped.
+func (aw *Writer) frame(jpeg []byte, size int, at time.Duration) error {
 	if aw.closed {
 		return ErrWriteAfterClose
 	}
 	if aw.err != nil {
 		return aw.err
 	}
+	if l := aw.layout; l != nil {
+		if aw.nframe >= len(l.sizes) || l.sizes[aw.nframe] != size {
+			aw.err = fmt.Errorf("%w: frame %d is %d bytes", ErrLayoutMismatch, aw.nframe, size)
+			return aw.err
+		}
+		aw.nframe++
+	}
 	if aw.full {
 		return fmt.Errorf("%w: %d", ErrTooManySegments, aw.c.MaxSegments)
 	}
-	if len(jpeg) == 0 || len(jpeg) > MaxFrameSize {
-		return fmt.Errorf("%w: %d bytes", ErrInvalidFrame, len(jpeg))
+	if size == 0 || size > MaxFrameSize {
+		return fmt.Errorf("%w: %d bytes", ErrInvalidFrame, size)
 	}
 	if !aw.started {
 		aw.t0, aw.last, aw.started = at, at, true
@@ -420,9 +447,9 @@ func (aw *Writer) WriteFrame(jpeg []byte, at time.Duration) error {
 	if at < aw.last {
 		return fmt.Errorf("%w: recorded at %v, after one at %v", ErrInvalidFrame, at, aw.last)
 	}
-	need := int64(chunkHead+len(jpeg)+len(jpeg)&1) + 8 + 16 // the chunk and its index entries
+	need := int64(chunkHead+size+size&1) + 8 + 16 // the chunk and its index entries
 	if need > aw.c.SegmentSize-aw.overhead() {
-		return fmt.Errorf("%w: %d bytes do not fit in a segment of %d", ErrInvalidFrame, len(jpeg), aw.c.SegmentSize)
+		return fmt.Errorf("%w: %d bytes do not fit in a segment of %d", ErrInvalidFrame, size, aw.c.SegmentSize)
 	}
 	aw.last = at
 	slot := aw.c.Rate.Slot(at-aw.t0) - aw.skip
@@ -450,16 +477,20 @@ func (aw *Writer) WriteFrame(jpeg []byte, at time.Duration) error {
 			return err
 		}
 	}
-	aw.cur = chunk{slot: slot, at: aw.pos, size: len(jpeg)}
+	aw.cur = chunk{slot: slot, at: aw.pos, size: size}
 	aw.haveCur = true
 	copy(aw.scratch[:4], "00dc")
-	binary.LittleEndian.PutUint32(aw.scratch[4:8], uint32(len(jpeg)))
+	binary.LittleEndian.PutUint32(aw.scratch[4:8], uint32(size))
 	aw.write(aw.scratch[:8])
-	aw.write(jpeg)
-	if len(jpeg)&1 == 1 {
+	if jpeg != nil {
+		aw.write(jpeg)
+	} else {
+		aw.skipBytes(size)
+	}
+	if size&1 == 1 {
 		aw.write([]byte{0})
 	}
-	aw.maxChunk = max(aw.maxChunk, len(jpeg))
+	aw.maxChunk = max(aw.maxChunk, size)
 	return aw.err
 }
 
@@ -587,6 +618,10 @@ func (aw *Writer) Close() error {
 	if aw.err != nil {
 		return aw.err
 	}
+	if l := aw.layout; l != nil && aw.nframe != len(l.sizes) {
+		aw.err = fmt.Errorf("%w: %d frames of %d", ErrLayoutMismatch, aw.nframe, len(l.sizes))
+		return aw.err
+	}
 	if aw.haveCur {
 		aw.index(aw.cur, 1)
 	}
@@ -638,5 +673,8 @@ func (aw *Writer) Close() error {
 	var dmlh [4]byte
 	le.PutUint32(dmlh[:], uint32(min(aw.slots, math.MaxUint32)))
 	aw.patchBytes(aw.dmlhAt, dmlh[:])
+	if l := aw.layout; l != nil && aw.err == nil && aw.pos != l.size {
+		aw.err = fmt.Errorf("%w: %d bytes written, %d laid out", ErrLayoutMismatch, aw.pos, l.size)
+	}
 	return aw.err
 }

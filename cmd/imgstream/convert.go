@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -81,6 +82,11 @@ Ctrl-C leaves nothing behind.`,
 			defer bar.Finish()
 			var prevAt time.Duration
 			n := 0
+			// A gap longer than the version's time field holds (V2.1: 71.6
+			// minutes of microseconds) is shortened to the longest it holds,
+			// and the frames after it kept.
+			longest := time.Duration(math.MaxUint32) * v.TimeUnit()
+			clamped := 0
 			var out imageio.Image
 			ctx := cmd.Context()
 			err = src.each(sel, cmd.ErrOrStderr(), func(i int, at time.Duration, m *imageio.Image) error {
@@ -95,7 +101,15 @@ Ctrl-C leaves nothing behind.`,
 				case period > 0:
 					elapsed = period
 				case speed > 0:
-					elapsed = time.Duration(float64(elapsed) / speed)
+					if f := float64(elapsed) / speed; f <= float64(longest) {
+						elapsed = time.Duration(f)
+					} else {
+						elapsed = longest + 1
+					}
+				}
+				if elapsed > longest {
+					elapsed = longest
+					clamped++
 				}
 				prevAt = at
 				img := m
@@ -138,6 +152,9 @@ Ctrl-C leaves nothing behind.`,
 			}
 			if err := f.keep(); err != nil {
 				return err
+			}
+			if clamped > 0 && !quiet(cmd) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %d gaps between frames longer than %v, the longest OMV IMG STR %s holds, shortened to it\n", clamped, longest, v)
 			}
 			if !quiet(cmd) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: wrote %d frames to %s (OMV IMG STR %s)\n", n, args[1], v)

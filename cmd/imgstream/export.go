@@ -636,5 +636,8 @@ func (x *exporter) gif(out string, perFrame bool) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
+	if n := anim.Shortened(); n > 0 {
+		fmt.Fprintf(x.warn, "imgstream: warning: %d gaps between frames longer than %v, the longest a GIF shows a frame, shortened to it\n", n, gifenc.MaxDelay)
+	}
 	return f.keep()
 }

@@ -168,6 +168,18 @@ func TestExportLongGap(t *testing.T) {
 	fi, err := os.Stat(out)
 	require.NoError(t, err)
 	assert.Less(t, fi.Size(), int64(64<<10))
+	// GIF holds at most 655.35 s a frame; V2.1 at most 71.6 minutes
+	// between frames (convert failed there, losing the frames after).
+	_, errOut, code = cli(t, "export", path, filepath.Join(t.TempDir(), "x.gif"))
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "warning: 1 gaps between frames longer than 10m55.35s, the longest a GIF shows a frame")
+	v21 := filepath.Join(t.TempDir(), "x.omv")
+	_, errOut, code = cli(t, "convert", "--version", "2.1", path, v21)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "warning: 1 gaps between frames longer than 1h11m34.967295s, the longest OMV IMG STR V2.1 holds")
+	_, times := recordingFrames(t, v21)
+	require.Len(t, times, 3)
+	assert.Equal(t, time.Duration(1<<32-1)*time.Microsecond+100*time.Millisecond, times[2])
 	if _, err := exec.LookPath("ffmpeg"); err == nil {
 		mp4 := filepath.Join(t.TempDir(), "x.mp4")
 		_, errOut, code = cli(t, "export", path, mp4)

@@ -51,7 +51,10 @@
 //     segment.
 //   - SegmentSize: at most DefaultSegmentSize, 1 GiB, the size players
 //     expect of a RIFF segment (chunk offsets in an 'ix00' are 32-bit, and
-//     some players refuse larger segments); at least MinSegmentSize.
+//     some players refuse larger segments); at least MinSegmentSize. A
+//     segment may outgrow it by the index entries of the frame held when
+//     the segment ends (at most MaxHoldSlots of them, 1.5 MiB), as they
+//     must point into the segment that holds the frame.
 //   - Segments: at most Config.MaxSegments (DefaultMaxSegments, 256:
 //     256 GiB at the default segment size), for which the super index
 //     reserves 16 bytes each in the header.

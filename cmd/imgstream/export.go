@@ -204,15 +204,29 @@ func recordingRate(path string) (avi.Rate, int) {
 // A partial is an output file written under a temporary name beside its
 // own (.NAME.partial-*.EXT), renamed into place by keep: a command that
 // fails or is interrupted removes it with drop, and leaves nothing behind,
-// and any older file of that name as it was.
+// and any older file of that name as it was. An output that exists and is
+// not a regular file (a device such as /dev/stdout, a named pipe) is
+// written as it is, and never removed.
 type partial struct {
 	*os.File
-	final string
-	kept  bool
+	final  string
+	direct bool // written in place: not ours to remove
+	kept   bool
 }
 
-// createPartial creates the partial file of final.
+// createPartial creates the partial file of final (through a symbolic
+// link, beside the file it names).
 func createPartial(final string) (*partial, error) {
+	if fi, err := os.Stat(final); err == nil {
+		if !fi.Mode().IsRegular() {
+			f, err := os.OpenFile(final, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, err
+			}
+			return &partial{File: f, final: final, direct: true}, nil
+		}
+	}
+	final = resolveLinks(final)
 	dir, base := filepath.Split(final)
 	ext := filepath.Ext(base)
 	f, err := os.CreateTemp(dir, "."+strings.TrimSuffix(base, ext)+".partial-*"+ext)
@@ -222,26 +236,52 @@ func createPartial(final string) (*partial, error) {
 	return &partial{File: f, final: final}, nil
 }
 
+// resolveLinks follows the symbolic links at path, even to a file that
+// does not exist yet, so that an output through a link is written where
+// it leads and the link stays.
+func resolveLinks(path string) string {
+	for range 40 {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path
+		}
+		to, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(path), to)
+		}
+		path = to
+	}
+	return path
+}
+
 // keep closes the file and gives it its name.
 func (p *partial) keep() error {
 	if err := p.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return err
 	}
-	if err := os.Chmod(p.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(p.Name(), p.final); err != nil {
-		return err
+	if !p.direct {
+		if err := os.Chmod(p.Name(), 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(p.Name(), p.final); err != nil {
+			return err
+		}
 	}
 	p.kept = true
 	return nil
 }
 
-// drop removes the file unless keep has given it its name.
+// drop removes the file unless keep has given it its name, or it was
+// written in place.
 func (p *partial) drop() {
 	if !p.kept {
 		p.Close()
-		os.Remove(p.Name())
+		if !p.direct {
+			os.Remove(p.Name())
+		}
 	}
 }
 

@@ -306,3 +306,27 @@ func TestExportCancelled(t *testing.T) {
 		assert.Empty(t, leftovers(t, dir))
 	}
 }
+
+// TestOutputInPlace: writing under a temporary name keeps what worked
+// before: an output through a symbolic link is written where it leads (the
+// link stays), and a device or pipe such as /dev/stdout is written as it is.
+func TestOutputInPlace(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "link.omv")
+	require.NoError(t, os.Symlink("target.omv", link))
+	_, errOut, code := cli(t, "convert", sample, link)
+	require.Equal(t, 0, code, errOut)
+	fi, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.NotZero(t, fi.Mode()&os.ModeSymlink, "the link stays a link")
+	want, err := os.ReadFile(sample)
+	require.NoError(t, err)
+	got, err := os.ReadFile(filepath.Join(dir, "target.omv"))
+	require.NoError(t, err)
+	assert.Equal(t, len(want), len(got))
+	assert.ElementsMatch(t, []string{"link.omv", "target.omv"}, leftovers(t, dir))
+
+	out, errOut, code := cli(t, "convert", "-q", sample, "/dev/stdout")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, len(want), len(out))
+}

@@ -52,8 +52,9 @@ Video plays at the recorded pace: each frame is placed on the output rate's
 grid at its recorded time, and shown until the next one, for at most a
 minute (a longer gap is shortened, with a warning). By default the rate is
 one on whose grid no two frames share a slot, from their typical (median)
-interval, so every frame is kept (30 fps when reading stdin); the player's
-/export.avi gives the same. A --fps that leaves frames out says how many.
+interval, so every frame is kept (stdin is read into a temporary file
+first, to know their times); the player's /export.avi gives the same. A
+--fps that leaves frames out says how many.
 
 A range that picks no frame is a usage error, and writes nothing. Output is
 written under a temporary name beside OUT and renamed when complete: an
@@ -150,7 +151,7 @@ func scanRange(path string, sel selection) *picked {
 
 // rate returns the output rate: --fps, or else avi.RateFor the picked
 // frames' times (what the player's /export.avi gives for the same frames);
-// 30 fps for stdin, which cannot be read ahead.
+// 30 fps when they are not known.
 func (s *picked) rate(fps string) (avi.Rate, error) {
 	switch {
 	case fps != "":
@@ -332,13 +333,10 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	if o.palette != "global" && o.palette != "frame" {
 		return usageError{fmt.Errorf("--palette %q: want global or frame", o.palette)}
 	}
-	scanned := scanRange(in, sel)
-	rate, err := scanned.rate(o.fps)
-	if err != nil {
-		return err
-	}
-	if scanned != nil && len(scanned.at) == 0 {
-		return noFrames(in, o.frames, o.times, scanned)
+	if o.fps != "" {
+		if _, err := avi.ParseRate(o.fps); err != nil {
+			return usageError{err}
+		}
 	}
 	var ffmpeg string
 	if kind == toFFmpeg {
@@ -346,11 +344,31 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 			return fmt.Errorf("export to %s needs ffmpeg, which is not installed (apt-get install ffmpeg); .avi and .gif need nothing", filepath.Ext(out))
 		}
 	}
+	name := in
+	if in == "-" && (kind == toAVI || kind == toFFmpeg) && o.fps == "" {
+		// The rate that keeps every frame needs their times first: stdin
+		// is read into a temporary file, and exported from there.
+		tmp, err := spool(cmd.Context(), os.Stdin)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp)
+		in = tmp
+	}
+	scanned := scanRange(in, sel)
+	rate, err := scanned.rate(o.fps)
+	if err != nil {
+		return err
+	}
+	if scanned != nil && len(scanned.at) == 0 {
+		return noFrames(name, o.frames, o.times, scanned)
+	}
 	src, err := openSource(in)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	src.path = name
 	bar := progress(cmd, scanned.count(), "exporting")
 	defer bar.Finish()
 	warn := cmd.ErrOrStderr()
@@ -369,9 +387,42 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 		err = x.pictures(target)
 	}
 	if errors.Is(err, errNoFrames) {
-		return noFrames(in, o.frames, o.times, nil)
+		return noFrames(name, o.frames, o.times, nil)
 	}
 	return err
+}
+
+// spool copies r into a temporary file, looking at ctx every megabyte, and
+// returns its name; the caller removes it.
+func spool(ctx context.Context, r io.Reader) (string, error) {
+	f, err := os.CreateTemp("", "imgstream-stdin-*.omv")
+	if err != nil {
+		return "", err
+	}
+	buf := make([]byte, 1<<20)
+	for err == nil {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		var n int
+		n, err = io.ReadFull(r, buf)
+		if n > 0 {
+			if _, werr := f.Write(buf[:n]); werr != nil {
+				err = werr
+			}
+		}
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 // An exporter writes the frames a selection picks from a source, looking

@@ -112,6 +112,19 @@ func TestExportKeepsEveryFrame(t *testing.T) {
 	_, errOut, code = cli(t, "export", "--fps", "10", path, out)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, fmt.Sprintf("warning: %d of %d frames left out at 10/1 fps", want, len(fs)))
+	// From stdin too: it is read ahead into a temporary file for the rate.
+	cmd := exec.Command(bin, "export", "-", out)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	cmd.Stdin = f
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	assert.NotContains(t, string(b), "warning")
+	fromStdin, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, fromStdin), "the same file as from the recording")
+
 	_, errOut, code = cli(t, "export", "--quiet", "--fps", "10", path, filepath.Join(t.TempDir(), "q.avi"))
 	require.Equal(t, 0, code, errOut)
 	assert.Empty(t, errOut)

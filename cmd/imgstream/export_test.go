@@ -193,6 +193,10 @@ func TestExportLongGap(t *testing.T) {
 	_, times := recordingFrames(t, v21)
 	require.Len(t, times, 3)
 	assert.Equal(t, time.Duration(1<<32-1)*time.Microsecond+100*time.Millisecond, times[2])
+	// --speed slows a recording down past what V2.0 holds: the same.
+	_, errOut, code = cli(t, "convert", "--speed", "1e-9", sample, v21)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "warning: 89 gaps between frames longer than 1193h2m47.295s, the longest OMV IMG STR V2.0 holds")
 	if _, err := exec.LookPath("ffmpeg"); err == nil {
 		mp4 := filepath.Join(t.TempDir(), "x.mp4")
 		_, errOut, code = cli(t, "export", path, mp4)

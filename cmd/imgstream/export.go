@@ -41,8 +41,9 @@ func newExport() *cobra.Command {
   OUT.avi                 MJPEG AVI, any length: JPEG frames pass through untouched,
                           others are encoded once, on every core
   OUT.gif                 animated GIF: delays in hundredths of a second with the
-                          rounding carried, so the total stays within 10 ms; one
-                          palette for the whole animation (--palette frame: one each)
+                          rounding carried, so the total stays within 10 ms (a gap
+                          over 655.35 s, GIF's longest, is shortened with a warning);
+                          one palette for the whole animation (--palette frame: one each)
   OUT.mp4, .mkv, .webm    through ffmpeg, if it is installed, fed JPEG frames
                           already placed on the frame-rate grid, so the timing is ours
   DIR/ or PATTERN         one picture a frame: DIR/00042.png, or a pattern such as
@@ -56,9 +57,10 @@ interval, so every frame is kept (stdin is read into a temporary file
 first, to know their times); the player's /export.avi gives the same. A
 --fps that leaves frames out says how many.
 
-A range that picks no frame is a usage error, and writes nothing. Output is
-written under a temporary name beside OUT and renamed when complete: an
-error or Ctrl-C leaves nothing behind.`,
+A range that picks no frame is a usage error, and writes nothing. A video
+or GIF is written under a temporary name beside OUT and renamed when
+complete, and pictures already written are removed on failure: an error or
+Ctrl-C leaves nothing behind.`,
 		Example: `  imgstream export recording.omv video.avi
   imgstream export --time 2s:10s --fps 30000/1001 recording.omv clip.avi
   imgstream export --scale 0.5 recording.omv preview.gif

@@ -8,7 +8,14 @@
 // referenced again by the index rather than stored again, so a recording
 // with uneven intervals plays at its recorded pace in exactly its recorded
 // duration, to a frame, without growing. The output is deterministic: the
-// same frames give the same bytes (no dates in the file).
+// same frames give the same bytes (no dates in the file). [RateFor] chooses
+// a rate on whose grid no two frames share a slot, so none is dropped.
+//
+// A Writer seeks back to patch the headers once it has seen every frame.
+// When the frames' sizes and times are known in advance (JPEG frames in a
+// recording's index), a [Layout] works the file out without their bytes,
+// and its Writer sends the file to an io.Writer that cannot seek, such as
+// an HTTP response, with its size known before the first byte.
 //
 // # Layout
 //
@@ -44,10 +51,18 @@
 //     segment.
 //   - SegmentSize: at most DefaultSegmentSize, 1 GiB, the size players
 //     expect of a RIFF segment (chunk offsets in an 'ix00' are 32-bit, and
-//     some players refuse larger segments); at least MinSegmentSize.
+//     some players refuse larger segments); at least MinSegmentSize. A
+//     segment may outgrow it by the index entries of the frame held when
+//     the segment ends (at most MaxHoldSlots of them, 1.5 MiB), as they
+//     must point into the segment that holds the frame.
 //   - Segments: at most Config.MaxSegments (DefaultMaxSegments, 256:
 //     256 GiB at the default segment size), for which the super index
 //     reserves 16 bytes each in the header.
-//   - Memory: the index entries, 8 bytes per grid slot of a segment and 16
-//     per slot of the first segment, until the segment is finished.
+//   - A frame is shown for at most Config.MaxHold (DefaultMaxHold, one
+//     minute) and MaxHoldSlots slots: a longer gap is shortened to it and
+//     counted by Writer.Shortened, so a recording with a 49.7-day gap
+//     makes a small file.
+//   - Memory: the index, kept as one 24-byte entry per frame stored in the
+//     current segment (however many slots it is shown for), until the
+//     segment is finished: at most about the segment's size.
 package avi

@@ -50,6 +50,17 @@ const (
 	MaxFrameSize = 64 << 20
 	// MaxDimension is the largest width or height.
 	MaxDimension = 32767
+	// DefaultMaxHold is the longest a frame is shown unless
+	// Config.MaxHold says otherwise: one minute. A longer gap between
+	// two frames (a camera that stopped, a clock that jumped: a V2.0 file
+	// can hold a gap of 49.7 days) is shortened to it, so that an 8 KB
+	// recording cannot make gigabytes of index; Writer.Shortened counts
+	// the gaps shortened.
+	DefaultMaxHold = time.Minute
+	// MaxHoldSlots is the most grid slots one frame is shown for, whatever
+	// the rate and MaxHold: 65536 index entries (1.5 MiB of index in the
+	// first segment, 0.5 MiB in the others).
+	MaxHoldSlots = 1 << 16
 )
 
 // A Rate is a frame rate as a fraction: Num frames every Den seconds, such
@@ -157,6 +168,11 @@ type Config struct {
 	// MaxSegments is how many segments the super index has room for:
 	// DefaultMaxSegments when 0.
 	MaxSegments int
+	// MaxHold is the longest a frame is shown: DefaultMaxHold when 0. A
+	// frame recorded longer than that after the one before is shown
+	// MaxHold after it, and every later frame as much earlier (see
+	// Writer.Shortened). It is also bounded by MaxHoldSlots.
+	MaxHold time.Duration
 }
 
 // A Writer writes an MJPEG AVI file to an io.WriteSeeker: JPEG frames in,
@@ -177,8 +193,8 @@ type Writer struct {
 	// The segment being written.
 	segStart  int64 // its RIFF header
 	moviAt    int64 // its LIST 'movi' header
-	segIndex  []uint64
-	first     []idx1Entry // the first segment's slots, for idx1
+	segIndex  []run // the segment's chunks, with the slots each is shown for
+	segSlots  int64 // the slots segIndex covers
 	super     []superEntry
 	inFirst   bool
 	slots     int64 // grid slots indexed so far, in every segment
@@ -186,15 +202,20 @@ type Writer struct {
 	maxChunk  int
 
 	// The last frame stored: the slot it starts at and its chunk.
-	cur      chunk
-	haveCur  bool
-	t0, last time.Duration
-	started  bool
-	dropped  int
-	closed   bool
-	full     bool // the super index is full: WriteFrame refuses more
-	scratch  [64]byte
-	patchBuf []byte
+	cur       chunk
+	haveCur   bool
+	t0, last  time.Duration
+	started   bool
+	dropped   int
+	skip      int64 // slots taken out of the timeline by shortened gaps
+	hold      int64 // the most slots a frame is shown for
+	shortened int
+	closed    bool
+	layout    *Layout // the file's layout, when it is streamed (Layout.NewWriter)
+	nframe    int     // frames given so far, to check against layout
+	full      bool    // the super index is full: WriteFrame refuses more
+	scratch   [64]byte
+	patchBuf  []byte
 }
 
 type chunk struct {
@@ -203,9 +224,13 @@ type chunk struct {
 	size int   // bytes of JPEG
 }
 
-type idx1Entry struct {
-	at   int64
+// run is an index entry repeated for n slots: the index is kept in memory
+// as one run per stored frame, not one entry per slot, and written out
+// slot by slot.
+type run struct {
+	at   int64 // offset of the chunk's header
 	size int
+	n    int64
 }
 
 type superEntry struct {
@@ -245,12 +270,17 @@ func NewWriter(w io.WriteSeeker, c Config) (*Writer, error) {
 		return nil, fmt.Errorf("%w: segment size %d: want %d to %d", ErrInvalidConfig, c.SegmentSize, MinSegmentSize, DefaultSegmentSize)
 	case c.MaxSegments < 1 || c.MaxSegments > 1<<20:
 		return nil, fmt.Errorf("%w: %d segments", ErrInvalidConfig, c.MaxSegments)
+	case c.MaxHold < 0:
+		return nil, fmt.Errorf("%w: MaxHold %v", ErrInvalidConfig, c.MaxHold)
+	}
+	if c.MaxHold == 0 {
+		c.MaxHold = DefaultMaxHold
 	}
 	pos, err := w.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return nil, err
 	}
-	aw := &Writer{w: w, c: c, pos: pos, inFirst: true}
+	aw := &Writer{w: w, c: c, pos: pos, inFirst: true, hold: min(max(c.Rate.Slot(c.MaxHold), 1), MaxHoldSlots)}
 	aw.writeHeaders()
 	if aw.err != nil {
 		return nil, aw.err
@@ -265,6 +295,18 @@ func (aw *Writer) write(p []byte) {
 	n, err := aw.w.Write(p)
 	aw.pos += int64(n)
 	aw.err = err
+}
+
+// skipBytes moves past n bytes without writing them: a Layout's plan
+// lays out a frame's bytes without having them.
+func (aw *Writer) skipBytes(n int) {
+	if aw.err != nil {
+		return
+	}
+	_, aw.err = aw.w.Seek(int64(n), io.SeekCurrent)
+	if aw.err == nil {
+		aw.pos += int64(n)
+	}
 }
 
 func (aw *Writer) fourcc(s string) { aw.write([]byte(s)) }
@@ -360,27 +402,44 @@ func (aw *Writer) startMovi() {
 // the output rate.
 func (aw *Writer) Dropped() int { return aw.dropped }
 
+// Shortened returns how many gaps between frames were longer than
+// Config.MaxHold (or MaxHoldSlots), and were shortened to it.
+func (aw *Writer) Shortened() int { return aw.shortened }
+
 // Frames returns the number of grid slots indexed so far: the video's
 // length in frames once Close has run.
 func (aw *Writer) Frames() int64 { return aw.slots }
 
 // WriteFrame adds a JPEG frame recorded at time at (any origin: the first
 // frame's time is the video's start). The frame starts at its slot of the
-// grid, at*Rate rounded, and is shown until the next frame's slot; a frame
-// whose slot an earlier frame already has is left out (see Dropped). The
-// JPEG is stored as it is.
+// grid, at*Rate rounded, and is shown until the next frame's slot, for at
+// most Config.MaxHold (see Shortened); a frame whose slot an earlier frame
+// already has is left out (see Dropped). The JPEG is stored as it is.
 func (aw *Writer) WriteFrame(jpeg []byte, at time.Duration) error {
+	return aw.frame(jpeg, len(jpeg), at)
+}
+
+// frame writes a frame of size bytes: jpeg, or, when jpeg is nil (a
+// Layout's plan), size bytes skipped.
+func (aw *Writer) frame(jpeg []byte, size int, at time.Duration) error {
 	if aw.closed {
 		return ErrWriteAfterClose
 	}
 	if aw.err != nil {
 		return aw.err
 	}
+	if l := aw.layout; l != nil {
+		if aw.nframe >= len(l.sizes) || l.sizes[aw.nframe] != size {
+			aw.err = fmt.Errorf("%w: frame %d is %d bytes", ErrLayoutMismatch, aw.nframe, size)
+			return aw.err
+		}
+		aw.nframe++
+	}
 	if aw.full {
 		return fmt.Errorf("%w: %d", ErrTooManySegments, aw.c.MaxSegments)
 	}
-	if len(jpeg) == 0 || len(jpeg) > MaxFrameSize {
-		return fmt.Errorf("%w: %d bytes", ErrInvalidFrame, len(jpeg))
+	if size == 0 || size > MaxFrameSize {
+		return fmt.Errorf("%w: %d bytes", ErrInvalidFrame, size)
 	}
 	if !aw.started {
 		aw.t0, aw.last, aw.started = at, at, true
@@ -388,15 +447,20 @@ func (aw *Writer) WriteFrame(jpeg []byte, at time.Duration) error {
 	if at < aw.last {
 		return fmt.Errorf("%w: recorded at %v, after one at %v", ErrInvalidFrame, at, aw.last)
 	}
-	need := int64(chunkHead+len(jpeg)+len(jpeg)&1) + 8 + 16 // the chunk and its index entries
+	need := int64(chunkHead+size+size&1) + 8 + 16 // the chunk and its index entries
 	if need > aw.c.SegmentSize-aw.overhead() {
-		return fmt.Errorf("%w: %d bytes do not fit in a segment of %d", ErrInvalidFrame, len(jpeg), aw.c.SegmentSize)
+		return fmt.Errorf("%w: %d bytes do not fit in a segment of %d", ErrInvalidFrame, size, aw.c.SegmentSize)
 	}
 	aw.last = at
-	slot := aw.c.Rate.Slot(at - aw.t0)
+	slot := aw.c.Rate.Slot(at-aw.t0) - aw.skip
 	if aw.haveCur && slot <= aw.cur.slot {
 		aw.dropped++
 		return nil
+	}
+	if aw.haveCur && slot-aw.cur.slot > aw.hold {
+		aw.skip += slot - aw.cur.slot - aw.hold
+		slot = aw.cur.slot + aw.hold
+		aw.shortened++
 	}
 	if aw.haveCur {
 		aw.index(aw.cur, slot-aw.cur.slot)
@@ -413,16 +477,20 @@ func (aw *Writer) WriteFrame(jpeg []byte, at time.Duration) error {
 			return err
 		}
 	}
-	aw.cur = chunk{slot: slot, at: aw.pos, size: len(jpeg)}
+	aw.cur = chunk{slot: slot, at: aw.pos, size: size}
 	aw.haveCur = true
 	copy(aw.scratch[:4], "00dc")
-	binary.LittleEndian.PutUint32(aw.scratch[4:8], uint32(len(jpeg)))
+	binary.LittleEndian.PutUint32(aw.scratch[4:8], uint32(size))
 	aw.write(aw.scratch[:8])
-	aw.write(jpeg)
-	if len(jpeg)&1 == 1 {
+	if jpeg != nil {
+		aw.write(jpeg)
+	} else {
+		aw.skipBytes(size)
+	}
+	if size&1 == 1 {
 		aw.write([]byte{0})
 	}
-	aw.maxChunk = max(aw.maxChunk, len(jpeg))
+	aw.maxChunk = max(aw.maxChunk, size)
 	return aw.err
 }
 
@@ -433,7 +501,7 @@ func (aw *Writer) overhead() int64 {
 
 // indexBytes is the size the current segment's indexes will take.
 func (aw *Writer) indexBytes() int64 {
-	n := int64(len(aw.segIndex))
+	n := aw.segSlots
 	b := chunkHead + ixHeader + 8*n
 	if aw.inFirst {
 		b += chunkHead + 16*n
@@ -444,13 +512,8 @@ func (aw *Writer) indexBytes() int64 {
 // index adds n entries for ch to the current segment's indexes: the slots
 // it is shown for.
 func (aw *Writer) index(ch chunk, n int64) {
-	e := uint64(uint32(ch.at+chunkHead-aw.segStart)) | uint64(uint32(ch.size))<<32
-	for range n {
-		aw.segIndex = append(aw.segIndex, e)
-		if aw.inFirst {
-			aw.first = append(aw.first, idx1Entry{ch.at, ch.size})
-		}
-	}
+	aw.segIndex = append(aw.segIndex, run{at: ch.at, size: ch.size, n: n})
+	aw.segSlots += n
 	aw.slots += n
 }
 
@@ -462,7 +525,7 @@ func (aw *Writer) finishSegment() {
 		return
 	}
 	ixAt := aw.pos
-	n := len(aw.segIndex)
+	n := int(aw.segSlots)
 	aw.fourcc("ix00")
 	aw.u32(uint32(ixHeader + 8*n))
 	aw.u16(2) // longs per entry
@@ -472,11 +535,14 @@ func (aw *Writer) finishSegment() {
 	aw.u64(uint64(aw.segStart)) // base offset: entries count from the segment's start
 	aw.u32(0)
 	buf := aw.patchBuf[:0]
-	for _, e := range aw.segIndex {
-		buf = binary.LittleEndian.AppendUint64(buf, e)
-		if len(buf) >= 64<<10 {
-			aw.write(buf)
-			buf = buf[:0]
+	for _, r := range aw.segIndex {
+		e := uint64(uint32(r.at+chunkHead-aw.segStart)) | uint64(uint32(r.size))<<32
+		for range r.n {
+			buf = binary.LittleEndian.AppendUint64(buf, e)
+			if len(buf) >= 64<<10 {
+				aw.write(buf)
+				buf = buf[:0]
+			}
 		}
 	}
 	aw.write(buf)
@@ -484,26 +550,27 @@ func (aw *Writer) finishSegment() {
 	aw.patch(aw.moviAt+4, uint32(aw.pos-aw.moviAt-8))
 	if aw.inFirst {
 		aw.fourcc("idx1")
-		aw.u32(uint32(16 * len(aw.first)))
+		aw.u32(uint32(16 * n))
 		movi := aw.moviAt + 8 // offsets count from the 'movi' fourcc
 		buf = buf[:0]
-		for _, e := range aw.first {
-			buf = append(buf, "00dc"...)
-			buf = binary.LittleEndian.AppendUint32(buf, 0x10) // AVIIF_KEYFRAME
-			buf = binary.LittleEndian.AppendUint32(buf, uint32(e.at-movi))
-			buf = binary.LittleEndian.AppendUint32(buf, uint32(e.size))
-			if len(buf) >= 64<<10 {
-				aw.write(buf)
-				buf = buf[:0]
+		for _, r := range aw.segIndex {
+			for range r.n {
+				buf = append(buf, "00dc"...)
+				buf = binary.LittleEndian.AppendUint32(buf, 0x10) // AVIIF_KEYFRAME
+				buf = binary.LittleEndian.AppendUint32(buf, uint32(r.at-movi))
+				buf = binary.LittleEndian.AppendUint32(buf, uint32(r.size))
+				if len(buf) >= 64<<10 {
+					aw.write(buf)
+					buf = buf[:0]
+				}
 			}
 		}
 		aw.write(buf)
-		aw.slotsSeg0 = int64(len(aw.first))
-		aw.first = nil
+		aw.slotsSeg0 = aw.segSlots
 	}
 	aw.patchBuf = buf[:0]
 	aw.patch(aw.segStart+4, uint32(aw.pos-aw.segStart-8))
-	aw.segIndex = aw.segIndex[:0]
+	aw.segIndex, aw.segSlots = aw.segIndex[:0], 0
 }
 
 func (aw *Writer) nextSegment() error {
@@ -549,6 +616,10 @@ func (aw *Writer) Close() error {
 	}
 	aw.closed = true
 	if aw.err != nil {
+		return aw.err
+	}
+	if l := aw.layout; l != nil && aw.nframe != len(l.sizes) {
+		aw.err = fmt.Errorf("%w: %d frames of %d", ErrLayoutMismatch, aw.nframe, len(l.sizes))
 		return aw.err
 	}
 	if aw.haveCur {
@@ -602,5 +673,8 @@ func (aw *Writer) Close() error {
 	var dmlh [4]byte
 	le.PutUint32(dmlh[:], uint32(min(aw.slots, math.MaxUint32)))
 	aw.patchBytes(aw.dmlhAt, dmlh[:])
+	if l := aw.layout; l != nil && aw.err == nil && aw.pos != l.size {
+		aw.err = fmt.Errorf("%w: %d bytes written, %d laid out", ErrLayoutMismatch, aw.pos, l.size)
+	}
 	return aw.err
 }

@@ -18,7 +18,9 @@
 //	                              with an ETag and Cache-Control: immutable, as the file does not change
 //	GET /stream.mjpg?from=N&speed=S   MJPEG at the recorded pace times S (0.25 to 4), from frame N,
 //	                              round and round, frames at least imageio.MinFramePeriod apart
-//	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at the recording's rate
+//	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at avi.RateFor's rate for them
+//	                              (what the command line's export gives); JPEG frames are sent
+//	                              as the file is made, with its Content-Length (no Range)
 //	GET /export.gif?from=N&to=M   the same as an animated GIF
 //
 // A folder ([NewDir]) lists its recordings at / and in /api/recordings

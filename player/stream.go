@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"image"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
-	"github.com/imgstream/imgstream/avi"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/internal/gifenc"
 )
@@ -132,52 +130,6 @@ func attachment(w http.ResponseWriter, name, ext string) {
 		base = base[:e]
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", base+ext))
-}
-
-// exportAVI writes frames [from, to) as an MJPEG AVI at the recording's
-// mean rate, through a temporary file (an AVI's headers are patched at the
-// end), and serves it.
-func (rec *recording) exportAVI(w http.ResponseWriter, r *http.Request) {
-	from, to, ok := rec.span(w, r)
-	if !ok || !acquire(rec.slots, w) {
-		return
-	}
-	defer func() { <-rec.slots }()
-	ts := rec.at
-	rate := avi.MeanRate(to-from, ts[to-1]-ts[from])
-	f, err := os.CreateTemp("", "imgstream-export-*.avi")
-	if err != nil {
-		http.Error(w, "cannot export", http.StatusInternalServerError)
-		return
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	var aw *avi.Writer
-	var m imageio.Image
-	var jpg []byte
-	for i := from; i < to; i++ {
-		if err = rec.read(i, &m); err == nil {
-			jpg, err = m.AppendJPEG(jpg[:0])
-		}
-		if err == nil && aw == nil {
-			aw, err = avi.NewWriter(f, avi.Config{Width: m.Width, Height: m.Height, Rate: rate})
-		}
-		if err == nil {
-			err = aw.WriteFrame(jpg, ts[i])
-		}
-		if err != nil {
-			rec.logf("player: %s: export: %v", rec.name, err)
-			http.Error(w, "cannot export: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-	}
-	if err := aw.Close(); err != nil {
-		http.Error(w, "cannot export", http.StatusInternalServerError)
-		return
-	}
-	attachment(w, rec.name, ".avi")
-	w.Header().Set("Content-Type", "video/x-msvideo")
-	http.ServeContent(w, r, "", rec.mod, f)
 }
 
 // exportGIF streams frames [from, to) as an animated GIF, one palette made

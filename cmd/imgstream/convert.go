@@ -3,7 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"os"
+	"math"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,7 +26,10 @@ by OpenMV IDE) or 1.1 (for old firmware), in the canonical form the strict
 reader accepts. It can keep a range (--frames, --time), retime the frames
 (--fps: a fixed rate; --speed: the recorded times divided by a factor),
 compress raw frames to JPEG (--jpeg QUALITY), and resize (--scale).
-Frames that the output version cannot hold (PNG or YUV in 1.1) need --jpeg.`,
+Frames that the output version cannot hold (PNG or YUV in 1.1) need --jpeg.
+A range that picks no frame is a usage error, and writes nothing; OUT is
+written under a temporary name and renamed when complete, so an error or
+Ctrl-C leaves nothing behind.`,
 		Example: `  imgstream convert --version 1.1 --jpeg 85 recording.omv old-firmware.omv
   imgstream convert --time 10s:20s --speed 2 recording.omv fast.omv
   imgstream convert --version 2.1 --fps 30 recording.omv steady.omv`,
@@ -58,26 +61,38 @@ Frames that the output version cannot hold (PNG or YUV in 1.1) need --jpeg.`,
 			if jpegQ < 0 || jpegQ > 100 {
 				return usageError{fmt.Errorf("--jpeg %d: want a quality from 1 to 100", jpegQ)}
 			}
+			scanned := scanRange(args[0], sel)
+			if scanned != nil && len(scanned.at) == 0 {
+				return noFrames(args[0], frames, times, scanned)
+			}
 			src, err := openSource(args[0])
 			if err != nil {
 				return err
 			}
 			defer src.Close()
-			f, err := os.Create(args[1])
+			f, err := createPartial(args[1])
 			if err != nil {
 				return err
 			}
-			defer f.Close()
+			defer f.drop()
 			bw := bufio.NewWriterSize(f, 1<<20)
 			zw := container.NewWriter(bw)
 			zw.Version = v
-			_, total := recordingRate(args[0])
-			bar := progress(cmd, total, "converting")
+			bar := progress(cmd, scanned.count(), "converting")
 			defer bar.Finish()
 			var prevAt time.Duration
 			n := 0
+			// A gap longer than the version's time field holds (V2.1: 71.6
+			// minutes of microseconds) is shortened to the longest it holds,
+			// and the frames after it kept.
+			longest := time.Duration(math.MaxUint32) * v.TimeUnit()
+			clamped := 0
 			var out imageio.Image
+			ctx := cmd.Context()
 			err = src.each(sel, cmd.ErrOrStderr(), func(i int, at time.Duration, m *imageio.Image) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				bar.Add(1)
 				elapsed := at - prevAt
 				switch {
@@ -86,7 +101,15 @@ Frames that the output version cannot hold (PNG or YUV in 1.1) need --jpeg.`,
 				case period > 0:
 					elapsed = period
 				case speed > 0:
-					elapsed = time.Duration(float64(elapsed) / speed)
+					if f := float64(elapsed) / speed; f <= float64(longest) {
+						elapsed = time.Duration(f)
+					} else {
+						elapsed = longest + 1
+					}
+				}
+				if elapsed > longest {
+					elapsed = longest
+					clamped++
 				}
 				prevAt = at
 				img := m
@@ -118,16 +141,25 @@ Frames that the output version cannot hold (PNG or YUV in 1.1) need --jpeg.`,
 			if err != nil {
 				return err
 			}
+			if n == 0 {
+				return noFrames(args[0], frames, times, nil)
+			}
 			if err := zw.Close(); err != nil {
 				return err
 			}
 			if err := bw.Flush(); err != nil {
 				return err
 			}
+			if err := f.keep(); err != nil {
+				return err
+			}
+			if clamped > 0 && !quiet(cmd) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %d gaps between frames longer than %v, the longest OMV IMG STR %s holds, shortened to it\n", clamped, longest, v)
+			}
 			if !quiet(cmd) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: wrote %d frames to %s (OMV IMG STR %s)\n", n, args[1], v)
 			}
-			return f.Close()
+			return nil
 		},
 	}
 	f := cmd.Flags()

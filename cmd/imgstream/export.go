@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -39,16 +41,26 @@ func newExport() *cobra.Command {
   OUT.avi                 MJPEG AVI, any length: JPEG frames pass through untouched,
                           others are encoded once, on every core
   OUT.gif                 animated GIF: delays in hundredths of a second with the
-                          rounding carried, so the total stays within 10 ms; one
-                          palette for the whole animation (--palette frame: one each)
+                          rounding carried, so the total stays within 10 ms (a gap
+                          over 655.35 s, GIF's longest, is shortened with a warning);
+                          one palette for the whole animation (--palette frame: one each)
   OUT.mp4, .mkv, .webm    through ffmpeg, if it is installed, fed JPEG frames
                           already placed on the frame-rate grid, so the timing is ours
   DIR/ or PATTERN         one picture a frame: DIR/00042.png, or a pattern such as
                           frames/%05d.png or frames/%05d.jpg (the frame's index)
 
 Video plays at the recorded pace: each frame is placed on the output rate's
-grid at its recorded time (--fps; by default the recording's mean rate), and
-shown until the next one.`,
+grid at its recorded time, and shown until the next one, for at most a
+minute (a longer gap is shortened, with a warning). By default the rate is
+one on whose grid no two frames share a slot, from their typical (median)
+interval, so every frame is kept (stdin is read into a temporary file
+first, to know their times); the player's /export.avi gives the same. A
+--fps that leaves frames out says how many.
+
+A range that picks no frame is a usage error, and writes nothing. A video
+or GIF is written under a temporary name beside OUT and renamed when
+complete, and pictures already written are removed on failure: an error or
+Ctrl-C leaves nothing behind.`,
 		Example: `  imgstream export recording.omv video.avi
   imgstream export --time 2s:10s --fps 30000/1001 recording.omv clip.avi
   imgstream export --scale 0.5 recording.omv preview.gif
@@ -62,7 +74,7 @@ shown until the next one.`,
 	f := cmd.Flags()
 	f.StringVar(&o.frames, "frames", "", "only frames FROM:TO (indexes from 0, TO excluded; either may be left out)")
 	f.StringVar(&o.times, "time", "", "only frames in FROM:TO, times since the first frame such as 2s or 1m30s")
-	f.StringVar(&o.fps, "fps", "", "output frame rate for video, such as 30, 29.97 or 30000/1001 (default: the recording's mean)")
+	f.StringVar(&o.fps, "fps", "", "output frame rate for video, such as 30, 29.97 or 30000/1001 (default: one that keeps every frame)")
 	f.StringVar(&o.scale, "scale", "", "resize: a factor such as 0.5, or WIDTHxHEIGHT (0 keeps the aspect ratio)")
 	f.IntVar(&o.quality, "quality", 90, "JPEG quality of frames that are encoded, 1 to 100")
 	f.IntVar(&o.workers, "workers", 0, "frames encoded at once (default: one per core)")
@@ -99,29 +111,181 @@ func kindOf(out string) (outputKind, string, error) {
 	return 0, "", usageError{fmt.Errorf("%s: say what to export to with its name: .avi, .gif, .mp4, .mkv, .webm, a directory, or a pattern such as frames/%%05d.png", out)}
 }
 
-// recordingRate is the mean frame rate of the recording at path (see
-// avi.MeanRate), for the default --fps, and its frame count (0 for stdin,
-// which cannot be scanned ahead: 30 fps then).
-func recordingRate(path string) (avi.Rate, int) {
+// picked is what a recording's index says, before anything is written, of
+// the frames a selection picks.
+type picked struct {
+	at     []time.Duration // the picked frames' times since the first frame
+	frames int             // the recording's frames
+	length time.Duration   // from its first frame to its last
+}
+
+// scanRange indexes the recording at path and returns what sel picks of
+// it; nil for stdin or a file that cannot be indexed, which are read only
+// once (the reading itself then reports the error).
+func scanRange(path string, sel selection) *picked {
 	if path == "-" {
-		return avi.MeanRate(0, 0), 0
+		return nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return avi.MeanRate(0, 0), 0
+		return nil
 	}
 	defer f.Close()
 	x, _ := container.ReadIndex(f)
 	if x == nil {
-		return avi.MeanRate(0, 0), 0
+		return nil
 	}
-	var total time.Duration
+	s := &picked{frames: len(x.Entries)}
+	more := true
 	for i, e := range x.Entries {
 		if i > 0 {
-			total += e.Elapsed
+			s.length += e.Elapsed
+		}
+		var want bool
+		if more {
+			if want, more = sel.wants(i, s.length); want {
+				s.at = append(s.at, s.length)
+			}
 		}
 	}
-	return avi.MeanRate(len(x.Entries), total), len(x.Entries)
+	return s
+}
+
+// rate returns the output rate: --fps, or else avi.RateFor the picked
+// frames' times (what the player's /export.avi gives for the same frames);
+// 30 fps when they are not known.
+func (s *picked) rate(fps string) (avi.Rate, error) {
+	switch {
+	case fps != "":
+		r, err := avi.ParseRate(fps)
+		if err != nil {
+			return r, usageError{err}
+		}
+		return r, nil
+	case s == nil:
+		return avi.RateFor(nil), nil
+	}
+	return avi.RateFor(s.at), nil
+}
+
+// count returns the number of frames picked, for progress; 0 when unknown.
+func (s *picked) count() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.at)
+}
+
+// errNoFrames is the error of a command that would write no frame: a
+// usage error, and nothing is left behind.
+var errNoFrames = errors.New("no frames to write")
+
+// noFrames returns the usage error for a selection that picks no frame of
+// the recording at path.
+func noFrames(path, frames, times string, s *picked) error {
+	what := "the recording"
+	switch {
+	case frames != "":
+		what = "--frames " + frames
+	case times != "":
+		what = "--time " + times
+	}
+	if s == nil {
+		return usageError{fmt.Errorf("%s: %w: %s picks none", path, errNoFrames, what)}
+	}
+	return usageError{fmt.Errorf("%s: %w: %s picks none of its %d frames over %v", path, errNoFrames, what, s.frames, s.length)}
+}
+
+// recordingRate is the default AVI rate for the whole recording at path
+// and its frame count.
+func recordingRate(path string) (avi.Rate, int) {
+	s := scanRange(path, selection{To: -1})
+	r, _ := s.rate("")
+	return r, s.count()
+}
+
+// A partial is an output file written under a temporary name beside its
+// own (.NAME.partial-*.EXT), renamed into place by keep: a command that
+// fails or is interrupted removes it with drop, and leaves nothing behind,
+// and any older file of that name as it was. An output that exists and is
+// not a regular file (a device such as /dev/stdout, a named pipe) is
+// written as it is, and never removed.
+type partial struct {
+	*os.File
+	final  string
+	direct bool // written in place: not ours to remove
+	kept   bool
+}
+
+// createPartial creates the partial file of final (through a symbolic
+// link, beside the file it names).
+func createPartial(final string) (*partial, error) {
+	if fi, err := os.Stat(final); err == nil {
+		if !fi.Mode().IsRegular() {
+			f, err := os.OpenFile(final, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, err
+			}
+			return &partial{File: f, final: final, direct: true}, nil
+		}
+	}
+	final = resolveLinks(final)
+	dir, base := filepath.Split(final)
+	ext := filepath.Ext(base)
+	f, err := os.CreateTemp(dir, "."+strings.TrimSuffix(base, ext)+".partial-*"+ext)
+	if err != nil {
+		return nil, err
+	}
+	return &partial{File: f, final: final}, nil
+}
+
+// resolveLinks follows the symbolic links at path, even to a file that
+// does not exist yet, so that an output through a link is written where
+// it leads and the link stays.
+func resolveLinks(path string) string {
+	for range 40 {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path
+		}
+		to, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(path), to)
+		}
+		path = to
+	}
+	return path
+}
+
+// keep closes the file and gives it its name.
+func (p *partial) keep() error {
+	if err := p.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		return err
+	}
+	if !p.direct {
+		if err := os.Chmod(p.Name(), 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(p.Name(), p.final); err != nil {
+			return err
+		}
+	}
+	p.kept = true
+	return nil
+}
+
+// drop removes the file unless keep has given it its name, or it was
+// written in place.
+func (p *partial) drop() {
+	if !p.kept {
+		p.Close()
+		if !p.direct {
+			os.Remove(p.Name())
+		}
+	}
 }
 
 // progress returns a bar on stderr for work over about a second, when
@@ -171,9 +335,8 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	if o.palette != "global" && o.palette != "frame" {
 		return usageError{fmt.Errorf("--palette %q: want global or frame", o.palette)}
 	}
-	rate, total := recordingRate(in)
 	if o.fps != "" {
-		if rate, err = avi.ParseRate(o.fps); err != nil {
+		if _, err := avi.ParseRate(o.fps); err != nil {
 			return usageError{err}
 		}
 	}
@@ -183,83 +346,183 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 			return fmt.Errorf("export to %s needs ffmpeg, which is not installed (apt-get install ffmpeg); .avi and .gif need nothing", filepath.Ext(out))
 		}
 	}
+	name := in
+	if in == "-" && (kind == toAVI || kind == toFFmpeg) && o.fps == "" {
+		// The rate that keeps every frame needs their times first: stdin
+		// is read into a temporary file, and exported from there.
+		tmp, err := spool(cmd.Context(), os.Stdin)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp)
+		in = tmp
+	}
+	scanned := scanRange(in, sel)
+	rate, err := scanned.rate(o.fps)
+	if err != nil {
+		return err
+	}
+	if scanned != nil && len(scanned.at) == 0 {
+		return noFrames(name, o.frames, o.times, scanned)
+	}
 	src, err := openSource(in)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	bar := progress(cmd, total, "exporting")
+	src.path = name
+	bar := progress(cmd, scanned.count(), "exporting")
 	defer bar.Finish()
 	warn := cmd.ErrOrStderr()
 	if quiet(cmd) {
 		warn = io.Discard
 	}
+	x := &exporter{ctx: cmd.Context(), src: src, sel: sel, sc: sc, o: o, bar: bar, warn: warn}
 	switch kind {
 	case toAVI:
-		return exportAVI(src, sel, target, rate, sc, o, bar, warn)
+		err = x.avi(target, rate)
 	case toGIF:
-		return exportGIF(src, sel, target, sc, o.palette == "frame", bar, warn)
+		err = x.gif(target, o.palette == "frame")
 	case toFFmpeg:
-		return exportFFmpeg(src, sel, ffmpeg, target, rate, sc, o, bar, warn)
+		err = x.ffmpeg(ffmpeg, target, rate)
 	default:
-		return exportPictures(src, sel, target, sc, o, bar, warn)
+		err = x.pictures(target)
+	}
+	if errors.Is(err, errNoFrames) {
+		return noFrames(name, o.frames, o.times, nil)
+	}
+	return err
+}
+
+// spool copies r into a temporary file, looking at ctx every megabyte, and
+// returns its name; the caller removes it.
+func spool(ctx context.Context, r io.Reader) (string, error) {
+	f, err := os.CreateTemp("", "imgstream-stdin-*.omv")
+	if err != nil {
+		return "", err
+	}
+	buf := make([]byte, 1<<20)
+	for err == nil {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		var n int
+		n, err = io.ReadFull(r, buf)
+		if n > 0 {
+			if _, werr := f.Write(buf[:n]); werr != nil {
+				err = werr
+			}
+		}
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// An exporter writes the frames a selection picks from a source, looking
+// at ctx before each (Ctrl-C stops it, and the partial output is removed).
+type exporter struct {
+	ctx  context.Context
+	src  *source
+	sel  selection
+	sc   *scaler
+	o    exportOptions
+	bar  *bar
+	warn io.Writer
+}
+
+// each is source.each, stopped when the context ends.
+func (x *exporter) each(fn func(i int, at time.Duration, m *imageio.Image) error) error {
+	return x.src.each(x.sel, x.warn, func(i int, at time.Duration, m *imageio.Image) error {
+		if err := x.ctx.Err(); err != nil {
+			return err
+		}
+		x.bar.Add(1)
+		return fn(i, at, m)
+	})
+}
+
+// gridNotes warns of frames a video's grid left out (frames closer together
+// than its period) and of gaps shortened to avi.DefaultMaxHold.
+func (x *exporter) gridNotes(rate avi.Rate, frames, dropped, shortened int) {
+	if dropped > 0 {
+		why := "leave --fps out to keep every frame"
+		if x.o.fps == "" {
+			why = fmt.Sprintf("they were recorded at the same time as the frame before, or less than 1/%d s after it", avi.MaxRateFor)
+		}
+		fmt.Fprintf(x.warn, "imgstream: warning: %d of %d frames left out at %v fps: each came within a frame period (%v) of the one before; %s\n",
+			dropped, frames, rate, rate.Period(), why)
+	}
+	if shortened > 0 {
+		fmt.Fprintf(x.warn, "imgstream: warning: %d gaps between frames longer than %v shortened to %v (the longest a frame is shown)\n",
+			shortened, avi.DefaultMaxHold, avi.DefaultMaxHold)
 	}
 }
 
 // jpegFrames calls emit with every selected frame as a JPEG and its time,
 // in order: JPEG frames as they are (unless scaled), others encoded on
-// every core.
-func jpegFrames(src *source, sel selection, sc *scaler, o exportOptions, bar *bar, warn io.Writer, emit func(jpg []byte, at time.Duration) error) error {
+// every core. It returns errNoFrames when none was picked.
+func (x *exporter) jpegFrames(emit func(jpg []byte, at time.Duration) error) error {
 	var p *pool
-	put := func(m *imageio.Image, at time.Duration) error {
-		bar.Add(1)
+	n := 0
+	err := x.each(func(_ int, at time.Duration, m *imageio.Image) error {
+		n++
 		// JPEG frames go straight out, as they are, until a frame needs
 		// encoding; from then on every frame goes through the pool, to
 		// stay in order.
-		if m.Format == container.JPEG && sc == nil && p == nil {
+		if m.Format == container.JPEG && x.sc == nil && p == nil {
 			return emit(m.Data, at)
 		}
 		if p == nil {
-			p = newPool(o.workers, func(m *imageio.Image, s *scratch) ([]byte, error) { return jpegWith(m, sc, o.quality, false, s) },
+			p = newPool(x.o.workers, func(m *imageio.Image, s *scratch) ([]byte, error) { return jpegWith(m, x.sc, x.o.quality, false, s) },
 				func(b []byte, at int64) error { return emit(b, time.Duration(at)) })
 		}
 		p.put(m, int64(at))
 		return nil
-	}
-	err := src.each(sel, warn, func(_ int, at time.Duration, m *imageio.Image) error { return put(m, at) })
+	})
 	if p != nil {
 		if perr := p.close(); err == nil {
 			err = perr
 		}
 	}
+	if err == nil && n == 0 {
+		err = errNoFrames
+	}
 	return err
 }
 
-func exportAVI(src *source, sel selection, out string, rate avi.Rate, sc *scaler, o exportOptions, bar *bar, warn io.Writer) error {
-	f, err := os.Create(out)
+func (x *exporter) avi(out string, rate avi.Rate) error {
+	f, err := createPartial(out)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	bf := &bufferedFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	defer f.drop()
+	bf := &bufferedFile{f: f.File, w: bufio.NewWriterSize(f, 64<<10)}
 	var w *avi.Writer
-	err = jpegFrames(src, sel, sc, o, bar, warn, func(jpg []byte, at time.Duration) error {
+	frames := 0
+	err = x.jpegFrames(func(jpg []byte, at time.Duration) error {
 		if w == nil {
 			cfg, err := jpegConfig(jpg)
 			if err != nil {
 				return err
 			}
-			if w, err = avi.NewWriter(bf, avi.Config{Width: cfg.Width, Height: cfg.Height, Rate: rate, SegmentSize: o.segment}); err != nil {
+			if w, err = avi.NewWriter(bf, avi.Config{Width: cfg.Width, Height: cfg.Height, Rate: rate, SegmentSize: x.o.segment}); err != nil {
 				return err
 			}
 		}
+		frames++
 		return w.WriteFrame(jpg, at)
 	})
 	if err != nil {
 		return err
-	}
-	if w == nil {
-		return fmt.Errorf("%s: no frames to export", src.path)
 	}
 	if err := w.Close(); err != nil {
 		return err
@@ -267,7 +530,8 @@ func exportAVI(src *source, sel selection, out string, rate avi.Rate, sc *scaler
 	if err := bf.w.Flush(); err != nil {
 		return err
 	}
-	return f.Close()
+	x.gridNotes(rate, frames, w.Dropped(), w.Shortened())
+	return f.keep()
 }
 
 // bufferedFile is a file whose writes are buffered, flushed before each
@@ -302,7 +566,13 @@ func jpegConfig(b []byte) (image.Config, error) {
 	return cfg, err
 }
 
-func exportFFmpeg(src *source, sel selection, ffmpeg, out string, rate avi.Rate, sc *scaler, o exportOptions, bar *bar, warn io.Writer) error {
+func (x *exporter) ffmpeg(ffmpeg, out string, rate avi.Rate) error {
+	f, err := createPartial(out)
+	if err != nil {
+		return err
+	}
+	defer f.drop()
+	f.Close() // ffmpeg writes it
 	args := []string{"-hide_banner", "-loglevel", "error", "-y", "-f", "mjpeg", "-framerate", rate.String(), "-i", "-",
 		"-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-r", rate.String()}
 	if strings.HasSuffix(strings.ToLower(out), ".webm") {
@@ -310,7 +580,7 @@ func exportFFmpeg(src *source, sel selection, ffmpeg, out string, rate avi.Rate,
 	} else {
 		args = append(args, "-c:v", "libx264", "-pix_fmt", "yuv420p")
 	}
-	c := exec.Command(ffmpeg, append(args, out)...)
+	c := exec.CommandContext(x.ctx, ffmpeg, append(args, f.Name())...)
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
 	stdin, err := c.StdinPipe()
@@ -320,18 +590,28 @@ func exportFFmpeg(src *source, sel selection, ffmpeg, out string, rate avi.Rate,
 	if err := c.Start(); err != nil {
 		return err
 	}
-	// Frames go to ffmpeg on the grid: a frame shown for several slots is
-	// sent that many times, one that lands on a taken slot is left out.
+	// Frames go to ffmpeg on the grid, as avi.Writer places them: a frame
+	// shown for several slots is sent that many times (for at most
+	// avi.DefaultMaxHold), one that lands on a taken slot is left out.
+	hold := min(max(rate.Slot(avi.DefaultMaxHold), 1), avi.MaxHoldSlots)
 	var last []byte
 	var t0 time.Duration
-	slot := int64(-1)
-	werr := jpegFrames(src, sel, sc, o, bar, warn, func(jpg []byte, at time.Duration) error {
+	slot, skip := int64(-1), int64(0)
+	frames, dropped, shortened := 0, 0, 0
+	werr := x.jpegFrames(func(jpg []byte, at time.Duration) error {
+		frames++
 		if slot < 0 {
 			t0 = at
 		}
-		s := rate.Slot(at - t0)
+		s := rate.Slot(at-t0) - skip
 		if s <= slot {
+			dropped++
 			return nil
+		}
+		if slot >= 0 && s-slot > hold {
+			skip += s - slot - hold
+			s = slot + hold
+			shortened++
 		}
 		for ; slot >= 0 && slot < s-1; slot++ {
 			if _, err := stdin.Write(last); err != nil {
@@ -345,68 +625,103 @@ func exportFFmpeg(src *source, sel selection, ffmpeg, out string, rate avi.Rate,
 	})
 	stdin.Close()
 	err = c.Wait()
+	if werr != nil {
+		return werr
+	}
 	if err != nil {
+		if cerr := x.ctx.Err(); cerr != nil {
+			return cerr
+		}
 		return fmt.Errorf("ffmpeg: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	return werr
+	x.gridNotes(rate, frames, dropped, shortened)
+	return f.keep()
 }
 
-func exportPictures(src *source, sel selection, pattern string, sc *scaler, o exportOptions, bar *bar, warn io.Writer) error {
+func (x *exporter) pictures(pattern string) (err error) {
 	ext := strings.ToLower(filepath.Ext(pattern))
 	asJPEG := ext == ".jpg" || ext == ".jpeg"
 	if !asJPEG && ext != ".png" {
 		return usageError{fmt.Errorf("%s: pictures are .png or .jpg", pattern)}
 	}
+	// Only the directories made here and the pictures written here are
+	// removed when the export fails.
+	var made []string
+	for d := filepath.Dir(pattern); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		made = append(made, d)
+	}
 	if err := os.MkdirAll(filepath.Dir(pattern), 0o755); err != nil {
 		return err
 	}
+	var written []string
+	defer func() {
+		if err != nil {
+			for _, name := range written {
+				os.Remove(name)
+			}
+			for _, d := range made {
+				os.Remove(d) // only when empty
+			}
+		}
+	}()
 	encode := func(m *imageio.Image, s *scratch) ([]byte, error) {
 		if asJPEG {
-			return jpegWith(m, sc, o.quality, false, s)
+			return jpegWith(m, x.sc, x.o.quality, false, s)
 		}
 		img, err := m.Decode()
 		if err != nil {
 			return nil, err
 		}
 		var b bytes.Buffer
-		err = png.Encode(&b, sc.apply(img))
+		err = png.Encode(&b, x.sc.apply(img))
 		return b.Bytes(), err
 	}
-	p := newPool(o.workers, encode, func(b []byte, i int64) error {
-		return os.WriteFile(fmt.Sprintf(pattern, i), b, 0o644)
+	p := newPool(x.o.workers, encode, func(b []byte, i int64) error {
+		if err := x.ctx.Err(); err != nil {
+			return err
+		}
+		name := fmt.Sprintf(pattern, i)
+		written = append(written, name)
+		return os.WriteFile(name, b, 0o644)
 	})
-	err := src.each(sel, warn, func(i int, _ time.Duration, m *imageio.Image) error {
-		bar.Add(1)
+	n := 0
+	err = x.each(func(i int, _ time.Duration, m *imageio.Image) error {
+		n++
 		p.put(m, int64(i))
 		return nil
 	})
 	if perr := p.close(); err == nil {
 		err = perr
 	}
+	if err == nil && n == 0 {
+		err = errNoFrames
+	}
 	return err
 }
 
-func exportGIF(src *source, sel selection, out string, sc *scaler, perFrame bool, bar *bar, warn io.Writer) error {
-	f, err := os.Create(out)
+func (x *exporter) gif(out string, perFrame bool) error {
+	f, err := createPartial(out)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer f.drop()
 	bw := bufio.NewWriterSize(f, 1<<20)
 	anim := gifenc.NewAnimation(bw, perFrame)
-	err = src.each(sel, warn, func(i int, at time.Duration, m *imageio.Image) error {
-		bar.Add(1)
+	err = x.each(func(i int, at time.Duration, m *imageio.Image) error {
 		img, err := m.Decode()
 		if err != nil {
 			return err
 		}
-		return anim.Add(sc.apply(img), at)
+		return anim.Add(x.sc.apply(img), at)
 	})
 	if err != nil {
 		return err
 	}
 	if anim.Frames() == 0 {
-		return fmt.Errorf("%s: no frames to export", src.path)
+		return errNoFrames
 	}
 	if err := anim.Close(); err != nil {
 		return err
@@ -414,5 +729,8 @@ func exportGIF(src *source, sel selection, out string, sc *scaler, perFrame bool
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	return f.Close()
+	if n := anim.Shortened(); n > 0 {
+		fmt.Fprintf(x.warn, "imgstream: warning: %d gaps between frames longer than %v, the longest a GIF shows a frame, shortened to it\n", n, gifenc.MaxDelay)
+	}
+	return f.keep()
 }

@@ -9,6 +9,10 @@ import (
 	"image/draw"
 )
 
+// MaxDelay is the longest a GIF shows a frame: 65535 hundredths of a
+// second, what its 16-bit delay holds.
+const MaxDelay = 65535 * 10 * time.Millisecond
+
 // PaletteSample is how many first frames an Animation with one palette
 // waits for, and chooses the palette from.
 const PaletteSample = 16
@@ -16,8 +20,9 @@ const PaletteSample = 16
 // An Animation turns frames with the times they were recorded at into an
 // animated GIF, as they come. Each frame is shown until the next one's
 // time, in hundredths of a second between the two rounded start times, so
-// rounding never adds up (the total stays within 5 ms of the recording's);
-// the last frame shows as long as the gap before it. With one palette, the
+// rounding never adds up (the total stays within 5 ms of the recording's,
+// unless a gap is longer than MaxDelay: that one is shortened to it, and
+// counted by Shortened); the last frame shows as long as the gap before it. With one palette, the
 // first PaletteSample frames choose it and wait in memory until it is
 // made; otherwise each frame brings its own. An Animation is not safe for
 // concurrent use.
@@ -31,6 +36,7 @@ type Animation struct {
 	prevAt   time.Duration
 	gap      time.Duration // between the last two frames
 	frames   int           // frames given to the writer
+	short    int           // gaps shortened to MaxDelay
 }
 
 type timed struct {
@@ -95,12 +101,20 @@ func (a *Animation) emit(fr timed) {
 		q = NewQuantizer([]*image.RGBA{fr.m})
 	}
 	if a.prev != nil {
-		a.g.Frame(a.prev, centis(fr.at)-centis(a.prevAt))
+		delay := centis(fr.at) - centis(a.prevAt)
+		if delay > centis(MaxDelay) {
+			a.short++
+		}
+		a.g.Frame(a.prev, delay)
 		a.gap = fr.at - a.prevAt
 	}
 	a.prev, a.prevAt = q.Paletted(fr.m), fr.at
 	a.frames++
 }
+
+// Shortened returns how many gaps between frames were longer than
+// MaxDelay, and were shortened to it.
+func (a *Animation) Shortened() int { return a.short }
 
 // Frames returns the number of frames added.
 func (a *Animation) Frames() int { return a.frames + len(a.pending) }

@@ -56,3 +56,19 @@ func TestAnimation(t *testing.T) {
 	require.NoError(t, gifenc.NewAnimation(&b, false).Close())
 	assert.Zero(t, b.Len(), "no frame, no GIF")
 }
+
+// TestAnimationLongGap: a gap longer than MaxDelay is shortened to it and
+// counted; the delays after it still follow the recorded times.
+func TestAnimationLongGap(t *testing.T) {
+	var b bytes.Buffer
+	a := gifenc.NewAnimation(&b, true)
+	m := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	for _, at := range []time.Duration{0, 100 * time.Millisecond, 2 * time.Hour, 2*time.Hour + 250*time.Millisecond} {
+		require.NoError(t, a.Add(m, at))
+	}
+	require.NoError(t, a.Close())
+	assert.Equal(t, 1, a.Shortened())
+	g, err := gif.DecodeAll(&b)
+	require.NoError(t, err)
+	assert.Equal(t, []int{10, 65535, 25, 25}, g.Delay)
+}

@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/color"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imgstream/imgstream/avi"
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/internal/testkit"
+	"github.com/imgstream/imgstream/player"
+)
+
+// writeRecording writes JPEG frames (each distinct) recorded at times at,
+// as V2.0, and returns the path and the frames.
+func writeRecording(t *testing.T, at []time.Duration) (string, [][]byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rec.omv")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	zw := container.NewWriter(f)
+	var fs [][]byte
+	for i := range at {
+		jpg := testkit.StampJPEG(testkit.SolidJPEG(16, 16, color.RGBA{byte(i), 90, 40, 255}), uint64(i))
+		var elapsed time.Duration
+		if i > 0 {
+			elapsed = at[i] - at[i-1]
+		}
+		require.NoError(t, zw.WriteFrame(&container.Header{Elapsed: elapsed, Width: 16, Height: 16, Format: container.JPEG, Size: len(jpg)}, jpg))
+		fs = append(fs, jpg)
+	}
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
+	return path, fs
+}
+
+// jittery returns the times of n frames of a camera at about 15 fps whose
+// intervals wander by ±40%, in whole milliseconds.
+func jittery(n int) []time.Duration {
+	rng := rand.New(rand.NewPCG(40, 13))
+	at := make([]time.Duration, n)
+	for i := 1; i < n; i++ {
+		at[i] = at[i-1] + time.Duration(40+rng.IntN(54))*time.Millisecond
+	}
+	return at
+}
+
+// leftovers lists dir's entries.
+func leftovers(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// TestExportKeepsEveryFrame: at the default rate every frame of a camera
+// with uneven intervals is in the AVI (before, its mean rate lost about
+// one in eight without a word); an explicit rate that drops frames says
+// how many.
+func TestExportKeepsEveryFrame(t *testing.T) {
+	at := jittery(600)
+	path, fs := writeRecording(t, at)
+	out := filepath.Join(t.TempDir(), "x.avi")
+	_, errOut, code := cli(t, "export", path, out)
+	require.Equal(t, 0, code, errOut)
+	assert.NotContains(t, errOut, "warning")
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	kept := 0
+	for _, f := range fs {
+		if bytes.Contains(data, f) {
+			kept++
+		}
+	}
+	assert.Equal(t, len(fs), kept, "every frame is in the file")
+	if probe, err := exec.LookPath("ffprobe"); err == nil {
+		b, err := exec.Command(probe, "-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", out).Output()
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprint(len(fs)), strings.TrimSpace(string(b)), "ffprobe reads every frame")
+	}
+
+	// --fps 10 leaves frames out, and says how many.
+	r := avi.Rate{Num: 10, Den: 1}
+	want, last := 0, int64(-1)
+	for _, a := range at {
+		if s := r.Slot(a); s <= last {
+			want++
+		} else {
+			last = s
+		}
+	}
+	require.Positive(t, want)
+	_, errOut, code = cli(t, "export", "--fps", "10", path, out)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, fmt.Sprintf("warning: %d of %d frames left out at 10/1 fps", want, len(fs)))
+	// From stdin too: it is read ahead into a temporary file for the rate.
+	cmd := exec.Command(bin, "export", "-", out)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	cmd.Stdin = f
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	assert.NotContains(t, string(b), "warning")
+	fromStdin, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, fromStdin), "the same file as from the recording")
+
+	_, errOut, code = cli(t, "export", "--quiet", "--fps", "10", path, filepath.Join(t.TempDir(), "q.avi"))
+	require.Equal(t, 0, code, errOut)
+	assert.Empty(t, errOut)
+}
+
+// TestExportSameAsPlayer: the command line and the player's /export.avi
+// give the same bytes for the same frames (before: 15001/1000 against
+// 15/1 for the sample).
+func TestExportSameAsPlayer(t *testing.T) {
+	jit, _ := writeRecording(t, jittery(200))
+	for _, c := range []struct {
+		path, frames, query string
+	}{
+		{sample, "", ""},
+		{sample, "10:60", "?from=10&to=60"},
+		{jit, "", ""},
+		{jit, "33:150", "?from=33&to=150"},
+	} {
+		t.Run(filepath.Base(c.path)+c.query, func(t *testing.T) {
+			p, err := player.NewFile(c.path, player.Options{})
+			require.NoError(t, err)
+			ts := httptest.NewServer(p)
+			defer func() { ts.Close(); p.Close() }()
+			resp, err := http.Get(ts.URL + "/export.avi" + c.query)
+			require.NoError(t, err)
+			web, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+
+			out := filepath.Join(t.TempDir(), "x.avi")
+			args := []string{"export", c.path, out}
+			if c.frames != "" {
+				args = append(args, "--frames", c.frames)
+			}
+			_, errOut, code := cli(t, args...)
+			require.Equal(t, 0, code, errOut)
+			local, err := os.ReadFile(out)
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(local, web), "export and /export.avi differ: rates %q and %q", local[128:136], web[128:136])
+		})
+	}
+}
+
+// TestExportLongGap: two frames 49.7 days apart (the longest gap V2.0
+// holds) made a 3 GB index and took minutes; now the gap is shortened to
+// avi.DefaultMaxHold, with a warning.
+func TestExportLongGap(t *testing.T) {
+	path, _ := writeRecording(t, []time.Duration{0, (1<<32 - 1) * time.Millisecond, (1<<32 + 99) * time.Millisecond})
+	out := filepath.Join(t.TempDir(), "x.avi")
+	_, errOut, code := cli(t, "export", path, out)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "warning: 1 gaps between frames longer than 1m0s shortened to 1m0s")
+	fi, err := os.Stat(out)
+	require.NoError(t, err)
+	assert.Less(t, fi.Size(), int64(64<<10))
+	// GIF holds at most 655.35 s a frame; V2.1 at most 71.6 minutes
+	// between frames (convert failed there, losing the frames after).
+	_, errOut, code = cli(t, "export", path, filepath.Join(t.TempDir(), "x.gif"))
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "warning: 1 gaps between frames longer than 10m55.35s, the longest a GIF shows a frame")
+	v21 := filepath.Join(t.TempDir(), "x.omv")
+	_, errOut, code = cli(t, "convert", "--version", "2.1", path, v21)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "warning: 1 gaps between frames longer than 1h11m34.967295s, the longest OMV IMG STR V2.1 holds")
+	_, times := recordingFrames(t, v21)
+	require.Len(t, times, 3)
+	assert.Equal(t, time.Duration(1<<32-1)*time.Microsecond+100*time.Millisecond, times[2])
+	// --speed slows a recording down past what V2.0 holds: the same.
+	_, errOut, code = cli(t, "convert", "--speed", "1e-9", sample, v21)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "warning: 89 gaps between frames longer than 1193h2m47.295s, the longest OMV IMG STR V2.0 holds")
+	if _, err := exec.LookPath("ffmpeg"); err == nil {
+		mp4 := filepath.Join(t.TempDir(), "x.mp4")
+		_, errOut, code = cli(t, "export", path, mp4)
+		require.Equal(t, 0, code, errOut)
+		assert.Contains(t, errOut, "shortened")
+	}
+}
+
+// TestExportEmptyRange: a range with no frames is a usage error (exit 2)
+// for every output and for convert, and leaves nothing behind, not even an
+// empty file; an older file of the output's name stays as it was.
+func TestExportEmptyRange(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		out  string
+	}{
+		{"time past the end", []string{"export", "--time", "10s:20s"}, "x.avi"},
+		{"frames past the end", []string{"export", "--frames", "100:200"}, "pics/"},
+		{"pattern", []string{"export", "--frames", "100:200"}, "p/%03d.jpg"},
+		{"gif", []string{"export", "--frames", "90:"}, "x.gif"},
+		{"convert", []string{"convert", "--frames", "100:200"}, "x.omv"},
+		{"convert time", []string{"convert", "--time", "7s:"}, "x.omv"},
+	} {
+		for _, stdin := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s stdin=%v", c.name, stdin), func(t *testing.T) {
+				dir := t.TempDir()
+				in := sample
+				if stdin {
+					in = "-"
+				}
+				cmd := exec.Command(bin, append(c.args, in, dir+"/"+c.out)...)
+				if stdin {
+					f, err := os.Open(sample)
+					require.NoError(t, err)
+					defer f.Close()
+					cmd.Stdin = f
+				}
+				b, err := cmd.CombinedOutput()
+				require.Error(t, err)
+				assert.Equal(t, 2, cmd.ProcessState.ExitCode(), "%s", b)
+				assert.Contains(t, string(b), "no frames to write")
+				assert.Empty(t, leftovers(t, dir), "nothing left behind")
+			})
+		}
+	}
+	dir := t.TempDir()
+	old := filepath.Join(dir, "x.avi")
+	require.NoError(t, os.WriteFile(old, []byte("mine"), 0o644))
+	_, _, code := cli(t, "export", "--time", "10s:", sample, old)
+	assert.Equal(t, 2, code)
+	b, err := os.ReadFile(old)
+	require.NoError(t, err)
+	assert.Equal(t, "mine", string(b))
+	assert.Equal(t, []string{"x.avi"}, leftovers(t, dir))
+}
+
+// countdown is a context that is cancelled at the n-th look at Err: a
+// Ctrl-C in the middle of a command, at a known frame.
+type countdown struct {
+	context.Context
+	mu   sync.Mutex
+	n    int
+	done chan struct{}
+}
+
+func newCountdown(n int) *countdown {
+	return &countdown{Context: context.Background(), n: n, done: make(chan struct{})}
+}
+
+func (c *countdown) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n > 0 {
+		if c.n--; c.n == 0 {
+			close(c.done)
+		}
+	}
+	if c.n == 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *countdown) Done() <-chan struct{} { return c.done }
+
+// TestExportCancelled: export and convert look at the context each frame,
+// stop when it is cancelled, and remove their partial output; an older file
+// of the output's name stays as it was. Before, they ran to the end.
+func TestExportCancelled(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"export"}, "x.avi"},
+		{[]string{"export", "--workers", "2", "--scale", "0.5"}, "x.avi"},
+		{[]string{"export"}, "x.gif"},
+		{[]string{"export"}, "pics/"},
+		{[]string{"export"}, "%03d.png"},
+		{[]string{"convert"}, "x.omv"},
+		{[]string{"convert", "--jpeg", "80", "--version", "2.1"}, "x.omv"},
+	} {
+		t.Run(strings.Join(c.args, " ")+" "+c.out, func(t *testing.T) {
+			dir := t.TempDir()
+			older := filepath.Join(dir, "older.txt")
+			require.NoError(t, os.WriteFile(older, []byte("mine"), 0o644))
+			out := dir + "/" + c.out // a trailing / kept
+			if !strings.HasSuffix(c.out, "/") && !strings.Contains(c.out, "%") {
+				require.NoError(t, os.WriteFile(out, []byte("older"), 0o644))
+			}
+			before := leftovers(t, dir)
+			_, err := runIn(t, newCountdown(20), append(c.args, sample, out)...)
+			require.ErrorIs(t, err, context.Canceled)
+			assert.Equal(t, before, leftovers(t, dir), "the partial output is removed, nothing else")
+			if b, err := os.ReadFile(out); err == nil {
+				assert.Equal(t, "older", string(b))
+			}
+		})
+	}
+	if _, err := exec.LookPath("ffmpeg"); err == nil {
+		dir := t.TempDir()
+		_, err := runIn(t, newCountdown(20), "export", sample, filepath.Join(dir, "x.mp4"))
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Empty(t, leftovers(t, dir))
+	}
+}
+
+// TestOutputInPlace: writing under a temporary name keeps what worked
+// before: an output through a symbolic link is written where it leads (the
+// link stays), and a device or pipe such as /dev/stdout is written as it is.
+func TestOutputInPlace(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "link.omv")
+	require.NoError(t, os.Symlink("target.omv", link))
+	_, errOut, code := cli(t, "convert", sample, link)
+	require.Equal(t, 0, code, errOut)
+	fi, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.NotZero(t, fi.Mode()&os.ModeSymlink, "the link stays a link")
+	want, err := os.ReadFile(sample)
+	require.NoError(t, err)
+	got, err := os.ReadFile(filepath.Join(dir, "target.omv"))
+	require.NoError(t, err)
+	assert.Equal(t, len(want), len(got))
+	assert.ElementsMatch(t, []string{"link.omv", "target.omv"}, leftovers(t, dir))
+
+	out, errOut, code := cli(t, "convert", "-q", sample, "/dev/stdout")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, len(want), len(out))
+}

@@ -28,25 +28,37 @@ func openInput(ctx context.Context, path string, stdin io.Reader) (io.ReadCloser
 		}
 		return readBeside(ctx, io.NopCloser(stdin)), nil
 	}
-	fi, err := os.Stat(path)
+	// O_NONBLOCK: a FIFO's open would wait for a writer here. A regular
+	// file reads as ever with it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("%s: %w: it is a directory", path, errNotRecording)
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
 	if fi.Mode().IsRegular() {
-		return os.Open(path)
+		return f, nil
 	}
-	// A FIFO's open waits for a writer.
+	if fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w: it is a directory", path, errNotRecording)
+	}
+	// A FIFO, opened again to block until a writer comes, beside ctx.
+	// (Read without a writer, f would say EOF at once.) f stays open
+	// until then: a writer that its open let in would die of SIGPIPE if
+	// the FIFO had no reader for a moment.
 	type opened struct {
 		f   *os.File
 		err error
 	}
 	ch := make(chan opened, 1)
 	go func() {
-		f, err := os.Open(path)
-		ch <- opened{f, err}
+		g, err := os.Open(path)
+		f.Close()
+		ch <- opened{g, err}
 	}()
 	select {
 	case o := <-ch:

@@ -128,7 +128,9 @@ class WriterGone(Error):
 
 
 class FormatError(Error, ValueError):
-    """The file is not a stream of this layout, or a frame is not valid."""
+    """The file is not a stream of this layout (or not a regular file at
+    all: a FIFO of the name is refused, never waited on), or a frame is not
+    valid."""
 
 
 class Truncated(FormatError):

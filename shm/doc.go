@@ -87,7 +87,9 @@
 // Python) takes. So exactly one writer holds a name, however many processes
 // start at once, and a reader never finds half a stream. A stale stream of
 // the name (its writer died) is replaced; a live one is [ErrExists]; a file
-// that is not a stream of this package is never removed ([ErrFormat]). The
+// that is not a stream of this package is never removed ([ErrFormat]); nor
+// is a FIFO or another file that is not a regular one, which Open, Create
+// and Remove open without blocking and refuse as ErrFormat. The
 // writer's Close marks the stream closed (readers get io.EOF), and removes
 // the file only if the name is still its own.
 //

@@ -33,7 +33,7 @@ func List() ([]Info, error) {
 // stat describes the stream name, and reports false if it is not one.
 func stat(name string) (Info, bool) {
 	p := filepath.Join(Dir, name)
-	f, err := os.Open(p)
+	f, err := openFile(p)
 	if err != nil {
 		return Info{}, false
 	}

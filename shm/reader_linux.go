@@ -75,7 +75,7 @@ func OpenWait(ctx context.Context, name string) (*Reader, error) {
 
 // attach maps the stream file at p for reading and checks its header.
 func attach(p string) (m mapping, f *os.File, err error) {
-	f, err = os.Open(p)
+	f, err = openFile(p)
 	if err != nil {
 		return m, nil, err
 	}
@@ -123,7 +123,7 @@ func (r *Reader) Reopen(ctx context.Context) error {
 	}
 	p, _ := path(r.name)
 	for {
-		if f, err := os.Open(p); err == nil {
+		if f, err := openFile(p); err == nil {
 			fresh := r.f == nil || !sameFile(p, int(r.f.Fd()))
 			alive := writerHolds(int(f.Fd()))
 			f.Close()

@@ -31,7 +31,10 @@ var (
 	ErrExists = errors.New("shm: a writer holds this name")
 
 	// ErrFormat is returned by Open for a file that is not a stream of this
-	// package's layout, or is cut short.
+	// package's layout, or is cut short, or is not a regular file at all (a
+	// FIFO or a device of the stream's name, which no open waits on); and
+	// by Create and Remove for such a file of the name, which they leave
+	// alone.
 	ErrFormat = errors.New("shm: not an imgstream shared-memory stream")
 
 	// ErrWriterGone is returned by a Reader waiting for frames when the

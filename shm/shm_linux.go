@@ -157,6 +157,33 @@ func sameFile(path string, fd int) bool {
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
 
+// openFile opens the file at p for reading, refusing anything but a
+// regular file with ErrFormat. The open does not block: a FIFO (or a
+// device) of a stream's name, which any local user can make in Dir, would
+// otherwise hold the open until someone wrote to it, and with it a Reader's
+// context and the directory lock that Create holds. A name that does not
+// exist is an error matching os.ErrNotExist.
+func openFile(p string) (*os.File, error) {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%w: %s is not a regular file (mode %#o)", ErrFormat, p, st.Mode&unix.S_IFMT)
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "fcntl", Path: p, Err: err}
+	}
+	return os.NewFile(uintptr(fd), p), nil
+}
+
 // readHeader reads the header page of the file at p, for List.
 func readHeader(f *os.File) ([]byte, error) {
 	hdr := make([]byte, headerSize)

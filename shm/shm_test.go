@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/shm"
@@ -257,4 +258,51 @@ func TestNextCancel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []byte{1, 2, 3}, f.Data)
 	require.NoError(t, <-done)
+}
+
+// TestFIFOOfTheName: a FIFO named like a stream, which any local user can
+// make in Dir, is refused as ErrFormat by Open, Create and Remove without
+// blocking; OpenWait keeps its context; and a blocked Create would have held
+// the directory lock, so another name's Create must still go through.
+func TestFIFOOfTheName(t *testing.T) {
+	name := uniqueName(t)
+	p := filepath.Join(shm.Dir, name)
+	require.NoError(t, unix.Mkfifo(p, 0o600))
+	t.Cleanup(func() {
+		// Release an open that blocked on the FIFO (the fault this tests),
+		// so that the test binary ends.
+		if fd, err := unix.Open(p, unix.O_WRONLY|unix.O_NONBLOCK, 0); err == nil {
+			unix.Close(fd)
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, err := shm.Open(name)
+		assert.ErrorIs(t, err, shm.ErrFormat, "Open")
+		_, err = shm.Create(name, 64, 2)
+		assert.ErrorIs(t, err, shm.ErrFormat, "Create")
+		assert.ErrorIs(t, shm.Remove(name), shm.ErrFormat, "Remove")
+		other, err := shm.Create(uniqueName(t), 64, 2)
+		if assert.NoError(t, err, "Create of another name") {
+			other.Close()
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err = shm.OpenWait(ctx, name)
+		assert.ErrorIs(t, err, context.Canceled, "OpenWait")
+		list, err := shm.List()
+		assert.NoError(t, err)
+		for _, in := range list {
+			assert.NotEqual(t, name, in.Name, "List")
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute): // a guard against a hang, not a timing
+		t.Fatal("blocked on a FIFO of the stream's name")
+	}
+	fi, err := os.Lstat(p)
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeNamedPipe, fi.Mode().Type(), "the FIFO is left alone")
 }

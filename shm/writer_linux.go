@@ -150,7 +150,7 @@ func createFile(p string, mode os.FileMode) (f *os.File, named bool, err error) 
 // writer holds it and ErrFormat if it is some other file. The caller holds
 // the directory lock.
 func removeStaleLocked(p string) error {
-	old, err := os.Open(p)
+	old, err := openFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -69,7 +69,7 @@ func TestGoldenInfoAndFrames(t *testing.T) {
 				frames = g.Lenient.Frames
 			}
 			if g.ErrorFrame == nil && !g.Valid {
-				assert.Equal(t, 1, code, "not a recording: %s", errOut)
+				assert.Equal(t, notRecordingCode(g.Error), code, "%s: %s", g.Error, errOut)
 				assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
 				return
 			}
@@ -115,7 +115,11 @@ func TestVerify(t *testing.T) {
 				assert.Contains(t, out, "ok,")
 				return
 			}
-			assert.Equal(t, 1, code, "%s%s", out, errOut)
+			want := 1
+			if g.ErrorFrame == nil {
+				want = notRecordingCode(g.Error)
+			}
+			assert.Equal(t, want, code, "%s%s", out, errOut)
 			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
 			if g.ErrorFrame != nil {
 				assert.Contains(t, errOut, fmt.Sprintf("frame %d at offset %d", *g.ErrorFrame, g.ErrorOffset))
@@ -124,10 +128,21 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// notRecordingCode is the exit code for a golden file that fails before its
+// first frame, by the manifest's error: a recording cut off inside its
+// first 16 bytes is damaged (1); another kind of file, or a version this
+// program does not know, is not a recording (3).
+func notRecordingCode(manifestError string) int {
+	if manifestError == "truncated_header" {
+		return 1
+	}
+	return 3
+}
+
 func TestExitCodes(t *testing.T) {
 	_, errOut, code := cli(t, "info", "--no-such-flag", sample)
 	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "Run 'imgstream --help' for usage.")
+	assert.Contains(t, errOut, "Run 'imgstream info --help' for usage.")
 	_, _, code = cli(t, "no-such-command")
 	assert.Equal(t, 2, code)
 	_, _, code = cli(t, "export", sample)

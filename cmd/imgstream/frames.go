@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,27 +87,33 @@ type source struct {
 	version container.Version
 }
 
+// openSource is openSourceIn with no context, and os.Stdin for "-".
 func openSource(path string) (*source, error) {
+	return openSourceIn(context.Background(), path, os.Stdin)
+}
+
+// openSourceIn opens the recording at path ("-" for stdin) for reading
+// frame by frame. A FIFO's open and every read of a FIFO or a pipe stop
+// with ctx's cause once ctx is done (see openInput); a directory or another
+// kind of file is errNotRecording.
+func openSourceIn(ctx context.Context, path string, stdin io.Reader) (*source, error) {
 	s := &source{path: path}
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
+	in, err := openInput(ctx, path, stdin)
+	if err != nil {
+		return nil, err
+	}
+	s.closer = in
+	if f, ok := in.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil {
 			s.size = fi.Size()
 		}
-		// Read in large blocks: a frame's header, payload and padding
-		// would be three system calls each.
-		r, s.closer = bufio.NewReaderSize(f, 16<<10), f
 	}
-	zr, err := container.NewReader(r)
+	// Read in large blocks: a frame's header, payload and padding would
+	// be three system calls each.
+	zr, err := container.NewReader(bufio.NewReaderSize(in, 16<<10))
 	if err != nil {
-		if s.closer != nil {
-			s.closer.Close()
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		in.Close()
+		return nil, readerError(path, err)
 	}
 	s.zr, s.version = zr, zr.Version()
 	return s, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -58,21 +59,19 @@ type summary struct {
 
 // scan reads the recording at path (or stdin for "-") frame by frame,
 // calling fn for each, and returns the summary. withHash reads every
-// payload, for its SHA-256; without it payloads are skipped.
-func scan(path string, strict, withHash bool, fn func(*frameInfo)) (*summary, error) {
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	zr, err := container.NewReader(r)
+// payload, for its SHA-256; without it payloads are skipped. It stops with
+// ctx's cause when ctx is done, even in a read that waits on a FIFO or a
+// pipe. Damage is reported in the summary; an input that is not a
+// recording, and a failure to read, are errors.
+func scan(ctx context.Context, stdin io.Reader, path string, strict, withHash bool, fn func(*frameInfo)) (*summary, error) {
+	in, err := openInput(ctx, path, stdin)
 	if err != nil {
-		// Not a recording at all: damaged from its first byte.
-		return nil, fmt.Errorf("%s: %w: %w", path, errDamaged, err)
+		return nil, err
+	}
+	defer in.Close()
+	zr, err := container.NewReader(in)
+	if err != nil {
+		return nil, readerError(path, err)
 	}
 	zr.Strict = strict
 	v := zr.Version()
@@ -80,6 +79,9 @@ func scan(path string, strict, withHash bool, fn func(*frameInfo)) (*summary, er
 	var st timing.Stats
 	var buf []byte
 	for i := 0; ; i++ {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		var h *container.Header
 		var err error
 		if withHash {
@@ -88,6 +90,12 @@ func scan(path string, strict, withHash bool, fn func(*frameInfo)) (*summary, er
 			h, err = zr.Next()
 		}
 		if err != nil {
+			if ioFailure(err) {
+				if ctx.Err() != nil {
+					return nil, context.Cause(ctx)
+				}
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
 			if !errors.Is(err, io.EOF) {
 				var fe *container.FrameError
 				d := &damageInfo{Frame: i, Error: err.Error()}
@@ -133,18 +141,21 @@ exits with code 1.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			// A file's damage is known from its header index at once,
-			// before a long listing: say so first.
-			if s, err := imageio.Open(args[0], nil); err == nil {
-				if d := s.Damage(); d != nil && list && !quiet(cmd) {
-					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %s is damaged at %v, after %d good frames\n", args[0], d, s.Count())
+			// before a long listing: say so first. (Only a file's: a
+			// FIFO's bytes would be read twice.)
+			if fi, err := os.Stat(args[0]); err == nil && fi.Mode().IsRegular() && list && !quiet(cmd) {
+				if s, err := imageio.Open(args[0], nil); err == nil {
+					if d := s.Damage(); d != nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %s is damaged at %v, after %d good frames\n", args[0], d, s.Count())
+					}
+					s.Close()
 				}
-				s.Close()
 			}
 			tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 			if list {
 				fmt.Fprintln(tw, "frame\toffset\telapsed\tsize\tformat\tbytes")
 			}
-			s, err := scan(args[0], strict, false, func(f *frameInfo) {
+			s, err := scan(cmd.Context(), cmd.InOrStdin(), args[0], strict, false, func(f *frameInfo) {
 				if list {
 					fmt.Fprintf(tw, "%d\t%d\t%v\t%dx%d\t%s\t%d\n", f.Index, f.Offset, time.Duration(f.Time)*time.Microsecond, f.W, f.H, f.PixFmt, f.Size)
 				}
@@ -205,7 +216,7 @@ JSON object a line, with the fields of the golden files' manifest.`,
 				fmt.Fprintln(tw, "index\toffset\telapsed\ttime\tsize\tformat\tbytes\tsha256")
 			}
 			var werr error
-			s, err := scan(args[0], false, true, func(f *frameInfo) {
+			s, err := scan(cmd.Context(), cmd.InOrStdin(), args[0], false, true, func(f *frameInfo) {
 				if asJSON {
 					if err := e.Encode(f); err != nil && werr == nil {
 						werr = err
@@ -242,7 +253,7 @@ code 1 and the first problem's frame and offset otherwise.`,
 		Example: `  imgstream verify recording.omv && echo ok`,
 		Args:    nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := scan(args[0], true, true, nil)
+			s, err := scan(cmd.Context(), cmd.InOrStdin(), args[0], true, true, nil)
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,10 @@
 //	imgstream repair recording.omv
 //
 // Exit codes: 0 success; 1 the recording is damaged, or verify found a
-// problem; 2 a usage error; 3 any other failure.
+// problem; 2 a usage error; 3 any other failure, such as an input that is
+// not a recording at all. The first Ctrl-C or SIGTERM stops a command and
+// removes what it left half made, exiting 130 or 143; a second one ends the
+// process at once.
 package main
 
 import (
@@ -27,24 +30,108 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background(), func(sig os.Signal) {
+		// The second signal: stop at once, with the code a shell gives
+		// a process that the signal killed.
+		os.Exit(interrupted{sig}.code())
+	})
 	defer stop()
 	os.Exit(run(ctx, newRoot(), os.Stderr))
 }
 
+// interrupted is the cause of a command's context when a signal (Ctrl-C,
+// SIGTERM) stopped it. It matches context.Canceled.
+type interrupted struct{ sig os.Signal }
+
+func (e interrupted) Error() string {
+	switch e.sig {
+	case os.Interrupt:
+		return "stopped by SIGINT (Ctrl-C)"
+	case syscall.SIGTERM:
+		return "stopped by SIGTERM"
+	}
+	return "stopped by " + e.sig.String()
+}
+
+func (e interrupted) Unwrap() error { return context.Canceled }
+
+// code is the exit code of a process that the signal stopped: 128 plus the
+// signal's number, as shells report it (130 for Ctrl-C, 143 for SIGTERM).
+func (e interrupted) code() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
+}
+
+// notifyContext returns a context that the first SIGINT or SIGTERM
+// cancels, with an interrupted cause, so that the command stops and removes
+// what it left half made; a second signal calls again, which should end the
+// process at once. stop undoes the signal handling.
+func notifyContext(parent context.Context, again func(os.Signal)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(interrupted{sig})
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			again(sig)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
 // run executes root and reports an error on stderr as one line, with the
-// usage hint for a usage error, and returns the exit code.
+// usage hint of the command for a usage error, and returns the exit code.
+// A command that a signal stopped exits with the signal's code.
 func run(ctx context.Context, root *cobra.Command, stderr io.Writer) int {
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "imgstream:", strings.ReplaceAll(err.Error(), "\n", "; "))
+	var in interrupted
+	if errors.As(context.Cause(ctx), &in) && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "imgstream:", in)
+		return in.code()
+	}
+	fmt.Fprintln(stderr, "imgstream:", oneLine(err.Error()))
 	code := exitCode(err)
 	if code == 2 {
-		fmt.Fprintln(stderr, "Run 'imgstream --help' for usage.")
+		if cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
+}
+
+// oneLine puts a message of several lines on one: cobra's "Did you mean
+// this?" suggestions after an unknown command become "did you mean X?".
+func oneLine(msg string) string {
+	msg, suggestions, ok := strings.Cut(msg, "Did you mean this?")
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	line := strings.Join(parts, "; ")
+	if names := strings.Fields(suggestions); ok && len(names) > 0 {
+		line += "; did you mean " + strings.Join(names, " or ") + "?"
+	}
+	return line
 }
 
 // usageError is a mistake in the command line.
@@ -54,6 +141,11 @@ func (e usageError) Unwrap() error { return e.error }
 
 // errDamaged reports a damaged recording (exit code 1).
 var errDamaged = errors.New("the recording is damaged")
+
+// errNotRecording reports an input that is no recording at all: another
+// kind of file, a directory, a version of the format this program does not
+// know (exit code 3, as any other failure).
+var errNotRecording = errors.New("not a recording")
 
 // exitCode is 1 for a damaged recording, 2 for a usage error, 3 for
 // anything else.
@@ -67,6 +159,24 @@ func exitCode(err error) int {
 		return 2
 	}
 	return 3
+}
+
+// usageArgs makes the argument checks of c and of every command under it
+// return usage errors (exit code 2), whichever cobra.PositionalArgs they use.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
+			var ue usageError
+			if err != nil && !errors.As(err, &ue) {
+				err = usageError{err}
+			}
+			return err
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // nArgs is cobra.ExactArgs whose error is a usage error.
@@ -108,7 +218,8 @@ Exit codes:
   0  success
   1  the recording is damaged, or verify found a problem
   2  a usage error
-  3  any other failure`,
+  3  any other failure (such as a file that is not a recording)
+  130, 143  stopped by Ctrl-C or SIGTERM; a second one stops at once`,
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -116,6 +227,7 @@ Exit codes:
 	root.PersistentFlags().BoolP("quiet", "q", false, "no progress bars or notes on stderr")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInfo(), newFrames(), newVerify(), newRepair(), newExport(), newConvert(), newServe(), newRecord(), newPublish(), newReplay(), newShm())
+	usageArgs(root)
 	return root
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -25,12 +26,26 @@ a power loss or a killed recorder keeps every frame that was complete. With
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
+			// Only a file can be cut: a FIFO or a device would be read,
+			// or waited on, for ever.
+			fi, err := os.Stat(args[0])
+			if err != nil {
+				return err
+			}
+			if !fi.Mode().IsRegular() {
+				return fmt.Errorf("%s: %w: it is a %s, and repair cuts files", args[0], errNotRecording, kind(fi.Mode()))
+			}
+			if err := cmd.Context().Err(); err != nil {
+				return context.Cause(cmd.Context())
+			}
 			var rep imageio.RepairReport
-			var err error
 			if dry {
 				rep, err = dryRepair(args[0])
 			} else {
 				rep, err = imageio.Repair(args[0])
+			}
+			if errors.Is(err, container.ErrBadMagic) || errors.Is(err, container.ErrUnsupportedVersion) {
+				return fmt.Errorf("%w: %w", errNotRecording, err)
 			}
 			if err != nil {
 				return err
@@ -49,6 +64,21 @@ a power loss or a killed recorder keeps every frame that was complete. With
 	}
 	cmd.Flags().BoolVarP(&dry, "dry-run", "n", false, "say what would be cut, and change nothing")
 	return cmd
+}
+
+// kind names a file's type, for a message.
+func kind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 // dryRepair is what Repair would report, from the header index alone.

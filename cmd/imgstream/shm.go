@@ -19,6 +19,15 @@ func newShm() *cobra.Command {
 name is used again. ls shows the streams and whether a writer holds each;
 rm removes streams that no writer holds, and never a live one or a file
 that is not a stream.`,
+		// Runnable, so that a word that is no subcommand is a usage error
+		// rather than the help and exit code 0.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+			}
+			return cmd.Help()
+		},
 	}
 	ls := &cobra.Command{
 		Use:     "ls",
@@ -52,8 +61,11 @@ that is not a stream.`,
 		Example: `  imgstream shm rm camera0
   imgstream shm rm --stale`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if stale == (len(args) > 0) {
+			switch {
+			case stale && len(args) > 0:
 				return usageError{errors.New("give stream names or --stale, not both")}
+			case !stale && len(args) == 0:
+				return usageError{errors.New("say which streams to remove: their names (see imgstream shm ls), or --stale for every one that no writer holds")}
 			}
 			out := cmd.OutOrStdout()
 			if stale {

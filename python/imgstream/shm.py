@@ -38,6 +38,7 @@ import errno
 import fcntl
 import os
 import platform
+import stat
 import struct
 import time
 from typing import Any, Iterator, Optional, Union
@@ -127,7 +128,9 @@ class WriterGone(Error):
 
 
 class FormatError(Error, ValueError):
-    """The file is not a stream of this layout, or a frame is not valid."""
+    """The file is not a stream of this layout (or not a regular file at
+    all: a FIFO of the name is refused, never waited on), or a frame is not
+    valid."""
 
 
 class Truncated(FormatError):
@@ -238,6 +241,24 @@ def _writer_holds(fd: int) -> bool:
         return True
     fcntl.flock(fd, fcntl.LOCK_UN)
     return False
+
+
+def _open_regular(path: str) -> int:
+    """Open path for reading without blocking and return the fd; raise
+    FormatError for anything but a regular file. A FIFO (or a device) of a
+    stream's name, which any local user can make in /dev/shm, would
+    otherwise block the open until someone wrote to it, and a Writer would
+    hold the directory lock meanwhile."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise FormatError("%s is not a regular file (mode %#o)" % (path, stat.S_IFMT(mode)))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _same_file(path: str, fd: int) -> bool:
@@ -356,8 +377,8 @@ class Reader:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
-                fd = os.open(_path(name), os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
+                fd = _open_regular(_path(name))
+            except (FileNotFoundError, FormatError):
                 pass
             else:
                 alive = _writer_holds(fd)
@@ -372,7 +393,7 @@ class Reader:
             time.sleep(_WAIT_SLICE)
 
     def _attach(self) -> None:
-        fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = _open_regular(self._path)
         try:
             size = os.fstat(fd).st_size
             if size < _HEADER_SIZE:
@@ -415,8 +436,8 @@ class Reader:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
-                fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
+                fd = _open_regular(self._path)
+            except (FileNotFoundError, FormatError):
                 pass
             else:
                 fresh = not _same_file(self._path, self._fd)
@@ -569,7 +590,7 @@ def _remove_stale_locked(path: str) -> None:
     if a writer holds it, FormatError if it is another kind of file. The
     caller holds the directory lock."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = _open_regular(path)
     except FileNotFoundError:
         return
     try:

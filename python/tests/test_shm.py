@@ -7,9 +7,11 @@ Run with Debian's interpreter: /usr/bin/python3 -m unittest discover -s python/t
 
 import os
 import signal
+import stat
 import struct
 import subprocess
 import sys
+import threading
 import time
 import unittest
 import uuid
@@ -101,6 +103,36 @@ class StreamTest(unittest.TestCase):
                     r.next(timeout=0.15)
         # Closed: the file is gone.
         self.assertFalse(os.path.exists(os.path.join(imgstream.DIR, self.name)))
+
+    def test_fifo_of_the_name(self):
+        """A FIFO named like a stream (any local user can make one) is
+        refused as FormatError without blocking: Reader, Reader.wait (which
+        keeps its timeout) and Writer, which would hold the directory lock
+        meanwhile, so that another name's Writer still goes through."""
+        path = os.path.join(imgstream.DIR, self.name)
+        os.mkfifo(path, 0o600)
+        results = []
+
+        def attempts():
+            with self.assertRaises(imgstream.FormatError):
+                imgstream.Reader(self.name)
+            with self.assertRaises(TimeoutError):
+                imgstream.Reader.wait(self.name, timeout=0.2)
+            with self.assertRaises(imgstream.FormatError):
+                imgstream.Writer(self.name, 16)
+            with imgstream.Writer(unique(), 16):
+                pass
+            results.append("done")
+
+        t = threading.Thread(target=attempts, daemon=True)
+        t.start()
+        t.join(60)  # a guard against a hang, not a timing
+        if t.is_alive():
+            # Release the open that blocked, so that the process ends.
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            self.fail("blocked on a FIFO of the stream's name")
+        self.assertEqual(results, ["done"])
+        self.assertTrue(stat.S_ISFIFO(os.lstat(path).st_mode), "the FIFO is left alone")
 
     def test_eof_after_close(self):
         w = imgstream.Writer(self.name, 16)

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"github.com/imgstream/imgstream/container"
+)
+
+// openInput opens the recording at path ("-" for stdin) for reading that
+// stops when ctx is done. A FIFO, a terminal or a pipe can block an open or
+// a read for ever, where no check of ctx between frames would be reached:
+// their open waits beside ctx, and their bytes come through a goroutine, so
+// that a read returns ctx's cause as soon as ctx is done (the goroutine
+// is left blocked, and ends with the process). A directory is
+// errNotRecording.
+func openInput(ctx context.Context, path string, stdin io.Reader) (io.ReadCloser, error) {
+	if path == "-" {
+		if f, ok := stdin.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				return io.NopCloser(f), nil // stdin < file: reads do not block
+			}
+		}
+		return readBeside(ctx, io.NopCloser(stdin)), nil
+	}
+	// O_NONBLOCK: a FIFO's open would wait for a writer here. A regular
+	// file reads as ever with it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if fi.Mode().IsRegular() {
+		return f, nil
+	}
+	if fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w: it is a directory", path, errNotRecording)
+	}
+	// A FIFO, opened again to block until a writer comes, beside ctx.
+	// (Read without a writer, f would say EOF at once.) f stays open
+	// until then: a writer that its open let in would die of SIGPIPE if
+	// the FIFO had no reader for a moment.
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		g, err := os.Open(path)
+		f.Close()
+		ch <- opened{g, err}
+	}()
+	select {
+	case o := <-ch:
+		if o.err != nil {
+			return nil, o.err
+		}
+		return readBeside(ctx, o.f), nil
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, context.Cause(ctx)
+	}
+}
+
+// readBeside returns a reader of r whose reads return ctx's cause once ctx
+// is done, even while r's own Read is blocked. Closing it closes r.
+func readBeside(ctx context.Context, r io.ReadCloser) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, r)
+		pw.CloseWithError(err) // nil: io.EOF to the reader
+	}()
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(context.Cause(ctx)) })
+	return &besideReader{ctx: ctx, pr: pr, r: r, stop: stop}
+}
+
+type besideReader struct {
+	ctx  context.Context
+	pr   *io.PipeReader
+	r    io.Closer
+	stop func() bool
+}
+
+func (b *besideReader) Read(p []byte) (int, error) {
+	n, err := b.pr.Read(p)
+	if err != nil && b.ctx.Err() != nil {
+		err = context.Cause(b.ctx)
+	}
+	return n, err
+}
+
+func (b *besideReader) Close() error {
+	b.stop()
+	b.pr.Close()
+	return b.r.Close()
+}
+
+// readerError says why container.NewReader refused path: errNotRecording
+// for another kind of file or an unknown version (exit code 3), errDamaged
+// for a recording cut off inside its first 16 bytes (exit code 1), and an
+// I/O error as it is.
+func readerError(path string, err error) error {
+	switch {
+	case errors.Is(err, container.ErrBadMagic), errors.Is(err, container.ErrUnsupportedVersion):
+		return fmt.Errorf("%s: %w: %w", path, errNotRecording, err)
+	case errors.Is(err, container.ErrTruncatedHeader):
+		return fmt.Errorf("%s: %w: %w", path, errDamaged, err)
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// ioFailure reports whether err, from reading a recording, is a failure to
+// read (an I/O error, a stop) rather than damage in the bytes that were
+// read: container wraps both in a FrameError.
+func ioFailure(err error) bool {
+	var pe *fs.PathError
+	var errno syscall.Errno
+	return errors.As(err, &pe) || errors.As(err, &errno) || errors.Is(err, context.Canceled)
+}

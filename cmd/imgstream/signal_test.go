@@ -1,0 +1,106 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSignalStopsBlockedCommand: info, frames and verify, blocked in a read
+// of a FIFO whose writer sends nothing more, stop at the first SIGINT or
+// SIGTERM with 128 plus the signal's number and one line that says so.
+func TestSignalStopsBlockedCommand(t *testing.T) {
+	header, err := os.ReadFile(sample)
+	require.NoError(t, err)
+	header = header[:16] // the magic; no frame yet
+	for _, tc := range []struct {
+		cmd  string
+		sig  syscall.Signal
+		code int
+		says string
+	}{
+		{"info", syscall.SIGINT, 130, "stopped by SIGINT (Ctrl-C)"},
+		{"frames", syscall.SIGTERM, 143, "stopped by SIGTERM"},
+		{"verify", syscall.SIGINT, 130, "stopped by SIGINT (Ctrl-C)"},
+	} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			fifo := filepath.Join(t.TempDir(), "camera.omv")
+			require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+			cmd := exec.Command(bin, tc.cmd, fifo)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			// The open returns once the command has opened the FIFO: it
+			// handles signals by then.
+			w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+			require.NoError(t, err)
+			defer w.Close()
+			_, err = w.Write(header)
+			require.NoError(t, err)
+			require.NoError(t, cmd.Process.Signal(tc.sig))
+			select {
+			case err = <-exited:
+			case <-time.After(time.Minute): // a guard against a hang, not a timing
+				cmd.Process.Kill()
+				<-exited
+				t.Fatalf("%s went on after %v; stderr: %s", tc.cmd, tc.sig, stderr.String())
+			}
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, tc.code, ee.ExitCode(), "stderr: %s", stderr.String())
+			assert.Equal(t, "imgstream: "+tc.says, firstLine(stderr.String()))
+		})
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := bytes.Cut([]byte(s), []byte("\n"))
+	return string(line)
+}
+
+// TestSecondSignal: the first signal cancels the context with the signal as
+// its cause; the second one reaches the handler that ends the process.
+func TestSecondSignal(t *testing.T) {
+	again := make(chan os.Signal, 1)
+	ctx, stop := notifyContext(context.Background(), func(sig os.Signal) { again <- sig })
+	defer stop()
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+	<-ctx.Done()
+	var in interrupted
+	require.ErrorAs(t, context.Cause(ctx), &in)
+	assert.Equal(t, 130, in.code())
+	assert.True(t, errors.Is(context.Cause(ctx), context.Canceled))
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	assert.Equal(t, syscall.SIGTERM, <-again)
+	assert.Equal(t, 143, interrupted{syscall.SIGTERM}.code())
+}
+
+// TestInterruptedExitCode: a command whose context a signal cancelled
+// exits with the signal's code, however it wraps context.Canceled.
+func TestInterruptedExitCode(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(interrupted{syscall.SIGTERM})
+	var stderr bytes.Buffer
+	root := newRoot()
+	root.SetArgs([]string{"info", "-"})
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	defer w.Close()
+	root.SetIn(r)
+	assert.Equal(t, 143, run(ctx, root, &stderr))
+	assert.Equal(t, "imgstream: stopped by SIGTERM\n", stderr.String())
+}

@@ -65,7 +65,7 @@ Ctrl-C leaves nothing behind.`,
 			if scanned != nil && len(scanned.at) == 0 {
 				return noFrames(args[0], frames, times, scanned)
 			}
-			src, err := openSource(args[0])
+			src, err := openSourceIn(cmd.Context(), args[0], cmd.InOrStdin())
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -126,11 +127,16 @@ func scanRange(path string, sel selection) *picked {
 	if path == "-" {
 		return nil
 	}
-	f, err := os.Open(path)
+	// Only a regular file is read twice: a FIFO's open would wait for a
+	// writer (O_NONBLOCK), and its frames, read here, would be gone.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
 	x, _ := container.ReadIndex(f)
 	if x == nil {
 		return nil
@@ -350,7 +356,12 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	if in == "-" && (kind == toAVI || kind == toFFmpeg) && o.fps == "" {
 		// The rate that keeps every frame needs their times first: stdin
 		// is read into a temporary file, and exported from there.
-		tmp, err := spool(cmd.Context(), os.Stdin)
+		stdin, err := openInput(cmd.Context(), "-", cmd.InOrStdin())
+		if err != nil {
+			return err
+		}
+		tmp, err := spool(cmd.Context(), stdin)
+		stdin.Close()
 		if err != nil {
 			return err
 		}
@@ -365,7 +376,7 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	if scanned != nil && len(scanned.at) == 0 {
 		return noFrames(name, o.frames, o.times, scanned)
 	}
-	src, err := openSource(in)
+	src, err := openSourceIn(cmd.Context(), in, cmd.InOrStdin())
 	if err != nil {
 		return err
 	}

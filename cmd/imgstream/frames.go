@@ -82,14 +82,10 @@ func (s selection) wants(i int, at time.Duration) (want, more bool) {
 type source struct {
 	path    string
 	zr      *container.Reader
+	ctx     context.Context // ends the reading: each returns its cause
 	closer  io.Closer
 	size    int64 // bytes, for progress; 0 when unknown
 	version container.Version
-}
-
-// openSource is openSourceIn with no context, and os.Stdin for "-".
-func openSource(path string) (*source, error) {
-	return openSourceIn(context.Background(), path, os.Stdin)
 }
 
 // openSourceIn opens the recording at path ("-" for stdin) for reading
@@ -97,7 +93,7 @@ func openSource(path string) (*source, error) {
 // with ctx's cause once ctx is done (see openInput); a directory or another
 // kind of file is errNotRecording.
 func openSourceIn(ctx context.Context, path string, stdin io.Reader) (*source, error) {
-	s := &source{path: path}
+	s := &source{path: path, ctx: ctx}
 	in, err := openInput(ctx, path, stdin)
 	if err != nil {
 		return nil, err
@@ -134,12 +130,18 @@ func (s *source) each(sel selection, warn io.Writer, fn func(i int, at time.Dura
 	var m imageio.Image
 	var at time.Duration
 	for i := 0; ; i++ {
+		if s.ctx.Err() != nil {
+			return context.Cause(s.ctx)
+		}
 		h, data, err := s.zr.ReadFrame(m.Data)
 		if err == io.EOF {
 			return nil
 		}
 		m.Data = data
 		if err != nil {
+			if s.ctx.Err() != nil {
+				return context.Cause(s.ctx) // a read that ctx cut is no damage
+			}
 			var fe *container.FrameError
 			if errors.As(err, &fe) && warn != nil {
 				fmt.Fprintf(warn, "imgstream: warning: %s is damaged at %v; using the %d frames before it\n", s.path, err, i)

@@ -26,18 +26,27 @@ func TestSignalStopsBlockedCommand(t *testing.T) {
 	header = header[:16] // the magic; no frame yet
 	for _, tc := range []struct {
 		cmd  string
+		out  string // an output the command makes, which must not be left
 		sig  syscall.Signal
 		code int
 		says string
 	}{
-		{"info", syscall.SIGINT, 130, "stopped by SIGINT (Ctrl-C)"},
-		{"frames", syscall.SIGTERM, 143, "stopped by SIGTERM"},
-		{"verify", syscall.SIGINT, 130, "stopped by SIGINT (Ctrl-C)"},
+		{"info", "", syscall.SIGINT, 130, "stopped by SIGINT (Ctrl-C)"},
+		{"frames", "", syscall.SIGTERM, 143, "stopped by SIGTERM"},
+		{"verify", "", syscall.SIGINT, 130, "stopped by SIGINT (Ctrl-C)"},
+		{"export", "out.gif", syscall.SIGINT, 130, "stopped by SIGINT (Ctrl-C)"},
+		{"export", "out.avi", syscall.SIGTERM, 143, "stopped by SIGTERM"},
+		{"convert", "out.omv", syscall.SIGINT, 130, "stopped by SIGINT (Ctrl-C)"},
 	} {
-		t.Run(tc.cmd, func(t *testing.T) {
-			fifo := filepath.Join(t.TempDir(), "camera.omv")
+		t.Run(tc.cmd+" "+tc.out, func(t *testing.T) {
+			dir := t.TempDir()
+			fifo := filepath.Join(dir, "camera.omv")
 			require.NoError(t, syscall.Mkfifo(fifo, 0o600))
-			cmd := exec.Command(bin, tc.cmd, fifo)
+			args := []string{tc.cmd, fifo}
+			if tc.out != "" {
+				args = append(args, filepath.Join(dir, tc.out))
+			}
+			cmd := exec.Command(bin, args...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			require.NoError(t, cmd.Start())
@@ -62,6 +71,9 @@ func TestSignalStopsBlockedCommand(t *testing.T) {
 			require.ErrorAs(t, err, &ee)
 			assert.Equal(t, tc.code, ee.ExitCode(), "stderr: %s", stderr.String())
 			assert.Equal(t, "imgstream: "+tc.says, firstLine(stderr.String()))
+			left, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			require.Len(t, left, 1, "only the FIFO is left: %v", left)
 		})
 	}
 }

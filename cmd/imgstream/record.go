@@ -290,7 +290,13 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 func recordSource(cmd *cobra.Command, src string, n *natsFlags) (record.Source, error) {
 	switch {
 	case src == "-":
-		return record.OMV(cmd.InOrStdin()), nil
+		// Read beside the context: a pipe with no frame in it would hold
+		// the first Ctrl-C up until the second.
+		in, err := openInput(cmd.Context(), "-", cmd.InOrStdin())
+		if err != nil {
+			return nil, err
+		}
+		return record.OMV(in), nil
 	case strings.HasPrefix(src, "shm:"):
 		return record.SHM(strings.TrimPrefix(src, "shm:")), nil
 	case strings.HasPrefix(src, "nats://"):

@@ -15,6 +15,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/imageio"
 )
 
 // TestSignalStopsBlockedCommand: info, frames and verify, blocked in a read
@@ -115,4 +118,51 @@ func TestInterruptedExitCode(t *testing.T) {
 	root.SetIn(r)
 	assert.Equal(t, 143, run(ctx, root, &stderr))
 	assert.Equal(t, "imgstream: stopped by SIGTERM\n", stderr.String())
+}
+
+// TestSignalStopsRecordOnStdin: record - stops at the first SIGINT while
+// its pipe is open with no frame coming, and its clip keeps the frames it
+// had. Before, the read of stdin held the first signal until a second one
+// killed the process.
+func TestSignalStopsRecordOnStdin(t *testing.T) {
+	data, err := os.ReadFile(sample)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "record", "-", "clip.omv")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	w, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer w.Close()
+	_, err = w.Write(data) // every frame; the pipe stays open
+	require.NoError(t, err)
+	want, err := imageio.Open(sample, nil)
+	require.NoError(t, err)
+	defer want.Close()
+	require.Eventually(t, func() bool { // every frame is in the clip
+		f, err := os.Open(filepath.Join(dir, "clip.omv"))
+		if err != nil {
+			return false
+		}
+		defer f.Close()
+		x, _ := container.ReadIndex(f)
+		return x != nil && len(x.Entries) == want.Count()
+	}, time.Minute, 10*time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	select {
+	case err = <-exited:
+	case <-time.After(time.Minute): // a guard against a hang, not a timing
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("record went on after SIGINT; stderr: %s", stderr.String())
+	}
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	got, err := imageio.Open(filepath.Join(dir, "clip.omv"), nil)
+	require.NoError(t, err)
+	defer got.Close()
+	assert.Equal(t, want.Count(), got.Count(), "the clip is closed whole")
 }

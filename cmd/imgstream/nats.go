@@ -135,6 +135,13 @@ that a cluster's leader election loses none.`,
 			if acked && len(keep) == 0 {
 				return usageError{fmt.Errorf("--acked needs --keep: the stream that acknowledges")}
 			}
+			if n.url != "" {
+				for _, name := range []string{"listen", "token", "store"} {
+					if cmd.Flags().Changed(name) {
+						return usageError{fmt.Errorf("--%s is for the embedded server, and --nats joins another", name)}
+					}
+				}
+			}
 			var nc *nats.Conn
 			if n.url == "" {
 				host, port, err := net.SplitHostPort(listen)

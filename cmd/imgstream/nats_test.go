@@ -130,6 +130,18 @@ func TestPublishPortTaken(t *testing.T) {
 	assert.Contains(t, errOut, "--nats nats://127.0.0.1:"+port+" publishes through the running server")
 }
 
+// TestPublishServerFlagsWithNats: --listen, --token and --store are the
+// embedded server's; with --nats, which joins another, they are a usage
+// error, not silently ignored (publish once took --listen 0.0.0.0:4222
+// --nats … and served nothing where it was asked to).
+func TestPublishServerFlagsWithNats(t *testing.T) {
+	for _, flag := range [][]string{{"--listen", "0.0.0.0:4222"}, {"--token", "s3cret"}, {"--store", t.TempDir()}} {
+		_, errOut, code := cli(t, append([]string{"publish", "--nats", "nats://127.0.0.1:1"}, append(flag, sample, "sample")...)...)
+		assert.Equal(t, 2, code, errOut)
+		assert.Contains(t, errOut, flag[0]+" is for the embedded server")
+	}
+}
+
 // TestReplayNothing: replay of a camera not recorded says so in words;
 // replay --since after the newest frame is an empty replay, not a
 // timeout, on stdout and with -o.

@@ -75,7 +75,7 @@ func newDir(dir string, o Options, maxOpen, maxFrames int) (*Player, *folder, er
 		if err != nil || !e.Type().IsRegular() {
 			return nil // unreadable entries, links, devices: left out
 		}
-		f, err := root.Open(p)
+		f, err := root.OpenFile(p, openFlags, 0)
 		if err != nil {
 			return nil
 		}
@@ -182,7 +182,7 @@ func (d *folder) get(id int) (*recording, error) {
 
 	// Opened and indexed without the lock: other requests go on.
 	name := d.list[id].Name
-	f, err := d.root.Open(name)
+	f, err := d.root.OpenFile(name, openFlags, 0)
 	if err != nil {
 		return nil, err
 	}

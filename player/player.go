@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -139,10 +140,15 @@ type infoJSON struct {
 	Live     bool           `json:"live"`
 }
 
+// openFlags open a recording for reading without waiting: a FIFO put in
+// its place would block a plain open until a writer came (newRecording
+// then refuses it, as any file that is not a regular one).
+const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
+
 // openRecording indexes the recording at path. A file that is not one, or
 // has no complete frame, is an error.
 func openRecording(path, name string, o Options, pl places) (*recording, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, openFlags, 0)
 	if err != nil {
 		return nil, err
 	}

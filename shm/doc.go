@@ -89,7 +89,9 @@
 // the name (its writer died) is replaced; a live one is [ErrExists]; a file
 // that is not a stream of this package is never removed ([ErrFormat]); nor
 // is a FIFO or another file that is not a regular one, which Open, Create
-// and Remove open without blocking and refuse as ErrFormat. The
+// and Remove open without blocking and refuse as ErrFormat. The lock on
+// the directory is waited for at most [MaxLockWait] (5 s): any local user
+// can hold it, and Create then fails with [ErrLocked]. The
 // writer's Close marks the stream closed (readers get io.EOF), and removes
 // the file only if the name is still its own.
 //

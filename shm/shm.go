@@ -62,7 +62,19 @@ var (
 	// fault that touching it raised (SIGBUS) was caught. It matches
 	// ErrFormat.
 	ErrTruncated = fmt.Errorf("%w: its file was shrunk under the mapping", ErrFormat)
+
+	// ErrLocked is returned by Create (and a writer's Close leaves its
+	// file for a clean-up) when the lock on Dir that writers share was
+	// held by another process for over MaxLockWait.
+	ErrLocked = errors.New("shm: another process holds the lock on " + Dir)
 )
+
+// MaxLockWait bounds the wait for the lock on Dir that Create, a writer's
+// Close and the clean-ups take to make, name or remove a stream's file.
+// They hold it for microseconds; any local user can lock a directory it
+// can read, though, and unbounded, such a lock would block every Create
+// on the machine for as long as it was held.
+const MaxLockWait = 5 * time.Second
 
 // DefaultMode is the permission of a stream's file unless Options say
 // otherwise: the writer's user only.

@@ -114,28 +114,37 @@ func recoverFault(err *error, old bool) {
 // lockDir takes the exclusive lock on Dir that Create, a writer's Close
 // and the clean-ups hold while they make, replace or remove a stream's
 // file, so that no two of them, in any processes, act on a name at once.
-// A reader never takes it. The returned function releases it.
+// A reader never takes it. It waits at most lockWait (MaxLockWait), then
+// returns an error matching ErrLocked. The returned function releases it.
 func lockDir() (unlock func(), err error) {
 	fd, err := unix.Open(Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("shm: open %s: %w", Dir, err)
 	}
-	if err := flockRetry(fd, unix.LOCK_EX); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("shm: lock %s: %w", Dir, err)
+	// flock has no timeout: poll without blocking, a millisecond apart at
+	// first, then up to 20 ms, since the lock's holders keep it for the
+	// microseconds a file takes to be made or named.
+	deadline := time.Now().Add(lockWait)
+	for pause := time.Millisecond; ; pause = min(2*pause, 20*time.Millisecond) {
+		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		switch {
+		case err == nil:
+			return func() { unix.Close(fd) }, nil // closing releases the lock
+		case errors.Is(err, unix.EINTR):
+			continue
+		case !errors.Is(err, unix.EWOULDBLOCK):
+			unix.Close(fd)
+			return nil, fmt.Errorf("shm: lock %s: %w", Dir, err)
+		case time.Now().After(deadline):
+			unix.Close(fd)
+			return nil, fmt.Errorf("%w (for over %v)", ErrLocked, lockWait)
+		}
+		time.Sleep(pause)
 	}
-	return func() { unix.Close(fd) }, nil // closing releases the lock
 }
 
-// flockRetry is flock, retried when a signal interrupts it.
-func flockRetry(fd, how int) error {
-	for {
-		err := unix.Flock(fd, how)
-		if !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
-}
+// lockWait is MaxLockWait, shortened by tests.
+var lockWait = MaxLockWait
 
 // writerHolds reports whether a writer holds the stream open as fd: the
 // writer keeps an exclusive flock on its file. It probes with a shared lock,

@@ -306,3 +306,36 @@ func TestFIFOOfTheName(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.ModeNamedPipe, fi.Mode().Type(), "the FIFO is left alone")
 }
+
+// TestDirLockedByAnother: a process that holds the lock on Dir (any local
+// user can flock a directory it can read) makes Create fail with ErrLocked
+// after MaxLockWait, instead of blocking it for as long as it holds the
+// lock; once the lock is let go, Create works. Before, Create waited for
+// ever. The lock is held for a tenth of a second, so other tests that
+// create streams meanwhile only wait.
+func TestDirLockedByAnother(t *testing.T) {
+	defer shm.SetLockWait(20 * time.Millisecond)()
+	fd, err := unix.Open(shm.Dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	require.NoError(t, err)
+	require.NoError(t, unix.Flock(fd, unix.LOCK_EX)) // another open file: another holder
+	done := make(chan error, 1)
+	go func() {
+		w, err := shm.Create(uniqueName(t), 64, 2)
+		if err == nil {
+			w.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute): // a guard against a hang, not a timing
+		unix.Close(fd)
+		t.Fatal("Create waited for the lock past MaxLockWait")
+	}
+	unix.Close(fd)
+	require.ErrorIs(t, err, shm.ErrLocked)
+
+	w, err := shm.Create(uniqueName(t), 64, 2)
+	require.NoError(t, err, "the lock let go, Create works")
+	require.NoError(t, w.Close())
+}

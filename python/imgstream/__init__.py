@@ -30,6 +30,8 @@ from .shm import (
     Error,
     FormatError,
     Frame,
+    Locked,
+    MAX_LOCK_WAIT,
     Reader,
     StreamExists,
     Truncated,
@@ -41,7 +43,8 @@ from .shm import (
 __all__ = [
     "BAYER_BGGR", "BAYER_GBRG", "BAYER_GRBG", "BAYER_RGGB", "BGR24", "BINARY",
     "DIR", "GRAYSCALE", "JPEG", "PNG", "RGB24", "RGB565", "YUV422", "YVU422",
-    "Error", "FormatError", "Frame", "Reader", "StreamExists", "Truncated",
+    "Error", "FormatError", "Frame", "Locked", "MAX_LOCK_WAIT", "Reader",
+    "StreamExists", "Truncated",
     "WriterGone", "Writer", "format_name",
 ]
 __version__ = "0.1.0"

@@ -144,6 +144,18 @@ class StreamExists(Error, FileExistsError):
     """A live writer holds the stream's name."""
 
 
+class Locked(Error, TimeoutError):
+    """Another process held the lock on :data:`DIR` that writers share for
+    over :data:`MAX_LOCK_WAIT` seconds. Writers hold it for microseconds;
+    any local user can hold it for ever, and a Writer would then wait for
+    ever."""
+
+
+#: How long a Writer (or a clean-up) waits for the lock on :data:`DIR`, in
+#: seconds, as the Go package's MaxLockWait.
+MAX_LOCK_WAIT = 5.0
+
+
 # --- system calls through ctypes -------------------------------------------
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -275,8 +287,20 @@ class _DirLock:
 
     def __enter__(self) -> "_DirLock":
         self.fd = os.open(DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
+        # flock has no timeout: poll without blocking, up to MAX_LOCK_WAIT.
+        deadline = time.monotonic() + MAX_LOCK_WAIT
+        pause = 0.001
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(self.fd)
+                    raise Locked(f"another process holds the lock on {DIR} "
+                                 f"(for over {MAX_LOCK_WAIT} s)") from None
+                time.sleep(pause)
+                pause = min(2 * pause, 0.02)
 
     def __exit__(self, *exc: Any) -> None:
         os.close(self.fd)

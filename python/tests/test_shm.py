@@ -104,6 +104,26 @@ class StreamTest(unittest.TestCase):
         # Closed: the file is gone.
         self.assertFalse(os.path.exists(os.path.join(imgstream.DIR, self.name)))
 
+    def test_dir_locked_by_another(self):
+        """A lock on DIR held by another open file (any local user can take
+        one) makes Writer raise Locked after MAX_LOCK_WAIT instead of
+        waiting for as long as it is held; once it is let go, Writer works.
+        Before, Writer waited for ever."""
+        import fcntl
+        import imgstream.shm as shm_module
+        old = shm_module.MAX_LOCK_WAIT
+        shm_module.MAX_LOCK_WAIT = 0.02
+        fd = os.open(imgstream.DIR, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            with self.assertRaises(imgstream.Locked):
+                imgstream.Writer(unique(), 16)
+        finally:
+            os.close(fd)
+            shm_module.MAX_LOCK_WAIT = old
+        with imgstream.Writer(unique(), 16):
+            pass
+
     def test_fifo_of_the_name(self):
         """A FIFO named like a stream (any local user can make one) is
         refused as FormatError without blocking: Reader, Reader.wait (which

@@ -59,7 +59,7 @@ func TestWireFormat(t *testing.T) {
 	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
 	require.NoError(t, err)
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n")
+	fmt.Fprintf(conn, "GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	require.NoError(t, err)
@@ -156,7 +156,7 @@ func TestSlowViewer(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { c.Close() })
 		c.(*net.TCPConn).SetReadBuffer(4 << 10)
-		fmt.Fprintf(c, "GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n")
+		fmt.Fprintf(c, "GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 		return c
 	}
 

@@ -54,7 +54,9 @@ func exportHungUp(t *testing.T, p http.Handler, path string, before bool) *hangU
 		cancel()
 	}
 	w := &hangUp{h: http.Header{}, cancel: cancel}
-	p.ServeHTTP(w, httptest.NewRequest("GET", path, nil).WithContext(ctx))
+	r := httptest.NewRequest("GET", path, nil).WithContext(ctx)
+	r.Host = "127.0.0.1" // the player without credentials answers loopback names only
+	p.ServeHTTP(w, r)
 	return w
 }
 

@@ -144,25 +144,13 @@ that a cluster's leader election loses none.`,
 			}
 			var nc *nats.Conn
 			if n.url == "" {
-				host, port, err := net.SplitHostPort(listen)
+				so, err := embeddedOptions(listen, token, store)
 				if err != nil {
-					return usageError{fmt.Errorf("--listen %q: %w", listen, err)}
+					return err
 				}
-				p, _ := strconv.Atoi(port)
-				if store == "" {
-					dir, err := os.UserCacheDir()
-					if err != nil {
-						dir = os.TempDir()
-					}
-					store = filepath.Join(dir, "imgstream", "nats")
-				}
-				if token == "" && !server.Loopback(cmp.Or(host, "127.0.0.1")) {
-					// Beyond the loopback interface, never an open server.
-					var b [16]byte
-					rand.Read(b[:])
-					token = hex.EncodeToString(b[:])
-				}
-				srv, err := server.Start(server.Options{Host: host, Port: p, Dir: store, Token: token})
+				port := strconv.Itoa(so.Port)
+				token, store = so.Token, so.Dir
+				srv, err := server.Start(so)
 				if errors.Is(err, server.ErrAddrInUse) {
 					running := "nats://" + net.JoinHostPort("127.0.0.1", port)
 					return fmt.Errorf("--listen %s is taken, by another publish perhaps: --nats %s publishes through the running server, or --listen picks another port (%w)", listen, running, err)
@@ -244,6 +232,34 @@ that a cluster's leader election loses none.`,
 	cmd.Flags().BoolVar(&loop, "loop", false, "a recording: play it round and round")
 	cmd.Flags().BoolVar(&acked, "acked", false, "with --keep: wait for the stream to acknowledge each frame, so that none is lost when a cluster elects a new leader")
 	return cmd
+}
+
+// embeddedOptions are the options of publish's embedded server: it
+// listens on listen, keeps JetStream's files in store (the user's cache
+// when empty), and needs token, which is made when listen is beyond the
+// loopback interface and none is given: never an open server there.
+func embeddedOptions(listen, token, store string) (server.Options, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return server.Options{}, usageError{fmt.Errorf("--listen %q: %w", listen, err)}
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return server.Options{}, usageError{fmt.Errorf("--listen %q: the port is a number from 0 to 65535", listen)}
+	}
+	if store == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		store = filepath.Join(dir, "imgstream", "nats")
+	}
+	if token == "" && !server.Loopback(cmp.Or(host, "127.0.0.1")) {
+		var b [16]byte
+		rand.Read(b[:])
+		token = hex.EncodeToString(b[:])
+	}
+	return server.Options{Host: host, Port: p, Dir: store, Token: token}, nil
 }
 
 func newReplay() *cobra.Command {

@@ -98,7 +98,28 @@ func TestAcrossHosts(t *testing.T) {
 // open server: it makes a token and prints it in the URL; a client
 // without it is refused, one with it gets in.
 func TestPublishBeyondLoopback(t *testing.T) {
-	pub := exec.Command(bin, "publish", "--loop", "--listen", "0.0.0.0:0", "--store", t.TempDir(), sample, "sample")
+	// Beyond the loopback interface a token is made (the decision alone:
+	// tests listen on 127.0.0.1 only).
+	for _, listen := range []string{"0.0.0.0:4222", "[::]:4222", "192.0.2.7:0"} {
+		o, err := embeddedOptions(listen, "", t.TempDir())
+		require.NoError(t, err)
+		assert.Regexp(t, `^[0-9a-f]{32}$`, o.Token, listen)
+	}
+	for _, listen := range []string{"127.0.0.1:0", "localhost:0", "[::1]:0", ":0"} {
+		o, err := embeddedOptions(listen, "", t.TempDir())
+		require.NoError(t, err)
+		assert.Empty(t, o.Token, listen)
+	}
+	o, err := embeddedOptions("0.0.0.0:4222", "mine", t.TempDir())
+	require.NoError(t, err)
+	assert.Equal(t, "mine", o.Token, "a token given is kept")
+	for _, listen := range []string{"4222", "127.0.0.1:http", "127.0.0.1:70000"} {
+		_, err := embeddedOptions(listen, "", t.TempDir())
+		require.ErrorAs(t, err, new(usageError), listen)
+	}
+
+	// The token, printed in the URL, is what a client needs.
+	pub := exec.Command(bin, "publish", "--loop", "--listen", "127.0.0.1:0", "--token", "s3cret", "--store", t.TempDir(), sample, "sample")
 	stderr, err := pub.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, pub.Start())
@@ -107,12 +128,12 @@ func TestPublishBeyondLoopback(t *testing.T) {
 	require.True(t, sc.Scan(), "the server's line")
 	line := sc.Text()
 	go io.Copy(io.Discard, stderr)
-	m := regexp.MustCompile(`NATS server at nats://([0-9a-f]{32})@0\.0\.0\.0:(\d+) `).FindStringSubmatch(line)
-	require.NotNil(t, m, "a token in the printed URL: %q", line)
-	token, port := m[1], m[2]
+	m := regexp.MustCompile(`NATS server at nats://s3cret@127\.0\.0\.1:(\d+) `).FindStringSubmatch(line)
+	require.NotNil(t, m, "the token in the printed URL: %q", line)
+	port := m[1]
 	_, err = nats.Connect("nats://127.0.0.1:"+port, nats.MaxReconnects(0))
 	require.ErrorIs(t, err, nats.ErrAuthorization, "no token, no entry")
-	nc, err := nats.Connect("nats://" + token + "@127.0.0.1:" + port)
+	nc, err := nats.Connect("nats://s3cret@127.0.0.1:" + port)
 	require.NoError(t, err)
 	nc.Close()
 }

@@ -934,12 +934,16 @@ func (r *Recorder) do(c *command) {
 		if w.cur == nil && r.diskDue() {
 			r.openClip(c.t) // the disk failed in the clip: it goes on in a new one
 		}
+		// A few frames a write: the copy stays small, and the frame
+		// path has their room back sooner.
+		for w.cur != nil && w.next <= c.index {
+			r.flushTo(min(c.index, w.next+flushStep-1), c.index, c.t)
+			r.need(nil)
+		}
 		if w.cur == nil {
 			r.lose(c.index - w.next + 1) // the disk is failing
 			w.next = max(w.next, c.index+1)
-			return
 		}
-		r.flushTo(c.index, c.t)
 	case cmdSplit:
 		if !w.want {
 			return
@@ -1010,12 +1014,15 @@ func (r *Recorder) openClip(t time.Time) {
 	w.cur = cur
 }
 
-// flushTo writes the frames of the clip up to index, the newest, of time
-// t; the clip is named with its first.
-func (r *Recorder) flushTo(index int, t time.Time) {
+// flushStep is how many frames the writer writes at most in one write.
+const flushStep = 16
+
+// flushTo writes the frames of the clip up to step, on the way to index,
+// of time t; the clip is named with its first.
+func (r *Recorder) flushTo(step, index int, t time.Time) {
 	w := &r.w
 	c := w.cur
-	_, err := c.clip.FlushTo(index)
+	_, err := c.clip.FlushTo(step)
 	w.next = c.clip.Next()
 	if lost := c.clip.Lost() - c.lost; lost > 0 {
 		c.lost += lost
@@ -1025,10 +1032,6 @@ func (r *Recorder) flushTo(index int, t time.Time) {
 		r.writeFailed(err)
 		return
 	}
-	if c.start.IsZero() && c.clip.Frames() > 0 {
-		c.start = t.Add(-c.clip.Span())
-	}
-	c.end = t
 	if err := r.written(c); err != nil {
 		var fe *fileError
 		if errors.As(err, &fe) {
@@ -1036,6 +1039,13 @@ func (r *Recorder) flushTo(index int, t time.Time) {
 		}
 		return
 	}
+	if w.next <= index {
+		return
+	}
+	if c.start.IsZero() && c.clip.Frames() > 0 {
+		c.start = t.Add(-c.clip.Span())
+	}
+	c.end = t
 	r.syncIfDue(t)
 }
 

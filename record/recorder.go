@@ -855,7 +855,7 @@ func (r *Recorder) write() {
 		for i := range batch {
 			c := &batch[i]
 			if c.kind == cmdEnd {
-				if cur := r.w.cur; cur != nil && r.w.fatal == nil {
+				if cur := r.w.cur; cur != nil {
 					r.w.cur = nil
 					r.w.closed = r.closeFile(cur, false, nil)
 				}

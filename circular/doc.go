@@ -14,7 +14,11 @@
 // bytes, time or frames, starting at a frame of a chosen type (a key frame,
 // a stream header), and [FrameBuffer.CopySince] follows on with the frames
 // recorded after them: the pre-trigger and post-trigger halves of one clip,
-// with no gap and no overlap.
+// with no gap and no overlap. [FrameBuffer.CopyRange] copies the frames
+// between two indexes, for a writer on its own goroutine that must stop
+// at an exact frame however late it runs; [FrameBuffer.Fits] tells the
+// recording side whether a frame would overwrite frames that writer has
+// not copied yet.
 //
 // # Limits
 //
@@ -31,7 +35,7 @@
 //   - For a FrameBuffer, a ring of frame records, 32 bytes each: by default
 //     one per KiB of Size, at least 1024 (FrameConfig.MaxFrames). When it is
 //     full, the oldest frame is dropped with its bytes.
-//   - For a FrameBuffer's copies (CopyTo, CopySince), a scratch buffer that
+//   - For a FrameBuffer's copies (CopyTo, CopySince, CopyRange), a scratch buffer that
 //     the frames are copied into under the lock, to be written out after
 //     it. It is allocated at the first copy, as large as that copy, and
 //     grows with later ones up to Size; it is kept for reuse. A

@@ -473,6 +473,88 @@ func (b *FrameBuffer) CopySince(w io.Writer, after Frame) (last Frame, err error
 	return last, err
 }
 
+// A Range is what [FrameBuffer.CopyRange] copied.
+type Range struct {
+	// First and Last are the first and last frames written; they are
+	// valid when Frames is positive.
+	First, Last Frame
+	// Frames is how many frames were written.
+	Frames int
+	// Lost is how many frames of the range were dropped before they
+	// could be copied.
+	Lost int64
+	// Next is the index after the last one the range covered: the from
+	// of the next call, to follow on with no gap and no overlap.
+	Next int64
+}
+
+// CopyRange writes to w the complete frames whose indexes are from from
+// up to and including through, in one write, and returns what it wrote.
+// The frames not recorded yet are left for a later call: Range.Next is
+// then the first of them. If some of the range were already dropped, it
+// writes the ones still held and returns an error matching [ErrOverrun]
+// that says how many were lost (Range.Lost). Like CopySince, it copies
+// under the lock and writes to w after releasing it.
+func (b *FrameBuffer) CopyRange(w io.Writer, from, through int64) (Range, error) {
+	r := Range{Next: from}
+	first, last, copied, err := b.copyOut(w, func() (int, int, error) {
+		end := b.firstIndex + int64(b.fCount)
+		r.Next = max(from, min(through, end-1)+1)
+		r.Lost = max(0, min(b.firstIndex, r.Next)-from)
+		lo, hi := max(from, b.firstIndex)-b.firstIndex, r.Next-b.firstIndex
+		if hi < lo {
+			hi = lo
+		}
+		return int(lo), int(hi), nil
+	})
+	if copied {
+		r.First, r.Last, r.Frames = first, last, int(last.Index-first.Index)+1
+	}
+	if err == nil && r.Lost > 0 {
+		err = fmt.Errorf("%w: %d frames from frame %d", ErrOverrun, r.Lost, from)
+	}
+	return r, err
+}
+
+// Fits reports whether a frame of n bytes, written in at most writes
+// writes, can be added without dropping frame keep or any frame after it
+// (or the bytes of the frame being written, when keep is not recorded
+// yet): a writer that must not overwrite what a reader has not copied yet
+// asks before it writes. A keep already dropped is no bound. Frames that
+// MaxAge drops are not counted.
+func (b *FrameBuffer) Fits(keep int64, n, writes int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	end := b.firstIndex + int64(b.fCount)
+	if keep < b.firstIndex {
+		return true
+	}
+	start := b.openStart
+	if keep < end {
+		start = b.rec(int(keep - b.firstIndex)).start
+	}
+	r := &b.s.ring
+	if b.s.end()-start+int64(n) > int64(r.size()) || int(end-keep)+1 > len(b.frames) {
+		return false
+	}
+	// The writes that end after start are the ones to keep.
+	held := r.eCount - sort.Search(r.eCount, func(i int) bool { return r.endAt(i) > start })
+	return held+writes <= len(r.ends)
+}
+
+// Find returns the first and last frames CopyTo would copy with the same
+// limit and first type, without copying them; [ErrNoFrame] when there
+// are none.
+func (b *FrameBuffer) Find(limit Limit, first FrameType) (firstFrame, last Frame, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	from, to, err := b.selectLocked(limit, first)
+	if err != nil {
+		return Frame{}, Frame{}, err
+	}
+	return b.frameLocked(from), b.frameLocked(to - 1), nil
+}
+
 // copyOut copies the frames in the slot range sel returns into the scratch
 // buffer under the lock, then writes them to w without it.
 func (b *FrameBuffer) copyOut(w io.Writer, sel func() (int, int, error)) (first, last Frame, copied bool, err error) {

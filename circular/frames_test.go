@@ -497,3 +497,72 @@ func TestReadFrameTo(t *testing.T) {
 	_, _, err = b.ReadFrameTo(end, nil, buf)
 	assert.ErrorIs(t, err, circular.ErrNoFrame)
 }
+
+// TestCopyRange: a copy bounded by a frame stops at it, whatever was
+// recorded after; the next call follows on from Range.Next; frames the
+// ring dropped before their copy are counted in Range.Lost.
+func TestCopyRange(t *testing.T) {
+	b := newFrames(t, circular.FrameConfig{Size: 12})
+	for i, s := range []string{"aaaa", "bbbb", "cccc"} {
+		require.NoError(t, b.WriteFrame([]byte(s), circular.Delta, time.Duration(i)))
+	}
+	var out bytes.Buffer
+	r, err := b.CopyRange(&out, 0, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "aaaabbbb", out.String(), "up to frame 1, not the newest")
+	assert.Equal(t, circular.Range{First: r.First, Last: r.Last, Frames: 2, Next: 2}, r)
+	assert.Equal(t, int64(1), r.Last.Index)
+
+	r, err = b.CopyRange(&out, r.Next, 10)
+	require.NoError(t, err)
+	assert.Equal(t, "aaaabbbbcccc", out.String())
+	assert.Equal(t, int64(3), r.Next, "frames not recorded yet are left for later")
+	r, err = b.CopyRange(&out, r.Next, 10)
+	require.NoError(t, err)
+	assert.Zero(t, r.Frames)
+	assert.Equal(t, int64(3), r.Next)
+
+	for i, s := range []string{"dddd", "eeee", "ffff", "gggg"} {
+		require.NoError(t, b.WriteFrame([]byte(s), circular.Delta, time.Duration(i+3)))
+	}
+	out.Reset()
+	r, err = b.CopyRange(&out, 3, 5)
+	require.ErrorIs(t, err, circular.ErrOverrun)
+	assert.Equal(t, "eeeeffff", out.String(), "what is still held")
+	assert.Equal(t, int64(1), r.Lost, "frame 3 was dropped")
+	assert.Equal(t, 2, r.Frames)
+	assert.Equal(t, int64(6), r.Next)
+
+	out.Reset()
+	r, err = b.CopyRange(&out, 0, 2)
+	require.ErrorIs(t, err, circular.ErrOverrun)
+	assert.Zero(t, out.Len())
+	assert.Equal(t, circular.Range{Lost: 3, Next: 3}, r, "all of it dropped")
+}
+
+// TestFits: a frame fits while it would drop nothing from keep on.
+func TestFits(t *testing.T) {
+	b := newFrames(t, circular.FrameConfig{Size: 12, MaxFrames: 4})
+	for i, s := range []string{"aaaa", "bbbb"} {
+		require.NoError(t, b.WriteFrame([]byte(s), circular.Delta, time.Duration(i)))
+	}
+	assert.True(t, b.Fits(0, 4, 1), "room for one more")
+	assert.False(t, b.Fits(0, 5, 1), "frame 0 would go")
+	assert.True(t, b.Fits(1, 8, 1), "frame 0 may go")
+	assert.False(t, b.Fits(1, 9, 1))
+	assert.True(t, b.Fits(2, 12, 1), "nothing to keep but the frame to come")
+	require.NoError(t, b.WriteFrame([]byte("cccc"), circular.Delta, 2))
+	assert.False(t, b.Fits(0, 1, 1))
+	assert.True(t, b.Fits(-1, 1, 1), "a frame already gone is no bound")
+	for i, s := range []string{"d", "e"} {
+		require.NoError(t, b.WriteFrame([]byte(s), circular.Delta, time.Duration(3+i)))
+	}
+	assert.False(t, b.Fits(1, 1, 1), "MaxFrames: frames 1 to 4 leave no room for frame 5")
+	assert.True(t, b.Fits(2, 1, 1))
+
+	w := newFrames(t, circular.FrameConfig{Size: 100, MaxWrites: 4})
+	require.NoError(t, w.WriteFrame([]byte("aa"), circular.Delta, 0))
+	require.NoError(t, w.WriteFrame([]byte("bb"), circular.Delta, 1))
+	assert.True(t, w.Fits(0, 2, 2))
+	assert.False(t, w.Fits(0, 3, 3), "MaxWrites: the write boundaries would run out")
+}

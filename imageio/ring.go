@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/imgstream/imgstream/circular"
@@ -99,7 +100,7 @@ func (s *Stream) SaveTo(w io.Writer, d time.Duration) (*Clip, error) {
 	if _, err := w.Write(m[:]); err != nil {
 		return nil, err
 	}
-	c := &Clip{fb: rb.fb, w: w, magic: m, last: circular.Frame{Index: -1}}
+	c := &Clip{fb: rb.fb, w: w, magic: m}
 	first, last, err := rb.fb.CopyTo(w, circular.Limit{Duration: d}, circular.AnyFrame)
 	if errors.Is(err, circular.ErrNoFrame) {
 		return c, nil // an empty recording so far
@@ -107,23 +108,97 @@ func (s *Stream) SaveTo(w io.Writer, d time.Duration) (*Clip, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.first, c.last, c.frames = first, last, int(last.Index-first.Index)+1
+	c.first, c.last, c.frames, c.next = first, last, int(last.Index-first.Index)+1, last.Index+1
 	return c, nil
 }
 
-// A Clip continues a file that SaveTo started with the frames a ring stream
-// records after it. It is not safe for concurrent use; the ring is.
+// ClipFrom starts a file on w, a complete OMV IMG STR file of no frame
+// yet, whose first frame is to be the ring's frame index (an absolute
+// index, as [Range] gives): [Clip.FlushTo] and [Clip.Flush] append the
+// frames from there, so that a writer on its own goroutine follows the
+// ring exactly, frame by frame, however far behind it runs. The frame
+// keeps its recorded interval from the one before it. On a file or memory
+// stream it returns an error matching errors.ErrUnsupported.
+//
+// ClipFrom, Recent, Fits and the Clip's methods may be called while
+// another goroutine writes to the ring: the ring is safe for that, and
+// they touch nothing else of the Stream.
+func (s *Stream) ClipFrom(w io.Writer, index int) (*Clip, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	rb, ok := s.b.(*ringBackend)
+	if !ok {
+		return nil, fmt.Errorf("imageio: ClipFrom needs a ring stream, not a %v: %w", s.kind, errors.ErrUnsupported)
+	}
+	m := rb.v.Magic()
+	if _, err := w.Write(m[:]); err != nil {
+		return nil, err
+	}
+	return &Clip{fb: rb.fb, w: w, magic: m, next: int64(index)}, nil
+}
+
+// A Range is a run of a ring stream's frames, from Recent.
+type Range struct {
+	First, Last int           // absolute indexes of the first and last frames
+	Span        time.Duration // from the first frame's recorded time to the last's
+	Bytes       int64         // of their OMV chunks, as a file holds them
+}
+
+// Recent returns the frames of a ring stream that SaveTo(w, d) would save
+// now, without saving them: those recorded less than d before the newest
+// (all of them when d is 0). It returns an error matching
+// circular.ErrNoFrame when the ring holds none.
+func (s *Stream) Recent(d time.Duration) (Range, error) {
+	rb, ok := s.b.(*ringBackend)
+	if !ok {
+		return Range{}, fmt.Errorf("imageio: Recent needs a ring stream, not a %v: %w", s.kind, errors.ErrUnsupported)
+	}
+	first, last, err := rb.fb.Find(circular.Limit{Duration: d}, circular.AnyFrame)
+	if err != nil {
+		return Range{}, err
+	}
+	return Range{First: int(first.Index), Last: int(last.Index), Span: last.Timestamp - first.Timestamp,
+		Bytes: last.Position + int64(last.Size) - first.Position}, nil
+}
+
+// Fits reports whether writing m to a ring stream now would keep the
+// frame at index keep (absolute, as [Range] gives) and every frame after
+// it: a writer that follows the ring with a [Clip] can be given the time
+// to copy them before they are overwritten. A keep already dropped is no
+// bound. On a file or memory stream it returns true.
+func (s *Stream) Fits(keep int, m *Image) bool {
+	rb, ok := s.b.(*ringBackend)
+	if !ok {
+		return true
+	}
+	// A chunk goes in as its header, its payload and its padding.
+	return rb.fb.Fits(int64(keep), rb.v.HeaderSize()+len(m.Data)+container.Padding(len(m.Data)), 3)
+}
+
+// A Clip continues a file that SaveTo or ClipFrom started with the frames
+// a ring stream records after it. It is not safe for concurrent use; the
+// ring is.
 type Clip struct {
 	fb     *circular.FrameBuffer
 	w      io.Writer
 	magic  [container.MagicSize]byte
 	first  circular.Frame // valid when frames > 0
 	last   circular.Frame
-	frames int
+	frames int   // frames written
+	next   int64 // the index of the next frame to append
+	lost   int   // frames the ring dropped before they were appended
 }
 
 // Frames returns how many frames the clip's file holds.
 func (c *Clip) Frames() int { return c.frames }
+
+// Lost returns how many frames the clip missed: the ring dropped them
+// before Flush or FlushTo could append them.
+func (c *Clip) Lost() int { return c.lost }
+
+// Next returns the absolute index of the next frame the clip appends.
+func (c *Clip) Next() int { return int(c.next) }
 
 // Span returns the time from the clip's first frame to its last, as its
 // file records it (0 before its second frame).
@@ -137,23 +212,28 @@ func (c *Clip) Span() time.Duration {
 // Flush appends the frames recorded since the clip's last frame, and returns
 // how many frames the clip moved on by. If the ring dropped some before they were appended
 // (the clip was flushed too rarely), it appends the rest and returns an
-// error matching circular.ErrOverrun: the file then has a gap.
+// error matching circular.ErrOverrun: the file then has a gap, and Lost
+// counts the frames missing.
 func (c *Clip) Flush() (int, error) {
-	before := c.last.Index
-	last, err := c.fb.CopySince(c.w, c.last)
-	if c.frames == 0 && last.Index > before {
-		// The clip's first frame (a clip that Continue made): the one
-		// after before, or the oldest held if the ring dropped it.
-		for f := range c.fb.All() {
-			if f.Index > before {
-				c.first = f
-				break
-			}
+	return c.FlushTo(math.MaxInt)
+}
+
+// FlushTo is Flush up to and including the frame at absolute index last:
+// the frames after it are left for the next call, so that a file ends or
+// splits at an exact frame however late it is written.
+func (c *Clip) FlushTo(last int) (int, error) {
+	before := c.next
+	r, err := c.fb.CopyRange(c.w, c.next, int64(last))
+	if r.Frames > 0 {
+		if c.frames == 0 {
+			c.first = r.First
 		}
+		c.last = r.Last
+		c.frames += r.Frames
 	}
-	c.last = last
-	c.frames += int(last.Index - before)
-	return int(last.Index - before), err
+	c.lost += int(r.Lost)
+	c.next = r.Next
+	return int(r.Next - before), err
 }
 
 // Continue starts a new file on w, a complete OMV IMG STR file, that goes
@@ -166,14 +246,14 @@ func (c *Clip) Continue(w io.Writer) (*Clip, error) {
 	if _, err := w.Write(c.magic[:]); err != nil {
 		return nil, err
 	}
-	return &Clip{fb: c.fb, w: w, magic: c.magic, last: c.last}, nil
+	return &Clip{fb: c.fb, w: w, magic: c.magic, next: c.next}, nil
 }
 
 // Follow appends frames as they are recorded until ctx is done, and then
 // returns ctx.Err(); or until appending fails.
 func (c *Clip) Follow(ctx context.Context) error {
 	for {
-		if err := c.fb.Wait(ctx, c.last); err != nil {
+		if err := c.fb.Wait(ctx, circular.Frame{Index: c.next - 1}); err != nil {
 			return err
 		}
 		if _, err := c.Flush(); err != nil {

@@ -757,3 +757,64 @@ func TestPacer(t *testing.T) {
 	require.NoError(t, p.Wait(t.Context(), 40*ms))
 	assert.Equal(t, 40*ms, clock.slept[len(clock.slept)-1], "from the Restart, not from an hour ago")
 }
+
+// TestClipFrom: a writer that follows a ring from a frame, however late,
+// ends its file at an exact frame (FlushTo), goes on in the next file with
+// no frame lost or repeated, and counts the frames the ring overwrote
+// before it could append them (Lost), which its file does not hold.
+func TestClipFrom(t *testing.T) {
+	clock := newFakeClock()
+	// 64-byte chunks (a 32-byte header and 32 bytes): the ring holds 10.
+	s, err := imageio.NewRing(circular.FrameConfig{Size: 640}, &imageio.Options{Clock: clock})
+	require.NoError(t, err)
+	write := func(from, to int) {
+		for i := from; i < to; i++ {
+			clock.now = clock.now.Add(100 * time.Millisecond)
+			if i-from <= 10 { // after that, frame from is gone: no bound
+				require.Equal(t, i-from < 10, s.Fits(from, grayFrame(i)), "frame %d fits while frames %d on are kept", i, from)
+			}
+			require.NoError(t, s.Write(grayFrame(i)))
+		}
+	}
+	write(0, 6)
+	r, err := s.Recent(250 * time.Millisecond)
+	require.NoError(t, err)
+	assert.Equal(t, imageio.Range{First: 3, Last: 5, Span: 200 * time.Millisecond, Bytes: 3 * 64}, r)
+
+	var a, b bytes.Buffer
+	clip, err := s.ClipFrom(&a, 3)
+	require.NoError(t, err)
+	write(6, 9)
+	n, err := clip.FlushTo(6)
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "frames 3 to 6, not the ones after")
+	assert.Equal(t, 7, clip.Next())
+	next, err := clip.Continue(&b)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{3, 4, 5, 6}, firstBytes(t, &a, 100*time.Millisecond))
+	assert.Equal(t, 4, clip.Frames())
+
+	write(9, 25) // frames 7 to 14 are overwritten before the writer comes
+	n, err = next.FlushTo(20)
+	require.ErrorIs(t, err, circular.ErrOverrun)
+	assert.Equal(t, 14, n, "frames 7 to 20")
+	assert.Equal(t, 8, next.Lost())
+	assert.Equal(t, 6, next.Frames(), "frames 15 to 20 in the file; the lost ones are not")
+	assert.Equal(t, 500*time.Millisecond, next.Span())
+	n, err = next.Flush()
+	require.NoError(t, err)
+	assert.Equal(t, 4, n)
+	assert.Equal(t, 10, next.Frames())
+	zr, err := container.NewReader(&b)
+	require.NoError(t, err)
+	var got []byte
+	for {
+		_, p, err := zr.ReadFrame(nil)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		got = append(got, p[0])
+	}
+	assert.Equal(t, []byte{15, 16, 17, 18, 19, 20, 21, 22, 23, 24}, got)
+}

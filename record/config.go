@@ -24,12 +24,15 @@ const (
 	// ends the process (Go cannot recover from it): 1 GiB holds MaxPre of
 	// a camera sending 3.5 MB/s, a 1080p MJPEG camera at 30 fps. New also
 	// refuses a ring over a quarter of the machine's physical memory,
-	// where it can tell (Linux): a trigger copies the ring, so an event
-	// may take twice PreSize.
+	// where it can tell (Linux), to leave the rest of the machine room;
+	// the writer copies frames out of the ring a few at a time, so an
+	// event takes little more than PreSize.
 	MaxPreSize = 1 << 30
 	// ContinuousRingSize is the ring a continuous recording passes its
-	// frames through, each on its way to the file: room for two of the
-	// largest MJPEG frames, or one raw 4K RGB frame.
+	// frames through on their way to the file: room for two of the
+	// largest MJPEG frames, or one raw 4K RGB frame, and the writer's
+	// slack: 20 s of a camera sending 1.5 MB/s can wait there for a slow
+	// disk without holding up a frame.
 	ContinuousRingSize = 2 * mjpeg.DefaultMaxFrameSize
 	// DefaultSync is how often a clip is fsynced: the most a power loss
 	// or a SIGKILL can take from it.
@@ -109,7 +112,9 @@ type Config struct {
 
 	// Pre is how much to keep from before a trigger, at most MaxPre;
 	// PreSize bounds it in bytes (DefaultPreSize when zero), at most
-	// MaxPreSize and a quarter of the machine's memory.
+	// MaxPreSize and a quarter of the machine's memory. The ring of
+	// PreSize bytes is also where the frames of an event wait for a slow
+	// disk.
 	Pre     time.Duration
 	PreSize int
 	// Post is how long an event goes on after its last trigger; a
@@ -139,9 +144,10 @@ type Config struct {
 	Live *mjpeg.Server
 	// Notify, if not nil, is told of each Event, in order, one call at a
 	// time, once the Recorder holds no lock: it may call Status and
-	// Trigger. It runs on the goroutine that handles frames (or on the one
-	// that ends an event while no frame comes), so it should return
-	// quickly: frames wait for it.
+	// Trigger. It runs on the Recorder's writer goroutine, so frames do
+	// not wait for it, but the files do: a Notify that blocks holds up
+	// the writing, and once the ring is full of frames not written, the
+	// frames (see the package's Concurrency section).
 	Notify func(Event)
 	// Log, if not nil, logs connection faults and disk faults (once per
 	// outage) and frames the Recorder could not keep.

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/circular"
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/record"
@@ -137,7 +138,16 @@ func TestDiskFullOneShot(t *testing.T) {
 			}
 			return nil
 		})
-		rec, err := record.New(record.Config{Source: record.OMV(bytes.NewReader(omvStream(t, 30))), Pattern: filepath.Join(dir, "rec.omv")})
+		// The pipe at a camera's pace: the writer, which writes the frames
+		// it finds in the ring in one write, writes them one by one.
+		omv := record.OMV(bytes.NewReader(omvStream(t, 30)))
+		src := record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
+			return omv.Run(ctx, func(f *record.Frame) error {
+				time.Sleep(33 * time.Millisecond)
+				return emit(f)
+			})
+		})
+		rec, err := record.New(record.Config{Source: src, Pattern: filepath.Join(dir, "rec.omv")})
 		require.NoError(t, err)
 		err = rec.Run(t.Context())
 		require.ErrorIs(t, err, record.ErrWrite)
@@ -313,5 +323,142 @@ func TestDiskFullEvent(t *testing.T) {
 		require.Len(t, closed, 2)
 		assert.Contains(t, closed[0].Err, "no space left on device")
 		assert.Equal(t, "manual", closed[1].Trigger)
+	})
+}
+
+// numbered is a 64x64 grey frame holding its number in its first byte.
+func numbered(i int) *record.Frame {
+	return &record.Frame{Image: imageio.Image{Width: 64, Height: 64, Format: container.Grayscale, Data: bytes.Repeat([]byte{byte(i)}, 64*64)}}
+}
+
+// stepSource sends a numbered frame each time frames gives it one, and
+// tells handled once the Recorder has taken it (emit returned); it ends
+// when frames is closed.
+func stepSource(frames <-chan struct{}, handled chan<- struct{}) record.Source {
+	return record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case _, ok := <-frames:
+				if !ok {
+					return io.EOF
+				}
+				if err := emit(numbered(i)); err != nil {
+					return err
+				}
+				if handled != nil {
+					handled <- struct{}{}
+				}
+			}
+		}
+	})
+}
+
+// TestDiskBlocked: a write or an fsync that blocks (an SD card's) holds
+// up no frame: while the writer is stuck in it, each frame the source
+// sends goes into the ring at once and Status.FramesIn counts it; once the
+// disk answers, the clip holds every frame, in order.
+func TestDiskBlocked(t *testing.T) {
+	for _, op := range []string{"write", "sync"} {
+		t.Run(op, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var armed atomic.Bool
+				blocked, release := make(chan struct{}, 1), make(chan struct{})
+				record.FileFault(t, func(o, name string) error {
+					if o == op && armed.CompareAndSwap(true, false) {
+						blocked <- struct{}{}
+						<-release
+					}
+					return nil
+				})
+				frames, handled := make(chan struct{}), make(chan struct{})
+				dir := t.TempDir()
+				rec, err := record.New(record.Config{Source: stepSource(frames, handled), Pattern: filepath.Join(dir, "rec.omv"),
+					Sync: time.Millisecond, Stall: time.Hour})
+				require.NoError(t, err)
+				done := make(chan error, 1)
+				go func() { done <- rec.Run(context.Background()) }()
+				send := func() {
+					time.Sleep(time.Millisecond) // a sync is due at each frame
+					frames <- struct{}{}
+				}
+				for range 3 {
+					send()
+					<-handled
+				}
+				synctest.Wait() // the writer has written them
+				armed.Store(true)
+				for i := 3; i < 54; i++ {
+					send()
+					if i == 3 {
+						<-blocked // the writer is stuck in the disk with frame 3
+					}
+					synctest.Wait()
+					select {
+					case <-handled:
+					default:
+						t.Fatalf("frame %d waited for the disk", i)
+					}
+					require.Equal(t, uint64(i+1), rec.Status().FramesIn)
+				}
+				close(release)
+				close(frames)
+				require.NoError(t, <-done)
+				got := readClip(t, filepath.Join(dir, "rec.omv"))
+				require.Len(t, got, 54)
+				for i, f := range got {
+					require.Equal(t, byte(i), f.data[0], "frame %d", i)
+				}
+				assert.Zero(t, rec.Status().Dropped)
+			})
+		})
+	}
+}
+
+// TestWriterOverrun: a writer stuck so long that the ring overwrites the
+// frames it has not written: those frames are counted in Status.Dropped
+// and logged once, the clip holds the rest in order, and the source,
+// which ends, makes Run say that frames were lost.
+func TestWriterOverrun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var armed atomic.Bool
+		armed.Store(true)
+		release := make(chan struct{})
+		record.FileFault(t, func(op, name string) error {
+			if op == "write" && armed.CompareAndSwap(true, false) {
+				<-release
+			}
+			return nil
+		})
+		frames := make(chan struct{})
+		dir := t.TempDir()
+		var logged lockedBuffer
+		// 15 frames of 4 KiB fit in the ring.
+		rec, err := record.New(record.Config{Source: stepSource(frames, nil), Mode: record.Events, Pre: time.Second, Post: time.Hour,
+			PreSize: 64 << 10, Stall: time.Hour, Pattern: filepath.Join(dir, "rec.omv"), Log: log.New(&logged, "", 0)})
+		require.NoError(t, err)
+		rec.Trigger("test") // the event starts with the first frame
+		done := make(chan error, 1)
+		go func() { done <- rec.Run(context.Background()) }()
+		for range 100 {
+			frames <- struct{}{}
+		}
+		synctest.Wait()
+		assert.Equal(t, uint64(100), rec.Status().FramesIn, "the frames went on while the writer was stuck")
+		close(release)
+		close(frames)
+		err = <-done
+		require.ErrorIs(t, err, record.ErrWrite)
+		require.ErrorIs(t, err, circular.ErrOverrun)
+		got := readClip(t, filepath.Join(dir, "rec.omv"))
+		require.NotEmpty(t, got)
+		assert.Less(t, len(got), 20, "what the ring held")
+		for i, f := range got {
+			require.Equal(t, byte(100-len(got)+i), f.data[0], "the newest frames, in order")
+		}
+		st := rec.Status()
+		assert.Equal(t, uint64(100-len(got)), st.Dropped, "every frame not in the clip is counted")
+		assert.Equal(t, 1, strings.Count(logged.String(), "fell behind"), logged.String())
 	})
 }

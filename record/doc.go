@@ -16,9 +16,9 @@
 // In the [Continuous] mode a [Recorder] keeps every frame, for Duration or
 // Frames, in files that SplitEvery or SplitSize start anew with no frame
 // lost or repeated at the split. In the [Events] mode frames go through a
-// ring that holds the last Pre (bounded in bytes by PreSize, capped at
-// [MaxPre] and [MaxPreSize]); a trigger (motion seen by the motion package's detector, or
-// [Recorder.Trigger]) opens a clip with the ring's frames, and the clip
+// ring of PreSize bytes (at most [MaxPreSize]); a trigger (motion seen by
+// the motion package's detector, or [Recorder.Trigger]) opens a clip with
+// the ring's frames of the last Pre (at most [MaxPre]), and the clip
 // goes on until Post has passed since the last trigger, so that events
 // close together merge. A manual trigger includes the Pre seconds too.
 //
@@ -46,9 +46,24 @@
 //
 // [Recorder.Trigger] and [Recorder.Status] never wait for the disk:
 // Trigger only marks the trigger, which the Recorder acts on before its
-// next frame. Events are queued under the Recorder's lock and told to
-// Config.Notify after it is released, one at a time and in order, so
-// Notify may call them.
+// next frame. Neither does a frame: the goroutine that receives the
+// frames puts each into the ring (imageio's ring stream), keeps the
+// Status and decides, by motion and triggers, what goes into which clip,
+// all in memory. A writer goroutine, which Run starts and waits for,
+// does every file operation (making, naming, writing, fsyncing, splitting
+// and closing clips, retention, the disk's backoff): it copies the frames
+// from the ring, as it is told in order, each command bounded by a
+// frame's index, so that a split or the end of an event falls at an exact
+// frame however far behind the disk is. A slow write or fsync is absorbed
+// by the ring: ContinuousRingSize, or PreSize in the Events mode. A frame
+// that would overwrite frames the writer has not copied yet waits for it,
+// so a source faster than the disk (a file) loses nothing; a writer stuck
+// for longer than five seconds (or half of Stall) lets the ring overwrite
+// them, and those frames are counted in [Status].Dropped and logged once
+// (circular.ErrOverrun). Run returns once the writer has written and
+// closed everything. Events are queued under the Recorder's lock and told
+// to Config.Notify by the writer after it is released, one at a time and
+// in order, so Notify may call Trigger and Status.
 //
 // # Faults
 //

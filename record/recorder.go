@@ -7,6 +7,7 @@ import (
 	"image"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,14 @@ import (
 // events around triggers. Make one with New, then call Run once. Trigger
 // and Status are safe for concurrent use, from any goroutine: they never
 // wait for the disk, and Config.Notify may call them.
+//
+// Two goroutines do the work. The one that receives each frame from the
+// Source touches only memory: it puts the frame into the ring, keeps the
+// Status, detects motion and decides what goes into which clip. A writer
+// goroutine, which Run starts and waits for, does every file operation:
+// it copies the frames from the ring into the clips, as it is told in
+// order, each command bounded by a frame's index, so a split or an
+// event's end falls at an exact frame however far behind the disk is.
 type Recorder struct {
 	c       Config
 	pattern string
@@ -48,33 +57,96 @@ type Recorder struct {
 	// nmu makes the delivery of events to Notify one at a time, in order.
 	nmu sync.Mutex
 
-	// wmu is the writer's: the goroutine that handles a frame, expires an
-	// event or closes the recording holds it for the ring, the clip and
-	// the disk. It guards the fields below.
-	wmu  sync.Mutex
+	// fmu is the frame path's: the goroutine that handles a frame, or
+	// the one that expires an event while no frame comes, holds it for
+	// the ring and the decisions, never for the disk. It guards the
+	// fields below, up to qmu.
+	fmu  sync.Mutex
 	ring *imageio.Stream
 	det  *motion.Detector
 	grey image.Gray // a view of raw greyscale frames for the detector
 	jpeg []byte     // raw frames encoded for Live
-	cur  *clip      // the clip being written, nil between events
 	// event state
-	event       bool          // an event is in progress, with a clip or (the disk failing) without
-	reason      string        // what triggered it
-	lastTrigger time.Time     // the last trigger of the event in progress
-	pending     string        // a trigger that came before the first frame
-	lastEnd     time.Time     // the last frame of the previous clip
-	prev        *imageio.Clip // the previous clip
+	event       bool      // an event is in progress
+	reason      string    // what triggered it
+	lastTrigger time.Time // the last trigger of the event in progress
+	pending     string    // a trigger that came before the first frame
+	lastEnd     time.Time // the last frame of the previous event's clip
+	lastEndIdx  int       // and its index in the ring; -1 before one
+	// the clip asked of the writer, for its splits
+	asked      bool      // a clip is asked (opened and not closed)
+	clipFrom   int       // its first frame's index
+	clipStart  time.Time // its first frame's time
+	clipLast   time.Time // its last frame's time
+	clipBytes  int64     // its bytes, magic included
+	clipFrames int       // its frames
+	clipNext   int       // the index of the next frame it takes
 	// timing
-	first     time.Time // the first frame's time
-	last      time.Time // the newest frame's time
-	frames    int       // frames recorded
-	runBase   time.Time // arrival of a Run's first source-timed frame
-	srcBase   time.Time // and its source time
-	warnedPre bool      // logged that PreSize holds less than Pre
-	gapStart  time.Time
-	// disk faults
-	disk          disk
+	first         time.Time // the first frame's time
+	last          time.Time // the newest frame's time
+	frames        int       // frames recorded: the ring's index of the next
+	runBase       time.Time // arrival of a Run's first source-timed frame
+	srcBase       time.Time // and its source time
+	warnedPre     bool      // logged that PreSize holds less than Pre
+	gapStart      time.Time
+	stuck         int         // the writer's need when a wait for it timed out; -1 none
+	roomTimer     *time.Timer // bounds a wait for the writer
 	durationTimer *time.Timer
+
+	// qmu guards the commands from the frame path to the writer, and
+	// what the writer still needs of the ring.
+	qmu   sync.Mutex
+	q     []command
+	qneed int           // the lowest frame index the queued commands need; noNeed when none
+	wneed int           // the lowest frame index the writer still needs; noNeed when none
+	wake  chan struct{} // a command is queued
+	freed chan struct{} // the writer needs less of the ring
+
+	// w is the writer's state: only the writer goroutine touches it,
+	// and Run once the writer is done.
+	w     writer
+	wdone chan struct{}
+}
+
+// noNeed is a need of no frame.
+const noNeed = math.MaxInt
+
+// maxRoomWait caps the wait of a frame for the writer to copy the frames
+// it would overwrite in a full ring; DefaultStall/2 at most, so that the
+// wait never looks like a stalled source.
+const maxRoomWait = 5 * time.Second
+
+// A command tells the writer what to do with the frames in the ring, in
+// the order the frames came.
+type command struct {
+	kind   cmdKind
+	index  int       // cmdOpen, cmdSplit: the new clip's first frame; cmdTo: its last so far
+	t      time.Time // cmdOpen, cmdSplit: the time the clip is named by; cmdTo: frame index's
+	start  time.Time // cmdGap: the last frame before the gap
+	reason string    // cmdOpen: what triggered the event
+}
+
+type cmdKind uint8
+
+const (
+	cmdOpen  cmdKind = iota // a clip from frame index
+	cmdTo                   // the clip goes on to frame index
+	cmdSplit                // the clip ends before frame index, and the next starts there
+	cmdClose                // the clip ends (at its last cmdTo)
+	cmdGap                  // the source came back: a Gap event
+	cmdEnd                  // the Run ends: close everything and return
+)
+
+// writer is the state of the writer goroutine.
+type writer struct {
+	cur     *clip  // the clip being written, nil between clips and while the disk fails
+	want    bool   // a clip is asked
+	next    int    // the index of its next frame not yet written nor lost
+	reason  string // what triggered its event
+	disk    disk
+	fatal   error // a clip that cannot be made: ends Run
+	closed  error // the error of closing the last clip
+	overrun bool  // the writer fell behind the ring, logged
 }
 
 // disk is the state of the disk the clips go to: a write that fails
@@ -85,7 +157,7 @@ type disk struct {
 	since    time.Time // when it started
 	retry    time.Time // when to try again
 	wait     time.Duration
-	lost     uint64 // frames lost to write errors, in all
+	lost     uint64 // frames lost to write errors and to the writer falling behind, in all
 	lostThen uint64 // lost when the outage started
 	first    error  // the first write error of the Run
 }
@@ -108,6 +180,7 @@ type clip struct {
 	end        time.Time // last frame
 	good       int64     // bytes of whole frames
 	goodFrames int       // and how many frames
+	lost       int       // frames the ring overwrote before they were written, counted
 	lastSync   time.Time
 	trigger    string
 }
@@ -166,20 +239,27 @@ func New(c Config) (*Recorder, error) {
 	}
 	c.Source = storable(c.Source) // RGB24 and BGR24 frames as JPEG
 	r := &Recorder{
-		c:       c,
-		pattern: c.pattern(),
-		sync:    orDefault(c.Sync, DefaultSync),
-		stall:   orDefault(c.Stall, DefaultStall),
-		backoff: orDefault(c.MaxBackoff, DefaultMaxBackoff),
+		c:          c,
+		pattern:    c.pattern(),
+		sync:       orDefault(c.Sync, DefaultSync),
+		stall:      orDefault(c.Stall, DefaultStall),
+		backoff:    orDefault(c.MaxBackoff, DefaultMaxBackoff),
+		lastEndIdx: -1,
+		stuck:      -1,
+		qneed:      noNeed,
+		wneed:      noNeed,
+		wake:       make(chan struct{}, 1),
+		freed:      make(chan struct{}, 1),
+		wdone:      make(chan struct{}),
 	}
+	// The ring holds what came before a trigger, and the frames the
+	// writer has not copied yet: no MaxAge, which would drop those; Pre
+	// is the bound of what a trigger takes from it.
 	fc := circular.FrameConfig{Size: ContinuousRingSize}
 	if c.Mode == Events {
-		fc = circular.FrameConfig{Size: c.PreSize, MaxAge: c.Pre}
+		fc = circular.FrameConfig{Size: c.PreSize}
 		if fc.Size == 0 {
 			fc.Size = DefaultPreSize
-		}
-		if fc.MaxAge == 0 {
-			fc.MaxAge = time.Nanosecond // nothing from before a trigger but the newest frame
 		}
 	}
 	v := c.Version
@@ -238,11 +318,18 @@ func (r *Recorder) Status() Status {
 // Stall, Run connects again after a backoff capped at MaxBackoff, logs the
 // outage once, and goes on with the same clip: the gap shows in its timing.
 //
+// Run returns once its writer has written and closed every clip: every
+// frame recorded before it returns is in a file, or counted in
+// Status().Dropped.
+//
 // A write that fails (a full disk) is not the source's fault: Run logs it
 // once, counts the frames it costs in Status().Dropped, lets retention
 // run, and tries the disk again after a backoff, from one second doubling
-// up to 30, in a new clip. A source that ends (a pipe, a file) cannot send
-// its lost frames again: then Run returns an error matching ErrWrite.
+// up to 30, in a new clip. The frames a writer too far behind lets the
+// ring overwrite are counted there too, and logged once with an error
+// matching circular.ErrOverrun. A source that ends (a pipe, a file)
+// cannot send its lost frames again: then Run returns an error matching
+// ErrWrite.
 //
 // A source that fails before its first frame is logged at once, then
 // retried in silence.
@@ -256,30 +343,32 @@ func (r *Recorder) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.finish = finish
 	r.mu.Unlock()
+	go r.write()
 	if r.c.Duration > 0 {
 		// Duration counts from here, not from the first frame: a source
 		// that never delivers ends on time too.
-		r.wmu.Lock()
+		r.fmu.Lock()
 		r.durationTimer = time.AfterFunc(r.c.Duration, func() { finish(errDone) })
-		r.wmu.Unlock()
+		r.fmu.Unlock()
 	}
 	ended, err := r.run(ctx, parent)
-	var lost uint64
-	var first error
-	cerr := r.write(func() error {
-		if r.durationTimer != nil {
-			r.durationTimer.Stop()
-		}
-		lost, first = r.disk.lost, r.disk.first
-		return r.closeClip(nil)
-	})
+	r.fmu.Lock()
+	if r.durationTimer != nil {
+		r.durationTimer.Stop()
+	}
+	r.push(command{kind: cmdEnd})
+	r.fmu.Unlock()
+	<-r.wdone
+	w := &r.w
 	switch {
+	case w.fatal != nil:
+		return w.fatal
 	case err != nil:
 		return err
-	case cerr != nil:
-		return fmt.Errorf("%w: %w", ErrWrite, cerr)
-	case ended && lost > 0:
-		return fmt.Errorf("%w: %d frames lost: %w", ErrWrite, lost, first)
+	case w.closed != nil:
+		return fmt.Errorf("%w: %w", ErrWrite, w.closed)
+	case ended && w.disk.lost > 0:
+		return fmt.Errorf("%w: %d frames lost: %w", ErrWrite, w.disk.lost, w.disk.first)
 	}
 	return nil
 }
@@ -291,17 +380,20 @@ func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 	failed := false // a failure was logged: the rest of its outage is not
 	for {
 		err := r.runSource(ctx)
+		var fe *fileError
 		switch {
+		case errors.As(context.Cause(ctx), &fe):
+			return false, fe // from the writer
 		case errors.Is(err, errDone), errors.Is(context.Cause(ctx), errDone):
 			return false, nil
 		case err == nil, err == io.EOF:
 			return true, nil
 		case parent.Err() != nil:
 			return false, parent.Err()
-		case errors.Is(err, ErrPermanent), errors.As(err, new(*fileError)):
+		case errors.Is(err, ErrPermanent):
 			return false, err
 		}
-		r.wmu.Lock()
+		r.fmu.Lock()
 		r.mu.Lock()
 		delivered := r.status.Connected
 		r.status.Connected = false
@@ -311,7 +403,7 @@ func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 			wait = MinBackoff // it ran well before this fault
 			r.gapStart = r.last
 		}
-		r.wmu.Unlock()
+		r.fmu.Unlock()
 		if r.c.Log != nil {
 			switch {
 			case delivered:
@@ -322,6 +414,9 @@ func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 		}
 		failed = true
 		if err := r.sleep(ctx, wait); err != nil {
+			if errors.As(context.Cause(ctx), &fe) {
+				return false, fe
+			}
 			if errors.Is(context.Cause(ctx), errDone) {
 				return false, nil
 			}
@@ -329,22 +424,6 @@ func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 		}
 		wait = min(2*wait, r.backoff)
 	}
-}
-
-// write runs fn with the writer's lock, then brings Status up to date, and
-// tells Notify of the events fn queued, once no lock is held.
-func (r *Recorder) write(fn func() error) error {
-	r.wmu.Lock()
-	err := fn()
-	r.mu.Lock()
-	r.status.Recording, r.status.Clip, r.status.Frames = r.cur != nil, "", 0
-	if r.cur != nil {
-		r.status.Clip, r.status.Frames = r.cur.path, r.cur.goodFrames
-	}
-	r.mu.Unlock()
-	r.wmu.Unlock()
-	r.deliver()
-	return err
 }
 
 // notify queues e for Notify, which deliver tells once no lock is held.
@@ -389,35 +468,37 @@ func (r *Recorder) sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 	}
-	return r.write(func() error { return r.tick(time.Now()) })
+	r.tick(time.Now())
+	return nil
 }
 
 // tick acts on a trigger and closes an event whose Post has run out, at
-// now, while no frame comes.
-func (r *Recorder) tick(now time.Time) error {
-	if err := r.applyMark(); err != nil {
-		return err
+// now, while no frame comes: while a frame is handled (or waits for room
+// in the ring), its handling does that.
+func (r *Recorder) tick(now time.Time) {
+	if !r.fmu.TryLock() {
+		return
 	}
-	return r.expire(now)
+	defer r.fmu.Unlock()
+	r.applyMark()
+	r.expire(now)
 }
 
 // applyMark acts on the trigger that Trigger marked, if any.
-func (r *Recorder) applyMark() error {
+func (r *Recorder) applyMark() {
 	r.mu.Lock()
 	reason, at := r.mark, r.markAt
 	r.mark = ""
 	r.mu.Unlock()
 	switch {
 	case reason == "":
-		return nil
+		return
 	case r.last.IsZero():
 		r.pending = reason // before the first frame: it starts the event
-		return nil
+		return
 	}
-	if err := r.expire(at); err != nil {
-		return err
-	}
-	return r.trigger(at, reason)
+	r.expire(at)
+	r.trigger(at, reason)
 }
 
 // runSource runs the source once, with the stall watchdog.
@@ -443,19 +524,21 @@ func (r *Recorder) runSource(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case now := <-tick:
-				r.write(func() error { return r.tick(now) })
+				r.tick(now)
 			}
 		}
 	}()
 	defer func() { <-ticking }()
 	defer cancel(nil)
 
-	r.wmu.Lock()
+	r.fmu.Lock()
 	r.runBase, r.srcBase = time.Time{}, time.Time{}
-	r.wmu.Unlock()
+	r.fmu.Unlock()
 	err := r.c.Source.Run(ctx, func(f *Frame) error {
 		watchdog.Reset(r.stall)
-		return r.write(func() error { return r.handle(f) })
+		r.fmu.Lock()
+		defer r.fmu.Unlock()
+		return r.handle(ctx, f)
 	})
 	if cause := context.Cause(ctx); cause == errStall {
 		return errStall
@@ -463,10 +546,10 @@ func (r *Recorder) runSource(ctx context.Context) error {
 	return err
 }
 
-// handle records one frame. It runs with r.wmu held. It returns errDone
-// at the limits and a fileError when a clip cannot be made: never an
-// error of the disk, which is no fault of the source.
-func (r *Recorder) handle(f *Frame) error {
+// handle records one frame into the ring, and tells the writer what to do
+// with it. It runs with r.fmu held, and touches no file. It returns
+// errDone at the limits.
+func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 	now := time.Now()
 	t := now
 	if !f.Time.IsZero() {
@@ -479,15 +562,13 @@ func (r *Recorder) handle(f *Frame) error {
 		t = r.last
 	}
 	var back time.Duration
+	gap, gapped := r.gapStart, false
 	r.mu.Lock()
 	if !r.status.Connected {
 		r.status.Connected = true
-		if !r.gapStart.IsZero() {
+		if !gap.IsZero() {
 			r.status.Gaps++
-			if r.c.Notify != nil {
-				r.queue = append(r.queue, Event{Kind: Gap, Path: r.curPath(), Start: r.gapStart, End: t})
-			}
-			back = t.Sub(r.gapStart)
+			back, gapped = t.Sub(gap), true
 			r.gapStart = time.Time{}
 		}
 	}
@@ -497,8 +578,13 @@ func (r *Recorder) handle(f *Frame) error {
 	r.arrived++
 	done := r.done
 	r.mu.Unlock()
-	if back > 0 && r.c.Log != nil {
-		r.c.Log.Printf("record: source back after %v", back.Round(time.Millisecond))
+	if gapped {
+		if r.c.Notify != nil {
+			r.push(command{kind: cmdGap, start: gap, t: t}) // named by the clip the writer is in then
+		}
+		if back > 0 && r.c.Log != nil {
+			r.c.Log.Printf("record: source back after %v", back.Round(time.Millisecond))
+		}
 	}
 
 	if r.first.IsZero() {
@@ -510,9 +596,8 @@ func (r *Recorder) handle(f *Frame) error {
 	}
 	// A trigger that came before this frame: the event starts with the
 	// frames before it.
-	if err := r.applyMark(); err != nil {
-		return err
-	}
+	r.applyMark()
+	r.room(ctx, &f.Image)
 	if err := r.ring.WriteAt(&f.Image, t); err != nil {
 		r.drop(1, err.Error())
 		if r.c.Log != nil {
@@ -521,58 +606,135 @@ func (r *Recorder) handle(f *Frame) error {
 		return nil
 	}
 	r.last = t
+	index := r.frames
 	r.frames++
 	r.publish(&f.Image)
+	chunk := int64(r.ring.Version().HeaderSize() + len(f.Data) + container.Padding(len(f.Data)))
 
 	if r.c.Mode == Continuous {
-		var err error
-		if r.cur == nil {
-			if r.diskDue() {
-				err = r.startClip(t, "")
-			}
-			if err == nil && r.cur == nil {
-				r.lose(1) // the disk is failing
-			}
-		} else {
-			err = r.appendFrame(t, &f.Image)
+		if !r.asked {
+			r.openAsked(index, t, "", imageio.Range{First: index, Last: index - 1})
 		}
-		if err == nil && r.c.Frames > 0 && r.frames >= r.c.Frames {
+		r.take(index, t, chunk)
+		if r.c.Frames > 0 && r.frames >= r.c.Frames {
 			r.setDone()
-			err = errDone
+			return errDone
 		}
-		return err
+		return nil
 	}
-	if err := r.expire(t); err != nil {
-		return err
-	}
-	open := r.cur != nil
+	r.expire(t)
 	if r.pending != "" {
-		if err := r.trigger(t, r.pending); err != nil {
-			return err
-		}
+		r.trigger(t, r.pending)
 		r.pending = ""
 	}
 	if r.det != nil && r.detect(&f.Image) {
-		if err := r.trigger(t, "motion"); err != nil {
-			return err
-		}
+		r.trigger(t, "motion")
 	}
-	switch {
-	case open && r.cur != nil:
-		return r.appendFrame(t, &f.Image)
-	case r.cur == nil && r.event:
-		// The disk failed in the event: it goes on in a new clip, from
-		// this frame, once the disk takes it.
-		if r.diskDue() {
-			if err := r.openClip(t, r.reason, time.Nanosecond); err != nil {
-				return err
-			}
-		}
-		if r.cur == nil {
-			r.lose(1)
-		}
+	if r.event {
+		r.take(index, t, chunk)
 	}
 	return nil
+}
+
+// room waits, while the writer copies them, before m overwrites frames
+// of the ring the writer has not copied yet: a source faster than the
+// disk (a file) is held to the disk's pace, while a slow write, an fsync
+// or a retention glob is absorbed by the ring. A writer stuck for
+// maxRoomWait (or half of Stall) lets the ring overwrite them: the writer
+// counts them as lost, and the frames go on unheld until it moves again.
+func (r *Recorder) room(ctx context.Context, m *imageio.Image) {
+	for {
+		r.qmu.Lock()
+		need := min(r.wneed, r.qneed)
+		r.qmu.Unlock()
+		if need == noNeed || need == r.stuck || r.ring.Fits(need, m) {
+			return
+		}
+		d := min(maxRoomWait, r.stall/2)
+		if r.roomTimer == nil {
+			r.roomTimer = time.NewTimer(d)
+		} else {
+			r.roomTimer.Reset(d)
+		}
+		select {
+		case <-r.freed:
+			r.roomTimer.Stop()
+		case <-r.roomTimer.C:
+			r.stuck = need
+			return
+		case <-ctx.Done():
+			r.roomTimer.Stop()
+			return
+		}
+	}
+}
+
+// openAsked asks the writer for a clip from frame from, named by t,
+// starting with the frames of held (already in the ring).
+func (r *Recorder) openAsked(from int, t time.Time, reason string, held imageio.Range) {
+	r.asked, r.clipFrom = true, from
+	r.clipStart, r.clipLast, r.clipBytes, r.clipFrames, r.clipNext = t, t, container.MagicSize, 0, from
+	if held.Last >= held.First {
+		r.clipStart, r.clipLast = r.last.Add(-held.Span), r.last
+		r.clipBytes += held.Bytes
+		r.clipFrames = held.Last - from + 1
+		r.clipNext = held.Last + 1
+	}
+	r.push(command{kind: cmdOpen, index: from, t: t, reason: reason})
+	if r.clipNext > from {
+		// The writer copies them at once: the next frame may need
+		// their room.
+		r.push(command{kind: cmdTo, index: r.clipNext - 1, t: r.last})
+	}
+}
+
+// take adds frame index, at t, of chunk bytes, to the clip asked: first
+// splitting the clip when it is due, so that the frame starts the next.
+func (r *Recorder) take(index int, t time.Time, chunk int64) {
+	if index < r.clipNext {
+		return // the clip started with it
+	}
+	if r.clipFrames > 0 && (r.c.SplitEvery > 0 && t.Sub(r.clipStart) >= r.c.SplitEvery ||
+		r.c.SplitSize > 0 && r.clipBytes+chunk > r.c.SplitSize) {
+		r.clipStart, r.clipBytes, r.clipFrames = t, container.MagicSize, 0
+		r.push(command{kind: cmdSplit, index: index, t: t})
+	}
+	r.clipBytes += chunk
+	r.clipFrames++
+	r.clipLast, r.clipNext = t, index+1
+	r.push(command{kind: cmdTo, index: index, t: t})
+}
+
+// closeAsked ends the clip asked at its last frame.
+func (r *Recorder) closeAsked() {
+	if !r.asked {
+		return
+	}
+	r.asked = false
+	if r.clipNext > r.clipFrom {
+		r.lastEnd, r.lastEndIdx = r.clipLast, r.clipNext-1
+	}
+	r.push(command{kind: cmdClose})
+}
+
+// push queues c for the writer and wakes it. Consecutive cmdTo are one:
+// the queue grows only by the clips' opens, splits and closes, however
+// far behind the writer is.
+func (r *Recorder) push(c command) {
+	r.qmu.Lock()
+	if n := len(r.q); c.kind == cmdTo && n > 0 && r.q[n-1].kind == cmdTo {
+		r.q[n-1] = c
+	} else {
+		r.q = append(r.q, c)
+	}
+	if c.kind == cmdOpen || c.kind == cmdSplit {
+		r.qneed = min(r.qneed, c.index)
+	}
+	r.qmu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 }
 
 // setDone marks the limit reached: Trigger does nothing from then on.
@@ -588,56 +750,6 @@ func (r *Recorder) drop(n int, why string) {
 	r.status.Dropped += uint64(n)
 	r.status.LastError = why
 	r.mu.Unlock()
-}
-
-// lose counts n frames lost to the disk.
-func (r *Recorder) lose(n int) {
-	if n <= 0 {
-		return
-	}
-	r.disk.lost += uint64(n)
-	r.mu.Lock()
-	r.status.Dropped += uint64(n)
-	r.mu.Unlock()
-}
-
-// diskDue reports whether a clip may be made: the disk works, or its
-// backoff has run out.
-func (r *Recorder) diskDue() bool {
-	return r.disk.err == nil || !time.Now().Before(r.disk.retry)
-}
-
-// diskFailed starts an outage of the disk with err, logged once, or goes
-// on with the one in progress, and sets when to try again.
-func (r *Recorder) diskFailed(err error) {
-	now := time.Now()
-	if r.disk.first == nil {
-		r.disk.first = err
-	}
-	r.mu.Lock()
-	r.status.LastError = err.Error()
-	r.mu.Unlock()
-	if r.disk.err != nil {
-		r.disk.wait = min(2*r.disk.wait, maxDiskRetry)
-		r.disk.retry = now.Add(r.disk.wait)
-		return
-	}
-	r.disk = disk{err: err, since: now, wait: minDiskRetry, retry: now.Add(minDiskRetry),
-		lost: r.disk.lost, lostThen: r.disk.lost, first: r.disk.first}
-	if r.c.Log != nil {
-		r.c.Log.Printf("record: %v: frames are lost until the disk takes them again; trying again in %v, then less often (at most every %v)", err, minDiskRetry, maxDiskRetry)
-	}
-}
-
-// diskWorks ends the outage in progress, if any: a clip was made.
-func (r *Recorder) diskWorks() {
-	if r.disk.err == nil {
-		return
-	}
-	if r.c.Log != nil {
-		r.c.Log.Printf("record: writing again after %v; %d frames lost", time.Since(r.disk.since).Round(time.Millisecond), r.disk.lost-r.disk.lostThen)
-	}
-	r.disk.err = nil
 }
 
 // detect reports whether the detector sees motion in m.
@@ -673,114 +785,340 @@ func (r *Recorder) publish(m *imageio.Image) {
 }
 
 // trigger starts or extends an event at t.
-func (r *Recorder) trigger(t time.Time, reason string) error {
+func (r *Recorder) trigger(t time.Time, reason string) {
 	r.lastTrigger = t
 	if r.event {
-		return nil
+		return
 	}
 	r.event, r.reason = true, reason
-	if !r.diskDue() {
-		return nil // the next frame after the backoff starts the clip
+	// The clip starts with the frames of the ring from Pre before its
+	// newest, after the previous clip's last, or with the next frame.
+	next := r.frames
+	held := imageio.Range{First: next, Last: next - 1}
+	d := max(r.c.Pre, time.Nanosecond) // the newest frame only, at least
+	if !r.lastEnd.IsZero() {
+		// Nothing the previous clip holds.
+		d = min(d, r.last.Sub(r.lastEnd))
 	}
-	return r.startClip(t, reason)
+	if d > 0 && r.frames > r.lastEndIdx+1 {
+		if rg, err := r.ring.Recent(d); err == nil {
+			held = rg
+			held.First = max(held.First, r.lastEndIdx+1)
+			// The ring's bytes ran out before its time, though it has run
+			// for longer than Pre: say so once.
+			if d == r.c.Pre && !r.warnedPre && r.last.Sub(r.first) > r.c.Pre && rg.Span < r.c.Pre*9/10 {
+				r.warnedPre = true
+				if r.c.Log != nil {
+					r.c.Log.Printf("record: the pre-trigger ring of %d bytes holds only %v of the %v asked: raise PreSize", r.ring.BufferSize(), rg.Span.Round(time.Millisecond), r.c.Pre)
+				}
+			}
+		}
+	}
+	r.openAsked(held.First, t, reason, held)
 }
 
 // expire ends the event when its Post has run out at now, closing its
-// clip; an error closing it is the disk's, not the source's.
-func (r *Recorder) expire(now time.Time) error {
+// clip at its last frame.
+func (r *Recorder) expire(now time.Time) {
 	if r.c.Mode != Events || !r.event || now.Sub(r.lastTrigger) <= r.c.Post {
-		return nil
+		return
 	}
 	r.event = false
-	if c := r.cur; c != nil {
-		r.cur = nil
-		r.closeQuiet(c, false, nil)
-	}
-	return nil
+	r.closeAsked()
 }
 
-// startClip opens a clip at t, with the frames of the ring from Pre
-// before t (and after the previous clip), or only the newest frame.
-func (r *Recorder) startClip(t time.Time, reason string) error {
-	d := time.Nanosecond // the newest frame only
-	if r.c.Mode == Events {
-		d = max(r.c.Pre, d)
-		if !r.lastEnd.IsZero() {
-			// Nothing the previous clip holds: the ring's limit counts
-			// back from its newest frame, and leaves out a frame exactly
-			// that far back.
-			d = min(d, r.last.Sub(r.lastEnd))
+// fps is the rate of the last arrivals. It runs with r.mu held.
+func (r *Recorder) fps() float64 {
+	n := min(r.arrived, len(r.arrivals)) - 1 // intervals
+	if n < 1 {
+		return 0
+	}
+	newest := r.arrivals[(r.arrived-1)%len(r.arrivals)]
+	oldest := r.arrivals[(r.arrived-1-n)%len(r.arrivals)]
+	if d := newest.Sub(oldest); d > 0 {
+		return float64(n) / d.Seconds()
+	}
+	return 0
+}
+
+// write is the writer goroutine: it carries out the commands in order,
+// and tells Notify of the events, until cmdEnd.
+func (r *Recorder) write() {
+	defer close(r.wdone)
+	var batch []command
+	for {
+		r.qmu.Lock()
+		batch, r.q = r.q, batch[:0]
+		r.wneed = min(r.wneed, r.qneed) // the batch's needs, until they are met
+		r.qneed = noNeed
+		r.qmu.Unlock()
+		for i := range batch {
+			c := &batch[i]
+			if c.kind == cmdEnd {
+				if cur := r.w.cur; cur != nil {
+					r.w.cur = nil
+					r.w.closed = r.closeFile(cur, false, nil)
+				}
+				r.report()
+				r.deliver()
+				return
+			}
+			r.do(c)
+			r.need(batch[i+1:])
+			r.report()
+			r.deliver()
+		}
+		clear(batch) // no reason strings held
+		if len(batch) == 0 {
+			<-r.wake
 		}
 	}
-	return r.openClip(t, reason, d)
 }
 
-// openClip opens a clip at t with the frames of the ring from d before its
-// newest, or none since the previous clip's last. A disk that fails
-// leaves r.cur nil; only a clip that cannot be made at all is an error.
-func (r *Recorder) openClip(t time.Time, reason string, d time.Duration) error {
-	prev := r.prev
-	if r.last.After(r.lastEnd) {
-		prev = nil
+// need tells the frame path which frames of the ring the writer still
+// needs, the commands in rest still to do.
+func (r *Recorder) need(rest []command) {
+	w := &r.w
+	n := noNeed
+	switch {
+	case w.fatal != nil:
+	case w.want:
+		n = w.next
+	default:
+		for _, c := range rest {
+			if c.kind == cmdOpen || c.kind == cmdSplit {
+				n = c.index
+				break
+			}
+		}
 	}
-	if r.disk.err != nil {
+	r.qmu.Lock()
+	changed := n != r.wneed
+	r.wneed = n
+	r.qmu.Unlock()
+	if changed {
+		select {
+		case r.freed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// report brings Status up to date with the clip being written.
+func (r *Recorder) report() {
+	c := r.w.cur
+	r.mu.Lock()
+	r.status.Recording, r.status.Clip, r.status.Frames = c != nil, "", 0
+	if c != nil {
+		r.status.Clip, r.status.Frames = c.path, c.goodFrames
+	}
+	r.mu.Unlock()
+}
+
+// do carries out one command.
+func (r *Recorder) do(c *command) {
+	w := &r.w
+	if w.fatal != nil {
+		return // Run ends
+	}
+	switch c.kind {
+	case cmdOpen:
+		w.want, w.next, w.reason = true, c.index, c.reason
+		if r.diskDue() {
+			r.openClip(c.t)
+		}
+	case cmdTo:
+		if !w.want {
+			return
+		}
+		if w.cur == nil && r.diskDue() {
+			r.openClip(c.t) // the disk failed in the clip: it goes on in a new one
+		}
+		// A few frames a write: the copy stays small, and the frame
+		// path has their room back sooner.
+		for w.cur != nil && w.next <= c.index {
+			r.flushTo(min(c.index, w.next+flushStep-1), c.index, c.t)
+			r.need(nil)
+		}
+		if w.cur == nil {
+			r.lose(c.index - w.next + 1) // the disk is failing
+			w.next = max(w.next, c.index+1)
+		}
+	case cmdSplit:
+		if !w.want {
+			return
+		}
+		w.next = c.index
+		old := w.cur
+		if old == nil {
+			return // the next frame makes a clip, once the disk takes it
+		}
+		next, err := r.open(c.t, c.index)
+		var fe *fileError
+		switch {
+		case errors.As(err, &fe):
+			r.fail(fe)
+			return
+		case err != nil:
+			// The clip is whole: it closes as it is, and the frames go
+			// until the disk takes them again.
+			r.diskFailed(err)
+			w.cur = nil
+			r.closeQuiet(old, false, nil)
+			return
+		}
+		next.trigger = old.trigger
+		w.cur = next
+		r.closeQuiet(old, true, nil)
+	case cmdClose:
+		w.want = false
+		if cur := w.cur; cur != nil {
+			w.cur = nil
+			r.closeQuiet(cur, false, nil)
+		}
+	case cmdGap:
+		r.notify(Event{Kind: Gap, Path: r.curPath(), Start: c.start, End: c.t})
+	}
+}
+
+// fail ends Run with a clip that cannot be made.
+func (r *Recorder) fail(err *fileError) {
+	r.w.fatal = err
+	r.mu.Lock()
+	finish := r.finish
+	r.mu.Unlock()
+	if finish != nil {
+		finish(err)
+	}
+}
+
+// openClip opens a clip, named by t, from the writer's next frame. A disk
+// that fails leaves it nil; a clip that cannot be made at all ends Run.
+func (r *Recorder) openClip(t time.Time) {
+	w := &r.w
+	if w.disk.err != nil {
 		r.retain() // it may make room
 	}
-	cur, err := r.open(t, func(w io.Writer) (*imageio.Clip, error) {
-		if prev != nil {
-			return prev.Continue(w) // no frame since the previous clip's last
-		}
-		return r.ring.SaveTo(w, d)
-	})
+	cur, err := r.open(t, w.next)
 	var fe *fileError
-	if errors.As(err, &fe) {
-		return err
-	} else if err != nil {
+	switch {
+	case errors.As(err, &fe):
+		r.fail(fe)
+		return
+	case err != nil:
 		r.diskFailed(err)
-		return nil
+		return
 	}
 	r.diskWorks()
-	cur.trigger = reason
-	r.cur = cur
-	c := cur.clip
-	if c.Frames() > 0 {
-		r.cur.start, r.cur.end = r.last.Add(-c.Span()), r.last
-	}
-	// The ring's bytes ran out before its time, though it has run for
-	// longer than Pre: say so once.
-	if held := c.Span(); r.c.Mode == Events && d == r.c.Pre && !r.warnedPre && r.last.Sub(r.first) > r.c.Pre && held < r.c.Pre*9/10 {
-		r.warnedPre = true
-		if r.c.Log != nil {
-			r.c.Log.Printf("record: the pre-trigger ring of %d bytes holds only %v of the %v asked: raise PreSize", r.ring.BufferSize(), held.Round(time.Millisecond), r.c.Pre)
-		}
-	}
-	return r.syncIfDue(t)
+	cur.trigger = w.reason
+	w.cur = cur
 }
 
-// appendFrame adds the ring's newest frame, at t, to the clip: first
-// splitting the clip when it is due.
-func (r *Recorder) appendFrame(t time.Time, m *imageio.Image) error {
-	c := r.cur
-	chunk := int64(r.ring.Version().HeaderSize() + len(m.Data) + container.Padding(len(m.Data)))
-	if c.goodFrames > 0 && (r.c.SplitEvery > 0 && t.Sub(c.start) >= r.c.SplitEvery ||
-		r.c.SplitSize > 0 && c.good+chunk > r.c.SplitSize) {
-		if err := r.split(t); err != nil || r.cur == nil {
-			return err
-		}
-		c = r.cur
+// flushStep is how many frames the writer writes at most in one write.
+const flushStep = 16
+
+// flushTo writes the frames of the clip up to step, on the way to index,
+// of time t; the clip is named with its first.
+func (r *Recorder) flushTo(step, index int, t time.Time) {
+	w := &r.w
+	c := w.cur
+	_, err := c.clip.FlushTo(step)
+	w.next = c.clip.Next()
+	if lost := c.clip.Lost() - c.lost; lost > 0 {
+		c.lost += lost
+		r.overran(lost, err)
 	}
-	if _, err := c.clip.Flush(); err != nil {
+	if err != nil && !errors.Is(err, circular.ErrOverrun) {
 		r.writeFailed(err)
-		return nil
+		return
 	}
-	if c.start.IsZero() {
-		c.start = t
+	if err := r.written(c); err != nil {
+		var fe *fileError
+		if errors.As(err, &fe) {
+			r.fail(fe)
+		}
+		return
+	}
+	if w.next <= index {
+		return
+	}
+	if c.start.IsZero() && c.clip.Frames() > 0 {
+		c.start = t.Add(-c.clip.Span())
 	}
 	c.end = t
-	if err := r.written(c); err != nil {
-		return err
+	r.syncIfDue(t)
+}
+
+// overran counts the frames the ring overwrote before the writer copied
+// them, and logs it once.
+func (r *Recorder) overran(n int, err error) {
+	w := &r.w
+	err = fmt.Errorf("record: the disk fell behind the ring: %w", err)
+	if w.disk.first == nil {
+		w.disk.first = err
 	}
-	return r.syncIfDue(t)
+	r.lose(n)
+	r.mu.Lock()
+	r.status.LastError = err.Error()
+	r.mu.Unlock()
+	if !w.overrun {
+		w.overrun = true
+		if r.c.Log != nil {
+			r.c.Log.Printf("%v; frames are lost while it does (logged once)", err)
+		}
+	}
+}
+
+// lose counts n frames lost to the disk.
+func (r *Recorder) lose(n int) {
+	if n <= 0 {
+		return
+	}
+	r.w.disk.lost += uint64(n)
+	r.mu.Lock()
+	r.status.Dropped += uint64(n)
+	r.mu.Unlock()
+}
+
+// diskDue reports whether a clip may be made: the disk works, or its
+// backoff has run out.
+func (r *Recorder) diskDue() bool {
+	return r.w.disk.err == nil || !time.Now().Before(r.w.disk.retry)
+}
+
+// diskFailed starts an outage of the disk with err, logged once, or goes
+// on with the one in progress, and sets when to try again.
+func (r *Recorder) diskFailed(err error) {
+	d := &r.w.disk
+	now := time.Now()
+	if d.first == nil {
+		d.first = err
+	}
+	r.mu.Lock()
+	r.status.LastError = err.Error()
+	r.mu.Unlock()
+	if d.err != nil {
+		d.wait = min(2*d.wait, maxDiskRetry)
+		d.retry = now.Add(d.wait)
+		return
+	}
+	*d = disk{err: err, since: now, wait: minDiskRetry, retry: now.Add(minDiskRetry),
+		lost: d.lost, lostThen: d.lost, first: d.first}
+	if r.c.Log != nil {
+		r.c.Log.Printf("record: %v: frames are lost until the disk takes them again; trying again in %v, then less often (at most every %v)", err, minDiskRetry, maxDiskRetry)
+	}
+}
+
+// diskWorks ends the outage in progress, if any: a clip was made.
+func (r *Recorder) diskWorks() {
+	d := &r.w.disk
+	if d.err == nil {
+		return
+	}
+	if r.c.Log != nil {
+		r.c.Log.Printf("record: writing again after %v; %d frames lost", time.Since(d.since).Round(time.Millisecond), d.lost-d.lostThen)
+	}
+	d.err = nil
 }
 
 // written notes that c's frames so far are whole in its file, and gives c
@@ -799,37 +1137,13 @@ func (r *Recorder) written(c *clip) error {
 		return &fileError{err}
 	}
 	r.writeFailed(err)
-	return nil
+	return err
 }
 
-// split closes the clip and goes on in a new one from the next frame. A
-// new clip the disk does not take leaves r.cur nil.
-func (r *Recorder) split(t time.Time) error {
-	next, err := r.open(t, r.cur.clip.Continue)
-	var fe *fileError
-	if errors.As(err, &fe) {
-		return err
-	}
-	old := r.cur
-	if err != nil {
-		// The clip is whole: it closes as it is, and the frame is lost.
-		r.diskFailed(err)
-		r.cur = nil
-		r.lose(1)
-		r.closeQuiet(old, false, nil)
-		r.lastEnd, r.prev = r.last, nil
-		return nil
-	}
-	next.trigger = old.trigger
-	r.cur = next
-	r.closeQuiet(old, true, nil)
-	return nil
-}
-
-// open makes the hidden file of a clip starting at t and writes its start
-// with start; the clip is named when it holds a frame. A file that cannot
-// be made or named, but for the disk's faults, is a fileError.
-func (r *Recorder) open(t time.Time, start func(io.Writer) (*imageio.Clip, error)) (*clip, error) {
+// open makes the hidden file of a clip named by t, whose first frame is
+// the ring's frame from; the clip is named when it holds a frame. A file
+// that cannot be made, but for the disk's faults, is a fileError.
+func (r *Recorder) open(t time.Time, from int) (*clip, error) {
 	f, name, err := create(r.pattern, t)
 	if err != nil {
 		if diskFault(err) {
@@ -839,64 +1153,41 @@ func (r *Recorder) open(t time.Time, start func(io.Writer) (*imageio.Clip, error
 	}
 	w := &countingWriter{w: f}
 	cur := &clip{f: f, w: w, name: name, lastSync: t}
-	cur.clip, err = start(w)
-	if err == nil {
-		c := cur.clip
-		cur.good, cur.goodFrames = w.n, c.Frames()
-		if c.Frames() > 0 {
-			cur.path, err = publish(f, name)
-			if err != nil && !diskFault(err) {
-				err = &fileError{err}
-			}
-		}
-	}
-	if err != nil {
+	if cur.clip, err = r.ring.ClipFrom(w, from); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, cur.err(err)
 	}
+	cur.good = w.n
 	return cur, nil
 }
 
 // writeFailed handles a failed write to the clip: it cuts the file back
 // to its whole frames, closes it with the error, counts the frames cut,
 // and starts an outage of the disk; the recording goes on in a new clip
-// once the disk takes it.
+// once the disk takes it, from the frame after them.
 func (r *Recorder) writeFailed(err error) {
-	c := r.cur
+	c := r.w.cur
 	err = c.err(err)
 	c.f.Truncate(c.good)
 	r.lose(c.clip.Frames() - c.goodFrames)
 	r.diskFailed(err)
-	r.cur = nil
+	r.w.cur = nil
 	r.closeQuiet(c, false, err)
-	r.lastEnd, r.prev = r.last, nil // nothing from before the failure again
 }
 
 // syncIfDue fsyncs the clip when Sync has passed since the last.
-func (r *Recorder) syncIfDue(t time.Time) error {
-	c := r.cur
+func (r *Recorder) syncIfDue(t time.Time) {
+	c := r.w.cur
 	if c == nil || c.path == "" || r.sync < 0 || t.Sub(c.lastSync) < r.sync {
-		return nil
+		return
 	}
 	if err := c.f.Sync(); err != nil {
 		r.writeFailed(err)
-		return nil
+		return
 	}
 	c.lastSync = t
 	r.notify(Event{Kind: Synced, Path: c.path, Start: c.start, End: c.end, Frames: c.goodFrames, Bytes: c.good})
-	return nil
-}
-
-// closeClip closes the clip in progress, if any, and returns the error
-// of closing it.
-func (r *Recorder) closeClip(cause error) error {
-	c := r.cur
-	if c == nil {
-		return nil
-	}
-	r.cur = nil
-	return r.closeFile(c, false, cause)
 }
 
 // closeQuiet closes c as closeFile does, while the recording goes on: an
@@ -927,7 +1218,6 @@ func (r *Recorder) closeFile(c *clip, split bool, cause error) error {
 	if cause != nil {
 		err = nil // told in the event
 	}
-	r.lastEnd, r.prev = c.end, c.clip
 	r.mu.Lock()
 	r.status.Clips++
 	r.mu.Unlock()
@@ -954,22 +1244,8 @@ func (r *Recorder) retain() {
 }
 
 func (r *Recorder) curPath() string {
-	if r.cur == nil {
+	if r.w.cur == nil {
 		return ""
 	}
-	return r.cur.path
-}
-
-// fps is the rate of the last arrivals. It runs with r.mu held.
-func (r *Recorder) fps() float64 {
-	n := min(r.arrived, len(r.arrivals)) - 1 // intervals
-	if n < 1 {
-		return 0
-	}
-	newest := r.arrivals[(r.arrived-1)%len(r.arrivals)]
-	oldest := r.arrivals[(r.arrived-1-n)%len(r.arrivals)]
-	if d := newest.Sub(oldest); d > 0 {
-		return float64(n) / d.Seconds()
-	}
-	return 0
+	return r.w.cur.path
 }

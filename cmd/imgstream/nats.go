@@ -299,16 +299,22 @@ fast as it can), for imgstream serve - or a program of your own.`,
 			}
 			ctx := cmd.Context()
 			if out != "" {
-				f, err := os.Create(out)
+				// Written under a temporary name and named when whole: a
+				// failed or empty replay leaves nothing behind, and a file
+				// of that name as it was.
+				f, err := createPartial(out)
 				if err != nil {
 					return err
 				}
+				defer f.drop()
 				st, err := natsbus.Export(ctx, js, args[0], o, f)
-				if cerr := f.Close(); err == nil {
-					err = cerr
+				if err == nil && st.Frames == 0 {
+					err = usageError{fmt.Errorf("%s: nothing is recorded in that range: nothing written", args[0])}
+				}
+				if err == nil {
+					err = f.keep()
 				}
 				if err != nil {
-					os.Remove(out) // a failed replay leaves nothing behind
 					return replayError(err, args[0])
 				}
 				if !quiet(cmd) {

@@ -175,6 +175,21 @@ func TestReplayNothing(t *testing.T) {
 	assert.Equal(t, 3, code)
 	assert.Equal(t, "imgstream: nothing is recorded for door: publish with --keep\n", errOut)
 	assert.NoFileExists(t, out, "a failed replay leaves nothing behind")
+	// A file of that name, or the file a link of that name leads to, is
+	// left as it was: before, the replay truncated it and then removed it.
+	precious := filepath.Join(t.TempDir(), "precious.omv")
+	require.NoError(t, os.WriteFile(precious, []byte("PRECIOUS"), 0o644))
+	link := filepath.Join(t.TempDir(), "link.omv")
+	require.NoError(t, os.Symlink(precious, link))
+	for _, o := range []string{precious, link} {
+		_, _, code = cli(t, "replay", "--nats", srv.URL(), "door", "-o", o)
+		assert.Equal(t, 3, code)
+		got, err := os.ReadFile(precious)
+		require.NoError(t, err, o)
+		assert.Equal(t, "PRECIOUS", string(got), o)
+	}
+	_, err = os.Lstat(link)
+	assert.NoError(t, err, "the link stays")
 
 	nc, err := srv.Connect()
 	require.NoError(t, err)
@@ -200,8 +215,9 @@ func TestReplayNothing(t *testing.T) {
 	assert.Equal(t, 0, code, errOut)
 	assert.Empty(t, stdout)
 	_, errOut, code = cli(t, "replay", "--nats", srv.URL(), "door", "--since", "1ns", "-o", out)
-	assert.Equal(t, 0, code, errOut)
-	assert.Contains(t, errOut, "0 frames")
+	assert.Equal(t, 2, code, "an empty range is a usage error, as in export: %s", errOut)
+	assert.Contains(t, errOut, "nothing is recorded in that range")
+	assert.NoFileExists(t, out, "an empty replay leaves nothing behind")
 	_, errOut, code = cli(t, "replay", "--nats", srv.URL(), "door", "-o", out)
 	assert.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, "1 frames")

@@ -170,7 +170,11 @@ func create(pattern string, t time.Time) (f clipFile, name string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
-	removeStale(dir, t)
+	ours, err := clipName(pattern)
+	if err != nil {
+		return nil, "", err
+	}
+	removeStale(dir, ours, t)
 	// Not os.CreateTemp, whose 0600 would outlast the rename: a clip's
 	// mode is 0644 less the umask, as a file the recorder creates.
 	for range 100 {
@@ -219,15 +223,25 @@ func publish(f clipFile, name string) (string, error) {
 	return "", fmt.Errorf("%s: the name and 999 others are taken", name)
 }
 
-// removeStale removes the partials in dir that a killed process left.
-func removeStale(dir string, now time.Time) {
+// removeStale removes the partials in dir that a killed process left:
+// files named as create names them (".NAME.XXXXXXXX.partial", NAME a clip
+// name that ours matches), and no other file: only what we made is ours
+// to delete.
+func removeStale(dir string, ours *regexp.Regexp, now time.Time) {
 	paths, _ := filepath.Glob(filepath.Join(dir, ".*"+partialSuffix))
 	for _, p := range paths {
+		m := partialName.FindStringSubmatch(filepath.Base(p))
+		if m == nil || !ours.MatchString(filepath.Clean(filepath.Join(dir, m[1]))) {
+			continue
+		}
 		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > stalePartial {
 			os.Remove(p)
 		}
 	}
 }
+
+// partialName is the name create gives a partial; its group is the clip's.
+var partialName = regexp.MustCompile(`^\.(.+)\.[0-9a-f]{8}` + regexp.QuoteMeta(partialSuffix) + `$`)
 
 // retain removes the oldest files that pattern can name (see clipName)
 // until the rest fit in k, never the file at keep (the clip being

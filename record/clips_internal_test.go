@@ -175,20 +175,36 @@ func TestCreatePublish(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	stale, fresh := filepath.Join(dir, ".a.omv.1"+partialSuffix), filepath.Join(dir, ".a.omv.2"+partialSuffix)
-	for _, p := range []string{stale, fresh} {
+	ours, err := clipName(filepath.Join(dir, "%H%M%S.omv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, fresh := filepath.Join(dir, ".010203.omv.0000a0b1"+partialSuffix), filepath.Join(dir, ".010203.omv.0000a0b2"+partialSuffix)
+	// Hidden ".partial" files that are not the partial of a clip name of
+	// the pattern are the user's: before, every ".*.partial" went.
+	users := []string{".thesis.partial", ".010203.omv.partial", ".holiday.omv.0000a0b1.partial",
+		".0102.omv.0000a0b1.partial", ".010203.omv.xyz.partial", ".010203.omv.0000A0B1.partial"}
+	for _, p := range append([]string{stale, fresh}, users...) {
+		p = filepath.Join(dir, filepath.Base(p))
 		if err := os.WriteFile(p, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if p != fresh {
+			now := time.Now()
+			os.Chtimes(p, now.Add(-2*stalePartial), now.Add(-2*stalePartial))
+		}
 	}
-	now := time.Now()
-	os.Chtimes(stale, now.Add(-2*stalePartial), now.Add(-2*stalePartial))
-	removeStale(dir, now)
+	removeStale(dir, ours, time.Now())
 	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("stale partial kept: %v", err)
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("a partial another process is writing was removed: %v", err)
+	}
+	for _, u := range users {
+		if _, err := os.Stat(filepath.Join(dir, u)); err != nil {
+			t.Errorf("the user's %s was removed: %v", u, err)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -14,7 +15,7 @@ import (
 // records into it: OpenMV's ImageIO(path, "w"). The magic is written at
 // once, so the file is a valid empty recording from the start.
 func Create(path string, opts *Options) (*Stream, error) {
-	f, err := os.Create(path)
+	f, err := openRegular(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +33,7 @@ func Create(path string, opts *Options) (*Stream, error) {
 // every complete frame before the damage; Read returns the damage after
 // them, and [Repair] cuts the file back to them.
 func Open(path string, opts *Options) (*Stream, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +43,50 @@ func Open(path string, opts *Options) (*Stream, error) {
 		return nil, fmt.Errorf("imageio: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// ErrNotRegular is returned by Open, Create and Repair for a path that is
+// not a regular file: a FIFO, a device, a directory. A file stream seeks
+// and indexes its file; and a FIFO's open would wait for its other end,
+// for ever if nobody comes (read a pipe with container.Reader instead).
+var ErrNotRegular = errors.New("imageio: not a regular file")
+
+// openRegular opens path as os.OpenFile does, without waiting (O_NONBLOCK,
+// which a regular file ignores), and refuses anything but a regular file
+// with ErrNotRegular. A file that O_TRUNC would empty is checked first, so
+// that a device is never truncated.
+func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, (flag&^os.O_TRUNC)|syscall.O_NONBLOCK, perm)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%w: %s is %s", ErrNotRegular, path, kind(fi.Mode()))
+	}
+	if err == nil && flag&os.O_TRUNC != 0 {
+		err = f.Truncate(0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// kind names a file that is not a regular one.
+func kind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
 
 // New returns a file stream over rws, which holds an OMV IMG STR stream from
@@ -222,7 +267,7 @@ type RepairReport struct {
 // from a flaky card): what could not be read is not damage, and its frames
 // may be good, so Repair returns the error and cuts nothing.
 func Repair(path string) (RepairReport, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openRegular(path, os.O_RDWR, 0)
 	if err != nil {
 		return RepairReport{}, err
 	}

@@ -213,9 +213,18 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 	if err == context.Canceled && cmd.Context().Err() != nil {
 		return nil // interrupted: the clip in progress is closed
 	}
-	if st := rec.Status(); err == nil && st.FramesIn == 0 && st.LastError != "" {
-		// --duration ran out on a source that never delivered: not a success.
-		return fmt.Errorf("no frame from %s: %s", args[0], st.LastError)
+	if st := rec.Status(); err == nil && st.FramesIn == 0 {
+		// --duration ran out on a source that never delivered, or it
+		// ended with none: not a success.
+		why := st.LastError
+		switch {
+		case why != "":
+		case c.Duration > 0:
+			why = fmt.Sprintf("nothing came in %v (--duration)", c.Duration)
+		default:
+			why = "it ended with none"
+		}
+		return fmt.Errorf("no frame from %s: %s", args[0], why)
 	}
 	return err
 }

@@ -233,9 +233,23 @@ func TestRecordNeverDelivers(t *testing.T) {
 	defer page.Close()
 	gone := httptest.NewServer(http.NotFoundHandler())
 	gone.Close()
-	for _, tc := range []struct{ src, want string }{
-		{page.URL + "/", "text/html; charset=utf-8: is this the page, not the stream?"},
-		{"nats://" + strings.TrimPrefix(gone.URL, "http://") + "/door", "no servers available"},
+	// A stream that sends its headers and then nothing: --duration (500ms)
+	// ends it before --stall (5s) says anything. Before, that was exit 0,
+	// with no word and no clip.
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer silent.Close()
+	for _, tc := range []struct {
+		src, want string
+		times     int // the times want is said: logged once, then in the final error
+	}{
+		{page.URL + "/", "text/html; charset=utf-8: is this the page, not the stream?", 2},
+		{"nats://" + strings.TrimPrefix(gone.URL, "http://") + "/door", "no servers available", 2},
+		{silent.URL + "/stream.mjpg", "nothing came in 500ms (--duration)", 1},
 	} {
 		t.Run(tc.src, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "x.omv")
@@ -249,7 +263,7 @@ func TestRecordNeverDelivers(t *testing.T) {
 			var ee *exec.ExitError
 			require.ErrorAs(t, err, &ee)
 			assert.Equal(t, 3, ee.ExitCode(), stderr.String())
-			assert.Equal(t, 2, strings.Count(stderr.String(), tc.want), "logged once, then in the final error: %s", stderr.String())
+			assert.Equal(t, tc.times, strings.Count(stderr.String(), tc.want), stderr.String())
 			assert.Contains(t, stderr.String(), "no frame from "+tc.src)
 			assert.NoFileExists(t, out)
 		})

@@ -97,7 +97,7 @@ func (rec *recording) streamAVI(w http.ResponseWriter, r *http.Request, c avi.Co
 			return
 		}
 	}
-	if err := aw.Close(); err == nil {
+	if err = aw.Close(); err == nil {
 		err = bw.Flush()
 	}
 	if err != nil && ctx.Err() == nil {

@@ -164,3 +164,11 @@ func TestE2EVLC(t *testing.T) {
 		assert.False(t, strings.Contains(string(log), bad), "VLC's log says %q", bad)
 	}
 }
+
+// recordingRate is the default AVI rate for the whole recording at path
+// and its frame count.
+func recordingRate(path string) (avi.Rate, int) {
+	s := scanRange(path, selection{To: -1})
+	r, _ := s.rate("")
+	return r, s.count()
+}

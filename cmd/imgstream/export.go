@@ -202,14 +202,6 @@ func noFrames(path, frames, times string, s *picked) error {
 	return usageError{fmt.Errorf("%s: %w: %s picks none of its %d frames over %v", path, errNoFrames, what, s.frames, s.length)}
 }
 
-// recordingRate is the default AVI rate for the whole recording at path
-// and its frame count.
-func recordingRate(path string) (avi.Rate, int) {
-	s := scanRange(path, selection{To: -1})
-	r, _ := s.rate("")
-	return r, s.count()
-}
-
 // A partial is an output file written under a temporary name beside its
 // own (.NAME.partial-*.EXT), renamed into place by keep: a command that
 // fails or is interrupted removes it with drop, and leaves nothing behind,

@@ -18,6 +18,7 @@
 //	                              with an ETag and Cache-Control: immutable, as the file does not change
 //	GET /stream.mjpg?from=N&speed=S   MJPEG at the recorded pace times S (0.25 to 4), from frame N,
 //	                              round and round, frames at least imageio.MinFramePeriod apart
+//	                              and a round at least imageio.MinLoopPeriod long
 //	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at avi.RateFor's rate for them
 //	                              (what the command line's export gives); JPEG frames are sent
 //	                              as the file is made, with its Content-Length (no Range)

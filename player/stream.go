@@ -63,13 +63,18 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 	var jpg, part []byte
 	// Each frame is due its recorded interval (over speed) after the one
 	// before: the schedule, not the time of the last write, so the pace
-	// does not drift; frames are at least imageio.MinFramePeriod apart, so
-	// a one-frame recording does not spin.
+	// does not drift; frames are at least imageio.MinFramePeriod apart, and
+	// a round of the loop takes at least imageio.MinLoopPeriod, so a
+	// one-frame recording, or one whose frames were recorded at once, does
+	// not flood the viewer.
 	pace := imageio.Pacer{Clock: rec.clock}
 	for i, first := from, true; ; i, first = (i+1)%n, false {
 		var interval time.Duration
 		if !first {
 			interval = time.Duration(float64(rec.x.Entries[i].Elapsed) / speed)
+			if i == 0 {
+				pace.Loop()
+			}
 		}
 		if pace.Wait(r.Context(), interval) != nil {
 			return

@@ -18,10 +18,6 @@ const (
 	MaxSpeed = 4
 )
 
-// writeTimeout bounds each write to a viewer: one that takes longer is
-// dropped as stalled.
-const writeTimeout = 10 * time.Second
-
 // stream serves the recording as MJPEG from ?from= at ?speed= times the
 // recorded pace, round and round, until the viewer goes.
 func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +47,7 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 	if !acquire(rec.slots, w) {
 		return
 	}
-	defer func() { <-rec.slots }()
+	defer release(rec.slots)
 	const boundary = "frame"
 	h := w.Header()
 	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
@@ -93,7 +89,8 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 		part = append(part, "\r\n\r\n"...)
 		part = append(part, jpg...)
 		part = append(part, "\r\n"...)
-		rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		// Each write has Options.WriteTimeout (Player.ServeHTTP's
+		// deadlineWriter): a viewer that stalls is dropped.
 		if _, err := w.Write(part); err != nil {
 			return
 		}
@@ -144,7 +141,7 @@ func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
 	if !ok || !acquire(rec.slots, w) {
 		return
 	}
-	defer func() { <-rec.slots }()
+	defer release(rec.slots)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	anim := gifenc.NewAnimation(bw, false)
 	var m imageio.Image

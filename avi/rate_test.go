@@ -2,6 +2,7 @@ package avi_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,7 +80,8 @@ func TestRateFor(t *testing.T) {
 		{"none", nil, avi.Rate{Num: 30, Den: 1}},
 		// 30 ms after 100 ms: at 10 fps the two would share a slot.
 		{"uneven pairs", steady(40, 100, 30), avi.Rate{}},
-		{"faster than 240 fps", steady(20, 1), avi.Rate{Num: 240, Den: 1}},
+		// 1 ms apart, V2.0's unit: MaxRateFor's 1 ms grid keeps them all.
+		{"1000 fps", steady(20, 1), avi.Rate{Num: 1000, Den: 1}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := avi.RateFor(c.at)
@@ -89,6 +91,64 @@ func TestRateFor(t *testing.T) {
 			}
 			assert.Equal(t, c.want, got)
 		})
+	}
+}
+
+// TestRateForJitter: frames of a steady camera with a pair closer than
+// the frame period, placed so that they share a slot of its grid and of
+// every multiple up to 240 fps, are all kept: RateFor tries multiples up
+// to MaxRateFor (1000 fps), not only up to 240.
+func TestRateForJitter(t *testing.T) {
+	us := time.Microsecond
+	// grid returns n frames period apart, in whole microseconds (V2.1's
+	// unit), with extra frames added, in order.
+	grid := func(n int, period time.Duration, extra ...time.Duration) []time.Duration {
+		at := make([]time.Duration, 0, n+len(extra))
+		for i := range n {
+			at = append(at, (time.Duration(i)*period).Truncate(us))
+		}
+		at = append(at, extra...)
+		slices.Sort(at)
+		return at
+	}
+	for _, c := range []struct {
+		name string
+		at   []time.Duration
+	}{
+		// 100 fps, with two frames 4.5 ms apart between two of its
+		// frames: at 100 and 200 fps they share a slot.
+		{"100 fps, two frames 4.5 ms apart", grid(100, 10*time.Millisecond, 252600*us, 257100*us)},
+		// 130 fps, a frame 3 ms before and one 3 ms after a slot's
+		// centre (6 ms apart) in place of the frame there: at 130 fps
+		// they share it; 260 fps (twice 130, past 240) separates them.
+		{"130 fps, two frames 6 ms apart", func() []time.Duration {
+			p := 7692 * us
+			at := grid(130, p)
+			at[50] -= 3 * time.Millisecond
+			return slices.Insert(at, 51, at[50]+6*time.Millisecond)
+		}()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := avi.RateFor(c.at)
+			assert.Zero(t, dropsAt(t, c.at, r), "at %v", r)
+			assert.LessOrEqual(t, r.Float(), float64(avi.MaxRateFor))
+		})
+	}
+}
+
+// TestRateForV20: any two frames of a V2.0 recording (times in whole
+// milliseconds, none the same) are kept by the default rate, whatever the
+// camera's pace.
+func TestRateForV20(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	for range 50 {
+		at := make([]time.Duration, 200)
+		step := 1 + rng.IntN(90)
+		for i := 1; i < len(at); i++ {
+			at[i] = at[i-1] + time.Duration(max(1, step-rng.IntN(step)))*time.Millisecond
+		}
+		r := avi.RateFor(at)
+		require.Zero(t, dropsAt(t, at, r), "at %v, step %d ms", r, step)
 	}
 }
 

@@ -110,19 +110,32 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 // schedule catching up) would send frames as fast as the CPU can.
 const MinFramePeriod = time.Millisecond
 
+// MinLoopPeriod is the shortest time one round of a looped playback takes:
+// 100 ms. [MinFramePeriod] alone lets a one-frame recording (elapsed 0), or
+// one whose frames all have elapsed 0, go round 1000 times a second, which
+// fills a JetStream --keep budget in about a second and sends a viewer a
+// still picture at hundreds of frames a second. At 100 ms a one-frame loop
+// plays at 10 frames a second, enough to keep a still on screen and a
+// stream alive, and a loop of N frames recorded at once at most 10*N;
+// any loop whose recorded round is 100 ms or longer is not slowed.
+const MinLoopPeriod = 100 * time.Millisecond
+
 // A Pacer keeps the recorded pace of frames played back: Wait sleeps
 // until a frame is due, an interval after the frame before was due (not
 // after Wait was called), so that the caller's work between frames does
-// not add up to drift. Frames are never closer than [MinFramePeriod].
-// Paced reads of a Stream use one; so can a player of frames from
-// elsewhere, such as natsbus's replays. The zero value paces on the system
-// clock, and its first frame is due at once. A Pacer is not safe for
-// concurrent use.
+// not add up to drift. Frames are never closer than [MinFramePeriod], and
+// a player that loops calls [Pacer.Loop] at each wrap, so that a round is
+// never shorter than [MinLoopPeriod]. Paced reads of a Stream use one; so
+// can a player of frames from elsewhere, such as natsbus's replays. The
+// zero value paces on the system clock, and its first frame is due at
+// once. A Pacer is not safe for concurrent use.
 type Pacer struct {
 	// Clock tells the time and sleeps: the system clock when nil.
 	Clock Clock
 	due   time.Time // when the last frame was due
 	last  time.Time // when the last Wait returned
+	round time.Time // when the first Wait of the current round returned
+	wrap  bool      // Loop was called: the next Wait starts a round
 }
 
 func (p *Pacer) clock() Clock {
@@ -136,7 +149,9 @@ func (p *Pacer) clock() Clock {
 // (since Restart, or the first Wait), and at least [MinFramePeriod] since
 // the previous Wait returned, and returns nil; or returns ctx.Err() when
 // ctx is done first (even with nothing to wait for), leaving the pace as
-// it was.
+// it was. The first Wait after [Pacer.Loop] also waits until
+// [MinLoopPeriod] has passed since the first Wait of the round before; the
+// frames after it are then due from that time.
 func (p *Pacer) Wait(ctx context.Context, interval time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -153,6 +168,14 @@ func (p *Pacer) Wait(ctx context.Context, interval time.Duration) error {
 			wake = floor
 		}
 	}
+	if p.wrap && !p.round.IsZero() {
+		if floor := p.round.Add(MinLoopPeriod); floor.After(due) {
+			due = floor // the next round's schedule starts from here
+			if floor.After(wake) {
+				wake = floor
+			}
+		}
+	}
 	if d := wake.Sub(now); d > 0 {
 		if err := c.Sleep(ctx, d); err != nil {
 			return err
@@ -160,8 +183,18 @@ func (p *Pacer) Wait(ctx context.Context, interval time.Duration) error {
 		now = wake
 	}
 	p.due, p.last = due, now
+	if p.wrap || p.round.IsZero() {
+		p.round, p.wrap = now, false
+	}
 	return nil
 }
+
+// Loop says that the next frame starts another round of a looped
+// playback: the next Wait returns no sooner than [MinLoopPeriod] after the
+// first Wait of the round before, so that a loop of one frame, or of
+// frames recorded at the same time, does not go round a thousand times a
+// second.
+func (p *Pacer) Loop() { p.wrap = true }
 
 // Restart makes the next interval count from now: after a seek, or a
 // frame played without waiting. The floor of [MinFramePeriod] still
@@ -383,6 +416,7 @@ func (s *Stream) ReadContext(ctx context.Context, m *Image, opts ReadOptions) er
 			return io.EOF
 		}
 		s.offset = first // a damaged file loops round its good frames
+		s.pace.Loop()
 	}
 	i, elapsed, err := s.b.read(s.offset, m)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -703,30 +704,59 @@ func TestPacerFloor(t *testing.T) {
 	require.ErrorIs(t, p.Wait(ctx, 0), context.Canceled)
 }
 
-// TestOneFrameLoop plays a one-frame recording round and round, paced, on
-// the fake time of a synctest bubble: in one second it gives at most
-// 1/MinFramePeriod frames, and the read stops when its context ends
-// (issue 17, item 1: it spun for ever, and the deadline never came).
+// TestOneFrameLoop plays a one-frame recording, and one of five frames
+// recorded at the same time, round and round, paced, on the fake time of
+// a synctest bubble: a round takes at least MinLoopPeriod, so in one
+// second the one-frame loop gives at most 1s/MinLoopPeriod+1 frames and
+// the five-frame one five times that, and the read stops when its context
+// ends (issue 17, item 1: it spun for ever; then, with only
+// MinFramePeriod, both gave 1000 frames a second).
 func TestOneFrameLoop(t *testing.T) {
-	path := recordFile(t, []time.Duration{0})
-	synctest.Test(t, func(t *testing.T) {
-		s, err := imageio.Open(path, nil)
-		require.NoError(t, err)
-		defer s.Close()
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-		defer cancel()
-		limit := int(time.Second/imageio.MinFramePeriod) + 1
-		m := new(imageio.Image)
-		n := 0
-		for ; n <= limit; n++ {
-			if err = s.ReadContext(ctx, m, imageio.ReadOptions{Loop: true, Pause: true}); err != nil {
-				break
-			}
-		}
-		require.ErrorIs(t, err, context.DeadlineExceeded, "%d frames read, and the deadline not seen", n)
-		assert.LessOrEqual(t, n, limit)
-		assert.Greater(t, n, limit/2, "the loop keeps going until the deadline")
-	})
+	rounds := int(time.Second / imageio.MinLoopPeriod)
+	for _, frames := range []int{1, 5} {
+		t.Run(fmt.Sprint(frames), func(t *testing.T) {
+			path := recordFile(t, make([]time.Duration, frames))
+			synctest.Test(t, func(t *testing.T) {
+				s, err := imageio.Open(path, nil)
+				require.NoError(t, err)
+				defer s.Close()
+				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+				defer cancel()
+				limit := (rounds + 1) * frames
+				m := new(imageio.Image)
+				n := 0
+				for ; n <= limit; n++ {
+					if err = s.ReadContext(ctx, m, imageio.ReadOptions{Loop: true, Pause: true}); err != nil {
+						break
+					}
+				}
+				require.ErrorIs(t, err, context.DeadlineExceeded, "%d frames read, and the deadline not seen", n)
+				assert.LessOrEqual(t, n, limit)
+				assert.GreaterOrEqual(t, n, rounds*frames, "the loop keeps going until the deadline")
+			})
+		})
+	}
+}
+
+// TestPacerLoop: a round after Loop starts MinLoopPeriod after the round
+// before started, and its frames are due from then; a round that takes
+// longer is not held back.
+func TestPacerLoop(t *testing.T) {
+	clock := newFakeClock()
+	p := imageio.Pacer{Clock: clock}
+	ms := time.Millisecond
+	require.NoError(t, p.Wait(t.Context(), 0))
+	require.NoError(t, p.Wait(t.Context(), 10*ms))
+	p.Loop()
+	require.NoError(t, p.Wait(t.Context(), 0))
+	require.NoError(t, p.Wait(t.Context(), 10*ms))
+	assert.Equal(t, []time.Duration{10 * ms, 90 * ms, 10 * ms}, clock.slept)
+
+	clock.slept = nil
+	require.NoError(t, p.Wait(t.Context(), 200*ms))
+	p.Loop()
+	require.NoError(t, p.Wait(t.Context(), 5*ms))
+	assert.Equal(t, []time.Duration{200 * ms, 5 * ms}, clock.slept, "a round of 210 ms is not held back")
 }
 
 // TestPacer: the first frame is due at once; each wait counts from the

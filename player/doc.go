@@ -18,6 +18,7 @@
 //	                              with an ETag and Cache-Control: immutable, as the file does not change
 //	GET /stream.mjpg?from=N&speed=S   MJPEG at the recorded pace times S (0.25 to 4), from frame N,
 //	                              round and round, frames at least imageio.MinFramePeriod apart
+//	                              and a round at least imageio.MinLoopPeriod long
 //	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at avi.RateFor's rate for them
 //	                              (what the command line's export gives); JPEG frames are sent
 //	                              as the file is made, with its Content-Length (no Range)
@@ -43,7 +44,10 @@
 // 400 or 404. URLs over MaxURL bytes are 414, at most MaxStreams
 // streams and exports run at once (503 beyond), and at most MaxRenders
 // frames are rendered at once (for /frame/ and GIF exports; more requests
-// wait for a place, until they are cancelled). Options.Token or
+// wait for a place, until they are cancelled). Each write of a response
+// has Options.WriteTimeout ([DefaultWriteTimeout], 10 s): a client that
+// stops reading loses its response and its place then, so clients that
+// never read cannot hold the places. Options.Token or
 // Options.User and Password guard every endpoint; the command line
 // requires one of them to listen beyond the loopback interface. Without
 // them, a player (a live one too) answers only requests whose Host is a

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/imgstream/imgstream/avi"
 	"github.com/imgstream/imgstream/container"
@@ -24,7 +23,7 @@ func (rec *recording) exportAVI(w http.ResponseWriter, r *http.Request) {
 	if !ok || !acquire(rec.slots, w) {
 		return
 	}
-	defer func() { <-rec.slots }()
+	defer release(rec.slots)
 	first := &rec.x.Entries[from].Header
 	c := avi.Config{Width: first.Width, Height: first.Height, Rate: avi.RateFor(rec.at[from:to])}
 	for i := from; i < to; i++ {
@@ -74,7 +73,6 @@ func (rec *recording) streamAVI(w http.ResponseWriter, r *http.Request, c avi.Co
 	if r.Method == http.MethodHead {
 		return
 	}
-	rc := http.NewResponseController(w)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	aw, err := l.NewWriter(bw)
 	if err != nil {
@@ -86,7 +84,6 @@ func (rec *recording) streamAVI(w http.ResponseWriter, r *http.Request, c avi.Co
 		if ctx.Err() != nil {
 			return // the client went: with fewer bytes than announced, the connection closes
 		}
-		rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if err = rec.read(i, &m); err == nil {
 			err = aw.WriteFrame(m.Data, rec.at[i])
 		}

@@ -65,32 +65,55 @@ func (c *virtualClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// TestStreamOneFrame streams a one-frame recording from frame 0: each
-// frame after the first waits at least imageio.MinFramePeriod on the
-// player's clock (issue 17, item 1: ?from=0 waited nothing and sent
-// 10 000 frames a second).
-func TestStreamOneFrame(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "one.omv")
-	writeRecording(t, path, 1)
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := &virtualClock{now: start}
-	p, err := player.NewFile(path, player.Options{Clock: clock})
+// writeBurst writes a recording of n grey frames all recorded at the same
+// time (every elapsed 0) at path.
+func writeBurst(t *testing.T, path string, n int) {
+	t.Helper()
+	s, err := imageio.Create(path, nil)
 	require.NoError(t, err)
-	ts := serve(t, p)
-	resp, err := http.Get(ts.URL + "/stream.mjpg?from=0&speed=4")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	require.NoError(t, err)
-	mr := multipart.NewReader(resp.Body, params["boundary"])
-	const frames = 50
-	for range frames {
-		part, err := mr.NextPart()
-		require.NoError(t, err)
-		io.Copy(io.Discard, part)
+	at := time.Now()
+	for i := range n {
+		img := &imageio.Image{Width: 8, Height: 4, Format: container.Grayscale, Data: make([]byte, 32)}
+		img.Data[0] = byte(i)
+		require.NoError(t, s.WriteAt(img, at))
 	}
-	// The stream may be one frame ahead of the reader.
-	assert.GreaterOrEqual(t, clock.Now().Sub(start), (frames-1)*imageio.MinFramePeriod)
+	require.NoError(t, s.Close())
+}
+
+// TestStreamOneFrame streams a one-frame recording, and one of five frames
+// recorded at once, from frame 0, round and round: each round of the loop
+// takes at least imageio.MinLoopPeriod on the player's clock, so a viewer
+// gets at most 1s/MinLoopPeriod rounds a virtual second (issue 17, item 1:
+// ?from=0 waited nothing and sent 10 000 frames a second; then, with only
+// imageio.MinFramePeriod, 1000).
+func TestStreamOneFrame(t *testing.T) {
+	for _, n := range []int{1, 5} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "one.omv")
+			writeBurst(t, path, n)
+			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			clock := &virtualClock{now: start}
+			p, err := player.NewFile(path, player.Options{Clock: clock})
+			require.NoError(t, err)
+			ts := serve(t, p)
+			resp, err := http.Get(ts.URL + "/stream.mjpg?from=0&speed=4")
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+			require.NoError(t, err)
+			mr := multipart.NewReader(resp.Body, params["boundary"])
+			const frames = 50
+			for range frames {
+				part, err := mr.NextPart()
+				require.NoError(t, err)
+				io.Copy(io.Discard, part)
+			}
+			// Frame k starts round k/n, no sooner than k/n rounds after the
+			// first; the stream may be a frame ahead of the reader.
+			rounds := (frames - 1) / n
+			assert.GreaterOrEqual(t, clock.Now().Sub(start), time.Duration(rounds)*imageio.MinLoopPeriod)
+		})
+	}
 }
 
 // TestHostCheck: without credentials, a player (a recording's, a

@@ -44,6 +44,13 @@ const (
 	MaxRenders = 4
 )
 
+// DefaultWriteTimeout bounds each write of a response to a client unless
+// Options.WriteTimeout says otherwise: 10 s, as mjpeg.DefaultWriteTimeout.
+// A client that takes none of a write's bytes for that long (stalled, or
+// one that sends requests and never reads) loses its response, and with it
+// the place among MaxStreams or MaxRenders that its request held.
+const DefaultWriteTimeout = 10 * time.Second
+
 //go:embed static
 var static embed.FS
 
@@ -83,7 +90,60 @@ type Options struct {
 	// Clock paces a recording's own streams (/stream.mjpg with from or
 	// speed): the system clock when nil. Tests give a fake one.
 	Clock imageio.Clock
+	// WriteTimeout bounds each write of a response to a client (each
+	// frame of a stream, each piece of a frame or an export), counted from
+	// the write's start: DefaultWriteTimeout when 0 or less. A handler
+	// that sets its own write deadlines with http.ResponseController, as
+	// an mjpeg.Server does, keeps them. http.Server's WriteTimeout would
+	// cut every stream: leave it unset.
+	WriteTimeout time.Duration
 }
+
+func (o *Options) writeTimeout() time.Duration {
+	if o.WriteTimeout <= 0 {
+		return DefaultWriteTimeout
+	}
+	return o.WriteTimeout
+}
+
+// deadlineWriter gives each write of a response a deadline, timeout from
+// the write's start, so that a client that never reads cannot hold a
+// request's place for ever; unless the handler sets write deadlines of its
+// own, through http.ResponseController (SetWriteDeadline here). Unwrap
+// lets http.ResponseController reach the connection's Flush, Hijack and
+// read deadlines.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	own     bool // the handler set a write deadline itself
+}
+
+// extend moves the write deadline to timeout from now.
+func (d *deadlineWriter) extend() {
+	if !d.own {
+		d.rc.SetWriteDeadline(time.Now().Add(d.timeout))
+	}
+}
+
+func (d *deadlineWriter) WriteHeader(code int) {
+	d.extend()
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d *deadlineWriter) Write(b []byte) (int, error) {
+	d.extend()
+	return d.ResponseWriter.Write(b)
+}
+
+// SetWriteDeadline is what http.ResponseController calls: the handler
+// takes the deadlines over.
+func (d *deadlineWriter) SetWriteDeadline(t time.Time) error {
+	d.own = true
+	return d.rc.SetWriteDeadline(t)
+}
+
+func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // recording is one recording file, open and indexed.
 type recording struct {
@@ -346,7 +406,9 @@ func newPlaces() places {
 }
 
 // testHook, if not nil, is told "wait" when a render waits for a place,
-// "render" when it has one, and "gave up" when its request ended first.
+// "render" when it has one, and "gave up" when its request ended first;
+// and "slot" and "slot freed" when a stream or an export takes one of the
+// MaxStreams places and gives it back.
 var testHook func(event string)
 
 // acquireRender takes one of the MaxRenders places, waiting for one until
@@ -379,10 +441,21 @@ func (rec *recording) releaseRender() { <-rec.renders }
 func acquire(slots chan struct{}, w http.ResponseWriter) bool {
 	select {
 	case slots <- struct{}{}:
+		if testHook != nil {
+			testHook("slot")
+		}
 		return true
 	default:
 		http.Error(w, "player: too many streams and exports at once", http.StatusServiceUnavailable)
 		return false
+	}
+}
+
+// release gives back a place that acquire took.
+func release(slots chan struct{}) {
+	<-slots
+	if testHook != nil {
+		testHook("slot freed")
 	}
 }
 
@@ -437,8 +510,20 @@ func NewFile(path string, o Options) (*Player, error) {
 	return &Player{h: rec.mux, o: o, close: rec.close}, nil
 }
 
-// ServeHTTP checks the request's size and credentials, and serves it.
+// ServeHTTP checks the request's size and credentials, and serves it,
+// each write of the response bounded by Options.WriteTimeout.
 func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	dw := &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: p.o.writeTimeout()}
+	// From now, and again once the handler returns, for the bytes that
+	// net/http writes itself (the headers of a response with no body, the
+	// end of a chunked one): a kept-alive connection must not keep an old
+	// deadline, and no write is left without one.
+	dw.extend()
+	defer dw.extend()
+	p.serve(dw, r)
+}
+
+func (p *Player) serve(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.RawPath)+len(r.URL.Path)+len(r.URL.RawQuery) > MaxURL {
 		http.Error(w, "player: URL too long", http.StatusRequestURITooLong)
 		return

@@ -18,10 +18,6 @@ const (
 	MaxSpeed = 4
 )
 
-// writeTimeout bounds each write to a viewer: one that takes longer is
-// dropped as stalled.
-const writeTimeout = 10 * time.Second
-
 // stream serves the recording as MJPEG from ?from= at ?speed= times the
 // recorded pace, round and round, until the viewer goes.
 func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +47,7 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 	if !acquire(rec.slots, w) {
 		return
 	}
-	defer func() { <-rec.slots }()
+	defer release(rec.slots)
 	const boundary = "frame"
 	h := w.Header()
 	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
@@ -63,13 +59,18 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 	var jpg, part []byte
 	// Each frame is due its recorded interval (over speed) after the one
 	// before: the schedule, not the time of the last write, so the pace
-	// does not drift; frames are at least imageio.MinFramePeriod apart, so
-	// a one-frame recording does not spin.
+	// does not drift; frames are at least imageio.MinFramePeriod apart, and
+	// a round of the loop takes at least imageio.MinLoopPeriod, so a
+	// one-frame recording, or one whose frames were recorded at once, does
+	// not flood the viewer.
 	pace := imageio.Pacer{Clock: rec.clock}
 	for i, first := from, true; ; i, first = (i+1)%n, false {
 		var interval time.Duration
 		if !first {
 			interval = time.Duration(float64(rec.x.Entries[i].Elapsed) / speed)
+			if i == 0 {
+				pace.Loop()
+			}
 		}
 		if pace.Wait(r.Context(), interval) != nil {
 			return
@@ -88,7 +89,8 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 		part = append(part, "\r\n\r\n"...)
 		part = append(part, jpg...)
 		part = append(part, "\r\n"...)
-		rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		// Each write has Options.WriteTimeout (Player.ServeHTTP's
+		// deadlineWriter): a viewer that stalls is dropped.
 		if _, err := w.Write(part); err != nil {
 			return
 		}
@@ -139,7 +141,7 @@ func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
 	if !ok || !acquire(rec.slots, w) {
 		return
 	}
-	defer func() { <-rec.slots }()
+	defer release(rec.slots)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	anim := gifenc.NewAnimation(bw, false)
 	var m imageio.Image

@@ -459,7 +459,7 @@ func (x *exporter) gridNotes(rate avi.Rate, frames, dropped, shortened int) {
 	if dropped > 0 {
 		why := "leave --fps out to keep every frame"
 		if x.o.fps == "" {
-			why = fmt.Sprintf("they were recorded at the same time as the frame before, or less than 1/%d s after it", avi.MaxRateFor)
+			why = fmt.Sprintf("no grid up to %d fps (1 ms) gives them a slot of their own: they were recorded at the same time as the frame before, or less than 1 ms after it", avi.MaxRateFor)
 		}
 		fmt.Fprintf(x.warn, "imgstream: warning: %d of %d frames left out at %v fps: each came within a frame period (%v) of the one before; %s\n",
 			dropped, frames, rate, rate.Period(), why)

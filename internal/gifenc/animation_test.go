@@ -2,9 +2,11 @@ package gifenc_test
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/gif"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -71,4 +73,41 @@ func TestAnimationLongGap(t *testing.T) {
 	g, err := gif.DecodeAll(&b)
 	require.NoError(t, err)
 	assert.Equal(t, []int{10, 65535, 25, 25}, g.Delay)
+}
+
+// failAfter is an io.Writer that fails once n bytes are written.
+type failAfter struct{ n int }
+
+var errWrite = errors.New("write failed")
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n < len(p) {
+		f.n = 0
+		return 0, errWrite
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestAnimationWriteError: a writer that fails part way (a client that
+// stopped reading) gives its error back, and never a panic (issue 17,
+// item 8's review: after a failed write, the LZW sub-block buffer ran past
+// its 256 bytes).
+func TestAnimationWriteError(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	for i := range m.Pix {
+		m.Pix[i] = byte(rng.Uint32())
+	}
+	for _, n := range []int{0, 100, 5000, 70000} {
+		a := gifenc.NewAnimation(&failAfter{n: n}, false)
+		var err error
+		for i := 0; i < 4 && err == nil; i++ {
+			err = a.Add(m, time.Duration(i)*40*time.Millisecond)
+		}
+		if err == nil {
+			err = a.Close()
+		}
+		require.ErrorIs(t, err, errWrite, "after %d bytes", n)
+	}
 }

@@ -153,6 +153,7 @@ func (b *blockWriter) Write(p []byte) (int, error) {
 
 func (b *blockWriter) flush() {
 	if b.n == 0 || b.err != nil {
+		b.n = 0 // after a write error, drop the bytes, never overrun buf
 		return
 	}
 	b.buf[0] = byte(b.n)

@@ -169,8 +169,9 @@ func replay(path string, loop bool) mjpeg.Source {
 
 // play passes the frames of the recording at path to each at its
 // recorded pace, round and round with loop, until ctx is done, and then
-// returns ctx.Err(). Frames are at least imageio.MinFramePeriod apart, so
-// a one-frame recording does not spin. It returns nil at the end, and the
+// returns ctx.Err(). Frames are at least imageio.MinFramePeriod apart, and
+// a round of the loop takes at least imageio.MinLoopPeriod, so a one-frame
+// recording does not spin. It returns nil at the end, and the
 // damage (a *container.FrameError) at a damaged frame.
 func play(ctx context.Context, path string, loop bool, each func(*imageio.Image) error) error {
 	s, err := imageio.Open(path, nil)

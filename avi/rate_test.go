@@ -105,7 +105,7 @@ func TestRateForJitter(t *testing.T) {
 	grid := func(n int, period time.Duration, extra ...time.Duration) []time.Duration {
 		at := make([]time.Duration, 0, n+len(extra))
 		for i := range n {
-			at = append(at, (time.Duration(i)*period).Truncate(us))
+			at = append(at, (time.Duration(i) * period).Truncate(us))
 		}
 		at = append(at, extra...)
 		slices.Sort(at)

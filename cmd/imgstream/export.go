@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +62,10 @@ first, to know their times); the player's /export.avi gives the same. A
 A range that picks no frame is a usage error, and writes nothing. A video
 or GIF is written under a temporary name beside OUT and renamed when
 complete, and pictures already written are removed on failure: an error or
-Ctrl-C leaves nothing behind.`,
+Ctrl-C leaves nothing behind. A picture is never written over: a file that
+has a picture's name already stops the export (and is left as it was). A
+pattern's file name has exactly one %d (flags and width allowed: %05d),
+and %% for a %.`,
 		Example: `  imgstream export recording.omv video.avi
   imgstream export --time 2s:10s --fps 30000/1001 recording.omv clip.avi
   imgstream export --scale 0.5 recording.omv preview.gif
@@ -95,11 +99,14 @@ const (
 )
 
 func kindOf(out string) (outputKind, string, error) {
-	if strings.Contains(out, "%") {
-		return toPictures, out, nil
-	}
 	if fi, err := os.Stat(out); (err == nil && fi.IsDir()) || strings.HasSuffix(out, "/") {
 		return toPictures, filepath.Join(out, "%05d.png"), nil
+	}
+	if strings.Contains(filepath.Base(out), "%") {
+		if err := checkPattern(out); err != nil {
+			return 0, "", err
+		}
+		return toPictures, out, nil
 	}
 	switch strings.ToLower(filepath.Ext(out)) {
 	case ".avi":
@@ -110,6 +117,43 @@ func kindOf(out string) (outputKind, string, error) {
 		return toFFmpeg, out, nil
 	}
 	return 0, "", usageError{fmt.Errorf("%s: say what to export to with its name: .avi, .gif, .mp4, .mkv, .webm, a directory, or a pattern such as frames/%%05d.png", out)}
+}
+
+// errBadPattern is the usage error of a picture pattern that would not give
+// each frame a name of its own.
+var errBadPattern = errors.New("a picture pattern needs exactly one %d, such as %05d, and no other % verb (%% is a %)")
+
+// checkPattern accepts a picture pattern whose file name has exactly one
+// integer verb, %d with optional flags and width (%d, %05d, %-3d), and no
+// other verb: %% stands for a %. Anything else (%s, %.png, %%d alone, two
+// %d) would give every frame one name, or a garbled one. The directory is
+// taken as it is, % and all.
+func checkPattern(pattern string) error {
+	verbs := 0
+	base := filepath.Base(pattern)
+	for i := 0; i < len(base); i++ {
+		if base[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(base) && base[i] == '%' {
+			continue
+		}
+		for i < len(base) && strings.IndexByte("+- #0", base[i]) >= 0 {
+			i++
+		}
+		for i < len(base) && base[i] >= '0' && base[i] <= '9' {
+			i++
+		}
+		if i >= len(base) || base[i] != 'd' {
+			return usageError{fmt.Errorf("%s: %w", pattern, errBadPattern)}
+		}
+		verbs++
+	}
+	if verbs != 1 {
+		return usageError{fmt.Errorf("%s: %w", pattern, errBadPattern)}
+	}
+	return nil
 }
 
 // picked is what a recording's index says, before anything is written, of
@@ -649,6 +693,11 @@ func (x *exporter) ffmpeg(ffmpeg, out string, rate avi.Rate) error {
 	return f.keep()
 }
 
+// errPictureExists is the error of a picture export that meets a file with
+// the name of a picture: it is left as it was, and the pictures written
+// before it are removed.
+var errPictureExists = errors.New("exists already: pictures are never written over (remove the old ones, or export elsewhere)")
+
 func (x *exporter) pictures(pattern string) (err error) {
 	ext := strings.ToLower(filepath.Ext(pattern))
 	asJPEG := ext == ".jpg" || ext == ".jpeg"
@@ -667,6 +716,7 @@ func (x *exporter) pictures(pattern string) (err error) {
 	if err := os.MkdirAll(filepath.Dir(pattern), 0o755); err != nil {
 		return err
 	}
+	dir, base := filepath.Split(pattern) // the directory as it is
 	var written []string
 	defer func() {
 		if err != nil {
@@ -694,9 +744,22 @@ func (x *exporter) pictures(pattern string) (err error) {
 		if err := x.ctx.Err(); err != nil {
 			return err
 		}
-		name := fmt.Sprintf(pattern, i)
+		name := dir + fmt.Sprintf(base, i)
+		// O_EXCL: a file that has the name already is the user's, never
+		// written over, and never removed by the clean-up.
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s: %w", name, errPictureExists)
+		}
+		if err != nil {
+			return err
+		}
 		written = append(written, name)
-		return os.WriteFile(name, b, 0o644)
+		_, err = f.Write(b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
 	})
 	n := 0
 	err = x.each(func(i int, _ time.Duration, m *imageio.Image) error {

@@ -268,11 +268,13 @@ type partial struct {
 }
 
 // createPartial creates the partial file of final (through a symbolic
-// link, beside the file it names).
-func createPartial(final string) (*partial, error) {
+// link, beside the file it names). An output that is not a regular file
+// is opened in place, beside ctx: a FIFO's open waits for a reader, and
+// returns ctx's cause when ctx is done first.
+func createPartial(ctx context.Context, final string) (*partial, error) {
 	if fi, err := os.Stat(final); err == nil {
 		if !fi.Mode().IsRegular() {
-			f, err := os.OpenFile(final, os.O_WRONLY, 0)
+			f, err := openOutput(ctx, final)
 			if err != nil {
 				return nil, err
 			}
@@ -555,7 +557,7 @@ func (x *exporter) jpegFrames(emit func(jpg []byte, at time.Duration) error) err
 }
 
 func (x *exporter) avi(out string, rate avi.Rate) error {
-	f, err := createPartial(out)
+	f, err := createPartial(x.ctx, out)
 	if err != nil {
 		return err
 	}
@@ -622,7 +624,7 @@ func jpegConfig(b []byte) (image.Config, error) {
 }
 
 func (x *exporter) ffmpeg(ffmpeg, out string, rate avi.Rate) error {
-	f, err := createPartial(out)
+	f, err := createPartial(x.ctx, out)
 	if err != nil {
 		return err
 	}
@@ -777,7 +779,7 @@ func (x *exporter) pictures(pattern string) (err error) {
 }
 
 func (x *exporter) gif(out string, perFrame bool) error {
-	f, err := createPartial(out)
+	f, err := createPartial(x.ctx, out)
 	if err != nil {
 		return err
 	}

@@ -55,8 +55,10 @@ Video plays at the recorded pace: each frame is placed on the output rate's
 grid at its recorded time, and shown until the next one, for at most a
 minute (a longer gap is shortened, with a warning). By default the rate is
 one on whose grid no two frames share a slot, from their typical (median)
-interval, so every frame is kept (stdin is read into a temporary file
-first, to know their times); the player's /export.avi gives the same. A
+interval, so every frame is kept (stdin, a FIFO or a device is read into
+a temporary file first, to know their times: up to the range's last frame,
+and at most 4 GiB; --fps needs none); the player's /export.avi gives the
+same. A
 --fps that leaves frames out says how many.
 
 A range that picks no frame is a usage error, and writes nothing. A video
@@ -399,15 +401,20 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 		}
 	}
 	name := in
-	if in == "-" && (kind == toAVI || kind == toFFmpeg) && o.fps == "" {
-		// The rate that keeps every frame needs their times first: stdin
-		// is read into a temporary file, and exported from there.
-		stdin, err := openInput(cmd.Context(), "-", cmd.InOrStdin())
+	warn := cmd.ErrOrStderr()
+	if quiet(cmd) {
+		warn = io.Discard
+	}
+	if !readTwice(in) && (kind == toAVI || kind == toFFmpeg) && o.fps == "" {
+		// The rate that keeps every frame needs their times first: stdin,
+		// a FIFO or a device is read into a temporary file, up to the
+		// selection's last frame, and exported from there.
+		r, err := openInput(cmd.Context(), in, cmd.InOrStdin())
 		if err != nil {
 			return err
 		}
-		tmp, err := spool(cmd.Context(), stdin)
-		stdin.Close()
+		tmp, err := spool(cmd.Context(), name, r, sel, warn, MaxSpool)
+		r.Close()
 		if err != nil {
 			return err
 		}
@@ -430,10 +437,6 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	src.path = name
 	bar := progress(cmd, scanned.count(), "exporting")
 	defer bar.Finish()
-	warn := cmd.ErrOrStderr()
-	if quiet(cmd) {
-		warn = io.Discard
-	}
 	x := &exporter{ctx: cmd.Context(), src: src, sel: sel, sc: sc, o: o, bar: bar, warn: warn}
 	switch kind {
 	case toAVI:
@@ -451,29 +454,41 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	return err
 }
 
-// spool copies r into a temporary file, looking at ctx every megabyte, and
-// returns its name; the caller removes it.
-func spool(ctx context.Context, r io.Reader) (string, error) {
+// MaxSpool is the most export reads of stdin, a FIFO or a device into a
+// temporary file, to learn the frames' times before a video is written
+// at the rate that keeps them all: an input that has more before the
+// selection's last frame is refused (errSpoolFull), and --fps exports it
+// without the temporary file.
+const MaxSpool = 4 << 30
+
+// errSpoolFull is the error of an input that needs more than MaxSpool
+// bytes of temporary file.
+var errSpoolFull = errors.New("over the temporary file's limit")
+
+// readTwice reports whether the recording at path can be read twice, to
+// learn the frames' times first: a regular file, or a path that cannot be
+// opened (opening it again reports why). Stdin, a FIFO and a device give
+// their bytes once.
+func readTwice(path string) bool {
+	if path == "-" {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err != nil || fi.Mode().IsRegular() || fi.IsDir()
+}
+
+// spool copies the recording r (named path) into a temporary file, up to
+// the last frame sel can pick (so a live pipe need not end), whole frames
+// as they were read, and returns the file's name; the caller removes it.
+// The file holds at most limit bytes (errSpoolFull past it). Damage ends
+// the copy with a warning on warn, as source.each does: the whole frames
+// before it are kept.
+func spool(ctx context.Context, path string, r io.Reader, sel selection, warn io.Writer, limit int64) (string, error) {
 	f, err := os.CreateTemp("", "imgstream-stdin-*.omv")
 	if err != nil {
 		return "", err
 	}
-	buf := make([]byte, 1<<20)
-	for err == nil {
-		if err = ctx.Err(); err != nil {
-			break
-		}
-		var n int
-		n, err = io.ReadFull(r, buf)
-		if n > 0 {
-			if _, werr := f.Write(buf[:n]); werr != nil {
-				err = werr
-			}
-		}
-	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
-	}
+	err = spoolTo(ctx, f, path, r, sel, warn, limit)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -482,6 +497,70 @@ func spool(ctx context.Context, r io.Reader) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// teeBuffer keeps what is read through it, until taken.
+type teeBuffer struct {
+	r   io.Reader
+	buf bytes.Buffer
+}
+
+func (t *teeBuffer) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.buf.Write(p[:n])
+	return n, err
+}
+
+func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel selection, warn io.Writer, limit int64) error {
+	// The Reader reads exactly what each frame holds (not through a
+	// bufio.Reader, which would read ahead): after each whole frame, tee
+	// holds its bytes, padding included, as they came.
+	tee := &teeBuffer{r: r}
+	zr, err := container.NewReader(tee)
+	if err != nil {
+		return readerError(path, err)
+	}
+	var written int64
+	flush := func() error { // what tee holds: the magic, or a whole frame
+		if written+int64(tee.buf.Len()) > limit {
+			return fmt.Errorf("%s: %w of %d bytes, before the last frame wanted: give --fps, or save the recording to a file first", path, errSpoolFull, limit)
+		}
+		n, err := tee.buf.WriteTo(f)
+		written += n
+		return err
+	}
+	var data []byte
+	var at time.Duration
+	for i := 0; ; i++ {
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		h, d, err := zr.ReadFrame(data)
+		data = d
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			var fe *container.FrameError
+			if errors.As(err, &fe) && !ioFailure(err) {
+				fmt.Fprintf(warn, "imgstream: warning: %s is damaged at %v; using the %d frames before it\n", path, err, i)
+				return nil
+			}
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if i > 0 {
+			at += h.Elapsed
+		}
+		if _, more := sel.wants(i, at); !more {
+			return flush()
+		}
+	}
 }
 
 // An exporter writes the frames a selection picks from a source, looking

@@ -411,3 +411,70 @@ func TestExportPicturePattern(t *testing.T) {
 		})
 	}
 }
+
+// TestExportRangeFromLivePipe: a range of a stdin that stays open is
+// exported once its last frame has come; before, the export read stdin to
+// its end into a temporary file, and never ended on a live pipe.
+func TestExportRangeFromLivePipe(t *testing.T) {
+	data, err := os.ReadFile(sample)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "export", "--frames", "0:10", "-", filepath.Join(dir, "live.avi"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	w, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer w.Close()  // the pipe stays open until the test ends
+	go w.Write(data) // every frame; fails once the command has gone
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(time.Minute): // a guard against a hang, not a timing
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("export waited for the end of stdin; stderr: %s", stderr.String())
+	}
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	_, errOut, code := cli(t, "export", "--frames", "0:10", sample, filepath.Join(dir, "file.avi"))
+	require.Equal(t, 0, code, errOut)
+	live, err := os.ReadFile(filepath.Join(dir, "live.avi"))
+	require.NoError(t, err)
+	file, err := os.ReadFile(filepath.Join(dir, "file.avi"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(file, live), "the same AVI as from the file")
+}
+
+// TestSpoolBound: the temporary copy of a pipe holds at most its limit:
+// past it, errSpoolFull, and no temporary file is left; a range's copy
+// stops at its last frame, within the limit.
+func TestSpoolBound(t *testing.T) {
+	data, err := os.ReadFile(sample)
+	require.NoError(t, err)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	_, err = spool(context.Background(), "-", bytes.NewReader(data), selection{To: -1}, io.Discard, int64(len(data))-1)
+	require.ErrorIs(t, err, errSpoolFull)
+	assert.Contains(t, err.Error(), "give --fps")
+	assert.Empty(t, leftovers(t, tmp))
+
+	name, err := spool(context.Background(), "-", bytes.NewReader(data), selection{To: -1}, io.Discard, int64(len(data)))
+	require.NoError(t, err)
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, b), "the whole recording, as it was")
+	os.Remove(name)
+
+	sel, err := parseRange("0:10", "")
+	require.NoError(t, err)
+	name, err = spool(context.Background(), "-", bytes.NewReader(data), sel, io.Discard, int64(len(data))/4)
+	require.NoError(t, err)
+	defer os.Remove(name)
+	f, err := os.Open(name)
+	require.NoError(t, err)
+	defer f.Close()
+	x, err := container.ReadIndex(f)
+	require.NoError(t, err)
+	assert.Len(t, x.Entries, 10, "the copy stops at the range's last frame")
+}

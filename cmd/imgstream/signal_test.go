@@ -222,3 +222,36 @@ func TestSignalStopsOpenOfFIFOOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestExportFromFIFOKeepsEveryFrame: a FIFO named as the input is read
+// once, as stdin is: into a temporary file first, for the rate that keeps
+// every frame. Before, it was exported at 30 fps, and a 50 fps recording
+// lost 36 of its 90 frames.
+func TestExportFromFIFOKeepsEveryFrame(t *testing.T) {
+	at := make([]time.Duration, 90)
+	for i := range at {
+		at[i] = time.Duration(i) * 20 * time.Millisecond
+	}
+	path, _ := writeRecording(t, at)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "in.omv")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	go func() {
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Write(data)
+			w.Close()
+		}
+	}()
+	_, errOut, code := cli(t, "export", fifo, filepath.Join(dir, "fifo.avi"))
+	require.Equal(t, 0, code, errOut)
+	assert.NotContains(t, errOut, "warning")
+	_, errOut, code = cli(t, "export", path, filepath.Join(dir, "file.avi"))
+	require.Equal(t, 0, code, errOut)
+	fromFIFO, err := os.ReadFile(filepath.Join(dir, "fifo.avi"))
+	require.NoError(t, err)
+	fromFile, err := os.ReadFile(filepath.Join(dir, "file.avi"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(fromFile, fromFIFO), "the same AVI as from the file")
+}

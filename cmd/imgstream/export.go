@@ -58,8 +58,7 @@ one on whose grid no two frames share a slot, from their typical (median)
 interval, so every frame is kept (stdin, a FIFO or a device is read into
 a temporary file first, to know their times: up to the range's last frame,
 and at most 4 GiB; --fps needs none); the player's /export.avi gives the
-same. A
---fps that leaves frames out says how many.
+same. A --fps that leaves frames out says how many.
 
 A range that picks no frame is a usage error, and writes nothing. A video
 or GIF is written under a temporary name beside OUT and renamed when

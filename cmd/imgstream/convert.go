@@ -70,7 +70,7 @@ Ctrl-C leaves nothing behind.`,
 				return err
 			}
 			defer src.Close()
-			f, err := createPartial(args[1])
+			f, err := createPartial(cmd.Context(), args[1])
 			if err != nil {
 				return err
 			}

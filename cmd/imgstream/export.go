@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,14 +55,18 @@ Video plays at the recorded pace: each frame is placed on the output rate's
 grid at its recorded time, and shown until the next one, for at most a
 minute (a longer gap is shortened, with a warning). By default the rate is
 one on whose grid no two frames share a slot, from their typical (median)
-interval, so every frame is kept (stdin is read into a temporary file
-first, to know their times); the player's /export.avi gives the same. A
---fps that leaves frames out says how many.
+interval, so every frame is kept (stdin, a FIFO or a device is read into
+a temporary file first, to know their times: up to the range's last frame,
+and at most 4 GiB; --fps needs none); the player's /export.avi gives the
+same. A --fps that leaves frames out says how many.
 
 A range that picks no frame is a usage error, and writes nothing. A video
 or GIF is written under a temporary name beside OUT and renamed when
 complete, and pictures already written are removed on failure: an error or
-Ctrl-C leaves nothing behind.`,
+Ctrl-C leaves nothing behind. A picture is never written over: a file that
+has a picture's name already stops the export (and is left as it was). A
+pattern's file name has exactly one %d (flags and width allowed: %05d),
+and %% for a %.`,
 		Example: `  imgstream export recording.omv video.avi
   imgstream export --time 2s:10s --fps 30000/1001 recording.omv clip.avi
   imgstream export --scale 0.5 recording.omv preview.gif
@@ -95,11 +100,14 @@ const (
 )
 
 func kindOf(out string) (outputKind, string, error) {
-	if strings.Contains(out, "%") {
-		return toPictures, out, nil
-	}
 	if fi, err := os.Stat(out); (err == nil && fi.IsDir()) || strings.HasSuffix(out, "/") {
 		return toPictures, filepath.Join(out, "%05d.png"), nil
+	}
+	if strings.Contains(filepath.Base(out), "%") {
+		if err := checkPattern(out); err != nil {
+			return 0, "", err
+		}
+		return toPictures, out, nil
 	}
 	switch strings.ToLower(filepath.Ext(out)) {
 	case ".avi":
@@ -110,6 +118,43 @@ func kindOf(out string) (outputKind, string, error) {
 		return toFFmpeg, out, nil
 	}
 	return 0, "", usageError{fmt.Errorf("%s: say what to export to with its name: .avi, .gif, .mp4, .mkv, .webm, a directory, or a pattern such as frames/%%05d.png", out)}
+}
+
+// errBadPattern is the usage error of a picture pattern that would not give
+// each frame a name of its own.
+var errBadPattern = errors.New("a picture pattern needs exactly one %d, such as %05d, and no other % verb (%% is a %)")
+
+// checkPattern accepts a picture pattern whose file name has exactly one
+// integer verb, %d with optional flags and width (%d, %05d, %-3d), and no
+// other verb: %% stands for a %. Anything else (%s, %.png, %%d alone, two
+// %d) would give every frame one name, or a garbled one. The directory is
+// taken as it is, % and all.
+func checkPattern(pattern string) error {
+	verbs := 0
+	base := filepath.Base(pattern)
+	for i := 0; i < len(base); i++ {
+		if base[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(base) && base[i] == '%' {
+			continue
+		}
+		for i < len(base) && strings.IndexByte("+- #0", base[i]) >= 0 {
+			i++
+		}
+		for i < len(base) && base[i] >= '0' && base[i] <= '9' {
+			i++
+		}
+		if i >= len(base) || base[i] != 'd' {
+			return usageError{fmt.Errorf("%s: %w", pattern, errBadPattern)}
+		}
+		verbs++
+	}
+	if verbs != 1 {
+		return usageError{fmt.Errorf("%s: %w", pattern, errBadPattern)}
+	}
+	return nil
 }
 
 // picked is what a recording's index says, before anything is written, of
@@ -216,11 +261,13 @@ type partial struct {
 }
 
 // createPartial creates the partial file of final (through a symbolic
-// link, beside the file it names).
-func createPartial(final string) (*partial, error) {
+// link, beside the file it names). An output that is not a regular file
+// is opened in place, beside ctx: a FIFO's open waits for a reader, and
+// returns ctx's cause when ctx is done first.
+func createPartial(ctx context.Context, final string) (*partial, error) {
 	if fi, err := os.Stat(final); err == nil {
 		if !fi.Mode().IsRegular() {
-			f, err := os.OpenFile(final, os.O_WRONLY, 0)
+			f, err := openOutput(ctx, final)
 			if err != nil {
 				return nil, err
 			}
@@ -345,15 +392,20 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 		}
 	}
 	name := in
-	if in == "-" && (kind == toAVI || kind == toFFmpeg) && o.fps == "" {
-		// The rate that keeps every frame needs their times first: stdin
-		// is read into a temporary file, and exported from there.
-		stdin, err := openInput(cmd.Context(), "-", cmd.InOrStdin())
+	warn := cmd.ErrOrStderr()
+	if quiet(cmd) {
+		warn = io.Discard
+	}
+	if !readTwice(in) && (kind == toAVI || kind == toFFmpeg) && o.fps == "" {
+		// The rate that keeps every frame needs their times first: stdin,
+		// a FIFO or a device is read into a temporary file, up to the
+		// selection's last frame, and exported from there.
+		r, err := openInput(cmd.Context(), in, cmd.InOrStdin())
 		if err != nil {
 			return err
 		}
-		tmp, err := spool(cmd.Context(), stdin)
-		stdin.Close()
+		tmp, err := spool(cmd.Context(), name, r, sel, warn, MaxSpool)
+		r.Close()
 		if err != nil {
 			return err
 		}
@@ -376,10 +428,6 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	src.path = name
 	bar := progress(cmd, scanned.count(), "exporting")
 	defer bar.Finish()
-	warn := cmd.ErrOrStderr()
-	if quiet(cmd) {
-		warn = io.Discard
-	}
 	x := &exporter{ctx: cmd.Context(), src: src, sel: sel, sc: sc, o: o, bar: bar, warn: warn}
 	switch kind {
 	case toAVI:
@@ -397,29 +445,41 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	return err
 }
 
-// spool copies r into a temporary file, looking at ctx every megabyte, and
-// returns its name; the caller removes it.
-func spool(ctx context.Context, r io.Reader) (string, error) {
+// MaxSpool is the most export reads of stdin, a FIFO or a device into a
+// temporary file, to learn the frames' times before a video is written
+// at the rate that keeps them all: an input that has more before the
+// selection's last frame is refused (errSpoolFull), and --fps exports it
+// without the temporary file.
+const MaxSpool = 4 << 30
+
+// errSpoolFull is the error of an input that needs more than MaxSpool
+// bytes of temporary file.
+var errSpoolFull = errors.New("over the temporary file's limit")
+
+// readTwice reports whether the recording at path can be read twice, to
+// learn the frames' times first: a regular file, or a path that cannot be
+// opened (opening it again reports why). Stdin, a FIFO and a device give
+// their bytes once.
+func readTwice(path string) bool {
+	if path == "-" {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err != nil || fi.Mode().IsRegular() || fi.IsDir()
+}
+
+// spool copies the recording r (named path) into a temporary file, up to
+// the last frame sel can pick (so a live pipe need not end), whole frames
+// as they were read, and returns the file's name; the caller removes it.
+// The file holds at most limit bytes (errSpoolFull past it). Damage ends
+// the copy with a warning on warn, as source.each does: the whole frames
+// before it are kept.
+func spool(ctx context.Context, path string, r io.Reader, sel selection, warn io.Writer, limit int64) (string, error) {
 	f, err := os.CreateTemp("", "imgstream-stdin-*.omv")
 	if err != nil {
 		return "", err
 	}
-	buf := make([]byte, 1<<20)
-	for err == nil {
-		if err = ctx.Err(); err != nil {
-			break
-		}
-		var n int
-		n, err = io.ReadFull(r, buf)
-		if n > 0 {
-			if _, werr := f.Write(buf[:n]); werr != nil {
-				err = werr
-			}
-		}
-	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
-	}
+	err = spoolTo(ctx, f, path, r, sel, warn, limit)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -428,6 +488,70 @@ func spool(ctx context.Context, r io.Reader) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// teeBuffer keeps what is read through it, until taken.
+type teeBuffer struct {
+	r   io.Reader
+	buf bytes.Buffer
+}
+
+func (t *teeBuffer) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.buf.Write(p[:n])
+	return n, err
+}
+
+func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel selection, warn io.Writer, limit int64) error {
+	// The Reader reads exactly what each frame holds (not through a
+	// bufio.Reader, which would read ahead): after each whole frame, tee
+	// holds its bytes, padding included, as they came.
+	tee := &teeBuffer{r: r}
+	zr, err := container.NewReader(tee)
+	if err != nil {
+		return readerError(path, err)
+	}
+	var written int64
+	flush := func() error { // what tee holds: the magic, or a whole frame
+		if written+int64(tee.buf.Len()) > limit {
+			return fmt.Errorf("%s: %w of %d bytes, before the last frame wanted: give --fps, or save the recording to a file first", path, errSpoolFull, limit)
+		}
+		n, err := tee.buf.WriteTo(f)
+		written += n
+		return err
+	}
+	var data []byte
+	var at time.Duration
+	for i := 0; ; i++ {
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		h, d, err := zr.ReadFrame(data)
+		data = d
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			var fe *container.FrameError
+			if errors.As(err, &fe) && !ioFailure(err) {
+				fmt.Fprintf(warn, "imgstream: warning: %s is damaged at %v; using the %d frames before it\n", path, err, i)
+				return nil
+			}
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if i > 0 {
+			at += h.Elapsed
+		}
+		if _, more := sel.wants(i, at); !more {
+			return flush()
+		}
+	}
 }
 
 // An exporter writes the frames a selection picks from a source, looking
@@ -503,7 +627,7 @@ func (x *exporter) jpegFrames(emit func(jpg []byte, at time.Duration) error) err
 }
 
 func (x *exporter) avi(out string, rate avi.Rate) error {
-	f, err := createPartial(out)
+	f, err := createPartial(x.ctx, out)
 	if err != nil {
 		return err
 	}
@@ -570,7 +694,7 @@ func jpegConfig(b []byte) (image.Config, error) {
 }
 
 func (x *exporter) ffmpeg(ffmpeg, out string, rate avi.Rate) error {
-	f, err := createPartial(out)
+	f, err := createPartial(x.ctx, out)
 	if err != nil {
 		return err
 	}
@@ -641,6 +765,11 @@ func (x *exporter) ffmpeg(ffmpeg, out string, rate avi.Rate) error {
 	return f.keep()
 }
 
+// errPictureExists is the error of a picture export that meets a file with
+// the name of a picture: it is left as it was, and the pictures written
+// before it are removed.
+var errPictureExists = errors.New("exists already: pictures are never written over (remove the old ones, or export elsewhere)")
+
 func (x *exporter) pictures(pattern string) (err error) {
 	ext := strings.ToLower(filepath.Ext(pattern))
 	asJPEG := ext == ".jpg" || ext == ".jpeg"
@@ -659,6 +788,7 @@ func (x *exporter) pictures(pattern string) (err error) {
 	if err := os.MkdirAll(filepath.Dir(pattern), 0o755); err != nil {
 		return err
 	}
+	dir, base := filepath.Split(pattern) // the directory as it is
 	var written []string
 	defer func() {
 		if err != nil {
@@ -686,9 +816,22 @@ func (x *exporter) pictures(pattern string) (err error) {
 		if err := x.ctx.Err(); err != nil {
 			return err
 		}
-		name := fmt.Sprintf(pattern, i)
+		name := dir + fmt.Sprintf(base, i)
+		// O_EXCL: a file that has the name already is the user's, never
+		// written over, and never removed by the clean-up.
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s: %w", name, errPictureExists)
+		}
+		if err != nil {
+			return err
+		}
 		written = append(written, name)
-		return os.WriteFile(name, b, 0o644)
+		_, err = f.Write(b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
 	})
 	n := 0
 	err = x.each(func(i int, _ time.Duration, m *imageio.Image) error {
@@ -706,7 +849,7 @@ func (x *exporter) pictures(pattern string) (err error) {
 }
 
 func (x *exporter) gif(out string, perFrame bool) error {
-	f, err := createPartial(out)
+	f, err := createPartial(x.ctx, out)
 	if err != nil {
 		return err
 	}

@@ -347,3 +347,134 @@ func TestOutputInPlace(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, len(want), len(out))
 }
+
+// TestExportPicturesNeverOverwrite: a file that has a picture's name
+// already is the user's: the export stops there, leaves it as it was, and
+// removes only the pictures it made. Before, it was written over (and
+// removed by the clean-up of an export that then failed).
+func TestExportPicturesNeverOverwrite(t *testing.T) {
+	for _, out := range []string{"up/", "up/%05d.png"} {
+		t.Run(out, func(t *testing.T) {
+			dir := t.TempDir()
+			mine := filepath.Join(dir, "up", "00005.png")
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "up"), 0o755))
+			require.NoError(t, os.WriteFile(mine, []byte("USER DATA"), 0o644))
+			_, errOut, code := cli(t, "export", sample, filepath.Join(dir, out))
+			assert.Equal(t, 3, code, errOut)
+			assert.Contains(t, errOut, mine+": exists already")
+			b, err := os.ReadFile(mine)
+			require.NoError(t, err)
+			assert.True(t, string(b) == "USER DATA", "the user's file is as it was")
+			assert.Equal(t, []string{"00005.png"}, leftovers(t, filepath.Join(dir, "up")), "only the user's file is left")
+		})
+	}
+	// Cancelled after the file was met: the same.
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "00002.png")
+	require.NoError(t, os.WriteFile(mine, []byte("USER DATA"), 0o644))
+	_, err := runIn(t, newCountdown(20), "export", sample, dir)
+	require.Error(t, err)
+	b, err := os.ReadFile(mine)
+	require.NoError(t, err)
+	assert.Equal(t, "USER DATA", string(b))
+	assert.Equal(t, []string{"00002.png"}, leftovers(t, dir))
+}
+
+// TestExportPicturePattern: a pattern's file name has exactly one %d
+// (flags and width allowed) and %% for a %, its directory is as it is (the
+// test's own has % in its name); anything else is a usage error that names it,
+// and writes nothing. Before, %%d, %.png and %s gave every frame one name
+// (pp/%d.png%!(EXTRA int64=0)) and exited 0.
+func TestExportPicturePattern(t *testing.T) {
+	for _, bad := range []string{"pp/%%d.png", "pp/%.png", "pp/%s.png", "pp/%d-%d.png", "pp/%5.2d.png", "pp/%x.png", "pp/%05.png", "pp/x%"} {
+		t.Run(bad, func(t *testing.T) {
+			dir := t.TempDir()
+			_, errOut, code := cli(t, "export", sample, filepath.Join(dir, bad))
+			assert.Equal(t, 2, code, errOut)
+			assert.Contains(t, errOut, filepath.Join(dir, bad)+": a picture pattern needs exactly one %d")
+			assert.Empty(t, leftovers(t, dir))
+		})
+	}
+	for _, c := range []struct{ out, first string }{
+		{"pp/%05d.png", "pp/00000.png"},
+		{"pp/100%%-%d.jpg", "pp/100%-0.jpg"},
+		{"pp/%-3d.png", "pp/0  .png"},
+		{"100%dir/", "100%dir/00000.png"}, // a directory's % is its own
+		{"50%/%d.png", "50%/0.png"},
+	} {
+		t.Run(c.out, func(t *testing.T) {
+			dir := t.TempDir()
+			_, errOut, code := cli(t, "export", "--frames", "0:2", sample, dir+"/"+c.out) // a trailing / kept
+			require.Equal(t, 0, code, errOut)
+			_, err := os.Stat(filepath.Join(dir, c.first))
+			assert.NoError(t, err)
+		})
+	}
+}
+
+// TestExportRangeFromLivePipe: a range of a stdin that stays open is
+// exported once its last frame has come; before, the export read stdin to
+// its end into a temporary file, and never ended on a live pipe.
+func TestExportRangeFromLivePipe(t *testing.T) {
+	data, err := os.ReadFile(sample)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "export", "--frames", "0:10", "-", filepath.Join(dir, "live.avi"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	w, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer w.Close()  // the pipe stays open until the test ends
+	go w.Write(data) // every frame; fails once the command has gone
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(time.Minute): // a guard against a hang, not a timing
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("export waited for the end of stdin; stderr: %s", stderr.String())
+	}
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	_, errOut, code := cli(t, "export", "--frames", "0:10", sample, filepath.Join(dir, "file.avi"))
+	require.Equal(t, 0, code, errOut)
+	live, err := os.ReadFile(filepath.Join(dir, "live.avi"))
+	require.NoError(t, err)
+	file, err := os.ReadFile(filepath.Join(dir, "file.avi"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(file, live), "the same AVI as from the file")
+}
+
+// TestSpoolBound: the temporary copy of a pipe holds at most its limit:
+// past it, errSpoolFull, and no temporary file is left; a range's copy
+// stops at its last frame, within the limit.
+func TestSpoolBound(t *testing.T) {
+	data, err := os.ReadFile(sample)
+	require.NoError(t, err)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	_, err = spool(context.Background(), "-", bytes.NewReader(data), selection{To: -1}, io.Discard, int64(len(data))-1)
+	require.ErrorIs(t, err, errSpoolFull)
+	assert.Contains(t, err.Error(), "give --fps")
+	assert.Empty(t, leftovers(t, tmp))
+
+	name, err := spool(context.Background(), "-", bytes.NewReader(data), selection{To: -1}, io.Discard, int64(len(data)))
+	require.NoError(t, err)
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, b), "the whole recording, as it was")
+	os.Remove(name)
+
+	sel, err := parseRange("0:10", "")
+	require.NoError(t, err)
+	name, err = spool(context.Background(), "-", bytes.NewReader(data), sel, io.Discard, int64(len(data))/4)
+	require.NoError(t, err)
+	defer os.Remove(name)
+	f, err := os.Open(name)
+	require.NoError(t, err)
+	defer f.Close()
+	x, err := container.ReadIndex(f)
+	require.NoError(t, err)
+	assert.Len(t, x.Entries, 10, "the copy stops at the range's last frame")
+}

@@ -76,6 +76,39 @@ func openInput(ctx context.Context, path string, stdin io.Reader) (io.ReadCloser
 	}
 }
 
+// openOutput opens the existing file at path, not a regular one (a FIFO,
+// a device), for writing in place. A FIFO's open waits for a reader: it
+// waits beside ctx, as openInput's does, and returns ctx's cause when ctx
+// is done first (the waiting open is left, and what it opens is closed).
+func openOutput(ctx context.Context, path string) (*os.File, error) {
+	// O_NONBLOCK: opens at once when a FIFO has a reader (ENXIO when it
+	// has none); a device opens as ever.
+	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if !errors.Is(err, syscall.ENXIO) {
+		return f, err // (Go waits in its poller for a FIFO's writes)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		g, err := os.OpenFile(path, os.O_WRONLY, 0)
+		ch <- opened{g, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.f, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, context.Cause(ctx)
+	}
+}
+
 // readBeside returns a reader of r whose reads return ctx's cause once ctx
 // is done, even while r's own Read is blocked. Closing it closes r.
 func readBeside(ctx context.Context, r io.ReadCloser) io.ReadCloser {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -165,4 +166,92 @@ func TestSignalStopsRecordOnStdin(t *testing.T) {
 	require.NoError(t, err)
 	defer got.Close()
 	assert.Equal(t, want.Count(), got.Count(), "the clip is closed whole")
+}
+
+// doneWatch is a context that says when a command first waits on it.
+type doneWatch struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func (d *doneWatch) Done() <-chan struct{} {
+	d.once.Do(func() { close(d.asked) })
+	return d.Context.Done()
+}
+
+// TestSignalStopsOpenOfFIFOOutput: export and convert to a FIFO that no
+// one reads wait for a reader beside the context: the first signal stops
+// them (exit 130), and the FIFO is left as it was. Before, the open held
+// the first signal until a reader came.
+func TestSignalStopsOpenOfFIFOOutput(t *testing.T) {
+	for _, tc := range [][]string{{"convert"}, {"export"}} {
+		out := "o.omv"
+		if tc[0] == "export" {
+			out = "o.avi"
+		}
+		t.Run(out, func(t *testing.T) {
+			dir := t.TempDir()
+			fifo := filepath.Join(dir, out)
+			require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+			ctx, cancel := context.WithCancelCause(context.Background())
+			watch := &doneWatch{Context: ctx, asked: make(chan struct{})}
+			root := newRoot()
+			root.SetArgs(append(tc, sample, fifo))
+			var stderr syncBuffer
+			code := make(chan int, 1)
+			go func() { code <- run(watch, root, &stderr) }()
+			select {
+			case <-watch.asked:
+			case c := <-code:
+				t.Fatalf("exit %d before waiting: %s", c, stderr.String())
+			case <-time.After(time.Minute): // a guard against a hang, not a timing
+				t.Fatalf("%s blocked without looking at its context", tc[0])
+			}
+			cancel(interrupted{syscall.SIGINT})
+			select {
+			case c := <-code:
+				assert.Equal(t, 130, c, stderr.String())
+			case <-time.After(time.Minute): // a guard against a hang, not a timing
+				t.Fatalf("%s went on after SIGINT", tc[0])
+			}
+			assert.Equal(t, []string{out}, leftovers(t, dir), "only the FIFO")
+			fi, err := os.Lstat(fifo)
+			require.NoError(t, err)
+			assert.NotZero(t, fi.Mode()&os.ModeNamedPipe)
+		})
+	}
+}
+
+// TestExportFromFIFOKeepsEveryFrame: a FIFO named as the input is read
+// once, as stdin is: into a temporary file first, for the rate that keeps
+// every frame. Before, it was exported at 30 fps, and a 50 fps recording
+// lost 36 of its 90 frames.
+func TestExportFromFIFOKeepsEveryFrame(t *testing.T) {
+	at := make([]time.Duration, 90)
+	for i := range at {
+		at[i] = time.Duration(i) * 20 * time.Millisecond
+	}
+	path, _ := writeRecording(t, at)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "in.omv")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	go func() {
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Write(data)
+			w.Close()
+		}
+	}()
+	_, errOut, code := cli(t, "export", fifo, filepath.Join(dir, "fifo.avi"))
+	require.Equal(t, 0, code, errOut)
+	assert.NotContains(t, errOut, "warning")
+	_, errOut, code = cli(t, "export", path, filepath.Join(dir, "file.avi"))
+	require.Equal(t, 0, code, errOut)
+	fromFIFO, err := os.ReadFile(filepath.Join(dir, "fifo.avi"))
+	require.NoError(t, err)
+	fromFile, err := os.ReadFile(filepath.Join(dir, "file.avi"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(fromFile, fromFIFO), "the same AVI as from the file")
 }

@@ -302,7 +302,7 @@ fast as it can), for imgstream serve - or a program of your own.`,
 				// Written under a temporary name and named when whole: a
 				// failed or empty replay leaves nothing behind, and a file
 				// of that name as it was.
-				f, err := createPartial(out)
+				f, err := createPartial(ctx, out)
 				if err != nil {
 					return err
 				}

@@ -245,7 +245,9 @@ var partialName = regexp.MustCompile(`^\.(.+)\.[0-9a-f]{8}` + regexp.QuoteMeta(p
 
 // retain removes the oldest files that pattern can name (see clipName)
 // until the rest fit in k, never the file at keep (the clip being
-// written), and returns the paths it removed.
+// written), nor, when no clip is being written (keep is ""), the newest:
+// retention never leaves a recording with nothing. It returns the paths
+// it removed.
 func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error) {
 	if k.Size <= 0 && k.Age <= 0 {
 		return nil, nil
@@ -258,6 +260,7 @@ func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error
 	if err != nil {
 		return nil, err
 	}
+	writing := keep != ""
 	keep = filepath.Clean(keep) // as Glob's paths are
 	type clip struct {
 		path string
@@ -285,6 +288,9 @@ func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error
 		}
 		return strings.Compare(a.path, b.path)
 	})
+	if !writing && len(clips) > 0 {
+		clips = clips[:len(clips)-1] // the newest: the one just closed
+	}
 	var removed []string
 	var errs []error
 	for _, c := range clips {

@@ -59,6 +59,34 @@ func TestRetainAge(t *testing.T) {
 	}
 }
 
+// TestRetainSparesTheNewest: with no clip being written, retention
+// leaves the newest clip, however far over the bound: before, record -
+// k6.omv --keep 100KB removed the only recording it had just made.
+func TestRetainSparesTheNewest(t *testing.T) {
+	t.Chdir(t.TempDir())
+	now := time.Now()
+	for i, name := range []string{"a-1.omv", "a-2.omv", "a.omv"} {
+		if err := os.WriteFile(name, make([]byte, 1000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := now.Add(time.Duration(i-3) * time.Hour)
+		if err := os.Chtimes(name, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := retain("a.omv", Keep{Size: 10, Age: time.Minute}, "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(removed)
+	if want := []string{"a-1.omv", "a-2.omv"}; !slices.Equal(removed, want) {
+		t.Errorf("removed %q, want %q", removed, want)
+	}
+	if _, err := os.Stat("a.omv"); err != nil {
+		t.Errorf("the newest clip: %v", err)
+	}
+}
+
 // TestRetainOnlyOurs: retention removes only names the pattern can
 // produce, each verb's digits at its width and the -N of a taken name;
 // the user's files beside the clips stay, however old, however close

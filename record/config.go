@@ -75,7 +75,9 @@ const (
 )
 
 // Keep bounds the clips a Recorder leaves on disk: when a clip closes,
-// the oldest clips named by the pattern go until the rest fit. Only
+// the oldest clips named by the pattern go until the rest fit, but never
+// the clip being written, nor the newest when none is: a recording
+// always keeps its last clip, however large or old. Only
 // names the pattern can produce count as clips: each verb's digits at its
 // width (four for %Y, two for %m...) and the "-N" of a taken name; other
 // files beside them are never touched. Zero fields bound nothing.

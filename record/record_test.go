@@ -305,7 +305,7 @@ func TestConfigErrors(t *testing.T) {
 // TestRetentionAtSplit: with Keep smaller than one file, retention at a
 // split removes the clip just closed, never the one the recording goes on
 // in: every file is still on disk when it is synced, and every closed
-// clip but none other is removed.
+// clip but the last (a recording keeps its newest clip) is removed.
 func TestRetentionAtSplit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
@@ -330,10 +330,12 @@ func TestRetentionAtSplit(t *testing.T) {
 		assert.Empty(t, gone, "clips removed while they were written")
 		closed, removed := ev.of(record.ClipClosed), ev.of(record.Removed)
 		require.Greater(t, len(closed), 2, "the recording was split")
-		require.Len(t, removed, len(closed), "each clip goes once closed: Keep holds less than one")
-		for i := range closed {
+		require.Len(t, removed, len(closed)-1, "each clip goes once closed, Keep holding less than one, but the last")
+		for i := range removed {
 			assert.Equal(t, closed[i].Path, removed[i].Path)
 		}
+		_, err = os.Stat(closed[len(closed)-1].Path)
+		assert.NoError(t, err, "the recording keeps its last clip")
 	})
 }
 

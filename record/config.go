@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -181,8 +183,14 @@ func (c *Config) check() error {
 	if c.Version != 0 && c.Version != container.V2_0 && c.Version != container.V2_1 {
 		return fmt.Errorf("%w: files in %s (the recorder writes V2.0 or V2.1)", ErrInvalidConfig, c.Version)
 	}
-	if _, err := expand(c.pattern(), time.Now()); err != nil {
+	name, err := expand(c.pattern(), time.Now())
+	if err != nil {
 		return err
+	}
+	if fi, err := os.Stat(name); err == nil && fi.IsDir() {
+		// A clip would be put beside it as NAME-1: surely not what was meant.
+		return fmt.Errorf("%w: %s is a directory: give a pattern of files in it, such as %s",
+			ErrInvalidConfig, name, filepath.Join(name, "%Y%m%d-%H%M%S.omv"))
 	}
 	return nil
 }

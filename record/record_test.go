@@ -293,6 +293,9 @@ func TestConfigErrors(t *testing.T) {
 		{"tiny split", record.Config{Source: src, SplitSize: 20}, "holds no frame"},
 		{"pre size", record.Config{Source: src, Mode: record.Events, PreSize: math.MaxInt}, "MaxPreSize"},
 		{"pre size continuous", record.Config{Source: src, PreSize: record.MaxPreSize + 1}, "MaxPreSize"},
+		// A pattern that names a directory: a clip went beside it as
+		// NAME-1 before.
+		{"a directory", record.Config{Source: src, Pattern: os.TempDir()}, "is a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := record.New(tc.c)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/imageio"
 )
 
 // openInput opens the recording at path ("-" for stdin) for reading that
@@ -165,4 +166,21 @@ func ioFailure(err error) bool {
 	var pe *fs.PathError
 	var errno syscall.Errno
 	return errors.As(err, &pe) || errors.As(err, &errno) || errors.Is(err, context.Canceled)
+}
+
+// openError says in the command line's words why imageio could not open
+// the recording at path: a FIFO is no file to seek in but a stream, read
+// as "-"; a directory, a device or another kind of file is
+// errNotRecording (exit code 3).
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, imageio.ErrNotRegular):
+		if fi, serr := os.Stat(path); serr == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+			return fmt.Errorf("%s: %w: it is a FIFO, a stream to read as it comes: give - and redirect it (- < %s)", path, errNotRecording, path)
+		}
+		return fmt.Errorf("%s: %w: %w", path, errNotRecording, err)
+	case errors.Is(err, container.ErrBadMagic), errors.Is(err, container.ErrUnsupportedVersion):
+		return fmt.Errorf("%s: %w: %w", path, errNotRecording, err)
+	}
+	return err
 }

@@ -135,6 +135,14 @@ that a cluster's leader election loses none.`,
 			if acked && len(keep) == 0 {
 				return usageError{fmt.Errorf("--acked needs --keep: the stream that acknowledges")}
 			}
+			if src != "-" && !strings.Contains(src, "://") && !strings.HasPrefix(src, "shm:") {
+				// A recording: checked before any server starts.
+				s, err := imageio.Open(src, nil)
+				if err != nil {
+					return openError(src, err)
+				}
+				s.Close()
+			}
 			if n.url != "" {
 				for _, name := range []string{"listen", "token", "store"} {
 					if cmd.Flags().Changed(name) {

@@ -76,7 +76,7 @@ own name (DNS rebinding). The HTTP API is documented in the player package.`,
 			// Check the file now, rather than when the first viewer comes.
 			s, err := imageio.Open(path, nil)
 			if err != nil {
-				return err
+				return openError(path, err)
 			}
 			n, damage := s.Count(), s.Damage()
 			s.Close()

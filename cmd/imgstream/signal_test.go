@@ -255,3 +255,16 @@ func TestExportFromFIFOKeepsEveryFrame(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(fromFile, fromFIFO), "the same AVI as from the file")
 }
+
+// TestServeFIFO: serve and publish of a FIFO's path say at once that a
+// stream is read as -; before, imageio.Open waited for the FIFO's writer,
+// and the first Ctrl-C was lost.
+func TestServeFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "camera.omv")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	for _, args := range [][]string{{"serve", "--addr", "127.0.0.1:0", fifo}, {"publish", fifo, "door"}} {
+		_, stderr, code := cli(t, args...)
+		assert.Equal(t, 3, code, "%v: %s", args, stderr)
+		assert.Contains(t, stderr, "it is a FIFO, a stream to read as it comes: give - and redirect it", "%v", args)
+	}
+}

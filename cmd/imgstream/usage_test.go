@@ -59,6 +59,21 @@ func TestNotARecording(t *testing.T) {
 		assert.Equal(t, 3, code, "repair %s: %s", path, stderr)
 		assert.Contains(t, stderr, "not a recording", "repair %s", path)
 	}
+	// serve and publish: a directory is served as a folder, so only the
+	// picture there; publish checks before its server starts (before, a
+	// wrong path was "want an http:// URL", exit 2, after the server's
+	// line).
+	for _, args := range [][]string{{"serve", "--addr", "127.0.0.1:0", png}, {"publish", png, "door"}, {"publish", dir, "door"}} {
+		_, stderr, code := cli(t, args...)
+		assert.Equal(t, 3, code, "%v: %s", args, stderr)
+		assert.Contains(t, stderr, ": not a recording", "%v", args)
+		assert.NotContains(t, stderr, "NATS server", "%v", args)
+	}
+	_, stderr, code := cli(t, "publish", filepath.Join(dir, "nope.omv"), "door")
+	assert.Equal(t, 3, code, stderr)
+	assert.Contains(t, stderr, "no such file or directory")
+	assert.NotContains(t, stderr, "NATS server")
+
 	// An I/O error: stdin is a directory, so every read fails (EISDIR).
 	d, err := os.Open(dir)
 	require.NoError(t, err)
@@ -77,7 +92,7 @@ func TestNotARecording(t *testing.T) {
 	data, err := os.ReadFile(sample)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(cut, data[:10], 0o644))
-	_, stderr, code := cli(t, "info", cut)
+	_, stderr, code = cli(t, "info", cut)
 	assert.Equal(t, 1, code, stderr)
 	assert.Contains(t, stderr, "damaged")
 }

@@ -12,7 +12,8 @@
 // problem; 2 a usage error; 3 any other failure, such as an input that is
 // not a recording at all. The first Ctrl-C or SIGTERM stops a command and
 // removes what it left half made, exiting 130 or 143; a second one ends the
-// process at once.
+// process at once. serve, record, publish and replay to stdout run until
+// stopped: for them the first signal is the normal end (exit 0).
 package main
 
 import (
@@ -219,7 +220,9 @@ Exit codes:
   1  the recording is damaged, or verify found a problem
   2  a usage error
   3  any other failure (such as a file that is not a recording)
-  130, 143  stopped by Ctrl-C or SIGTERM; a second one stops at once`,
+  130, 143  stopped by Ctrl-C or SIGTERM; a second one stops at once
+            (serve, record, publish and replay to stdout, which run until
+            stopped, exit 0 on the first)`,
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

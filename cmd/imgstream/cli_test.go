@@ -343,3 +343,29 @@ func TestConvert(t *testing.T) {
 	assert.Equal(t, 3, code)
 	assert.Contains(t, errOut, "cannot be stored in a V1.x stream")
 }
+
+// TestConvertRetimeNoDrift: --speed and --fps retime to the version's
+// unit without the rounding adding up: each frame lands within half a
+// unit of its retimed time. Before, 67 ms at --speed 2 became 34 ms every
+// time, and the sample's 5.933 s came out 2.996 s, not 2.967 s.
+func TestConvertRetimeNoDrift(t *testing.T) {
+	_, times := recordingFrames(t, sample)
+	for _, tc := range []struct {
+		flag, value string
+		want        func(i int) time.Duration
+	}{
+		{"--speed", "2", func(i int) time.Duration { return times[i] / 2 }},
+		{"--speed", "3", func(i int) time.Duration { return times[i] / 3 }},
+		{"--fps", "30000/1001", func(i int) time.Duration { return time.Duration(i) * 1001 * time.Second / 30000 }},
+	} {
+		out := filepath.Join(t.TempDir(), "x.omv")
+		_, errOut, code := cli(t, "convert", tc.flag, tc.value, sample, out)
+		require.Equal(t, 0, code, errOut)
+		_, got := recordingFrames(t, out)
+		require.Len(t, got, len(times))
+		for i := range got {
+			d := got[i] - tc.want(i)
+			assert.LessOrEqual(t, d.Abs(), time.Millisecond/2, "%s %s: frame %d at %v, want %v", tc.flag, tc.value, i, got[i], tc.want(i))
+		}
+	}
+}

@@ -80,7 +80,13 @@ Ctrl-C leaves nothing behind.`,
 			zw.Version = v
 			bar := progress(cmd, scanned.count(), "converting")
 			defer bar.Finish()
-			var prevAt time.Duration
+			var prevAt, firstAt time.Duration
+			// written is the output's time so far: a retimed interval is
+			// the rest of the way to the frame's retimed time, rounded to
+			// the version's unit, so that rounding never adds up (67 ms
+			// at --speed 2 alternates 33 and 34 ms).
+			var written time.Duration
+			unit := v.TimeUnit()
 			n := 0
 			// A gap longer than the version's time field holds (V2.1: 71.6
 			// minutes of microseconds) is shortened to the longest it holds,
@@ -95,21 +101,29 @@ Ctrl-C leaves nothing behind.`,
 				}
 				bar.Add(1)
 				elapsed := at - prevAt
-				switch {
-				case n == 0:
-					elapsed = 0
-				case period > 0:
-					elapsed = period
-				case speed > 0:
-					if f := float64(elapsed) / speed; f <= float64(longest) {
-						elapsed = time.Duration(f)
+				if n > 0 && (period > 0 || speed > 0) {
+					target := float64(n) * float64(period) // the frame's retimed time
+					if speed > 0 {
+						target = float64(at-firstAt) / speed
+					}
+					if rest := target - float64(written); rest <= float64(longest) {
+						elapsed = max(time.Duration(rest).Round(unit), 0)
 					} else {
+						// Shortened below; the time after it counts from
+						// this frame's retimed time.
 						elapsed = longest + 1
+						written = time.Duration(min(target, math.MaxInt64/4)) - longest
 					}
 				}
-				if elapsed > longest {
+				switch {
+				case n == 0:
+					elapsed, firstAt = 0, at
+				case elapsed > longest:
 					elapsed = longest
 					clamped++
+				}
+				if elapsed <= longest && written <= math.MaxInt64/4 {
+					written += elapsed
 				}
 				prevAt = at
 				img := m

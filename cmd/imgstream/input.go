@@ -9,6 +9,8 @@ import (
 	"os"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
 )
@@ -47,33 +49,42 @@ func openInput(ctx context.Context, path string, stdin io.Reader) (io.ReadCloser
 		f.Close()
 		return nil, fmt.Errorf("%s: %w: it is a directory", path, errNotRecording)
 	}
-	// A FIFO, opened again to block until a writer comes, beside ctx.
-	// (Read without a writer, f would say EOF at once.) f stays open
-	// until then: a writer that its open let in would die of SIGPIPE if
-	// the FIFO had no reader for a moment.
-	type opened struct {
-		f   *os.File
-		err error
-	}
-	ch := make(chan opened, 1)
-	go func() {
-		g, err := os.Open(path)
+	// A FIFO: f, opened without waiting, is its reader throughout. Until a
+	// writer has come, a read of it would say EOF at once, so it waits,
+	// beside ctx, for bytes or for a writer that came and went. (A second,
+	// blocking open would wait for ever for a writer that wrote everything
+	// and left in between.)
+	if err := awaitWriter(ctx, f); err != nil {
 		f.Close()
-		ch <- opened{g, err}
-	}()
-	select {
-	case o := <-ch:
-		if o.err != nil {
-			return nil, o.err
+		return nil, err
+	}
+	return readBeside(ctx, f), nil
+}
+
+// awaitWriter waits until the FIFO open as f (without blocking) has bytes
+// to read or had a writer that has gone (poll's POLLIN or POLLHUP), or
+// ctx is done, looking at ctx every tenth of a second.
+func awaitWriter(ctx context.Context, f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for {
+		var n int
+		var perr error
+		if err := rc.Control(func(fd uintptr) {
+			n, perr = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 100)
+		}); err != nil {
+			return err
 		}
-		return readBeside(ctx, o.f), nil
-	case <-ctx.Done():
-		go func() {
-			if o := <-ch; o.f != nil {
-				o.f.Close()
-			}
-		}()
-		return nil, context.Cause(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
+		case perr != nil && !errors.Is(perr, unix.EINTR):
+			return perr
+		case n > 0:
+			return nil
+		}
 	}
 }
 

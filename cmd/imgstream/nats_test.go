@@ -191,15 +191,7 @@ func TestReplayNothing(t *testing.T) {
 	_, err = os.Lstat(link)
 	assert.NoError(t, err, "the link stays")
 
-	nc, err := srv.Connect()
-	require.NoError(t, err)
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
-	_, err = natsbus.Record(t.Context(), js, "door", natsbus.RecordOptions{Memory: true})
-	require.NoError(t, err)
-	p, err := natsbus.NewPublisher(nc, "door")
-	require.NoError(t, err)
+	js, p := recordedDoor(t, srv)
 	frames, _ := recordingFrames(t, sample)
 	require.NoError(t, p.Publish(container.Header{Width: frames[0].Width, Height: frames[0].Height, Format: frames[0].Format}, frames[0].Data, time.Time{}))
 	require.Eventually(t, func() bool {
@@ -223,6 +215,22 @@ func TestReplayNothing(t *testing.T) {
 	assert.Contains(t, errOut, "1 frames")
 }
 
+// recordedDoor connects to srv, has JetStream record the camera "door" (in
+// memory), and returns the stream's client and a publisher of the camera.
+func recordedDoor(t *testing.T, srv *server.Server) (jetstream.JetStream, *natsbus.Publisher) {
+	t.Helper()
+	nc, err := srv.Connect()
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = natsbus.Record(t.Context(), js, "door", natsbus.RecordOptions{Memory: true})
+	require.NoError(t, err)
+	p, err := natsbus.NewPublisher(nc, "door")
+	require.NoError(t, err)
+	return js, p
+}
+
 // TestReplayStdoutGoesOn: replay on stdout converts an RGB24 frame
 // (OpenCV's), which an OMV stream cannot carry, to JPEG, and goes on with
 // the frames after it at their intervals.
@@ -230,15 +238,7 @@ func TestReplayStdoutGoesOn(t *testing.T) {
 	srv, err := server.Start(server.Options{Dir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect()
-	require.NoError(t, err)
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
-	_, err = natsbus.Record(t.Context(), js, "door", natsbus.RecordOptions{Memory: true})
-	require.NoError(t, err)
-	p, err := natsbus.NewPublisher(nc, "door")
-	require.NoError(t, err)
+	js, p := recordedDoor(t, srv)
 	frames, _ := recordingFrames(t, sample)
 	jpg := container.Header{Width: frames[0].Width, Height: frames[0].Height, Format: frames[0].Format}
 	t0 := time.Unix(1700000000, 0)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -92,11 +93,24 @@ func natsTarget(s string) (serverURL, camera string, err error) {
 	return "nats://" + host, camera, nil
 }
 
+// publishStatus is a line of publish --json: what publish does, one JSON
+// object a line, named by its event as record --json's are.
+type publishStatus struct {
+	Event   string `json:"event"`             // server, publishing, stopped
+	URL     string `json:"url,omitempty"`     // server: the embedded server's URL, with its token
+	Store   string `json:"store,omitempty"`   // server: its JetStream directory
+	Source  string `json:"source,omitempty"`  // publishing: SRC
+	Camera  string `json:"camera,omitempty"`  // publishing: CAMERA
+	Subject string `json:"subject,omitempty"` // publishing: the NATS subject
+	Frames  *int   `json:"frames,omitempty"`  // stopped: the frames published
+	Err     string `json:"error,omitempty"`   // stopped: what stopped it, if not the source's end or a signal
+}
+
 func newPublish() *cobra.Command {
 	var n natsFlags
 	var listen, store, token string
 	var keep []string
-	var loop, acked bool
+	var loop, acked, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "publish SRC CAMERA",
 		Short: "Publish a camera's frames on NATS (imgstream.CAMERA), with an embedded server unless --nats names one",
@@ -115,14 +129,21 @@ not given). With --nats, it connects to that server or cluster, such as the
 one another publish runs. --keep 1h (an age) or --keep 2GiB (a size), or
 both, records the camera in JetStream for imgstream replay; --acked then
 waits for the stream to acknowledge each frame (a round trip a frame), so
-that a cluster's leader election loses none.`,
+that a cluster's leader election loses none.
+
+With --json, what it does goes to stdout as JSON lines, each named by its
+event: server (url, store), publishing (source, camera, subject), and
+stopped (frames published, and the error if one stopped it).`,
 		Example: `  imgstream publish http://camera/stream.mjpg door --keep 1h
   imgstream publish --nats nats://nats.local:4222 --creds cam.creds shm:camera garden
-  imgstream publish --loop testdata/sample.omv sample`,
+  imgstream publish --loop testdata/sample.omv sample
+  imgstream publish --json --loop testdata/sample.omv sample | jq -r 'select(.event == "server") | .url'`,
 		Args: nArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			src, camera := args[0], args[1]
 			ctx := cmd.Context()
+			status := json.NewEncoder(cmd.OutOrStdout())
+			published := 0
 			// The command line first, then the server.
 			if err := natsbus.CheckCamera(camera); err != nil {
 				return usageError{err}
@@ -171,7 +192,11 @@ that a cluster's leader election loses none.`,
 				if token != "" {
 					u = (&url.URL{Scheme: "nats", User: url.User(token), Host: strings.TrimPrefix(u, "nats://")}).String()
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: NATS server at %s (JetStream in %s)\n", u, store)
+				if asJSON {
+					status.Encode(publishStatus{Event: "server", URL: u, Store: store})
+				} else {
+					fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: NATS server at %s (JetStream in %s)\n", u, store)
+				}
 				if nc, err = n.connect(u); err != nil {
 					return err
 				}
@@ -198,9 +223,24 @@ that a cluster's leader election loses none.`,
 					pub, _ = natsbus.NewAckedPublisher(js, camera)
 				}
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: publishing %s on %s\n", src, pub.Subject())
+			if asJSON {
+				status.Encode(publishStatus{Event: "publishing", Source: src, Camera: camera, Subject: pub.Subject()})
+				defer func() {
+					st := publishStatus{Event: "stopped", Frames: &published}
+					if err != nil {
+						st.Err = err.Error()
+					}
+					status.Encode(st)
+				}()
+			} else {
+				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: publishing %s on %s\n", src, pub.Subject())
+			}
 			publish := func(m *imageio.Image, t time.Time) error {
-				return pub.Publish(container.Header{Width: m.Width, Height: m.Height, Format: m.Format}, m.Data, t)
+				err := pub.Publish(container.Header{Width: m.Width, Height: m.Height, Format: m.Format}, m.Data, t)
+				if err == nil {
+					published++
+				}
+				return err
 			}
 			if fi, err := os.Stat(src); err == nil && !fi.IsDir() {
 				err := play(ctx, src, loop, func(m *imageio.Image) error { return publish(m, time.Time{}) })
@@ -239,6 +279,7 @@ that a cluster's leader election loses none.`,
 	cmd.Flags().StringArrayVar(&keep, "keep", nil, "record the camera in JetStream, keeping AGE (1h, 7d) or SIZE (2GiB) of it, for imgstream replay (repeatable)")
 	cmd.Flags().BoolVar(&loop, "loop", false, "a recording: play it round and round")
 	cmd.Flags().BoolVar(&acked, "acked", false, "with --keep: wait for the stream to acknowledge each frame, so that none is lost when a cluster elects a new leader")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "say what it does as JSON lines on stdout, not notes on stderr")
 	return cmd
 }
 

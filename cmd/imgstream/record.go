@@ -65,7 +65,7 @@ memory (at most 5m, in --pre-size bytes), and a clip goes on until --post has
 passed since the last trigger, so that triggers close together make one clip;
 --max-event splits a long one. Triggers: --motion (frame differencing, which
 ignores sensor noise and slow light changes), SIGUSR1, a line on stdin (when
-SRC is not -), POST /trigger on the --serve address.
+SRC is not -), POST /trigger on the --listen address.
 
 Clips are fsynced every --sync, so a power loss or a kill takes at most that
 much; --keep 20GiB or --keep 7d removes the oldest clips so that the disk
@@ -80,11 +80,11 @@ backing off up to 3 s, and says so once; the clip goes on, the gap in its
 timing. A source that never delivers (a refused connection, a web page
 instead of the stream, no NATS server) is logged at its first failure, with
 what it answered, and retried; --duration counts from the start, and ends
-such a run with exit status 3. --serve ADDR shows the camera live in the browser while it records,
+such a run with exit status 3. --listen ADDR shows the camera live in the browser while it records,
 with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 --token or --auth guard it; a token is made and printed if neither is given).`,
 		Example: `  imgstream record http://camera/stream.mjpg --duration 1h --split 10m
-  imgstream record http://camera/stream.mjpg 'clips/%Y%m%d-%H%M%S.omv' --motion --pre 10s --post 5s --keep 20GiB --serve :8080
+  imgstream record http://camera/stream.mjpg 'clips/%Y%m%d-%H%M%S.omv' --motion --pre 10s --post 5s --keep 20GiB --listen :8080
   camera-program | imgstream record - out.omv
   imgstream record shm:camera --events --pre 5s --on-event 'notify-send "motion: $IMGSTREAM_CLIP"'
   kill -USR1 $(pidof imgstream)    # a trigger`,
@@ -110,9 +110,10 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	f.StringVar(&o.onEvent, "on-event", "", "run this command (sh -c) when a clip closes")
 	f.BoolVar(&o.json, "json", false, "print each closed clip as a JSON line")
 	f.DurationVar(&o.stall, "stall", record.DefaultStall, "connect again after this long with no frame")
-	f.StringVar(&o.serve, "serve", "", "show the camera live at this address while recording")
-	f.StringVar(&o.token, "token", "", "with --serve: a token every request needs")
-	f.StringVar(&o.auth, "auth", "", "with --serve: USER:PASSWORD every request needs")
+	f.StringVar(&o.serve, "listen", "", "show the camera live at this address while recording (it was --serve, which works until the next release)")
+	oldFlag(cmd, "listen", "serve", "")
+	f.StringVar(&o.token, "token", "", "with --listen: a token every request needs")
+	f.StringVar(&o.auth, "auth", "", "with --listen: USER:PASSWORD every request needs")
 	f.BoolVar(&o.v21, "v21", false, "write OMV V2.1 (microsecond timing) instead of V2.0")
 	o.nats.addCredentials(cmd, "nats://: ")
 	return cmd
@@ -290,7 +291,7 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 		c.Version = container.V2_1
 	}
 	if (o.token != "" || o.auth != "") && o.serve == "" {
-		return c, usageError{fmt.Errorf("--token and --auth need --serve")}
+		return c, usageError{fmt.Errorf("--token and --auth need --listen")}
 	}
 	return c, nil
 }

@@ -39,14 +39,14 @@ func newServe() *cobra.Command {
   nats://HOST[:PORT]/CAMERA
          a camera that imgstream publish sends on NATS, live.
 
-It listens on 127.0.0.1 unless --addr says otherwise; beyond the loopback
+It listens on 127.0.0.1 unless --listen says otherwise; beyond the loopback
 interface every request needs --token or --auth (a token is made and printed
 if neither is given). Without credentials it answers only requests made to
 localhost, 127.0.0.1 or [::1], so no web page can reach it by rebinding its
 own name (DNS rebinding). The HTTP API is documented in the player package.`,
 		Example: `  imgstream serve recording.omv
   imgstream serve /media/sdcard
-  imgstream serve --addr 0.0.0.0:8080 --auth me:secret recording.omv    # for the LAN
+  imgstream serve --listen 0.0.0.0:8080 --auth me:secret recording.omv    # for the LAN
   camera-program | imgstream serve -
   imgstream serve nats://127.0.0.1:4222/door`,
 		Args: nArgs(1),
@@ -100,7 +100,8 @@ own name (DNS rebinding). The HTTP API is documented in the player package.`,
 			return mjpeg.Serve(cmd.Context(), l, p, srv)
 		},
 	}
-	cmd.Flags().StringVarP(&addr, "addr", "a", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
+	cmd.Flags().StringVar(&addr, "listen", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port; it was --addr or -a, which work until the next release)")
+	oldFlag(cmd, "listen", "addr", "a")
 	cmd.Flags().StringVar(&token, "token", "", "a token every request needs (?token=TOKEN, or Authorization: Bearer TOKEN)")
 	cmd.Flags().StringVar(&auth, "auth", "", "USER:PASSWORD every request needs (HTTP basic authentication)")
 	cmd.Flags().BoolVar(&once, "once", false, "/stream.mjpg plays the recording once instead of looping")

@@ -26,7 +26,6 @@ import (
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/mjpeg"
 	"github.com/imgstream/imgstream/natsbus"
-	"github.com/imgstream/imgstream/natsbus/server"
 	"github.com/imgstream/imgstream/player"
 	"github.com/imgstream/imgstream/record"
 )
@@ -179,8 +178,8 @@ stopped (frames published, and the error if one stopped it).`,
 				}
 				port := strconv.Itoa(so.Port)
 				token, store = so.Token, so.Dir
-				srv, err := server.Start(so)
-				if errors.Is(err, server.ErrAddrInUse) {
+				srv, err := startEmbedded(so)
+				if errors.Is(err, errAddrInUse) {
 					running := "nats://" + net.JoinHostPort("127.0.0.1", port)
 					return fmt.Errorf("--listen %s is taken, by another publish perhaps: --nats %s publishes through the running server, or --listen picks another port (%w)", listen, running, err)
 				}
@@ -283,18 +282,35 @@ stopped (frames published, and the error if one stopped it).`,
 	return cmd
 }
 
+// embeddedConfig is where publish's embedded server listens (Host and
+// Port), where it keeps JetStream's files (Dir), and the Token every client
+// needs.
+type embeddedConfig struct {
+	Host  string
+	Port  int
+	Dir   string
+	Token string
+}
+
+// embeddedServer is publish's embedded server, running (embedded.go), or
+// nothing in a build without it (embedded_none.go).
+type embeddedServer interface {
+	URL() string // where clients connect, without the token
+	Shutdown()
+}
+
 // embeddedOptions are the options of publish's embedded server: it
 // listens on listen, keeps JetStream's files in store (the user's cache
 // when empty), and needs token, which is made when listen is beyond the
 // loopback interface and none is given: never an open server there.
-func embeddedOptions(listen, token, store string) (server.Options, error) {
+func embeddedOptions(listen, token, store string) (embeddedConfig, error) {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return server.Options{}, usageError{fmt.Errorf("--listen %q: %w", listen, err)}
+		return embeddedConfig{}, usageError{fmt.Errorf("--listen %q: %w", listen, err)}
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 {
-		return server.Options{}, usageError{fmt.Errorf("--listen %q: the port is a number from 0 to 65535", listen)}
+		return embeddedConfig{}, usageError{fmt.Errorf("--listen %q: the port is a number from 0 to 65535", listen)}
 	}
 	if store == "" {
 		dir, err := os.UserCacheDir()
@@ -303,12 +319,20 @@ func embeddedOptions(listen, token, store string) (server.Options, error) {
 		}
 		store = filepath.Join(dir, "imgstream", "nats")
 	}
-	if token == "" && !server.Loopback(cmp.Or(host, "127.0.0.1")) {
+	if token == "" && !loopbackHost(cmp.Or(host, "127.0.0.1")) {
 		var b [16]byte
 		rand.Read(b[:])
 		token = hex.EncodeToString(b[:])
 	}
-	return server.Options{Host: host, Port: p, Dir: store, Token: token}, nil
+	return embeddedConfig{Host: host, Port: p, Dir: store, Token: token}, nil
+}
+
+// loopbackHost reports whether host, a name or an address, is on the
+// loopback interface, where the embedded server needs no token (as
+// server.Loopback says, without linking the server in).
+func loopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 func newReplay() *cobra.Command {

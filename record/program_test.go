@@ -158,7 +158,7 @@ func TestProgramNotFound(t *testing.T) {
 func TestParseCommand(t *testing.T) {
 	for in, want := range map[string][]string{
 		`ffmpeg -f v4l2 -i /dev/video0 -f mjpeg -`: {"ffmpeg", "-f", "v4l2", "-i", "/dev/video0", "-f", "mjpeg", "-"},
-		`  sh  -c 'a | b "c"'  `:                    {"sh", "-c", `a | b "c"`},
+		`  sh  -c 'a | b "c"'  `:                   {"sh", "-c", `a | b "c"`},
 		`echo "a \"b\" \$HOME \n" c\ d`:            {"echo", `a "b" $HOME \n`, "c d"},
 		`x''y "" ''`:                               {"xy", "", ""},
 	} {

@@ -235,7 +235,7 @@ stopped (frames published, and the error if one stopped it).`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: publishing %s on %s\n", src, pub.Subject())
 			}
 			publish := func(m *imageio.Image, t time.Time) error {
-				err := pub.Publish(container.Header{Width: m.Width, Height: m.Height, Format: m.Format}, m.Data, t)
+				err := pub.Publish(m.Header(), m.Data, t)
 				if err == nil {
 					published++
 				}
@@ -405,7 +405,7 @@ fast as it can), for imgstream serve - or a program of your own.`,
 				h, data := f.Header, f.Data
 				if h.Format == container.RGB24 || h.Format == container.BGR24 {
 					// An OMV stream cannot carry them: JPEG, as replay -o.
-					m := imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
+					m := imageio.ImageOf(&h, data)
 					var err error
 					if jpg, err = m.AppendJPEG(jpg[:0]); err != nil {
 						st.Skipped++

@@ -148,7 +148,8 @@ func (cs *camServer) publish(frames int, codec ...string) {
 		args = append(args, "-frames:v", strconv.Itoa(frames))
 	}
 	args = append(args, codec...)
-	args = append(args, "-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://"+cs.addr+"/cam")
+	// Packets small enough for the SRTP of rtsps, whose tag they carry.
+	args = append(args, "-f", "rtsp", "-rtsp_transport", "tcp", "-pkt_size", "1200", cs.url(""))
 	cmd := exec.Command(ffmpeg, args...)
 	require.NoError(cs.t, cmd.Start())
 	cs.pubs = append(cs.pubs, cmd)
@@ -159,6 +160,7 @@ var (
 	// x264 with B-frames, so that frames come out of the decoder in
 	// another order than they go in.
 	h264Args = []string{"-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-g", "15", "-pix_fmt", "yuv420p"}
+	h265Args = []string{"-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "bframes=2:keyint=15:log-level=error", "-pix_fmt", "yuv420p"}
 )
 
 func (cs *camServer) url(userinfo string) string {

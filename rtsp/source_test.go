@@ -77,17 +77,24 @@ func TestMJPEG(t *testing.T) {
 	checkFrames(t, frames)
 }
 
-// TestH264: ffmpeg publishes H.264 with B-frames; its first 45 frames
-// are each decoded to a JPEG, in presentation order, 1/15 s apart. (It
-// publishes more than 45: ffmpeg's decoder holds the last frames until
-// it gets the ones after them.)
-func TestH264(t *testing.T) {
-	cs := startServer(t, "")
-	cs.publish(60, h264Args...)
-	cs.waitAnnounced()
-	frames, err := collect(t, &rtsp.Source{URL: cs.url("")}, 45)
-	require.NoError(t, err, "got %d frames of 45", len(frames))
-	checkFrames(t, frames)
+// TestDecoded: ffmpeg publishes H.264 and H.265 with B-frames; the
+// first 45 frames are each decoded to a JPEG, in presentation order,
+// 1/15 s apart. (It publishes more than 45: ffmpeg's decoder holds the
+// last frames until it gets the ones after them.)
+func TestDecoded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{{"h264", h264Args}, {"h265", h265Args}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := startServer(t, "")
+			cs.publish(60, tc.args...)
+			cs.waitAnnounced()
+			frames, err := collect(t, &rtsp.Source{URL: cs.url("")}, 45)
+			require.NoError(t, err, "got %d frames of 45", len(frames))
+			checkFrames(t, frames)
+		})
+	}
 }
 
 // TestFPS: a 15 fps H.264 stream limited to 5 fps gives one frame in

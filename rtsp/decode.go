@@ -40,7 +40,8 @@ type videoCodec struct {
 	name    string // ffmpeg's demuxer: h264 or hevc
 	forma   format.Format
 	decode  func(*rtp.Packet) ([][]byte, error)
-	params  func() [][]byte // the parameter sets the SDP gave, or the stream since
+	params  [][]byte            // the parameter sets the SDP gave
+	inband  func([][]byte) bool // the access unit carries its parameter sets
 	key     func([][]byte) bool
 	nonRef  func([][]byte) bool // no other frame refers to this one
 	partial func(error) bool    // the error of a packet that does not end an access unit
@@ -55,9 +56,14 @@ func h264Codec(f *format.H264) (videoCodec, error) {
 		name:   "h264",
 		forma:  f,
 		decode: dec.Decode,
-		params: func() [][]byte {
-			sps, pps := f.SafeParams()
-			return nonEmpty(sps, pps)
+		params: nonEmpty(f.SPS, f.PPS),
+		inband: func(au [][]byte) bool {
+			for _, n := range au {
+				if h264.NALUType(n[0]&0x1f) == h264.NALUTypeSPS {
+					return true
+				}
+			}
+			return false
 		},
 		key: h264.IsRandomAccess,
 		nonRef: func(au [][]byte) bool {
@@ -84,9 +90,14 @@ func h265Codec(f *format.H265) (videoCodec, error) {
 		name:   "hevc",
 		forma:  f,
 		decode: dec.Decode,
-		params: func() [][]byte {
-			vps, sps, pps := f.SafeParams()
-			return nonEmpty(vps, sps, pps)
+		params: nonEmpty(f.VPS, f.SPS, f.PPS),
+		inband: func(au [][]byte) bool {
+			for _, n := range au {
+				if h265.NALUType((n[0]>>1)&0x3f) == h265.NALUType_SPS_NUT {
+					return true
+				}
+			}
+			return false
 		},
 		key: h265.IsRandomAccess,
 		nonRef: func(au [][]byte) bool {
@@ -117,15 +128,14 @@ func nonEmpty(sets ...[]byte) [][]byte {
 }
 
 // annexB writes an access unit in the Annex-B byte stream ffmpeg reads,
-// with the parameter sets before a key frame that lacks them.
+// with params, the parameter sets, before it if it is a key frame that
+// does not carry its own.
 func annexB(au, params [][]byte, key bool) []byte {
 	var b bytes.Buffer
 	if key {
 		for _, p := range params {
-			if !contains(au, p) {
-				b.Write([]byte{0, 0, 0, 1})
-				b.Write(p)
-			}
+			b.Write([]byte{0, 0, 0, 1})
+			b.Write(p)
 		}
 	}
 	for _, n := range au {
@@ -133,15 +143,6 @@ func annexB(au, params [][]byte, key bool) []byte {
 		b.Write(n)
 	}
 	return b.Bytes()
-}
-
-func contains(au [][]byte, nalu []byte) bool {
-	for _, n := range au {
-		if bytes.Equal(n, nalu) {
-			return true
-		}
-	}
-	return false
 }
 
 // times is a min-heap of the times of the access units ffmpeg has been
@@ -235,7 +236,7 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 			in.take(t)
 		}
 		select {
-		case units <- unit{annexB(au, vc.params(), key), t}:
+		case units <- unit{annexB(au, vc.params, key && !vc.inband(au)), t}:
 			keyed = true
 		default:
 			// ffmpeg is behind: drop up to the next key frame, as the

@@ -141,9 +141,19 @@ func (cs *camServer) close() {
 // with the given encoder arguments to path cam; frames > 0 stops it
 // after that many frames.
 func (cs *camServer) publish(frames int, codec ...string) {
+	cs.start(frames, "320x240", 15, codec)
+}
+
+// publishAt starts ffmpeg publishing testsrc of the given size and rate
+// for ever.
+func (cs *camServer) publishAt(size string, rate int, codec ...string) {
+	cs.start(0, size, rate, codec)
+}
+
+func (cs *camServer) start(frames int, size string, rate int, codec []string) {
 	ffmpeg := needFFmpeg(cs.t)
 	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin", "-re",
-		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=15"}
+		"-f", "lavfi", "-i", "testsrc=size=" + size + ":rate=" + strconv.Itoa(rate)}
 	if frames > 0 {
 		args = append(args, "-frames:v", strconv.Itoa(frames))
 	}

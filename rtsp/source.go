@@ -37,14 +37,14 @@ var (
 	ErrInvalidURL = errors.New("rtsp: invalid URL")
 	// ErrUnauthorized matches the permanent error of a camera that refuses
 	// the user and password of the URL (401 or 403).
-	ErrUnauthorized = errors.New("rtsp: the camera refuses the user and password (give them in the URL: rtsp://USER:PASSWORD@HOST/PATH)")
+	ErrUnauthorized = errors.New("rtsp: the camera refuses the user and password; give them in the URL: rtsp://USER:PASSWORD@HOST/PATH")
 	// ErrNoVideo matches the permanent error of a camera that offers no
 	// video this package reads (MJPEG, H.264, H.265); the message lists
 	// what it offers.
 	ErrNoVideo = errors.New("rtsp: the camera offers no MJPEG, H.264 or H.265 video")
 	// ErrNoFFmpeg matches the permanent error of an H.264 or H.265 camera
 	// when ffmpeg, which decodes them, is not installed.
-	ErrNoFFmpeg = errors.New("rtsp: H.264 and H.265 cameras need ffmpeg, which is not installed (apt install ffmpeg, or set the camera to MJPEG)")
+	ErrNoFFmpeg = errors.New("rtsp: H.264 and H.265 cameras need ffmpeg, which is not installed: apt install ffmpeg, or set the camera to MJPEG")
 	// ErrCA matches the permanent error of a CAFile that cannot be read or
 	// holds no PEM certificate.
 	ErrCA = errors.New("rtsp: no CA certificate")
@@ -147,7 +147,7 @@ var epoch = time.Unix(1, 0)
 func (s *Source) Run(ctx context.Context, emit func(*record.Frame) error) error {
 	u, err := base.ParseURL(s.URL)
 	if err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "" {
-		return record.Permanent(fmt.Errorf("%w: %s: rtsp://[USER:PASSWORD@]HOST[:PORT]/PATH or rtsps://...", ErrInvalidURL, s.redacted()))
+		return record.Permanent(fmt.Errorf("%w: %s: give rtsp://[USER:PASSWORD@]HOST[:PORT]/PATH, or rtsps:// for TLS", ErrInvalidURL, s.redacted()))
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -348,7 +348,11 @@ func offers(desc *description.Session) string {
 	var names []string
 	for _, m := range desc.Medias {
 		for _, f := range m.Formats {
-			names = append(names, string(m.Type)+" "+f.Codec())
+			name := f.RTPMap()
+			if name == "" {
+				name = fmt.Sprintf("payload type %d", f.PayloadType())
+			}
+			names = append(names, string(m.Type)+" "+name)
 		}
 	}
 	if len(names) == 0 {

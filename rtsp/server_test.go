@@ -46,6 +46,7 @@ type camServer struct {
 	once      sync.Once
 	announced chan struct{} // closed at the first ANNOUNCE
 	aonce     sync.Once
+	closeOnce sync.Once
 	pubs      []*exec.Cmd
 	forward   chan received
 
@@ -129,12 +130,14 @@ func startServer(t testing.TB, addr string, opts ...serverOption) *camServer {
 
 // close stops the server and its publishers, as a camera that dies.
 func (cs *camServer) close() {
-	cs.srv.Close()
-	for _, p := range cs.pubs {
-		p.Process.Kill()
-		p.Wait()
-	}
-	cs.pubs = nil
+	cs.closeOnce.Do(func() {
+		cs.srv.Close() // returns when no handler runs any more
+		close(cs.forward)
+		for _, p := range cs.pubs {
+			p.Process.Kill()
+			p.Wait()
+		}
+	})
 }
 
 // publish starts ffmpeg publishing testsrc (320x240, 15 frames a second)

@@ -223,3 +223,14 @@ func TestInvalidURL(t *testing.T) {
 	assert.Equal(t, rtsp.UDP, tr)
 	assert.True(t, strings.EqualFold(tr.String(), "udp"))
 }
+
+// TestDecoderExits: an ffmpeg that exits at once ends Run with
+// ErrDecoderExited, which is not permanent: the Recorder runs it again.
+func TestDecoderExits(t *testing.T) {
+	cs := startServer(t, "")
+	cs.publish(0, h264Args...)
+	cs.waitAnnounced()
+	_, err := collect(t, &rtsp.Source{URL: cs.url(""), FFmpeg: "false"}, 1)
+	require.ErrorIs(t, err, rtsp.ErrDecoderExited)
+	assert.NotErrorIs(t, err, record.ErrPermanent)
+}

@@ -23,8 +23,6 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/pion/rtp"
 
-	"github.com/imgstream/imgstream/container"
-	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/mjpeg"
 	"github.com/imgstream/imgstream/record"
 )
@@ -327,14 +325,9 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 		if !out.take(t) {
 			continue
 		}
-		w, h, ok := mjpeg.Dimensions(data)
-		if !ok {
-			s.skipped.Add(1)
+		if !s.fill(&f, data, t) {
 			continue
 		}
-		f.Image = imageio.Image{Width: w, Height: h, Format: container.JPEG, Data: data, Time: t}
-		f.Time = epoch.Add(t)
-		f.Skipped = s.skipped.Swap(0)
 		if emitErr = emit(&f); emitErr != nil {
 			break
 		}

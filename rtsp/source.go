@@ -137,6 +137,7 @@ type Source struct {
 	Log *log.Logger
 
 	skipped atomic.Uint64 // frames lost, told with the next frame
+	first   time.Duration // the RTP time of the Run's first frame
 }
 
 // epoch is the origin of the frame times: only their differences count.
@@ -269,14 +270,9 @@ func (s *Source) runMJPEG(ctx context.Context, c *gortsplib.Client, medi *descri
 		if !pick.take(fr.t) {
 			return nil
 		}
-		w, h, ok := mjpeg.Dimensions(fr.jpeg)
-		if !ok {
-			s.skipped.Add(1)
+		if !s.fill(&f, fr.jpeg, fr.t) {
 			return nil
 		}
-		f.Image = imageio.Image{Width: w, Height: h, Format: container.JPEG, Data: fr.jpeg, Time: fr.t}
-		f.Time = epoch.Add(fr.t)
-		f.Skipped = s.skipped.Swap(0)
 		return emit(&f)
 	}
 	for {
@@ -302,6 +298,24 @@ func (s *Source) runMJPEG(ctx context.Context, c *gortsplib.Client, medi *descri
 			}
 		}
 	}
+}
+
+// fill makes f the frame of the JPEG data at t on the RTP clock, and
+// reports whether it is one; one that is not is counted as skipped.
+// Image.Time counts from the first frame of the Run.
+func (s *Source) fill(f *record.Frame, data []byte, t time.Duration) bool {
+	w, h, ok := mjpeg.Dimensions(data)
+	if !ok {
+		s.skipped.Add(1)
+		return false
+	}
+	if f.Time.IsZero() {
+		s.first = t
+	}
+	f.Image = imageio.Image{Width: w, Height: h, Format: container.JPEG, Data: data, Time: t - s.first}
+	f.Time = epoch.Add(t)
+	f.Skipped = s.skipped.Swap(0)
+	return true
 }
 
 // A picker picks the frames Run emits under an FPS limit: the first frame

@@ -22,7 +22,8 @@ import (
 type got struct {
 	jpeg    []byte
 	w, h    int
-	t       time.Time // Frame.Time
+	t       time.Time     // Frame.Time
+	since   time.Duration // Frame.Image.Time
 	arrival time.Time
 }
 
@@ -36,7 +37,7 @@ func collect(t *testing.T, src *rtsp.Source, n int) ([]got, error) {
 	enough := errors.New("enough")
 	err := src.Run(ctx, func(f *record.Frame) error {
 		require.Equal(t, container.JPEG, f.Format)
-		frames = append(frames, got{bytes.Clone(f.Data), f.Width, f.Height, f.Time, time.Now()})
+		frames = append(frames, got{bytes.Clone(f.Data), f.Width, f.Height, f.Time, f.Image.Time, time.Now()})
 		if len(frames) == n {
 			return enough
 		}
@@ -59,6 +60,7 @@ func checkFrames(t *testing.T, frames []got) {
 		assert.Equal(t, 240, img.Bounds().Dy(), "frame %d", i)
 		assert.Equal(t, 320, f.w)
 		assert.Equal(t, 240, f.h)
+		assert.Equal(t, f.t.Sub(frames[0].t), f.since, "frame %d: Image.Time counts from the first frame", i)
 		if i > 0 {
 			// 6000 ticks of the 90 kHz RTP clock, to the nanosecond.
 			assert.InDelta(t, float64(time.Second/15), float64(f.t.Sub(frames[i-1].t)), 1, "interval before frame %d", i)

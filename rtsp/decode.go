@@ -41,8 +41,7 @@ type videoCodec struct {
 	params  [][]byte            // the parameter sets the SDP gave
 	inband  func([][]byte) bool // the access unit carries its parameter sets
 	key     func([][]byte) bool
-	nonRef  func([][]byte) bool // no other frame refers to this one
-	partial func(error) bool    // the error of a packet that does not end an access unit
+	partial func(error) bool // the error of a packet that does not end an access unit
 }
 
 func h264Codec(f *format.H264) (videoCodec, error) {
@@ -64,15 +63,6 @@ func h264Codec(f *format.H264) (videoCodec, error) {
 			return false
 		},
 		key: h264.IsRandomAccess,
-		nonRef: func(au [][]byte) bool {
-			for _, n := range au {
-				typ := h264.NALUType(n[0] & 0x1f)
-				if (typ == h264.NALUTypeNonIDR || typ == h264.NALUTypeIDR) && n[0]&0x60 != 0 {
-					return false // nal_ref_idc > 0
-				}
-			}
-			return true
-		},
 		partial: func(err error) bool {
 			return errors.Is(err, rtph264.ErrMorePacketsNeeded) || errors.Is(err, rtph264.ErrNonStartingPacketAndNoPrevious)
 		},
@@ -98,17 +88,6 @@ func h265Codec(f *format.H265) (videoCodec, error) {
 			return false
 		},
 		key: h265.IsRandomAccess,
-		nonRef: func(au [][]byte) bool {
-			for _, n := range au {
-				typ := h265.NALUType((n[0] >> 1) & 0x3f)
-				// VCL types below 16 that are even are sub-layer
-				// non-reference pictures (H.265, 7.4.2.2).
-				if typ < 32 && (typ >= 16 || typ%2 == 1) {
-					return false
-				}
-			}
-			return true
-		},
 		partial: func(err error) bool {
 			return errors.Is(err, rtph265.ErrMorePacketsNeeded) || errors.Is(err, rtph265.ErrNonStartingPacketAndNoPrevious)
 		},
@@ -159,18 +138,109 @@ func (h *times) Pop() any {
 	return t
 }
 
+// headUnits is how many access units runDecoded reads, under an FPS
+// limit, to learn the frame interval before it starts ffmpeg: enough to
+// see two frames in a row with two B-frames between references.
+const headUnits = 4
+
+// A unit is an access unit in Annex-B for ffmpeg, and its time.
+type unit struct {
+	data []byte
+	t    time.Duration
+}
+
+// every returns K, such that one frame in K is enough for s.FPS, from the
+// least interval between the times of head, the first units: 1 when
+// there is no limit or the interval is not known.
+func (s *Source) every(head []unit) int {
+	if s.FPS <= 0 {
+		return 1
+	}
+	var interval time.Duration
+	for i := range head {
+		for j := range i {
+			if d := (head[i].t - head[j].t).Abs(); d > 0 && (interval == 0 || d < interval) {
+				interval = d
+			}
+		}
+	}
+	if interval == 0 {
+		return 1
+	}
+	// A little over, so that 3 intervals of a truncated 1/15 s make 0.2 s.
+	return max(1, int(float64(time.Second)/s.FPS/float64(interval)+0.01))
+}
+
 // runDecoded plays an H.264 or H.265 stream, set up, through an ffmpeg
 // process that decodes each access unit and encodes its frame as JPEG.
+// Under an FPS limit it has ffmpeg encode only one frame in K (the JPEG
+// encode is most of ffmpeg's work), and picks among those by their times.
 func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *description.Media, vc videoCodec, ffmpeg string, emit func(*record.Frame) error) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 
-	cmd := exec.CommandContext(ctx, ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
+	units := make(chan unit, DefaultQueue)
+	clk := clock{rate: int64(vc.forma.ClockRate())}
+	keyed := false // a key frame has been queued since the start or the last drop
+	c.OnPacketRTP(medi, vc.forma, func(pkt *rtp.Packet) {
+		t := clk.at(pkt.Timestamp)
+		au, err := vc.decode(pkt)
+		switch {
+		case err != nil && vc.partial(err):
+			return
+		case err != nil:
+			s.skipped.Add(1) // an access unit with packets missing
+			return
+		}
+		key := vc.key(au)
+		if !keyed && !key {
+			return // nothing decodes before a key frame
+		}
+		select {
+		case units <- unit{annexB(au, vc.params, key && !vc.inband(au)), t}:
+			keyed = true
+		default:
+			// ffmpeg is behind: drop up to the next key frame, as the
+			// frames in between would not decode.
+			s.skipped.Add(1)
+			keyed = false
+		}
+	})
+	if _, err := c.Play(nil); err != nil {
+		return s.ctxOr(parent, err)
+	}
+	var clientErr error
+	clientDone := make(chan struct{})
+	go func() {
+		clientErr = c.Wait()
+		close(clientDone)
+	}()
+	defer func() { c.Close(); <-clientDone }()
+
+	// Under an FPS limit, the first units tell the frame interval.
+	var head []unit
+	for s.FPS > 0 && len(head) < headUnits {
+		select {
+		case u := <-units:
+			head = append(head, u)
+		case <-clientDone:
+			return s.ctxOr(parent, clientErr)
+		case <-ctx.Done():
+			return parent.Err()
+		}
+	}
+	every := s.every(head)
+
+	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin",
 		"-probesize", "32", "-analyzeduration", "0",
 		// Slice threads: frame threads would hold a frame per thread.
 		"-thread_type", "slice",
-		"-f", vc.name, "-i", "pipe:0",
-		"-fps_mode", "passthrough", "-f", "mjpeg", "-q:v", strconv.Itoa(s.quality()), "pipe:1")
+		"-f", vc.name, "-i", "pipe:0", "-fps_mode", "passthrough"}
+	if every > 1 {
+		args = append(args, "-vf", fmt.Sprintf(`select=not(mod(n\,%d))`, every))
+	}
+	args = append(args, "-f", "mjpeg", "-q:v", strconv.Itoa(s.quality()), "pipe:1")
+	cmd := exec.CommandContext(ctx, ffmpeg, args...)
 	ownGroup(cmd)
 	cmd.WaitDelay = time.Second
 	stdin, err := cmd.StdinPipe()
@@ -187,87 +257,18 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 		return record.Permanent(fmt.Errorf("%w: %s: %w", ErrNoFFmpeg, ffmpeg, err))
 	}
 
-	type unit struct {
-		data []byte
-		t    time.Duration
-	}
 	var (
-		units = make(chan unit, DefaultQueue)
-		mu    sync.Mutex
+		mu sync.Mutex
 		// pending holds the times of the units written to ffmpeg whose
-		// frames have not come out.
-		pending times // guarded by mu
+		// frames have not come out, or were not selected.
+		pending  times // guarded by mu
+		writeErr error
+		wrote    = make(chan struct{})
 	)
-	clk := clock{rate: int64(vc.forma.ClockRate())}
-	var (
-		keyed bool   // a key frame has been queued since the start or the last drop
-		in    picker // the FPS picker as applied on input, to skip non-reference units
-		// reordered is set at the first unit whose time is before the
-		// one of a unit before it (B-frames): the input then no longer
-		// tells which frame the output picks, and no unit is skipped.
-		reordered bool
-		latest    time.Duration
-	)
-	in.init(s.FPS)
-	c.OnPacketRTP(medi, vc.forma, func(pkt *rtp.Packet) {
-		t := clk.at(pkt.Timestamp)
-		au, err := vc.decode(pkt)
-		switch {
-		case err != nil && vc.partial(err):
-			return
-		case err != nil:
-			s.skipped.Add(1) // an access unit with packets missing
-			return
-		}
-		key := vc.key(au)
-		if !keyed && !key {
-			return // nothing decodes before a key frame
-		}
-		if t < latest {
-			reordered = true
-		}
-		latest = max(latest, t)
-		if !reordered {
-			if !key && vc.nonRef(au) && in.skips(t) {
-				return // not picked, and no frame needs it
-			}
-			in.take(t)
-		}
-		select {
-		case units <- unit{annexB(au, vc.params, key && !vc.inband(au)), t}:
-			keyed = true
-		default:
-			// ffmpeg is behind: drop up to the next key frame, as the
-			// frames in between would not decode.
-			s.skipped.Add(1)
-			keyed = false
-		}
-	})
-	if _, err := c.Play(nil); err != nil {
-		cancel()
-		cmd.Wait()
-		return s.ctxOr(parent, err)
-	}
-
-	// When the camera's stream ends, ffmpeg is given what is queued, and
-	// then the end of its input, so that it puts out every frame it holds;
-	// a failed write (ffmpeg exited) or the end of ctx kill it.
-	var (
-		clientErr  error
-		clientDone = make(chan struct{})
-		writeErr   error
-		wg         sync.WaitGroup
-	)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		clientErr = c.Wait()
-		close(clientDone)
-	}()
 	write := func(u unit) bool {
 		mu.Lock()
 		heap.Push(&pending, u.t)
-		if pending.Len() > maxPending {
+		if pending.Len() > maxPending+every {
 			heap.Pop(&pending)
 		}
 		mu.Unlock()
@@ -278,9 +279,17 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 		}
 		return true
 	}
+	// When the camera's stream ends, ffmpeg is given what is queued, and
+	// then the end of its input, so that it puts out every frame it holds;
+	// a failed write (ffmpeg exited) or the end of ctx kill it.
 	go func() {
-		defer wg.Done()
+		defer close(wrote)
 		defer stdin.Close()
+		for _, u := range head {
+			if !write(u) {
+				return
+			}
+		}
 		for {
 			select {
 			case <-ctx.Done():
@@ -311,21 +320,23 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 		emitErr error
 	)
 	out.init(s.FPS)
-	for {
+	for n := 0; ; n++ {
 		data, err := sp.NextFrame()
 		if err != nil {
 			break // ffmpeg ended, or was stopped: the reason is below
 		}
-		mu.Lock()
+		// Frame n is the one of the unit n*every in presentation order:
+		// the units before it that ffmpeg did not select are dropped.
 		var t time.Duration
-		if pending.Len() > 0 {
+		mu.Lock()
+		for i := 0; i < every && pending.Len() > 0; i++ {
 			t = heap.Pop(&pending).(time.Duration)
+			if n == 0 {
+				break
+			}
 		}
 		mu.Unlock()
-		if !out.take(t) {
-			continue
-		}
-		if !s.fill(&f, data, t) {
+		if !out.take(t) || !s.fill(&f, data, t) {
 			continue
 		}
 		if emitErr = emit(&f); emitErr != nil {
@@ -335,7 +346,8 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 	cancel()
 	c.Close()
 	waitErr := cmd.Wait()
-	wg.Wait()
+	<-wrote
+	<-clientDone
 	stderr.flush()
 
 	var closed liberrors.ErrClientTerminated

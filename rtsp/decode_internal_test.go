@@ -8,31 +8,31 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestNonRef: only access units whose slices no frame refers to may be
-// skipped under an FPS limit.
-func TestNonRef(t *testing.T) {
-	h264c, err := h264Codec(&format.H264{PayloadTyp: 96, PacketizationMode: 1})
-	require.NoError(t, err)
-	for _, tc := range []struct {
-		au     [][]byte
-		nonRef bool
-	}{
-		{[][]byte{{0x01, 0}}, true},             // non-IDR slice, nal_ref_idc 0
-		{[][]byte{{0x06, 0}, {0x01, 0}}, true},  // SEI and such a slice
-		{[][]byte{{0x41, 0}}, false},            // non-IDR slice, nal_ref_idc 2
-		{[][]byte{{0x65, 0}}, false},            // IDR
-		{[][]byte{{0x01, 0}, {0x21, 0}}, false}, // one slice of the picture is a reference
-	} {
-		assert.Equal(t, tc.nonRef, h264c.nonRef(tc.au), "H.264 %x", tc.au)
+// TestEvery: the frames ffmpeg encodes under an FPS limit, one in K,
+// from the least interval between the first units, B-frames and all.
+func TestEvery(t *testing.T) {
+	fifteen := func(k ...int) []unit { // units k frames of 1/15 s in
+		var us []unit
+		for _, k := range k {
+			us = append(us, unit{t: ticks(int64(k*6000), 90000)})
+		}
+		return us
 	}
-	h265c, err := h265Codec(&format.H265{PayloadTyp: 96})
-	require.NoError(t, err)
 	for _, tc := range []struct {
-		typ    byte
-		nonRef bool
-	}{{0, true}, {1, false}, {2, true}, {8, true}, {9, false}, {19, false}, {21, false}} {
-		au := [][]byte{{39 << 1, 1}, {tc.typ << 1, 1}} // a SEI, then the slice
-		assert.Equal(t, tc.nonRef, h265c.nonRef(au), "H.265 NAL type %d", tc.typ)
+		fps  float64
+		head []unit
+		want int
+	}{
+		{5, fifteen(0, 1, 2, 3), 3},
+		{5, fifteen(0, 3, 1, 2), 3}, // decode order with two B-frames
+		{7, fifteen(0, 1, 2, 3), 2}, // 15/7: ffmpeg gives 7.5, the picker 7
+		{30, fifteen(0, 1, 2, 3), 1},
+		{0, fifteen(0, 1, 2, 3), 1},
+		{1, fifteen(0, 0), 1}, // no interval seen
+		{1, fifteen(0, 1), 15},
+	} {
+		s := &Source{FPS: tc.fps}
+		assert.Equal(t, tc.want, s.every(tc.head), "%v fps", tc.fps)
 	}
 }
 

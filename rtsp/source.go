@@ -120,9 +120,9 @@ type Source struct {
 	CAFile string
 	// FPS, if above 0, is the most frames per second Run emits: frames are
 	// picked by their RTP times, the first of each 1/FPS. For H.264 and
-	// H.265, access units that no other frame refers to are not decoded
-	// when they fall between two picked frames; the others must be
-	// decoded, but only the picked ones are emitted.
+	// H.265, ffmpeg still decodes every frame (each refers to those
+	// before it) but encodes to JPEG, most of its work, only one in K,
+	// K as the first frames' interval tells.
 	FPS float64
 	// Quality is the JPEG quality of decoded frames on ffmpeg's -q:v
 	// scale, 2 (best) to 31: DefaultQuality when 0.
@@ -349,12 +349,6 @@ func (p *picker) take(t time.Duration) bool {
 		p.due = t + p.period
 	}
 	return true
-}
-
-// skips reports whether the frame at t would not be picked, without
-// picking it.
-func (p *picker) skips(t time.Duration) bool {
-	return p.period > 0 && p.begun && t < p.due
 }
 
 // offers lists the formats of a session, for ErrNoVideo.

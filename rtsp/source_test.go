@@ -100,7 +100,8 @@ func TestDecoded(t *testing.T) {
 }
 
 // TestFPS: a 15 fps H.264 stream limited to 5 fps gives one frame in
-// three, 200 ms apart on the camera's clock.
+// three, 200 ms apart on the camera's clock; limited to 4, frames at
+// least 200 ms apart, 4 a second.
 func TestFPS(t *testing.T) {
 	cs := startServer(t, "")
 	cs.publish(0, h264Args...)
@@ -110,6 +111,13 @@ func TestFPS(t *testing.T) {
 	for i := 1; i < len(frames); i++ {
 		assert.InDelta(t, float64(200*time.Millisecond), float64(frames[i].t.Sub(frames[i-1].t)), 1, "interval before frame %d", i)
 	}
+
+	frames, err = collect(t, &rtsp.Source{URL: cs.url(""), FPS: 4}, 9)
+	require.NoError(t, err)
+	for i := 1; i < len(frames); i++ {
+		assert.GreaterOrEqual(t, frames[i].t.Sub(frames[i-1].t), 200*time.Millisecond-time.Microsecond, "interval before frame %d", i)
+	}
+	assert.InDelta(t, float64(2*time.Second), float64(frames[8].t.Sub(frames[0].t)), float64(time.Second/15), "8 intervals at 4 fps")
 }
 
 // TestJitter: packets reach the source late by up to 200 ms at random,

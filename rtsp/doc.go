@@ -22,10 +22,14 @@
 //   - A JPEG is at most [mjpeg.DefaultMaxFrameSize] (16 MiB), as in the
 //     mjpeg package.
 //   - Decoded frames get their times in presentation order from the
-//     access units given to ffmpeg. A frame ffmpeg cannot decode (damaged
-//     by lost packets) can give the frames after it the time of the frame
-//     before them, by one frame, until 64 frames are pending and the oldest
-//     time is dropped.
+//     access units given to ffmpeg (one in K of them under an FPS limit,
+//     K learned from the first four). A frame ffmpeg cannot decode
+//     (damaged by lost packets) can give the frames after it the time of
+//     the frame before them, until 64 frames are pending and the oldest
+//     time is dropped; a camera that changes its frame rate makes K wrong
+//     until the next Run.
+//   - H.264 and H.265 start at a key frame: a Run waits for one, and a
+//     decoder that falls behind drops up to the next one.
 //   - An RTP timestamp is placed within 2^31 ticks of the one before it
 //     (6.6 hours at 90 kHz): a camera silent for longer is a stall, and
 //     a new Run, long before.

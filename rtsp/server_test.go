@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,16 @@ func needFFmpeg(t testing.TB) string {
 		t.Skip("ffmpeg is not installed (apt install ffmpeg): the RTSP tests publish its testsrc")
 	}
 	return path
+}
+
+// needEncoder skips the test when ffmpeg has no encoder name (a build
+// without libx264 or libx265).
+func needEncoder(t testing.TB, name string) {
+	t.Helper()
+	out, err := exec.Command(needFFmpeg(t), "-hide_banner", "-encoders").Output()
+	if err != nil || !strings.Contains(string(out), " "+name+" ") {
+		t.Skipf("this ffmpeg has no %s encoder: %v", name, err)
+	}
 }
 
 // A camServer is an RTSP server on 127.0.0.1 made with gortsplib's
@@ -155,6 +166,11 @@ func (cs *camServer) publishAt(size string, rate int, codec ...string) {
 
 func (cs *camServer) start(frames int, size string, rate int, codec []string) {
 	ffmpeg := needFFmpeg(cs.t)
+	for i, a := range codec {
+		if a == "-c:v" && i+1 < len(codec) && strings.HasPrefix(codec[i+1], "lib") {
+			needEncoder(cs.t, codec[i+1])
+		}
+	}
 	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin", "-re",
 		"-f", "lavfi", "-i", "testsrc=size=" + size + ":rate=" + strconv.Itoa(rate)}
 	if frames > 0 {

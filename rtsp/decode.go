@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -191,6 +192,9 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 		case err != nil:
 			s.skipped.Add(1) // an access unit with packets missing
 			return
+		}
+		if au = slices.DeleteFunc(au, func(n []byte) bool { return len(n) == 0 }); len(au) == 0 {
+			return // nothing to decode, and no NAL unit header to read
 		}
 		key := vc.key(au)
 		if !keyed && !key {

@@ -53,9 +53,8 @@
 //     a frame over [container.DefaultMaxFrameSize] (64 MiB), or one whose
 //     bytes run past the end of the file, is damage ([Stream.Damage]),
 //     found before anything is allocated for it, so a hostile or cut-off
-//     file costs no more memory than its good frames. Write does not apply
-//     this bound: a larger frame written is damage when the file is opened
-//     again.
+//     file costs no more memory than its good frames. Write refuses a
+//     larger frame ([ErrFrameTooLarge]), which could not be read back.
 //   - The interval between two frames is a uint32 in the file's unit, what
 //     its header holds: at most about 49.7 days in V2.0 (milliseconds) and
 //     71.6 minutes in V2.1 (microseconds); Write refuses a longer one
@@ -72,8 +71,8 @@
 //     files) between two frames and a looped one [MinLoopPeriod] (100 ms) a
 //     round, so that intervals of 0 never send frames as fast as the CPU
 //     can.
-//   - [Image.Decode] checks a raw frame's size against its width and height;
-//     a JPEG or PNG frame is decoded at the size its own header declares, by
-//     image/jpeg and image/png: for frames from an untrusted source, check
-//     that size first with image.DecodeConfig.
+//   - [Image.Decode] checks a raw frame's size against its width and height,
+//     and reads a JPEG or PNG frame's own header before decoding it: a size
+//     other than the frame's, or over [MaxDecodePixels] (64 Mpx), is
+//     refused before its pixels are allocated.
 package imageio

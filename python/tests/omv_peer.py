@@ -1,10 +1,10 @@
 """The Python end of the Go tests of imgstream.omv (cmd/imgstream/python_omv_test.go).
 
-    omv_peer.py read FILE [strict]   print what the Reader finds, as JSON
-    omv_peer.py write DIR            write recordings, print what they hold
+    omv_peer.py read [--strict] FILE...   print what the Reader finds, as JSON
+    omv_peer.py write DIR                 write recordings, print what they hold
 
-``read`` reads FILE in order and through the index, and prints the
-version, every frame (header, times in microseconds, SHA-256 of the
+``read`` reads each FILE in order and through the index, and prints, in a
+JSON list, the version, every frame (header, times in microseconds, SHA-256 of the
 payload), the SHA-256 of each frame read at random, and the error (its
 class, frame and offset). ``write`` writes one recording per version with
 every format the version carries, from numpy arrays and JPEG bytes, and
@@ -158,7 +158,8 @@ def write(d):
 
 def main():
     if sys.argv[1] == "read":
-        res = read(sys.argv[2], len(sys.argv) > 3 and sys.argv[3] == "strict")
+        strict = sys.argv[2] == "--strict"
+        res = [read(p, strict) for p in sys.argv[2 + strict:]]
     else:
         res = write(sys.argv[2])
     json.dump(res, sys.stdout)

@@ -350,3 +350,52 @@ func TestGoReadsPythonFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestPythonREADME installs the package as python/README.md says, offline
+// (pip install --no-build-isolation, with Debian's setuptools and wheel),
+// from a copy of python/ so that the build leaves nothing in the tree, and
+// runs the README's first Python example, the five lines that read a
+// recording, on testdata/sample.omv with the installed copy.
+func TestPythonREADME(t *testing.T) {
+	needPython(t)
+	if err := exec.Command(debianPython, "-m", "pip", "--version").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Debian's python3-pip is needed: %v", err)
+		}
+		t.Skipf("no pip: %v", err)
+	}
+	readme, err := os.ReadFile(filepath.Join(testkit.Root, "python", "README.md"))
+	require.NoError(t, err)
+	_, block, ok := strings.Cut(string(readme), "```python\n")
+	require.True(t, ok, "python/README.md has a Python example")
+	block, _, _ = strings.Cut(block, "```")
+	require.Contains(t, block, `"recording.omv"`)
+	require.Equal(t, 5, strings.Count(block, "\n"), "five lines:\n%s", block)
+
+	src, target := filepath.Join(t.TempDir(), "python"), t.TempDir()
+	require.NoError(t, os.CopyFS(src, os.DirFS(filepath.Join(testkit.Root, "python"))))
+	cmd := exec.Command(debianPython, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "--no-index",
+		"--target", target, src)
+	cmd.Env = append(os.Environ(), "PIP_NO_INDEX=1", "PIP_DISABLE_PIP_VERSION_CHECK=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	sample := filepath.Join(testkit.Root, "testdata", "sample.omv")
+	script := "import imgstream, sys\nassert imgstream.__file__.startswith(sys.argv[1]), imgstream.__file__\n" +
+		strings.ReplaceAll(block, `"recording.omv"`, "sys.argv[2]")
+	cmd = exec.Command(debianPython, "-c", script, target, sample)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+target)
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	f, err := os.Open(sample)
+	require.NoError(t, err)
+	defer f.Close()
+	x, err := container.ReadIndex(f)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, len(x.Entries))
+	last := x.Entries[len(x.Entries)-1]
+	assert.Equal(t, fmt.Sprintf("%d %v %v %d %d", len(x.Entries)-1, last.Time.Seconds(), last.Format, last.Width, last.Height),
+		lines[len(lines)-1])
+}

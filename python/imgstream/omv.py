@@ -321,6 +321,9 @@ class Frame:
           (BGR, OpenCV's, with ``bgr=True``), (height, width, 4) with
           alpha, (height, width) for grayscale. With neither installed it
           raises :class:`NoDecoder`.
+
+        Raw arrays share the frame's bytes and are read-only: ``.copy()``
+        one to change it.
         """
         if _np is None:
             raise RuntimeError("Frame.image needs numpy")

@@ -467,6 +467,62 @@ class WriterTest(unittest.TestCase):
         self.assertEqual([f.time_us for f in frames], [0, 33000, 133000])
 
 
+class RobustnessTest(unittest.TestCase):
+    def test_random_damage(self):
+        """Golden files with random bytes changed and cut: the Reader raises
+        nothing but its FormatError subclasses, reading in order, through
+        the index, and to arrays."""
+        import random
+        rng = random.Random(18)
+        files = [golden_bytes(g["name"]) for g in manifest()]
+        for _ in range(500):
+            d = bytearray(rng.choice(files))
+            for _ in range(rng.randint(1, 4)):
+                if d:
+                    d[rng.randrange(len(d))] = rng.randrange(256)
+            if rng.random() < 0.3:
+                d = d[:rng.randrange(len(d) + 1)]
+            for strict in (False, True):
+                try:
+                    r = omv.Reader(io.BytesIO(bytes(d)), strict=strict)
+                    try:
+                        for f in r:
+                            if f.format not in (omv.JPEG, omv.PNG):
+                                f.image()
+                    except omv.FormatError:
+                        pass
+                    for i in range(len(r)):
+                        r[i]
+                except omv.FormatError:
+                    pass
+
+    def test_without_numpy(self):
+        """Without numpy, frames are bytes: reading and writing bytes work,
+        and image() says it needs numpy."""
+        code = """if True:
+            import io, sys
+            sys.modules["numpy"] = None
+            sys.path.insert(0, sys.argv[1])
+            from imgstream import omv
+            with omv.Reader(sys.argv[2]) as r:
+                frames = list(r)
+            try:
+                frames[0].image()
+            except RuntimeError as e:
+                print(e)
+            out = io.BytesIO()
+            with omv.Writer(out, omv.V1_0) as w:
+                for f in frames:
+                    w.write(f.data, format=f.format, width=f.width, height=f.height, elapsed=f.elapsed)
+            with open(sys.argv[2], "rb") as f:
+                print(out.getvalue() == f.read())
+        """
+        import subprocess
+        out = subprocess.run([sys.executable, "-c", code, os.path.join(os.path.dirname(GOLDEN), "..", "python"),
+                              os.path.join(GOLDEN, "v10_rgb565.omv")], capture_output=True, text=True, check=True)
+        self.assertEqual(out.stdout, "Frame.image needs numpy\nTrue\n", out.stderr)
+
+
 class ImageTest(unittest.TestCase):
     def test_raw_formats_against_golden_renders(self):
         """image() of the golden raw frames gives what their renders show

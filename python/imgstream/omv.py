@@ -442,11 +442,14 @@ class Reader:
     :meth:`entries` and :meth:`seek` scan the frame headers once into an
     index, seeking over payloads. A damaged file's index holds the complete
     frames before the damage, and :attr:`damage` is the error (None for a
-    sound file): a cut-off file never loses its good frames.
+    sound file): a cut-off file never loses its good frames. The index is
+    of the file as it was when first needed (a recording still growing
+    gains no frames in it; iterating sees them).
 
-    ``strict`` makes non-zero reserved and padding bytes an error
+    ``version`` is the stream's :class:`Version`. ``strict`` makes non-zero reserved and padding bytes an error
     (:class:`NonZeroPadding`), as Go's ``Reader.Strict`` and ``imgstream
-    verify``; by default the Reader is as lenient as the firmware.
+    verify`` (a strict index reads the padding too); by default the Reader
+    is as lenient as the firmware.
     ``max_frame_size`` bounds a payload (:class:`InvalidSize` beyond).
 
     A Reader is a context manager; it closes the file only if it opened it.

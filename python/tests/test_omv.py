@@ -555,6 +555,46 @@ class ImageTest(unittest.TestCase):
                 if img.ndim == 3:
                     np.testing.assert_array_equal(f.image(bgr=True), img[:, :, ::-1])
 
+    def test_pillow_path(self):
+        """Without OpenCV, Pillow decodes: its modes come out as L, RGB or
+        RGBA arrays (a palette image converted), BGR on request. Pillow is
+        not a test dependency, so a stand-in plays it, from known pixels."""
+        import types
+        rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+        opened = []
+
+        class Img:
+            def __init__(self, mode, info=None):
+                self.mode, self.info = mode, info or {}
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                opened.remove(self)
+
+            def convert(self, mode):
+                return Img(mode)
+
+            def __array__(self, dtype=None, copy=None):
+                return rgb if self.mode == "RGB" else rgb[:, :, 0]
+
+        def open_(f, mode="P"):
+            self.assertEqual(f.read(), b"file bytes")
+            im = Img(mode)
+            opened.append(im)
+            return im
+
+        image = types.SimpleNamespace(open=open_)
+        pil = types.SimpleNamespace(Image=image)
+        f = omv.Frame(0, 16, 3, 2, omv.PNG, 0, 0, b"file bytes")
+        with mock.patch.dict(sys.modules, {"cv2": None, "PIL": pil, "PIL.Image": image}):
+            np.testing.assert_array_equal(f.image(), rgb)
+            np.testing.assert_array_equal(f.image(bgr=True), rgb[:, :, ::-1])
+            image.open = lambda b: open_(b, "L")
+            np.testing.assert_array_equal(f.image(), rgb[:, :, 0])
+        self.assertEqual(opened, [], "every image Pillow opened is closed")
+
     def test_no_decoder(self):
         """With neither OpenCV nor Pillow, decoding says what to install."""
         f = first("v20_jpeg.omv")

@@ -38,8 +38,9 @@ type Recorder struct {
 
 	ran atomic.Bool
 
-	// mu guards what Status, Trigger and every frame need: the fields
-	// from here to nmu. It is held for no I/O and no callback.
+	// mu guards what Status, Trigger and every frame need: status, mark,
+	// markAt, done, queue, arrivals, arrived and finish. It is held for
+	// no I/O and no callback.
 	mu       sync.Mutex
 	status   Status
 	mark     string        // a Trigger not acted on yet
@@ -51,13 +52,15 @@ type Recorder struct {
 	// finish ends the Run in progress with a cause.
 	finish context.CancelCauseFunc
 
-	// nmu makes the delivery of events to Notify one at a time, in order.
+	// nmu guards no field: it makes the delivery of events to Notify one
+	// at a time, in order (deliver holds it while Notify runs).
 	nmu sync.Mutex
 
 	// fmu is the frame path's: the goroutine that handles a frame, or
 	// the one that expires an event while no frame comes, holds it for
-	// the ring and the decisions, never for the disk. It guards the
-	// fields below, up to qmu.
+	// the ring and the decisions, never for the disk. It guards every
+	// field below, from ring to durationTimer (the ring's writes; its
+	// reads are the ring's own to lock).
 	fmu  sync.Mutex
 	ring *imageio.Stream
 	det  *motion.Detector
@@ -90,8 +93,9 @@ type Recorder struct {
 	roomTimer     *time.Timer // bounds a wait for the writer
 	durationTimer *time.Timer
 
-	// qmu guards the commands from the frame path to the writer, and
-	// what the writer still needs of the ring.
+	// qmu guards the commands from the frame path to the writer (q,
+	// qneed) and what the writer still needs of the ring (wneed); wake
+	// and freed are channels, safe without it.
 	qmu   sync.Mutex
 	q     []command
 	qneed int           // the lowest frame index the queued commands need; noNeed when none

@@ -4,7 +4,15 @@ import (
 	"io/fs"
 	"os"
 	"testing"
+	"time"
 )
+
+// SetHeaderTimeout makes NewClient's HeaderTimeout d until t ends.
+func SetHeaderTimeout(t testing.TB, d time.Duration) {
+	plain := headerTimeout
+	t.Cleanup(func() { headerTimeout = plain })
+	headerTimeout = d
+}
 
 // FileFault makes the clips' files fail, for tests of a full or failing
 // disk: fault is asked before each open, write and sync, with the

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"image"
 	"log"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -315,15 +313,9 @@ func recordSource(cmd *cobra.Command, src string, n *natsFlags) (record.Source, 
 		}
 		return natsSource(serverURL, camera, n), nil
 	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
-		// Timeouts for connecting and for the headers; the stream itself
-		// is watched for stalls by the recorder.
-		client := &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			ResponseHeaderTimeout: 10 * time.Second,
-			TLSHandshakeTimeout:   5 * time.Second,
-		}}
-		return record.MJPEG(client, src), nil
+		// The library's client: timeouts for connecting and for the
+		// headers; the stream itself is watched for stalls by the recorder.
+		return record.MJPEG(nil, src), nil
 	}
 	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for an OMV stream on stdin, shm:NAME, or nats://HOST/CAMERA", src)}
 }

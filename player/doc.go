@@ -48,11 +48,14 @@
 // has Options.WriteTimeout ([DefaultWriteTimeout], 10 s): a client that
 // stops reading loses its response and its place then, so clients that
 // never read cannot hold the places. Options.Token or
-// Options.User and Password guard every endpoint; the command line
-// requires one of them to listen beyond the loopback interface. Without
-// them, a player (a live one too) answers only requests whose Host is a
-// loopback name (localhost, 127.0.0.0/8, [::1], any port) or in
-// Options.Hosts, and 403 to others: a web page cannot rebind its own name
-// to 127.0.0.1 (DNS rebinding) to read recordings, watch a live source or
-// POST /trigger.
+// Options.User and Password guard every endpoint. Without them, a player
+// (a live one too) serves only the loopback interface: a request that
+// came in on an address beyond it (a LAN address, when the server
+// listens on 0.0.0.0) is answered 403, and the player logs why once,
+// unless Options.Public says that anyone may see it (the command line
+// never sets it: beyond loopback it makes a token if none is given). A
+// request on loopback is answered only if its Host is a loopback name
+// (localhost, 127.0.0.0/8, [::1], any port) or in Options.Hosts, and 403
+// otherwise: a web page cannot rebind its own name to 127.0.0.1 (DNS
+// rebinding) to read recordings, watch a live source or POST /trigger.
 package player

@@ -54,3 +54,6 @@ func (f *faultFile) Sync() error {
 	}
 	return f.File.Sync()
 }
+
+// RingSize is the size of r's ring now.
+func RingSize(r *Recorder) int { return r.ring.BufferSize() }

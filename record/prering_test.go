@@ -134,9 +134,6 @@ func TestPreRingGrows(t *testing.T) {
 	})
 }
 
-// testLogger logs to t.
-func testLogger(t *testing.T) *log.Logger { return log.New(testWriter{t}, "", 0) }
-
 // TestPreRingGrowsForStuckWriter: while the writer is stuck in the disk
 // during an event, the ring grows (up to PreSize) to hold the frames it
 // has not written, rather than make them wait or overwrite them.

@@ -97,9 +97,9 @@
 //     room for the largest MJPEG frames and seconds of a slow disk.
 //   - A frame larger than the ring (PreSize, or ContinuousRingSize) is
 //     dropped and counted in [Status].Dropped: it could never be held
-//     whole. [MJPEG] reads frames of at most mjpeg.DefaultMaxFrameSize
-//     (16 MiB), so a stream that never sends a boundary cannot make it
-//     buffer without end.
+//     whole. [MJPEG] and [Input] read frames of at most
+//     mjpeg.DefaultMaxFrameSize (16 MiB), so a stream that never ends a
+//     frame cannot make them buffer without end.
 //   - A frame waits at most five seconds (or half of Stall) for a writer
 //     stuck in the disk before it overwrites what the writer has not
 //     copied: a disk that hangs costs frames, never the source's
@@ -114,6 +114,10 @@
 //     when given no client, bounds connecting ([DialTimeout],
 //     [TLSHandshakeTimeout], 5 s) and the wait for the headers
 //     ([HeaderTimeout], 10 s), never the stream, which Stall watches.
+//   - A [Program] has [DefaultStopWait] (2 s) after SIGTERM before its
+//     process group is killed: time for ffmpeg to close a device, short
+//     enough for a Ctrl-C. A line of its stderr is logged up to 4 KiB, so
+//     a program that never writes a newline cannot grow the log's buffer.
 //   - A clip is fsynced every Sync ([DefaultSync], 1 s): the most a
 //     power loss takes.
 //   - A taken clip name gets "-1" to "-999": a thousandth clip of one

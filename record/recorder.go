@@ -779,8 +779,9 @@ func (r *Recorder) trigger(t time.Time, reason string) {
 			held = rg
 			held.First = max(held.First, r.lastEndIdx+1)
 			// The ring's bytes ran out before its time, though it has run
-			// for longer than Pre: say so once.
-			if d == r.c.Pre && !r.warnedPre && r.last.Sub(r.first) > r.c.Pre && rg.Span < r.c.Pre*9/10 {
+			// for longer than Pre and grown to PreSize: say so once.
+			if d == r.c.Pre && !r.warnedPre && r.last.Sub(r.first) > r.c.Pre && rg.Span < r.c.Pre*9/10 &&
+				r.ring.BufferSize() >= r.maxRing {
 				r.warnedPre = true
 				if r.c.Log != nil {
 					r.c.Log.Printf("record: the pre-trigger ring of %d bytes holds only %v of the %v asked: raise PreSize", r.ring.BufferSize(), rg.Span.Round(time.Millisecond), r.c.Pre)

@@ -57,8 +57,8 @@ func (f SourceFunc) Run(ctx context.Context, publish func(jpeg []byte)) error {
 //
 // Every viewer gets the newest frame: a viewer that cannot keep up skips
 // frames and never holds up Publish or the other viewers. Each frame is
-// copied once, when it is published, and written to each viewer by a
-// [Writer] as it is.
+// made once into the part every viewer's [Writer] writes ([AppendPart]),
+// when it is published.
 //
 // The zero Server is ready to use; set its fields before it serves. A
 // Server is safe for concurrent use. Close stops it and its Source.
@@ -110,12 +110,15 @@ type Server struct {
 	sourceErr                                        atomic.Pointer[error]
 }
 
-// frame is a published frame. Its bytes are copied once, when it is
-// published, and every viewer's Writer writes them as they are.
+// frame is a published frame, made once into the part every viewer's
+// Writer writes as it is.
 type frame struct {
 	seq  uint64
-	at   time.Time
-	jpeg []byte
+	jpeg []byte // in part
+	// part is what a viewer writes for this frame (AppendPart): the part's
+	// headers, the JPEG, and the next boundary line, so that browsers show
+	// the frame at once instead of waiting for the next one.
+	part []byte
 }
 
 type sourceRun struct {
@@ -174,7 +177,10 @@ func arm(t **time.Timer, d time.Duration) <-chan time.Time {
 // ErrClosed after Close.
 func (s *Server) Publish(jpeg []byte) error {
 	s.init()
-	f := &frame{at: time.Now(), jpeg: append([]byte(nil), jpeg...)}
+	b := s.boundary()
+	part := AppendPart(make([]byte, 0, len(jpeg)+len(b)+96), b, jpeg, time.Now())
+	end := len(part) - len("\r\n--"+"\r\n") - len(b)
+	f := &frame{jpeg: part[end-len(jpeg) : end : end], part: part}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -386,7 +392,7 @@ func (v *viewer) next() (*frame, bool) {
 			// Nothing newer: send the newest again, so that browsers show
 			// it.
 			v.repeated = v.last
-			if !v.sent(v.w.WriteFrameAt(f.jpeg, f.at)) {
+			if !v.sent(v.w.WritePart(f.part)) {
 				return nil, false
 			}
 			v.s.repeated.Add(1)
@@ -424,7 +430,7 @@ func (v *viewer) deliver(f *frame) bool {
 	if v.last != 0 && f.seq > v.last+1 {
 		v.s.skipped.Add(f.seq - v.last - 1)
 	}
-	if !v.sent(v.w.WriteFrameAt(f.jpeg, f.at)) {
+	if !v.sent(v.w.WritePart(f.part)) {
 		return false
 	}
 	v.s.delivered.Add(1)

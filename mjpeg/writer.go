@@ -26,7 +26,7 @@ var (
 // browser, ffmpeg, VLC and OpenCV read: a boundary line before the first
 // part ([Writer.Start]); then for each frame ([Writer.WriteFrame]) its part
 // headers (Content-Type: image/jpeg and the exact Content-Length), the JPEG,
-// and at once the next boundary line. Browsers show a part only once the
+// and at once the next boundary line, in one write. Browsers show a part only once the
 // next part's headers arrive; the boundary that follows each JPEG at once
 // is what lets Chromium show it without waiting for the frame after.
 //
@@ -50,7 +50,7 @@ type Writer struct {
 	rc       *http.ResponseController
 	boundary string
 	started  bool   // the first boundary line is written
-	head     []byte // scratch for a part's headers
+	buf      []byte // the part WriteFrame writes
 	err      error  // sticky: the first write error, or ErrWriteAfterClose
 }
 
@@ -135,54 +135,61 @@ func (w *Writer) Start() error {
 		w.SetHeader(w.rw.Header())
 	}
 	w.deadline()
-	w.head = append(append(append(w.head[:0], "--"...), w.boundary...), "\r\n"...)
-	return w.write(w.head, nil, nil)
+	w.buf = append(append(append(w.buf[:0], "--"...), w.boundary...), "\r\n"...)
+	return w.write(w.buf)
 }
 
 // WriteFrame writes jpeg as the stream's next part, its headers before it
-// and the next boundary line at once after it, and flushes. It does not
-// look at the bytes: they are the caller's JPEG. The Writer does not keep
-// jpeg after WriteFrame returns.
+// and the next boundary line at once after it, in one write, and flushes.
+// It does not look at the bytes: they are the caller's JPEG. It copies them
+// into a buffer the Writer keeps, so that the part goes out in one write;
+// a server that writes each frame to many viewers makes the part once with
+// [AppendPart] and writes it with [Writer.WritePart] instead.
 func (w *Writer) WriteFrame(jpeg []byte) error {
-	return w.writeFrame(jpeg, time.Time{})
+	if err := w.Start(); err != nil {
+		return err
+	}
+	w.buf = AppendPart(w.buf[:0], w.boundary, jpeg, time.Time{})
+	return w.WritePart(w.buf)
 }
 
-// WriteFrameAt is WriteFrame with an X-Timestamp header in the part's
-// headers: t (when the frame was captured or published) in microseconds
-// since the Unix epoch, as some cameras send, for a client that measures
-// how old a picture is.
-func (w *Writer) WriteFrameAt(jpeg []byte, t time.Time) error {
-	return w.writeFrame(jpeg, t)
+// AppendPart appends to dst one part of a stream whose boundary is
+// boundary, as a [Writer] writes it: the part's headers (Content-Type:
+// image/jpeg, the exact Content-Length and, when t is not zero, an
+// X-Timestamp of t in microseconds since the Unix epoch, as some cameras
+// send, for a client that measures how old a picture is), then jpeg, then
+// the next boundary line. The bytes suit any Writer with that boundary: a
+// server makes them once per frame and writes them to every viewer with
+// [Writer.WritePart].
+func AppendPart(dst []byte, boundary string, jpeg []byte, t time.Time) []byte {
+	dst = append(dst, "Content-Type: image/jpeg\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(jpeg)), 10)
+	if !t.IsZero() {
+		dst = append(dst, "\r\nX-Timestamp: "...)
+		dst = strconv.AppendInt(dst, t.UnixMicro(), 10)
+	}
+	dst = append(dst, "\r\n\r\n"...)
+	dst = append(dst, jpeg...)
+	dst = append(dst, "\r\n--"...)
+	dst = append(dst, boundary...)
+	return append(dst, "\r\n"...)
 }
 
-func (w *Writer) writeFrame(jpeg []byte, t time.Time) error {
+// WritePart writes part, made by [AppendPart] with the Writer's boundary,
+// as the stream's next part, in one write, and flushes; it starts the
+// stream first if need be.
+func (w *Writer) WritePart(part []byte) error {
 	if err := w.Start(); err != nil {
 		return err
 	}
 	w.deadline()
-	h := append(w.head[:0], "Content-Type: image/jpeg\r\nContent-Length: "...)
-	h = strconv.AppendInt(h, int64(len(jpeg)), 10)
-	if !t.IsZero() {
-		h = append(h, "\r\nX-Timestamp: "...)
-		h = strconv.AppendInt(h, t.UnixMicro(), 10)
-	}
-	h = append(h, "\r\n\r\n"...)
-	// The next boundary line, after the headers in the same buffer.
-	n := len(h)
-	h = append(append(append(h, "\r\n--"...), w.boundary...), "\r\n"...)
-	w.head = h
-	return w.write(h[:n], jpeg, h[n:])
+	return w.write(part)
 }
 
-// write writes a, b and c, then flushes. Any error is sticky.
-func (w *Writer) write(a, b, c []byte) error {
-	for _, p := range [...][]byte{a, b, c} {
-		if len(p) == 0 {
-			continue
-		}
-		if _, err := w.w.Write(p); err != nil {
-			return w.fail(err)
-		}
+// write writes p, then flushes. Any error is sticky.
+func (w *Writer) write(p []byte) error {
+	if _, err := w.w.Write(p); err != nil {
+		return w.fail(err)
 	}
 	return w.fail(w.flush())
 }

@@ -110,8 +110,14 @@ func TestWriterReaders(t *testing.T) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		for _, f := range frames {
-			if mw.WriteFrameAt(f, time.UnixMicro(1234567)) != nil {
+		for i, f := range frames {
+			var err error
+			if i%2 == 0 {
+				err = mw.WriteFrame(f)
+			} else {
+				err = mw.WritePart(mjpeg.AppendPart(nil, mw.Boundary(), f, time.UnixMicro(1234567)))
+			}
+			if err != nil {
 				return
 			}
 		}
@@ -144,7 +150,9 @@ func TestWriterReaders(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, "image/jpeg", p.Header.Get("Content-Type"))
 				assert.Equal(t, fmt.Sprint(len(want)), p.Header.Get("Content-Length"))
-				assert.Equal(t, "1234567", p.Header.Get("X-Timestamp"))
+				if i%2 == 1 {
+					assert.Equal(t, "1234567", p.Header.Get("X-Timestamp"))
+				}
 				got, err := io.ReadAll(p)
 				require.NoError(t, err)
 				assert.Equal(t, want, got, "frame %d", i)
@@ -229,6 +237,9 @@ func TestWriterPlain(t *testing.T) {
 	w.WriteTimeout = -1
 	require.NoError(t, w.WriteFrame([]byte("\xff\xd8\xff\xd9")))
 	assert.True(t, b.deadline.IsZero(), "no deadline")
+	b.flushed.Reset()
+	require.NoError(t, w.WritePart(mjpeg.AppendPart([]byte("keep"), "cam-1", []byte("\xff\xd8\xff\xd9"), time.UnixMicro(42))[4:]))
+	assert.Equal(t, "Content-Type: image/jpeg\r\nContent-Length: 4\r\nX-Timestamp: 42\r\n\r\n\xff\xd8\xff\xd9\r\n--cam-1\r\n", b.flushed.String())
 
 	require.ErrorIs(t, w.SetBoundary("other"), mjpeg.ErrInvalidBoundary, "after the start")
 	require.NoError(t, w.Close())

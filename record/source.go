@@ -247,7 +247,6 @@ func OMV(r io.Reader) Source {
 		var (
 			f   Frame
 			buf []byte
-			at  time.Duration
 		)
 		for {
 			if err := ctx.Err(); err != nil {
@@ -261,11 +260,9 @@ func OMV(r io.Reader) Source {
 				return Permanent(err)
 			}
 			buf = data[:0]
-			if !f.Time.IsZero() {
-				at += h.Elapsed
-			}
-			f.Image = imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
-			f.Time = sourceEpoch.Add(at)
+			f.Image = imageio.ImageOf(h, data)
+			f.Image.Time = zr.Time()
+			f.Time = sourceEpoch.Add(f.Image.Time)
 			if err := emit(&f); err != nil {
 				return err
 			}
@@ -306,8 +303,7 @@ func SHM(name string) Source {
 				return err
 			}
 			buf = sf.Data[:0]
-			h := sf.Header
-			f.Image = imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: sf.Data}
+			f.Image = imageio.ImageOf(&sf.Header, sf.Data)
 			f.Time, f.Skipped = sf.Time, sf.Skipped
 			if err := emit(&f); err != nil {
 				return err

@@ -71,11 +71,15 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 	// the next frame.
 	pace := imageio.Pacer{Clock: rec.clock}
 	for i, first := from, true; ; i, first = (i+1)%n, false {
+		// The first frame, and the first of each round, is due at once
+		// (after the loop's floor): the first frame's Elapsed does not
+		// count.
 		var interval time.Duration
 		if !first {
-			interval = time.Duration(float64(rec.x.Entries[i].Elapsed) / speed)
 			if i == 0 {
 				pace.Loop()
+			} else {
+				interval = time.Duration(float64(rec.x.Entries[i].Time-rec.x.Entries[i-1].Time) / speed)
 			}
 		}
 		if pace.Wait(r.Context(), interval) != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/player"
 )
@@ -61,8 +63,20 @@ func (c *heldClock) Sleep(ctx context.Context, d time.Duration) error {
 // kept each frame off screen for a frame's time (issue 18: the player's
 // own multipart writing did that).
 func TestStreamBoundaryAtOnce(t *testing.T) {
+	// Three grey frames 40 ms apart, the first stored with an Elapsed of 5
+	// s (the time since the recording was opened), which does not count.
 	path := filepath.Join(t.TempDir(), "rec.omv")
-	writeRecording(t, path, 3)
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	zw := container.NewWriter(f)
+	for i, e := range []time.Duration{5 * time.Second, 40 * time.Millisecond, 40 * time.Millisecond} {
+		m := imageio.Image{Width: 8, Height: 4, Format: container.Grayscale, Data: make([]byte, 32), Elapsed: e}
+		m.Data[0] = byte(i * 80)
+		h := m.Header()
+		require.NoError(t, zw.WriteFrame(&h, m.Data))
+	}
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
 	clock := &heldClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), asleep: make(chan time.Duration), wake: make(chan struct{})}
 	p, err := player.NewFile(path, player.Options{Clock: clock})
 	require.NoError(t, err)
@@ -88,7 +102,8 @@ func TestStreamBoundaryAtOnce(t *testing.T) {
 	defer s.Close()
 	require.NoError(t, s.Seek(1))
 	// Frames 1, 2, 0, 1: 40 ms apart at speed 2, and the loop's round from
-	// frame 1 no shorter than imageio.MinLoopPeriod.
+	// frame 1 no shorter than imageio.MinLoopPeriod; frame 0's 5 s never
+	// counts.
 	for k, want := range []time.Duration{20 * time.Millisecond, imageio.MinLoopPeriod - 20*time.Millisecond, 20 * time.Millisecond} {
 		// The player has written frame k and waits for the next one.
 		assert.Equal(t, want, <-clock.asleep, "the wait after part %d", k)

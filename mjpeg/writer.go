@@ -25,10 +25,11 @@ var (
 // mime/multipart's Writer is of its Reader. The stream is what every
 // browser, ffmpeg, VLC and OpenCV read: a boundary line before the first
 // part ([Writer.Start]); then for each frame ([Writer.WriteFrame]) its part
-// headers (Content-Type: image/jpeg and the exact Content-Length), the JPEG,
-// and at once the next boundary line, in one write. Browsers show a part only once the
-// next part's headers arrive; the boundary that follows each JPEG at once
-// is what lets Chromium show it without waiting for the frame after.
+// headers (Content-Type: image/jpeg and the exact Content-Length), the
+// JPEG, and at once the next boundary line, in one write. Browsers show a
+// part only once the next part's headers arrive; the boundary that follows
+// each JPEG at once is what lets Chromium show it without waiting for the
+// frame after.
 //
 // Each frame's writes have a deadline, WriteTimeout from their start, and
 // are flushed: through [http.ResponseController] on an http.ResponseWriter,

@@ -271,3 +271,31 @@ func TestWriterError(t *testing.T) {
 	require.ErrorIs(t, w.Close(), errBroken)
 	require.NoError(t, w.Close())
 }
+
+// TestServerHeadAndBoundary: a HEAD of a Server's stream gets the stream's
+// headers and no body, and returns; a Server's own boundary is used, and
+// one that multipart does not allow is a 500 Internal Server Error.
+func TestServerHeadAndBoundary(t *testing.T) {
+	s := &mjpeg.Server{Boundary: "cam-1"}
+	ts := serve(t, s)
+	require.NoError(t, s.Publish(testJPEG(t, 1)))
+	resp, err := http.Head(ts.URL + "/stream.mjpg")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "multipart/x-mixed-replace; boundary=cam-1", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+
+	r, err := mjpeg.Dial(context.Background(), ts.URL+"/stream.mjpg")
+	require.NoError(t, err)
+	got, err := r.NextFrame()
+	require.NoError(t, err)
+	assert.Equal(t, testJPEG(t, 1), got)
+	r.Close()
+
+	bad := &mjpeg.Server{Boundary: "semi;colon"}
+	resp, err = http.Get(serve(t, bad).URL + "/stream.mjpg")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+}

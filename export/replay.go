@@ -77,20 +77,21 @@ func NewReplay(r io.Reader, o ReplayOptions) *Replay {
 var _ mjpeg.Source = (*Replay)(nil)
 
 // Run passes each frame of the stream to publish as a JPEG (valid until
-// publish returns), paced and looped as the options say, until ctx is done,
-// when it returns ctx.Err(), or the stream ends. At the end it returns
-// nil; at damage it returns the damage (a *container.FrameError that says
-// which frame and where) after every good frame before it; an error of the
-// input or of its magic (container.ErrBadMagic) comes as it is. With
-// Loop, the end and damage start another round instead (one that delivers
-// no frame ends the loop). Once an input that cannot seek has ended, Run
-// returns what ended it at once.
+// publish returns), paced and looped as the options say, until the stream
+// ends or ctx is done, when it returns the context's cause
+// (context.Cause). At the end it returns nil; at damage, the damage (a
+// *container.FrameError that says which frame and where) after every good
+// frame before it; an error of the input or of its magic
+// (container.ErrBadMagic) comes as it is. With Loop, the end and damage
+// start another round instead (one that delivers no frame ends the loop).
+// Once an input that cannot seek has ended, Run returns what ended it at
+// once.
 func (p *Replay) Run(ctx context.Context, publish func(jpeg []byte)) error {
 	select {
 	case p.turn <- struct{}{}:
 		defer func() { <-p.turn }()
 	case <-ctx.Done():
-		return ctx.Err()
+		return context.Cause(ctx)
 	}
 	if err := p.rewind(); err != nil {
 		return err
@@ -99,7 +100,7 @@ func (p *Replay) Run(ctx context.Context, publish func(jpeg []byte)) error {
 	for round := 0; ; round++ {
 		frames, err := p.play(ctx, &pace, round, publish)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return context.Cause(ctx)
 		}
 		if !p.o.Loop || p.seeker == nil || frames == 0 {
 			if p.seeker == nil {

@@ -33,7 +33,9 @@ type Frame struct {
 	// sources that carry their own timing (OMV streams, shm); zero for
 	// the Recorder to time the frame by its arrival. Only the differences
 	// between the frames of one Run count: the Recorder places the first
-	// frame of a Run at its arrival and the others after it.
+	// frame of a Run at its arrival and the others after it. (It hides
+	// the embedded Image's Time, a stream's time since its first frame,
+	// which the Recorder does not use: reach that as Image.Time.)
 	Time time.Time
 	// Skipped is how many frames the source lost just before this one
 	// (a shm reader slower than its writer, corrupt frames it dropped).

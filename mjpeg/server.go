@@ -313,6 +313,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.leave()
+
 	interval, err := parseFPS(r.URL.Query().Get("fps"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)

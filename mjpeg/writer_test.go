@@ -299,3 +299,41 @@ func TestServerHeadAndBoundary(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 }
+
+// TestWriterAllocs: in steady state, a frame's write allocates nothing.
+func TestWriterAllocs(t *testing.T) {
+	w := mjpeg.NewWriter(io.Discard)
+	frame := bytes.Repeat([]byte{0xff}, 40<<10)
+	require.NoError(t, w.WriteFrame(frame))
+	part := mjpeg.AppendPart(nil, w.Boundary(), frame, time.Now())
+	if n := testing.AllocsPerRun(100, func() {
+		w.WriteFrame(frame)
+		w.WritePart(part)
+	}); n > 0 {
+		t.Errorf("%v allocations a frame", n)
+	}
+}
+
+// BenchmarkWriter writes 40 KB frames (a 640x480 JPEG) to io.Discard, as
+// WriteFrame (a copy into the Writer's buffer) and as WritePart (a part
+// made once, as a Server does for all its viewers).
+func BenchmarkWriter(b *testing.B) {
+	frame := bytes.Repeat([]byte{0xff}, 40<<10)
+	b.Run("WriteFrame", func(b *testing.B) {
+		w := mjpeg.NewWriter(io.Discard)
+		b.ReportAllocs()
+		b.SetBytes(int64(len(frame)))
+		for b.Loop() {
+			w.WriteFrame(frame)
+		}
+	})
+	b.Run("WritePart", func(b *testing.B) {
+		w := mjpeg.NewWriter(io.Discard)
+		part := mjpeg.AppendPart(nil, w.Boundary(), frame, time.Now())
+		b.ReportAllocs()
+		b.SetBytes(int64(len(frame)))
+		for b.Loop() {
+			w.WritePart(part)
+		}
+	})
+}

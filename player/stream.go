@@ -10,6 +10,7 @@ import (
 
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/internal/gifenc"
+	"github.com/imgstream/imgstream/mjpeg"
 )
 
 // Limits of the stream's speed parameter.
@@ -48,28 +49,37 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release(rec.slots)
-	const boundary = "frame"
-	h := w.Header()
-	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
-	h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
-	h.Set("Connection", "close")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
+	// The stream's writes have Options.WriteTimeout each, as every response
+	// of the player (Player.ServeHTTP's deadlineWriter); the Writer sets
+	// them itself, per frame: a viewer that stalls is dropped.
+	mw := mjpeg.NewWriter(w)
+	if dw, ok := w.(*deadlineWriter); ok {
+		mw.WriteTimeout = dw.timeout
+	}
+	if mw.Start() != nil {
+		return
+	}
 	var m imageio.Image
-	var jpg, part []byte
+	var jpg []byte
 	// Each frame is due its recorded interval (over speed) after the one
 	// before: the schedule, not the time of the last write, so the pace
 	// does not drift; frames are at least imageio.MinFramePeriod apart, and
 	// a round of the loop takes at least imageio.MinLoopPeriod, so a
 	// one-frame recording, or one whose frames were recorded at once, does
-	// not flood the viewer.
+	// not flood the viewer. Each JPEG is followed at once by the next
+	// boundary (mjpeg.Writer), so that browsers show it without waiting for
+	// the next frame.
 	pace := imageio.Pacer{Clock: rec.clock}
 	for i, first := from, true; ; i, first = (i+1)%n, false {
+		// The first frame, and the first of each round, is due at once
+		// (after the loop's floor): the first frame's Elapsed does not
+		// count.
 		var interval time.Duration
 		if !first {
-			interval = time.Duration(float64(rec.x.Entries[i].Elapsed) / speed)
 			if i == 0 {
 				pace.Loop()
+			} else {
+				interval = time.Duration(float64(rec.x.Entries[i].Time-rec.x.Entries[i-1].Time) / speed)
 			}
 		}
 		if pace.Wait(r.Context(), interval) != nil {
@@ -84,17 +94,7 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 			rec.logf("player: %s: frame %d: %v", rec.name, i, err)
 			return
 		}
-		part = append(part[:0], "--"+boundary+"\r\nContent-Type: image/jpeg\r\nContent-Length: "...)
-		part = strconv.AppendInt(part, int64(len(jpg)), 10)
-		part = append(part, "\r\n\r\n"...)
-		part = append(part, jpg...)
-		part = append(part, "\r\n"...)
-		// Each write has Options.WriteTimeout (Player.ServeHTTP's
-		// deadlineWriter): a viewer that stalls is dropped.
-		if _, err := w.Write(part); err != nil {
-			return
-		}
-		if rc.Flush() != nil {
+		if mw.WriteFrame(jpg) != nil {
 			return
 		}
 	}

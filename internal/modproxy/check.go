@@ -146,6 +146,9 @@ func check(root, rev, v string, asIs bool) error {
 	}
 	var sums []string
 	for _, m := range r.Modules {
+		if slices.Contains(testOnly, m.Dir) {
+			continue
+		}
 		pkgs, cmds, err := packages(clone, m)
 		if err != nil {
 			return err
@@ -196,6 +199,11 @@ func check(root, rev, v string, asIs bool) error {
 	return nil
 }
 
+// testOnly are the modules that hold only tests and benchmarks. They are
+// released with the others, at the same version, but no user imports them,
+// so the check does not build them as a user.
+var testOnly = []string{"bench", "e2e"}
+
 // A user runs commands in a clean environment.
 type user struct {
 	env  []string
@@ -235,8 +243,7 @@ func packages(root string, m *module) (pkgs, cmds []string, err error) {
 			}
 		}
 	}) {
-		elems := strings.Split(d, "/")
-		if slices.ContainsFunc(elems, func(e string) bool {
+		if d != "." && slices.ContainsFunc(strings.Split(d, "/"), func(e string) bool {
 			return e == "internal" || e == "testdata" || strings.HasPrefix(e, ".") || strings.HasPrefix(e, "_")
 		}) {
 			continue

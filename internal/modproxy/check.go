@@ -115,7 +115,9 @@ func check(root, rev, v string, asIs bool) error {
 			// database checked when they were added (and, for our
 			// modules, which the release recorded from these zips).
 			"GOSUMDB=off", "GONOSUMDB=", "GOPRIVATE=", "GONOPROXY=", "GOINSECURE=",
-			"GOFLAGS=-mod=mod -modcacherw",
+			// -trimpath: the build cache serves a later check, whose
+			// module cache is elsewhere.
+			"GOFLAGS=-mod=mod -modcacherw -trimpath",
 			"GOWORK=off",
 			"GOTOOLCHAIN=local",
 			// Should anything still try, it meets a closed port.

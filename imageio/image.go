@@ -7,6 +7,8 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io"
+	"time"
 
 	"github.com/imgstream/imgstream/container"
 )
@@ -14,10 +16,35 @@ import (
 // An Image is one frame as OpenMV stores it: the pixels of Format in Data,
 // row after row with no padding (RGB565 little-endian), or a whole JPEG or
 // PNG file.
+//
+// Elapsed and Time are a frame's timing as a stream holds it; every read of
+// a [Stream] fills them, and writes ignore them (a Stream times what it is
+// given by its clock, or by [Stream.WriteAt]'s time).
 type Image struct {
 	Width, Height int
 	Format        container.PixFormat
 	Data          []byte
+
+	// Elapsed is the interval stored with the frame: the time since the
+	// previous frame (for a stream's first frame, since the stream was
+	// opened), as in [container.Header].
+	Elapsed time.Duration
+	// Time is the frame's time since the stream's first frame. The first
+	// frame's Elapsed does not count: see [container.Entry].
+	Time time.Duration
+}
+
+// ImageOf returns the image of the frame that h describes, with data as its
+// payload (not copied) and h's Elapsed; its Time is left 0.
+func ImageOf(h *container.Header, data []byte) Image {
+	return Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data, Elapsed: h.Elapsed}
+}
+
+// Header returns the frame header of m: its dimensions, format, Elapsed,
+// and len(m.Data) as the size. It does not check them; a [container.Writer]
+// does.
+func (m *Image) Header() container.Header {
+	return container.Header{Elapsed: m.Elapsed, Width: m.Width, Height: m.Height, Format: m.Format, Size: len(m.Data)}
 }
 
 // JPEGQuality is the quality SetImage encodes JPEG frames with.
@@ -49,7 +76,10 @@ func (m *Image) check() error {
 // (0 or 255), an *image.YCbCr with 4:2:2 subsampling for YUV422 and YVU422,
 // an *image.RGBA for colour JPEG (chroma interpolated as libjpeg does; see
 // jpegToRGBA) and an *image.Gray for greyscale JPEG, and whatever image/png
-// returns for PNG. The result does not share memory with m.
+// returns for PNG. A JPEG or PNG whose own header gives another size than
+// m's, or more than [MaxDecodePixels], is [container.ErrInvalidDimensions],
+// found before anything is allocated for its pixels. The result does not
+// share memory with m.
 func (m *Image) Decode() (image.Image, error) {
 	if err := m.check(); err != nil {
 		return nil, err
@@ -81,14 +111,44 @@ func (m *Image) Decode() (image.Image, error) {
 		rgb24ToRGBA(dst.Pix, m.Data, m.Format == container.BGR24)
 		return dst, nil
 	case container.JPEG:
+		if err := m.checkDecode(jpeg.DecodeConfig); err != nil {
+			return nil, err
+		}
 		d, err := jpeg.Decode(bytes.NewReader(m.Data))
 		if err != nil {
 			return nil, err
 		}
 		return jpegToRGBA(d), nil
 	default: // PNG
+		if err := m.checkDecode(png.DecodeConfig); err != nil {
+			return nil, err
+		}
 		return png.Decode(bytes.NewReader(m.Data))
 	}
+}
+
+// MaxDecodePixels is the most pixels [Image.Decode] decodes a JPEG or PNG
+// frame to: 64 Mpx (an 8192x8192 picture, 256 MiB as RGBA), four times a
+// 4K frame. A compressed frame of a few bytes can declare 32767x32767,
+// which would cost 4 GiB; its header is read first and such a frame
+// refused.
+const MaxDecodePixels = 1 << 26
+
+// checkDecode reads the size a compressed frame declares in its own header
+// and refuses to decode it when it is not the frame's, or over
+// MaxDecodePixels.
+func (m *Image) checkDecode(config func(io.Reader) (image.Config, error)) error {
+	c, err := config(bytes.NewReader(m.Data))
+	if err != nil {
+		return err
+	}
+	if c.Width != m.Width || c.Height != m.Height {
+		return fmt.Errorf("%w: the %v data is %dx%d, the frame %dx%d", container.ErrInvalidDimensions, m.Format, c.Width, c.Height, m.Width, m.Height)
+	}
+	if c.Width*c.Height > MaxDecodePixels {
+		return fmt.Errorf("%w: %dx%d is over %d pixels", container.ErrInvalidDimensions, c.Width, c.Height, MaxDecodePixels)
+	}
+	return nil
 }
 
 // Encode converts src to an Image of format f. See [Image.SetImage].
@@ -107,7 +167,7 @@ func Encode(src image.Image, f container.PixFormat) (*Image, error) {
 // colour from its place in the mosaic; YUV422 and YVU422 keep the luma of
 // each pixel and the mean chroma of each pair; RGB24 and BGR24 keep the 8
 // bits of each channel; JPEG is encoded at quality
-// [JPEGQuality]; PNG losslessly.
+// [JPEGQuality]; PNG losslessly. It leaves Elapsed and Time as they are.
 func (m *Image) SetImage(src image.Image, f container.PixFormat) error {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -129,7 +189,7 @@ func (m *Image) SetImage(src image.Image, f container.PixFormat) error {
 		if err != nil {
 			return err
 		}
-		*m = Image{Width: w, Height: h, Format: f, Data: append(m.Data[:0], buf.Bytes()...)}
+		m.Width, m.Height, m.Format, m.Data = w, h, f, append(m.Data[:0], buf.Bytes()...)
 		return nil
 	}
 	n, _ := f.PayloadSize(w, h)
@@ -138,7 +198,7 @@ func (m *Image) SetImage(src image.Image, f container.PixFormat) error {
 		data = make([]byte, n)
 	}
 	data = data[:n]
-	*m = Image{Width: w, Height: h, Format: f, Data: data}
+	m.Width, m.Height, m.Format, m.Data = w, h, f, data
 
 	if g, ok := src.(*image.Gray); ok && f == container.Grayscale {
 		for y := range h {

@@ -28,8 +28,10 @@ var (
 	ErrInvalidCount = errors.New("imageio: invalid slot count")
 
 	// ErrFrameTooLarge is returned by Write on a memory stream for a frame
-	// larger than a slot (OpenMV's "Invalid frame size").
-	ErrFrameTooLarge = errors.New("imageio: frame larger than a slot")
+	// larger than a slot (OpenMV's "Invalid frame size"), and on any
+	// stream for a frame over container.DefaultMaxFrameSize, which Open
+	// would not read back.
+	ErrFrameTooLarge = errors.New("imageio: frame too large")
 
 	// ErrReadOnly is returned by Write on a stream made with Open.
 	ErrReadOnly = errors.New("imageio: stream opened for reading")
@@ -229,8 +231,8 @@ func (o *Options) clock() Clock {
 type backend interface {
 	span() (first, end int)
 	// read reads the frame at index i, or the oldest after it when i was
-	// dropped, into m and returns its index and recorded interval.
-	read(i int, m *Image) (int, time.Duration, error)
+	// dropped, into m, timing included, and returns its index.
+	read(i int, m *Image) (int, error)
 	// write writes a frame at index i (end appends), recorded at time at
 	// since the stream was created, dropping the frames after it.
 	write(i int, h *container.Header, data []byte, at time.Duration) error
@@ -356,6 +358,9 @@ func (s *Stream) WriteAt(img *Image, t time.Time) error {
 	if err := img.check(); err != nil {
 		return err
 	}
+	if len(img.Data) > container.DefaultMaxFrameSize {
+		return fmt.Errorf("%w: %d bytes, over the %d a reader accepts", ErrFrameTooLarge, len(img.Data), container.DefaultMaxFrameSize)
+	}
 	unit := s.version.TimeUnit()
 	at := t.Sub(s.created)
 	q := (at + unit/2) / unit
@@ -418,12 +423,12 @@ func (s *Stream) ReadContext(ctx context.Context, m *Image, opts ReadOptions) er
 		s.offset = first // a damaged file loops round its good frames
 		s.pace.Loop()
 	}
-	i, elapsed, err := s.b.read(s.offset, m)
+	i, err := s.b.read(s.offset, m)
 	if err != nil {
 		return err
 	}
 	if opts.Pause {
-		if err := s.pace.Wait(ctx, elapsed); err != nil {
+		if err := s.pace.Wait(ctx, m.Elapsed); err != nil {
 			return err
 		}
 	} else {

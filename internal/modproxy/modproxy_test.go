@@ -222,3 +222,25 @@ func TestThirdPartyDiffLeavesOutOurGoSumLines(t *testing.T) {
 	// A requirement in go.mod is never left out.
 	assert.Equal(t, []string{"-\texample.com/lib v0.3.0"}, thirdPartyDiff(r, "-\texample.com/lib v0.3.0\n"))
 }
+
+// TestLoadRepoWithoutGit: a tree with no .git (an archive of the
+// repository) is read from its files, leaving out hidden ones and build
+// outputs, so that tidy-check works there too.
+func TestLoadRepoWithoutGit(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{"go.mod", "a.go", "sub/go.mod", "sub/b.go", ".hidden/x.go", "pkg.test", "bench.out", "cmd/imgstream/imgstream", "python/__pycache__/m.pyc"} {
+		p := filepath.Join(root, filepath.FromSlash(f))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		content := "package a\n"
+		if strings.HasSuffix(f, "go.mod") {
+			content = "module example.com/" + strings.TrimSuffix(strings.TrimSuffix(f, "go.mod"), "/") + "\n\ngo 1.25\n"
+		}
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	files, err := walkFiles(root)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a.go", "go.mod", "sub/b.go", "sub/go.mod"}, files)
+	r, err := loadRepo(root)
+	require.NoError(t, err)
+	assert.Len(t, r.Modules, 2)
+}

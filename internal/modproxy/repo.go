@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -35,6 +36,15 @@ func loadRepo(root string) (*repo, error) {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(root, ".git")); errors.Is(err, fs.ErrNotExist) {
+		// A copy of the tree with no repository (an archive): every
+		// regular file but the hidden ones and what git would ignore.
+		files, err := walkFiles(root)
+		if err != nil {
+			return nil, err
+		}
+		return newRepo(root, files)
 	}
 	out, err := run(root, nil, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	if err != nil {
@@ -236,12 +246,51 @@ func (m *module) tag(v string) string {
 	return m.Dir + "/" + v
 }
 
+// walkFiles lists the regular files under root, as slash paths, leaving
+// out hidden files and directories and the build outputs .gitignore names
+// (test binaries, profiles, benchmark output, Python builds).
+func walkFiles(root string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if p != root && strings.HasPrefix(name, ".") || name == "__pycache__" || name == "build" || strings.HasSuffix(name, ".egg-info") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || strings.HasSuffix(name, ".test") || strings.HasSuffix(name, ".out") || strings.HasSuffix(name, ".prof") {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		if rel == filepath.Join("cmd", "imgstream", "imgstream") {
+			return nil // the binary go build leaves there
+		}
+		files = append(files, filepath.ToSlash(rel))
+		return nil
+	})
+	return files, err
+}
+
+// gitSafe lets git work in a checkout another user owns, as CI's may be:
+// git otherwise refuses it ("detected dubious ownership").
+var gitSafe = []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=safe.directory", "GIT_CONFIG_VALUE_0=*"}
+
 // run runs a command in dir with env added to the environment and returns
 // its standard output; a failure's error carries its standard error.
 func run(dir string, env []string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	if name == "git" {
+		cmd.Env = append(cmd.Env, gitSafe...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image/png"
 	"io/fs"
@@ -24,8 +23,8 @@ import (
 	"time"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 	"github.com/imgstream/imgstream/imageio"
-	"github.com/imgstream/imgstream/internal/timing"
 	"github.com/imgstream/imgstream/mjpeg"
 )
 
@@ -151,6 +150,7 @@ type recording struct {
 	name    string
 	f       *os.File
 	x       *container.Index
+	src     *export.Recording // x and f, for exports and the summary
 	damage  error
 	at      []time.Duration // each frame's time since the first
 	tag     string          // identifies the file's content, for ETags
@@ -175,29 +175,6 @@ type frameInfo struct {
 	Format   string `json:"format"`
 	W        int    `json:"w"`
 	H        int    `json:"h"`
-}
-
-type damageInfo struct {
-	Frame  int    `json:"frame"`
-	Offset int64  `json:"offset"`
-	Error  string `json:"error"`
-}
-
-type infoJSON struct {
-	Name     string         `json:"name"`
-	Version  string         `json:"version"`
-	Frames   int            `json:"frames"`
-	Duration int64          `json:"duration_us"`
-	FPS      float64        `json:"fps"`
-	MinFPS   float64        `json:"min_fps"`
-	MaxFPS   float64        `json:"max_fps"`
-	Width    int            `json:"width"`
-	Height   int            `json:"height"`
-	Formats  map[string]int `json:"formats"`
-	Size     int64          `json:"size"`
-	Modified time.Time      `json:"modified"`
-	Damage   *damageInfo    `json:"damage"`
-	Live     bool           `json:"live"`
 }
 
 // openFlags open a recording for reading without waiting: a FIFO put in
@@ -226,42 +203,30 @@ func newRecording(f *os.File, path, name string, o Options, pl places) (*recordi
 		f.Close()
 		return nil, err
 	}
-	x, damage := container.ReadIndex(f)
-	if x == nil {
+	src, err := export.Open(f)
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("player: %s: %w", path, damage)
+		return nil, fmt.Errorf("player: %s: %w", path, err)
 	}
+	x, damage := src.Index(), src.Damage()
 	x.Entries = slices.Clip(x.Entries) // held as long as the file is open
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano())))
-	rec := &recording{path: path, name: name, f: f, x: x, damage: damage, tag: hex.EncodeToString(sum[:8]),
+	rec := &recording{path: path, name: name, f: f, x: x, src: src, damage: damage, tag: hex.EncodeToString(sum[:8]),
 		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: pl.slots, renders: pl.renders, shared: o.Stream, clock: o.Clock}
 	rec.describe()
 	rec.routes()
 	return rec, nil
 }
 
-// describe makes the JSON of /api/info once, and each frame's time.
+// describe makes the JSON of /api/info once (export.Summary, the schema
+// of imgstream info --json), and each frame's time.
 func (rec *recording) describe() {
-	in := infoJSON{Name: rec.name, Version: rec.x.Version.String(), Frames: len(rec.x.Entries), Size: rec.size, Modified: rec.mod}
-	rec.at = make([]time.Duration, len(rec.x.Entries))
-	var st timing.Stats
-	for i := range rec.x.Entries {
-		rec.at[i], _ = st.Add(&rec.x.Entries[i].Header)
-	}
-	if len(rec.x.Entries) > 0 {
-		in.Width, in.Height = rec.x.Entries[0].Width, rec.x.Entries[0].Height
-	}
-	in.Formats = st.Formats
-	if in.Formats == nil {
-		in.Formats = map[string]int{}
-	}
-	in.Duration = st.Duration.Microseconds()
-	in.FPS, in.MinFPS, in.MaxFPS = st.FPS()
-	var fe *container.FrameError
-	if errors.As(rec.damage, &fe) {
-		in.Damage = &damageInfo{Frame: fe.Index, Offset: fe.Offset, Error: fe.Err.Error()}
-	}
-	rec.info, _ = json.Marshal(in)
+	rec.at = rec.src.Times(export.Range{})
+	sum := export.SummaryOf(rec.name, rec.src)
+	sum.Size, sum.Modified = rec.size, rec.mod
+	var b bytes.Buffer
+	sum.WriteJSON(&b)
+	rec.info = b.Bytes()
 }
 
 // writeFrames serves /api/frames, made from the index as it is written

@@ -3,6 +3,7 @@ package container
 import (
 	"fmt"
 	"io"
+	"time"
 )
 
 // An Entry locates one frame of a stream.
@@ -11,6 +12,11 @@ type Entry struct {
 	// Offset is the byte offset of the frame's header from the start of
 	// the stream (the first byte of the magic).
 	Offset int64
+	// Time is the frame's time since the stream's first frame: the sum of
+	// the Elapsed of the frames after the first, up to and including this
+	// one. The first frame's Elapsed counts from the stream's opening, not
+	// from a frame, so it is not part of any frame's Time.
+	Time time.Duration
 }
 
 // An Index lists the frames of a seekable stream, for random access: frame
@@ -24,14 +30,28 @@ type Index struct {
 	End int64
 }
 
+// Duration returns the time from the first frame to the last: the Time of
+// the last entry, 0 for fewer than two frames.
+func (x *Index) Duration() time.Duration {
+	if len(x.Entries) == 0 {
+		return 0
+	}
+	return x.Entries[len(x.Entries)-1].Time
+}
+
 // DataOffset returns the byte offset of frame i's payload.
 func (x *Index) DataOffset(i int) int64 {
 	return x.Entries[i].Offset + int64(x.Version.HeaderSize())
 }
 
-// Append adds a frame that was written at x.End, and moves End past it.
+// Append adds a frame that was written at x.End, and moves End past it. The
+// entry's Time follows from the previous entry's and h.Elapsed.
 func (x *Index) Append(h Header) {
-	x.Entries = append(x.Entries, Entry{Header: h, Offset: x.End})
+	var t time.Duration
+	if n := len(x.Entries); n > 0 {
+		t = x.Entries[n-1].Time + h.Elapsed
+	}
+	x.Entries = append(x.Entries, Entry{Header: h, Offset: x.End, Time: t})
 	x.End += int64(x.Version.HeaderSize() + h.Size + Padding(h.Size))
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // A Reader reads the frames of an OMV IMG STR stream in order, from any
@@ -38,13 +39,14 @@ type Reader struct {
 	version Version
 	pos     int64 // offset of the next byte of r, from the start of the magic
 
-	index  int    // index of the current frame; -1 before the first
-	hdr    Header // the current frame's header
-	off    int64  // offset of the current frame's header
-	remain int    // payload bytes not yet handed out
-	pad    int    // padding bytes not yet consumed
-	swap   bool   // the payload is RGB565 stored byte-reversed (V1.0)
-	held   bool   // swap: heldB is the first byte of the next pair to hand out
+	index  int           // index of the current frame; -1 before the first
+	hdr    Header        // the current frame's header
+	off    int64         // offset of the current frame's header
+	at     time.Duration // the current frame's time since the first frame
+	remain int           // payload bytes not yet handed out
+	pad    int           // padding bytes not yet consumed
+	swap   bool          // the payload is RGB565 stored byte-reversed (V1.0)
+	held   bool          // swap: heldB is the first byte of the next pair to hand out
 	heldB  byte
 
 	err error    // sticky error
@@ -88,6 +90,12 @@ func (zr *Reader) Reset(r io.Reader) error {
 
 // Version returns the stream's version.
 func (zr *Reader) Version() Version { return zr.version }
+
+// Time returns the time since the stream's first frame of the frame Next
+// returned last: the sum of the Elapsed of the frames after the first, up to
+// and including it (the first frame's Elapsed counts from the stream's
+// opening, not from a frame). It is 0 before the first frame and for it.
+func (zr *Reader) Time() time.Duration { return zr.at }
 
 // Offset returns the byte offset, from the first byte of the magic, of the
 // header of the frame Next returned last (MagicSize before the first).
@@ -140,6 +148,9 @@ func (zr *Reader) Next() (*Header, error) {
 		return nil, zr.fail(fmt.Errorf("%w: %d bytes, over the limit of %d", ErrInvalidSize, size, zr.maxFrameSize()))
 	}
 	zr.remain, zr.pad = size, pad
+	if zr.index > 0 {
+		zr.at += zr.hdr.Elapsed
+	}
 	zr.swap = zr.version.swapsRGB565(zr.hdr.Format)
 	return &zr.hdr, nil
 }

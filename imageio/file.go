@@ -189,14 +189,15 @@ func (r seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 func (fb *fileBackend) span() (int, int) { return 0, len(fb.x.Entries) }
 
-func (fb *fileBackend) read(i int, m *Image) (int, time.Duration, error) {
+func (fb *fileBackend) read(i int, m *Image) (int, error) {
 	data, err := fb.x.ReadPayload(fb.ra, i, m.Data)
 	if err != nil {
-		return i, 0, err
+		return i, err
 	}
-	h := &fb.x.Entries[i].Header
-	*m = Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
-	return i, h.Elapsed, nil
+	e := &fb.x.Entries[i]
+	*m = ImageOf(&e.Header, data)
+	m.Time = e.Time
+	return i, nil
 }
 
 func (fb *fileBackend) write(i int, h *container.Header, data []byte, _ time.Duration) error {

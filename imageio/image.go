@@ -7,6 +7,7 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"time"
 
 	"github.com/imgstream/imgstream/container"
 )
@@ -14,10 +15,35 @@ import (
 // An Image is one frame as OpenMV stores it: the pixels of Format in Data,
 // row after row with no padding (RGB565 little-endian), or a whole JPEG or
 // PNG file.
+//
+// Elapsed and Time are a frame's timing as a stream holds it; every read of
+// a [Stream] fills them, and writes ignore them (a Stream times what it is
+// given by its clock, or by [Stream.WriteAt]'s time).
 type Image struct {
 	Width, Height int
 	Format        container.PixFormat
 	Data          []byte
+
+	// Elapsed is the interval stored with the frame: the time since the
+	// previous frame (for a stream's first frame, since the stream was
+	// opened), as in [container.Header].
+	Elapsed time.Duration
+	// Time is the frame's time since the stream's first frame. The first
+	// frame's Elapsed does not count: see [container.Entry].
+	Time time.Duration
+}
+
+// ImageOf returns the image of the frame that h describes, with data as its
+// payload (not copied) and h's Elapsed; its Time is left 0.
+func ImageOf(h *container.Header, data []byte) Image {
+	return Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data, Elapsed: h.Elapsed}
+}
+
+// Header returns the frame header of m: its dimensions, format, Elapsed,
+// and len(m.Data) as the size. It does not check them; a [container.Writer]
+// does.
+func (m *Image) Header() container.Header {
+	return container.Header{Elapsed: m.Elapsed, Width: m.Width, Height: m.Height, Format: m.Format, Size: len(m.Data)}
 }
 
 // JPEGQuality is the quality SetImage encodes JPEG frames with.
@@ -107,7 +133,7 @@ func Encode(src image.Image, f container.PixFormat) (*Image, error) {
 // colour from its place in the mosaic; YUV422 and YVU422 keep the luma of
 // each pixel and the mean chroma of each pair; RGB24 and BGR24 keep the 8
 // bits of each channel; JPEG is encoded at quality
-// [JPEGQuality]; PNG losslessly.
+// [JPEGQuality]; PNG losslessly. It leaves Elapsed and Time as they are.
 func (m *Image) SetImage(src image.Image, f container.PixFormat) error {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -129,7 +155,7 @@ func (m *Image) SetImage(src image.Image, f container.PixFormat) error {
 		if err != nil {
 			return err
 		}
-		*m = Image{Width: w, Height: h, Format: f, Data: append(m.Data[:0], buf.Bytes()...)}
+		m.Width, m.Height, m.Format, m.Data = w, h, f, append(m.Data[:0], buf.Bytes()...)
 		return nil
 	}
 	n, _ := f.PayloadSize(w, h)
@@ -138,7 +164,7 @@ func (m *Image) SetImage(src image.Image, f container.PixFormat) error {
 		data = make([]byte, n)
 	}
 	data = data[:n]
-	*m = Image{Width: w, Height: h, Format: f, Data: data}
+	m.Width, m.Height, m.Format, m.Data = w, h, f, data
 
 	if g, ok := src.(*image.Gray); ok && f == container.Grayscale {
 		for y := range h {

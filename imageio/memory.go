@@ -63,7 +63,7 @@ func NewMemoryBuffer(buf []byte, width, height int, format container.PixFormat, 
 	if slots < 1 {
 		return nil, fmt.Errorf("%w: %d bytes hold no slot of %d", ErrFrameTooLarge, len(buf), slotSize(capacity))
 	}
-	mb := &memBackend{buf: bufferio.New(buf), capacity: capacity, slot: slotSize(capacity), slots: slots}
+	mb := &memBackend{buf: bufferio.New(buf), capacity: capacity, slot: slotSize(capacity), slots: slots, times: make([]time.Duration, slots)}
 	return newStream(MemoryStream, mb, slotVersion, opts), nil
 }
 
@@ -74,20 +74,21 @@ type memBackend struct {
 	capacity int
 	slot     int
 	slots    int
-	written  int // slots written at least once
+	written  int             // slots written at least once
+	times    []time.Duration // each slot's frame's time since slot 0's
 	hdr      [slotHeader]byte
 }
 
 func (mb *memBackend) span() (int, int) { return 0, mb.written }
 
-func (mb *memBackend) read(i int, m *Image) (int, time.Duration, error) {
+func (mb *memBackend) read(i int, m *Image) (int, error) {
 	off := int64(i * mb.slot)
 	if _, err := mb.buf.ReadAt(mb.hdr[:], off); err != nil {
-		return i, 0, err
+		return i, err
 	}
 	var h container.Header
 	if err := h.Unmarshal(slotVersion, mb.hdr[:]); err != nil {
-		return i, 0, err
+		return i, err
 	}
 	data := m.Data
 	if cap(data) < h.Size {
@@ -95,10 +96,11 @@ func (mb *memBackend) read(i int, m *Image) (int, time.Duration, error) {
 	}
 	data = data[:h.Size]
 	if _, err := mb.buf.ReadAt(data, off+slotHeader); err != nil {
-		return i, 0, err
+		return i, err
 	}
-	*m = Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
-	return i, h.Elapsed, nil
+	*m = ImageOf(&h, data)
+	m.Time = mb.times[i]
+	return i, nil
 }
 
 func (mb *memBackend) write(i int, h *container.Header, data []byte, _ time.Duration) error {
@@ -118,6 +120,18 @@ func (mb *memBackend) write(i int, h *container.Header, data []byte, _ time.Dura
 	if _, err := mb.buf.WriteAt(data, off+slotHeader); err != nil {
 		return err
 	}
+	// A frame's time is the sum of the intervals after slot 0's; a frame
+	// written again moves the times of the frames after it.
+	var t time.Duration
+	if i > 0 {
+		t = mb.times[i-1] + h.Elapsed
+	}
+	if d := t - mb.times[i]; d != 0 {
+		for j := i + 1; j < mb.written; j++ {
+			mb.times[j] += d
+		}
+	}
+	mb.times[i] = t
 	mb.written = max(mb.written, i+1)
 	return nil
 }

@@ -35,10 +35,14 @@ func NewRing(c circular.FrameConfig, opts *Options) (*Stream, error) {
 }
 
 type ringBackend struct {
-	fb   *circular.FrameBuffer
-	zw   *container.Writer // writes chunks into fb's open frame
-	v    container.Version
-	head [32]byte // a chunk's header, read back
+	fb *circular.FrameBuffer
+	zw *container.Writer // writes chunks into fb's open frame
+	v  container.Version
+	// first is the write time of the ring's first frame, which frame
+	// times count from; wrote says it is set.
+	first time.Duration
+	wrote bool
+	head  [32]byte // a chunk's header, read back
 }
 
 func (rb *ringBackend) span() (int, int) {
@@ -46,21 +50,22 @@ func (rb *ringBackend) span() (int, int) {
 	return int(first), int(end)
 }
 
-func (rb *ringBackend) read(i int, m *Image) (int, time.Duration, error) {
+func (rb *ringBackend) read(i int, m *Image) (int, error) {
 	head := rb.head[:rb.v.HeaderSize()]
 	f, body, err := rb.fb.ReadFrameTo(int64(i), head, m.Data)
 	if err != nil {
-		return i, 0, err
+		return i, err
 	}
 	var h container.Header
 	if err := h.Unmarshal(rb.v, head); err != nil {
-		return i, 0, err
+		return i, err
 	}
 	if h.Size > len(body) {
-		return i, 0, fmt.Errorf("%w: ring frame %d holds %d of %d bytes", container.ErrTruncatedPayload, f.Index, len(body), h.Size)
+		return i, fmt.Errorf("%w: ring frame %d holds %d of %d bytes", container.ErrTruncatedPayload, f.Index, len(body), h.Size)
 	}
-	*m = Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: body[:h.Size]}
-	return int(f.Index), h.Elapsed, nil
+	*m = ImageOf(&h, body[:h.Size])
+	m.Time = f.Timestamp - rb.first
+	return int(f.Index), nil
 }
 
 func (rb *ringBackend) write(_ int, h *container.Header, data []byte, at time.Duration) error {
@@ -72,7 +77,13 @@ func (rb *ringBackend) write(_ int, h *container.Header, data []byte, at time.Du
 	if err := rb.zw.WriteFrame(h, data); err != nil {
 		return err // an invalid header: nothing was written
 	}
-	return rb.fb.WriteFrame(nil, circular.Key, at)
+	if err := rb.fb.WriteFrame(nil, circular.Key, at); err != nil {
+		return err
+	}
+	if !rb.wrote {
+		rb.first, rb.wrote = at, true
+	}
+	return nil
 }
 
 func (rb *ringBackend) size() int64     { return int64(rb.fb.Size()) }

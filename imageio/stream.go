@@ -229,8 +229,8 @@ func (o *Options) clock() Clock {
 type backend interface {
 	span() (first, end int)
 	// read reads the frame at index i, or the oldest after it when i was
-	// dropped, into m and returns its index and recorded interval.
-	read(i int, m *Image) (int, time.Duration, error)
+	// dropped, into m, timing included, and returns its index.
+	read(i int, m *Image) (int, error)
 	// write writes a frame at index i (end appends), recorded at time at
 	// since the stream was created, dropping the frames after it.
 	write(i int, h *container.Header, data []byte, at time.Duration) error
@@ -418,12 +418,12 @@ func (s *Stream) ReadContext(ctx context.Context, m *Image, opts ReadOptions) er
 		s.offset = first // a damaged file loops round its good frames
 		s.pace.Loop()
 	}
-	i, elapsed, err := s.b.read(s.offset, m)
+	i, err := s.b.read(s.offset, m)
 	if err != nil {
 		return err
 	}
 	if opts.Pause {
-		if err := s.pace.Wait(ctx, elapsed); err != nil {
+		if err := s.pace.Wait(ctx, m.Elapsed); err != nil {
 			return err
 		}
 	} else {

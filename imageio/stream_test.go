@@ -59,8 +59,18 @@ func goldenFrames(t *testing.T, name string) ([]container.Header, []*imageio.Ima
 		}
 		require.NoError(t, err)
 		hs = append(hs, *h)
-		ms = append(ms, &imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: p})
+		m := imageio.ImageOf(h, p)
+		m.Time = zr.Time()
+		ms = append(ms, &m)
 	}
+}
+
+// pixels returns m without its timing, for comparing what was written
+// with what is read back when the times are not the point.
+func pixels(m *imageio.Image) imageio.Image {
+	c := *m
+	c.Elapsed, c.Time = 0, 0
+	return c
 }
 
 // TestOpenMVUnitTest is OpenMV's ImageIO unit test in Go: three 40x40
@@ -125,7 +135,7 @@ func TestMemoryStream(t *testing.T) {
 		require.NoError(t, s.Seek(i))
 		got, err := s.Read(imageio.ReadOptions{})
 		require.NoError(t, err)
-		assert.Equal(t, ms[i], got)
+		assert.Equal(t, pixels(ms[i]), pixels(got))
 		assert.Equal(t, i+1, s.Offset())
 	}
 	require.ErrorIs(t, s.Seek(4), imageio.ErrInvalidOffset)
@@ -141,7 +151,7 @@ func TestMemoryStream(t *testing.T) {
 	require.NoError(t, s.Seek(0))
 	got, err := s.Read(imageio.ReadOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, small, got)
+	assert.Equal(t, pixels(small), pixels(got))
 
 	// JPEG slots get two bits per pixel, as in OpenMV.
 	j, err := imageio.NewMemory(320, 240, container.JPEG, 2, nil)
@@ -608,7 +618,7 @@ func TestNewOverBufferio(t *testing.T) {
 	require.NoError(t, s.Seek(0))
 	m, err := s.Read(imageio.ReadOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, grayFrame(7), m)
+	assert.Equal(t, pixels(grayFrame(7)), pixels(m))
 }
 
 func TestClosed(t *testing.T) {

@@ -34,7 +34,11 @@
 //
 // A [Reader] reads MJPEG streams as real cameras send them: with or
 // without a first boundary, with or without dashes, LF or CRLF lines, and
-// a missing or wrong Content-Length.
+// a missing or wrong Content-Length. A [Splitter] reads JPEGs written back
+// to back with no multipart framing at all (ffmpeg -f mjpeg, rpicam-vid, a
+// program that writes OpenCV's encoded frames to stdout), finding each by
+// its marker segments: from a pipe it reads at 0.7x the rate of a plain
+// read of the same bytes (BenchmarkSplit).
 //
 // This package uses only the standard library.
 //
@@ -42,7 +46,8 @@
 //
 //   - A Reader accepts frames up to MaxFrameSize ([DefaultMaxFrameSize],
 //     16 MiB, by default), so a stream without boundaries cannot make it
-//     buffer without end.
+//     buffer without end; so does a Splitter, which reads a larger frame
+//     through without keeping it.
 //   - A Server holds only the newest frame, whatever the number of viewers
 //     and however slow they are; MaxViewers caps the viewers.
 //   - Each write of a frame to a viewer has WriteTimeout

@@ -102,3 +102,31 @@ func ExampleReader() {
 	// "\xff\xd8first\xff\xd9"
 	// "\xff\xd8second\xff\xd9"
 }
+
+// A program that writes JPEGs to stdout back to back, such as ffmpeg -f
+// mjpeg, is read one frame at a time.
+func ExampleSplitter() {
+	var stream bytes.Buffer
+	for _, gray := range []uint8{0, 128, 255} {
+		img := image.NewGray(image.Rect(0, 0, 32, 24))
+		for i := range img.Pix {
+			img.Pix[i] = gray
+		}
+		jpeg.Encode(&stream, img, nil)
+	}
+	s := mjpeg.NewSplitter(&stream) // os.Stdin, a FIFO, a command's stdout
+	for {
+		frame, err := s.NextFrame()
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		w, h, _ := mjpeg.Dimensions(frame)
+		fmt.Printf("%dx%d JPEG\n", w, h)
+	}
+	// Output:
+	// 32x24 JPEG
+	// 32x24 JPEG
+	// 32x24 JPEG
+	// EOF
+}

@@ -250,7 +250,7 @@ func Export(ctx context.Context, js jetstream.JetStream, camera string, o Replay
 	)
 	o.Paced = false
 	err := replay(ctx, js, camera, o, func(f *Frame) error {
-		img = imageio.Image{Width: f.Header.Width, Height: f.Header.Height, Format: f.Header.Format, Data: f.Data}
+		img = imageio.ImageOf(&f.Header, f.Data)
 		if img.Format == container.RGB24 || img.Format == container.BGR24 {
 			var err error
 			if jpg, err = img.AppendJPEG(jpg[:0]); err != nil {

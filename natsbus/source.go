@@ -32,7 +32,7 @@ func Source(nc *nats.Conn, camera string) record.Source {
 				return err
 			}
 			st := sub.Stats()
-			rf.Image = imageio.Image{Width: f.Header.Width, Height: f.Header.Height, Format: f.Header.Format, Data: f.Data}
+			rf.Image = imageio.ImageOf(&f.Header, f.Data)
 			rf.Time = f.Time
 			rf.Skipped = st.Skipped + st.Lost - gone
 			gone = st.Skipped + st.Lost
@@ -66,7 +66,7 @@ func MJPEG(nc *nats.Conn, camera string) mjpeg.Source {
 				publish(f.Data) // which copies it
 				continue
 			}
-			m := imageio.Image{Width: f.Header.Width, Height: f.Header.Height, Format: f.Header.Format, Data: f.Data}
+			m := imageio.ImageOf(&f.Header, f.Data)
 			if jpg, err = m.AppendJPEG(jpg[:0]); err != nil {
 				continue // a frame that does not encode: the next one will
 			}

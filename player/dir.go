@@ -94,11 +94,7 @@ func newDir(dir string, o Options, maxOpen, maxFrames int) (*Player, *folder, er
 		if x == nil || len(x.Entries) == 0 {
 			return nil
 		}
-		var dur time.Duration
-		for _, e := range x.Entries[1:] {
-			dur += e.Elapsed
-		}
-		list = append(list, listed{Name: p, Frames: len(x.Entries), Duration: dur.Microseconds(), Size: fi.Size(), Modified: fi.ModTime(), Damaged: damage != nil})
+		list = append(list, listed{Name: p, Frames: len(x.Entries), Duration: x.Duration().Microseconds(), Size: fi.Size(), Modified: fi.ModTime(), Damaged: damage != nil})
 		return nil
 	})
 	if err != nil {

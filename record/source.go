@@ -33,7 +33,9 @@ type Frame struct {
 	// sources that carry their own timing (OMV streams, shm); zero for
 	// the Recorder to time the frame by its arrival. Only the differences
 	// between the frames of one Run count: the Recorder places the first
-	// frame of a Run at its arrival and the others after it.
+	// frame of a Run at its arrival and the others after it. (It hides
+	// the embedded Image's Time, a stream's time since its first frame,
+	// which the Recorder does not use: reach that as Image.Time.)
 	Time time.Time
 	// Skipped is how many frames the source lost just before this one
 	// (a shm reader slower than its writer, corrupt frames it dropped).
@@ -247,7 +249,6 @@ func OMV(r io.Reader) Source {
 		var (
 			f   Frame
 			buf []byte
-			at  time.Duration
 		)
 		for {
 			if err := ctx.Err(); err != nil {
@@ -261,11 +262,9 @@ func OMV(r io.Reader) Source {
 				return Permanent(err)
 			}
 			buf = data[:0]
-			if !f.Time.IsZero() {
-				at += h.Elapsed
-			}
-			f.Image = imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
-			f.Time = sourceEpoch.Add(at)
+			f.Image = imageio.ImageOf(h, data)
+			f.Image.Time = zr.Time()
+			f.Time = sourceEpoch.Add(f.Image.Time)
 			if err := emit(&f); err != nil {
 				return err
 			}
@@ -306,8 +305,7 @@ func SHM(name string) Source {
 				return err
 			}
 			buf = sf.Data[:0]
-			h := sf.Header
-			f.Image = imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: sf.Data}
+			f.Image = imageio.ImageOf(&sf.Header, sf.Data)
 			f.Time, f.Skipped = sf.Time, sf.Skipped
 			if err := emit(&f); err != nil {
 				return err

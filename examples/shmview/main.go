@@ -47,7 +47,7 @@ func main() {
 				log.Fatal(err)
 			}
 			buf = f.Data
-			m := imageio.Image{Width: f.Header.Width, Height: f.Header.Height, Format: f.Header.Format, Data: f.Data}
+			m := imageio.ImageOf(&f.Header, f.Data)
 			img, err := m.Decode()
 			if err != nil {
 				log.Fatal(err)
@@ -72,7 +72,7 @@ func main() {
 				return
 			}
 			buf = f.Data
-			m := imageio.Image{Width: f.Header.Width, Height: f.Header.Height, Format: f.Header.Format, Data: f.Data}
+			m := imageio.ImageOf(&f.Header, f.Data)
 			if jpeg, err = m.AppendJPEG(jpeg[:0]); err != nil {
 				log.Print(err)
 				continue

@@ -127,7 +127,8 @@ func Convert(ctx context.Context, w io.Writer, rec *Recording, o ConvertOptions)
 			}
 			img = &out
 		}
-		h := container.Header{Elapsed: elapsed, Width: img.Width, Height: img.Height, Format: img.Format}
+		h := img.Header()
+		h.Elapsed = elapsed
 		if err := zw.WriteFrame(&h, img.Data); err != nil {
 			return frameError(i, err)
 		}

@@ -238,7 +238,8 @@ func NewAVIStream(ctx context.Context, rec *Recording, o Options) (*AVIStream, e
 	rate := o.rate(rec)
 	s := &AVIStream{rec: rec, o: o, res: Result{Rate: rate}}
 	var l *avi.Layout
-	for i, at := range rec.at {
+	for i := range rec.x.Entries {
+		at := rec.x.Entries[i].Time
 		if i%4096 == 0 {
 			if err := stopped(ctx); err != nil {
 				return nil, err

@@ -31,7 +31,6 @@ var ErrStreamRead = errors.New("export: the stream was read already")
 type Recording struct {
 	x  *container.Index
 	ra io.ReaderAt
-	at []time.Duration // an index's frame times
 
 	zr     *container.Reader
 	read   bool  // the stream has been read
@@ -39,17 +38,11 @@ type Recording struct {
 }
 
 // FromIndex returns the Recording of the frames that x indexes in r (the
-// whole stream, offset 0 being the first byte of its magic).
+// whole stream, offset 0 being the first byte of its magic), at the times
+// its entries give (Entry.Time, as container.ReadIndex and Index.Append
+// fill them).
 func FromIndex(x *container.Index, r io.ReaderAt) *Recording {
-	rec := &Recording{x: x, ra: r, at: make([]time.Duration, len(x.Entries))}
-	var at time.Duration
-	for i := range x.Entries {
-		if i > 0 {
-			at += x.Entries[i].Elapsed
-		}
-		rec.at[i] = at
-	}
-	return rec
+	return &Recording{x: x, ra: r}
 }
 
 // A File is what Open reads a recording from: an *os.File, or a
@@ -106,10 +99,10 @@ func (r *Recording) Len() int {
 // Duration returns the time from an indexed recording's first frame to its
 // last; 0 for a stream.
 func (r *Recording) Duration() time.Duration {
-	if len(r.at) == 0 {
+	if r.x == nil {
 		return 0
 	}
-	return r.at[len(r.at)-1]
+	return r.x.Duration()
 }
 
 // Times returns the times since the first frame of the frames rng picks,
@@ -119,7 +112,8 @@ func (r *Recording) Times(rng Range) []time.Duration {
 		return nil
 	}
 	at := []time.Duration{}
-	for i, t := range r.at {
+	for i := range r.x.Entries {
+		t := r.x.Entries[i].Time
 		want, more := rng.Wants(i, t)
 		if want {
 			at = append(at, t)
@@ -162,20 +156,21 @@ func stopped(ctx context.Context) error {
 func (r *Recording) each(ctx context.Context, rng Range, fn func(i int, at time.Duration, m *imageio.Image) error) error {
 	var m imageio.Image
 	if r.x != nil {
-		for i, at := range r.at {
+		for i := range r.x.Entries {
 			if err := stopped(ctx); err != nil {
 				return err
 			}
-			want, more := rng.Wants(i, at)
+			e := &r.x.Entries[i]
+			want, more := rng.Wants(i, e.Time)
 			if want {
 				data, err := r.x.ReadPayload(r.ra, i, m.Data)
 				m.Data = data
 				if err != nil {
 					return err
 				}
-				h := &r.x.Entries[i].Header
-				m.Width, m.Height, m.Format = h.Width, h.Height, h.Format
-				if err := fn(i, at, &m); err != nil {
+				m = imageio.ImageOf(&e.Header, data)
+				m.Time = e.Time
+				if err := fn(i, e.Time, &m); err != nil {
 					return err
 				}
 			}
@@ -189,7 +184,6 @@ func (r *Recording) each(ctx context.Context, rng Range, fn func(i int, at time.
 		return ErrStreamRead
 	}
 	r.read = true
-	var at time.Duration
 	for i := 0; ; i++ {
 		if err := stopped(ctx); err != nil {
 			return err
@@ -210,13 +204,11 @@ func (r *Recording) each(ctx context.Context, rng Range, fn func(i int, at time.
 			}
 			return err
 		}
-		if i > 0 {
-			at += h.Elapsed
-		}
-		want, more := rng.Wants(i, at)
+		m = imageio.ImageOf(h, data)
+		m.Time = r.zr.Time()
+		want, more := rng.Wants(i, m.Time)
 		if want {
-			m.Width, m.Height, m.Format = h.Width, h.Height, h.Format
-			if err := fn(i, at, &m); err != nil {
+			if err := fn(i, m.Time, &m); err != nil {
 				return err
 			}
 		}

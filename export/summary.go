@@ -131,7 +131,7 @@ func SummaryOf(file string, rec *Recording) *Summary {
 	}
 	t := newTally(file, rec.x.Version)
 	for i := range rec.x.Entries {
-		t.add(&rec.x.Entries[i].Header, rec.at[i])
+		t.add(&rec.x.Entries[i].Header, rec.x.Entries[i].Time)
 	}
 	s := t.done()
 	s.Damage = DamageOf(len(rec.x.Entries), rec.damage)
@@ -163,7 +163,6 @@ type Frame struct {
 func ReadSummary(ctx context.Context, file string, zr *container.Reader, payloads bool, visit func(*Frame)) (*Summary, error) {
 	t := newTally(file, zr.Version())
 	var buf []byte
-	var at time.Duration
 	for i := 0; ; i++ {
 		if err := stopped(ctx); err != nil {
 			return nil, err
@@ -187,9 +186,7 @@ func ReadSummary(ctx context.Context, file string, zr *container.Reader, payload
 			}
 			break
 		}
-		if i > 0 {
-			at += h.Elapsed
-		}
+		at := zr.Time()
 		if visit != nil {
 			f := Frame{Index: i, Offset: zr.Offset(), Time: at, Header: h}
 			if payloads {

@@ -152,8 +152,7 @@ type recording struct {
 	x       *container.Index
 	src     *export.Recording // x and f, for exports and the summary
 	damage  error
-	at      []time.Duration // each frame's time since the first
-	tag     string          // identifies the file's content, for ETags
+	tag     string // identifies the file's content, for ETags
 	mod     time.Time
 	size    int64
 	info    []byte // /api/info
@@ -218,10 +217,9 @@ func newRecording(f *os.File, path, name string, o Options, pl places) (*recordi
 	return rec, nil
 }
 
-// describe makes the JSON of /api/info once (export.Summary, the schema
-// of imgstream info --json), and each frame's time.
+// describe makes the JSON of /api/info once: export.Summary, the schema
+// of imgstream info --json.
 func (rec *recording) describe() {
-	rec.at = rec.src.Times(export.Range{})
 	sum := export.SummaryOf(rec.name, rec.src)
 	sum.Size, sum.Modified = rec.size, rec.mod
 	var b bytes.Buffer
@@ -244,7 +242,7 @@ func (rec *recording) writeFrames(w http.ResponseWriter, r *http.Request) {
 			gap = e.Elapsed
 			bw.WriteByte(',')
 		}
-		b, _ = json.Marshal(frameInfo{Index: i, Offset: e.Offset, Time: rec.at[i].Microseconds(), Interval: gap.Microseconds(),
+		b, _ = json.Marshal(frameInfo{Index: i, Offset: e.Offset, Time: e.Time.Microseconds(), Interval: gap.Microseconds(),
 			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height})
 		if _, err := bw.Write(b); err != nil {
 			return

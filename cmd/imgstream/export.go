@@ -489,7 +489,6 @@ func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel expo
 		return err
 	}
 	var data []byte
-	var at time.Duration
 	for i := 0; ; i++ {
 		if err := flush(); err != nil {
 			return err
@@ -497,7 +496,7 @@ func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel expo
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
 		}
-		h, d, err := zr.ReadFrame(data)
+		_, d, err := zr.ReadFrame(data)
 		data = d
 		if err == io.EOF {
 			return nil
@@ -513,10 +512,7 @@ func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel expo
 			}
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if i > 0 {
-			at += h.Elapsed
-		}
-		if _, more := sel.Wants(i, at); !more {
+		if _, more := sel.Wants(i, zr.Time()); !more {
 			return flush()
 		}
 	}

@@ -62,7 +62,11 @@ complete, and pictures already written are removed on failure: an error or
 Ctrl-C leaves nothing behind. A picture is never written over: a file that
 has a picture's name already stops the export (and is left as it was). A
 pattern's file name has exactly one %d (flags and width allowed: %05d),
-and %% for a %.`,
+and %% for a %.
+
+It says what it wrote on stderr (imgstream: wrote 90 frames to video.avi
+(MJPEG AVI at 15/1 fps)), and with --json as a JSON object on stdout:
+{"file", "format", "frames", "rate", "dropped", "shortened"}.`,
 		Example: `  imgstream export recording.omv video.avi
   imgstream export --time 2s:10s --fps 30000/1001 recording.omv clip.avi
   imgstream export --scale 0.5 recording.omv preview.gif

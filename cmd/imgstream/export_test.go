@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image/color"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -521,4 +523,79 @@ func TestSpoolBound(t *testing.T) {
 	x, err := container.ReadIndex(f)
 	require.NoError(t, err)
 	assert.Len(t, x.Entries, 10, "the copy stops at the range's last frame")
+}
+
+// TestExportSaysWhatItWrote: export says what it wrote, as convert does: a
+// line on stderr (none with --quiet), and with --json a JSON object on
+// stdout. Before, export said nothing.
+func TestExportSaysWhatItWrote(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "x.avi")
+	stdout, errOut, code := cli(t, "export", sample, out)
+	require.Equal(t, 0, code, errOut)
+	assert.Empty(t, stdout)
+	assert.Equal(t, "imgstream: wrote 90 frames to "+out+" (MJPEG AVI at 15/1 fps)\n", errOut)
+
+	type wroteJSON struct {
+		File, Format, Version, Rate string
+		Frames, Dropped, Shortened int
+	}
+	for _, c := range []struct {
+		args []string
+		want wroteJSON
+	}{
+		{[]string{"export", "--json", "--frames", "10:20", sample, out}, wroteJSON{File: out, Format: "avi", Rate: "15/1", Frames: 10}},
+		{[]string{"export", "--json", "--fps", "10", sample, out}, wroteJSON{File: out, Format: "avi", Rate: "10/1", Frames: 90, Dropped: 30}},
+		{[]string{"export", "--json", "-q", "--frames", ":5", sample, filepath.Join(dir, "x.gif")}, wroteJSON{File: filepath.Join(dir, "x.gif"), Format: "gif", Frames: 5}},
+		{[]string{"export", "--json", "--frames", ":3", sample, filepath.Join(dir, "p") + "/"}, wroteJSON{File: filepath.Join(dir, "p") + "/", Format: "pictures", Frames: 3}},
+		{[]string{"convert", "--json", "--version", "2.1", sample, filepath.Join(dir, "x.omv")}, wroteJSON{File: filepath.Join(dir, "x.omv"), Format: "omv", Version: "V2.1", Frames: 90}},
+	} {
+		stdout, errOut, code := cli(t, c.args...)
+		require.Equal(t, 0, code, errOut)
+		var got wroteJSON
+		require.NoError(t, json.Unmarshal([]byte(stdout), &got), stdout)
+		assert.Equal(t, c.want, got, "%v", c.args)
+		if slices.Contains(c.args, "-q") {
+			assert.Empty(t, errOut)
+		} else {
+			assert.Contains(t, errOut, fmt.Sprintf("imgstream: wrote %d frames to %s (", c.want.Frames, c.want.File))
+		}
+	}
+}
+
+// TestRenamedFlags: one name per meaning (issue 18): info's --frames is
+// --list (--frames is a range in export and convert), convert's --jpeg is
+// --quality (as in export). The old names still work, hidden from --help,
+// for this release.
+func TestRenamedFlags(t *testing.T) {
+	listed, errOut, code := cli(t, "info", "--list", sample)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, listed, "frame  offset  elapsed")
+	old, errOut, code := cli(t, "info", "--frames", sample)
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, listed, old)
+	plain, _, _ := cli(t, "info", sample)
+	assert.NotEqual(t, plain, listed)
+
+	dir := t.TempDir()
+	raw := testkit.GoldenPath("v20_mixed.omv")
+	_, errOut, code = cli(t, "convert", "-q", "--quality", "70", raw, filepath.Join(dir, "new.omv"))
+	require.Equal(t, 0, code, errOut)
+	_, errOut, code = cli(t, "convert", "-q", "--jpeg", "70", raw, filepath.Join(dir, "old.omv"))
+	require.Equal(t, 0, code, errOut)
+	a, err := os.ReadFile(filepath.Join(dir, "new.omv"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "old.omv"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(a, b), "--jpeg is --quality")
+
+	for _, c := range []struct{ cmd, now, was string }{{"info", "--list", "--frames"}, {"convert", "--quality", "--jpeg"}} {
+		help, _, code := cli(t, c.cmd, "--help")
+		require.Equal(t, 0, code)
+		assert.Contains(t, help, c.now)
+		assert.Contains(t, help, c.now+" was "+c.was+" before this release")
+		for _, line := range strings.Split(help, "\n") {
+			assert.False(t, strings.HasPrefix(strings.TrimSpace(line), c.was), "%s --help lists %s: %q", c.cmd, c.was, line)
+		}
+	}
 }

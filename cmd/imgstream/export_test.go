@@ -538,7 +538,7 @@ func TestExportSaysWhatItWrote(t *testing.T) {
 
 	type wroteJSON struct {
 		File, Format, Version, Rate string
-		Frames, Dropped, Shortened int
+		Frames, Dropped, Shortened  int
 	}
 	for _, c := range []struct {
 		args []string

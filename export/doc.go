@@ -17,7 +17,9 @@
 //   - one picture a frame, PNG or JPEG, named by a pattern ([Pictures]);
 //   - MP4, MKV or WebM through an ffmpeg subprocess ([Video]);
 //   - an OMV IMG STR recording of another version, range, timing, pixel
-//     format or size ([Convert]).
+//     format or size ([Convert]);
+//   - a paced MJPEG replay of an OMV stream, as an mjpeg.Source (Replay,
+//     which "imgstream serve" plays).
 //
 // [Options] pick the frames ([Range]: by index or by time since the first
 // frame), resize them ([Scale]), set the JPEG quality and the number of

@@ -167,6 +167,9 @@ func TestStreamDamage(t *testing.T) {
 	var fe *container.FrameError
 	require.ErrorAs(t, rec.Damage(), &fe)
 	assert.Equal(t, 6, fe.Index)
+	assert.True(t, export.IsDamage(rec.Damage()))
+	readFailed := &container.FrameError{Index: 6, Err: &os.PathError{Op: "read", Path: "x", Err: os.ErrClosed}}
+	assert.False(t, export.IsDamage(readFailed), "a failure to read is no damage")
 
 	opened, err := export.Open(bytes.NewReader(cut))
 	require.NoError(t, err)

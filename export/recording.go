@@ -131,9 +131,19 @@ func (r *Recording) Times(rng Range) []time.Duration {
 // undamaged recording, and for FromIndex.
 func (r *Recording) Damage() error { return r.damage }
 
+// IsDamage reports whether err, from reading a recording, is damage in
+// the bytes that were read (a *container.FrameError), rather than a
+// failure to read them (an I/O error, a stop), which container wraps in a
+// FrameError too. The frames before damage are good; a failure to read
+// says nothing of the recording.
+func IsDamage(err error) bool {
+	var fe *container.FrameError
+	return errors.As(err, &fe) && !ioFailure(err)
+}
+
 // ioFailure reports whether err, from reading a recording, is a failure to
 // read (an I/O error, a stop) rather than damage in the bytes that were
-// read: container wraps both in a FrameError.
+// read.
 func ioFailure(err error) bool {
 	var pe *fs.PathError
 	var errno syscall.Errno
@@ -197,8 +207,7 @@ func (r *Recording) each(ctx context.Context, rng Range, fn func(i int, at time.
 			if err := stopped(ctx); err != nil {
 				return err // a read that ctx cut is no damage
 			}
-			var fe *container.FrameError
-			if errors.As(err, &fe) && !ioFailure(err) {
+			if IsDamage(err) {
 				r.damage = err
 				return nil
 			}

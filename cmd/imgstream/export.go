@@ -509,8 +509,7 @@ func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel expo
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			var fe *container.FrameError
-			if errors.As(err, &fe) && !ioFailure(err) {
+			if export.IsDamage(err) {
 				fmt.Fprintf(warn, "imgstream: warning: %s is damaged at %v; using the %d frames before it\n", path, err, i)
 				return nil
 			}

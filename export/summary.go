@@ -123,8 +123,10 @@ func (t *tally) done() *Summary {
 	return s
 }
 
-// SummaryOf returns the Summary of the recording rec, named file. Its
-// Size and Modified are the caller's to fill in.
+// SummaryOf returns the Summary of the indexed recording rec (Open,
+// FromIndex), named file, from its index alone; its Damage is the one
+// Open met. Size and Modified are the caller's to fill in. A stream's
+// Summary is ReadSummary's: SummaryOf gives it empty.
 func SummaryOf(file string, rec *Recording) *Summary {
 	if rec.x == nil {
 		return newTally(file, rec.Version()).done()

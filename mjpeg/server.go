@@ -1,6 +1,7 @@
 package mjpeg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,25 +138,17 @@ func (s *Server) boundary() string {
 	return s.Boundary
 }
 
-// orDefault returns d, or def when d is zero.
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
 func (s *Server) idleTimeout() time.Duration {
-	return orDefault(max(s.IdleTimeout, 0), DefaultIdleTimeout)
+	return cmp.Or(max(s.IdleTimeout, 0), DefaultIdleTimeout)
 }
 
 func (s *Server) writeTimeout() time.Duration {
-	return orDefault(max(s.WriteTimeout, 0), DefaultWriteTimeout)
+	return cmp.Or(max(s.WriteTimeout, 0), DefaultWriteTimeout)
 }
 
 // repeatAfter is negative when repeating is off.
 func (s *Server) repeatAfter() time.Duration {
-	return orDefault(s.RepeatAfter, DefaultRepeatAfter)
+	return cmp.Or(s.RepeatAfter, DefaultRepeatAfter)
 }
 
 // arm makes *t fire after d, creating it the first time, and returns its

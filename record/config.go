@@ -201,10 +201,3 @@ func (c *Config) pattern() string {
 	}
 	return c.Pattern
 }
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}

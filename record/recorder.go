@@ -1,6 +1,7 @@
 package record
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -145,9 +146,9 @@ func New(c Config) (*Recorder, error) {
 	r := &Recorder{
 		c:          c,
 		pattern:    c.pattern(),
-		sync:       orDefault(c.Sync, DefaultSync),
-		stall:      orDefault(c.Stall, DefaultStall),
-		backoff:    orDefault(c.MaxBackoff, DefaultMaxBackoff),
+		sync:       cmp.Or(c.Sync, DefaultSync),
+		stall:      cmp.Or(c.Stall, DefaultStall),
+		backoff:    cmp.Or(c.MaxBackoff, DefaultMaxBackoff),
 		lastEndIdx: -1,
 		stuck:      -1,
 		qneed:      noNeed,

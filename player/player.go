@@ -289,8 +289,9 @@ func (rec *recording) read(i int, m *imageio.Image) error {
 	if err != nil {
 		return err
 	}
-	h := &rec.x.Entries[i].Header
-	*m = imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
+	e := &rec.x.Entries[i]
+	*m = imageio.ImageOf(&e.Header, data)
+	m.Time = e.Time
 	return nil
 }
 

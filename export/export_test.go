@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -309,4 +310,23 @@ func TestConvertRetime(t *testing.T) {
 	}
 	_, err = export.Convert(t.Context(), io.Discard, rec, export.ConvertOptions{Speed: 2, Rate: avi.Rate{Num: 30, Den: 1}})
 	assert.ErrorIs(t, err, export.ErrInvalidOptions)
+}
+
+// TestVideo: without ffmpeg, ErrNoFFmpeg; with it, a file of every frame
+// at the rate that keeps them.
+func TestVideo(t *testing.T) {
+	rec, err := export.Open(bytes.NewReader(recording(12)))
+	require.NoError(t, err)
+	out := filepath.Join(t.TempDir(), "x.mp4")
+	_, err = export.Video(t.Context(), out, rec, export.Options{FFmpeg: filepath.Join(t.TempDir(), "no-ffmpeg")})
+	require.ErrorIs(t, err, export.ErrNoFFmpeg)
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("no ffmpeg")
+	}
+	res, err := export.Video(t.Context(), out, rec, export.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, export.Result{Frames: 12, Rate: avi.Rate{Num: 15, Den: 1}}, *res)
+	fi, err := os.Stat(out)
+	require.NoError(t, err)
+	assert.Positive(t, fi.Size())
 }

@@ -9,9 +9,10 @@
 // # API of a recording
 //
 //	GET /                         the player page
-//	GET /api/info                 JSON: name, version, frames, duration_us, fps, min_fps, max_fps,
-//	                              width, height, formats, size, modified, damage (null or
-//	                              {frame, offset, error}), live (false)
+//	GET /api/info                 JSON: export.Summary, as imgstream info --json gives it: file,
+//	                              version, time_unit, count, duration_us, fps, min_fps, max_fps,
+//	                              width, height, bytes, formats, size, modified, damage (null or
+//	                              {frame, offset, error})
 //	GET /api/frames               JSON: [{index, offset, time_us, interval_us, size, format, w, h}]
 //	GET /frame/N.jpg, N.png       frame N (0 to frames-1) as JPEG (JPEG frames as they are) or PNG;
 //	                              constant time (the file's headers are indexed when it is opened),
@@ -19,10 +20,10 @@
 //	GET /stream.mjpg?from=N&speed=S   MJPEG at the recorded pace times S (0.25 to 4), from frame N,
 //	                              round and round, frames at least imageio.MinFramePeriod apart
 //	                              and a round at least imageio.MinLoopPeriod long
-//	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at avi.RateFor's rate for them
-//	                              (what the command line's export gives); JPEG frames are sent
+//	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at export.VideoRate (export.AVI,
+//	                              the bytes the command line's export gives); JPEG frames are sent
 //	                              as the file is made, with its Content-Length (no Range)
-//	GET /export.gif?from=N&to=M   the same as an animated GIF
+//	GET /export.gif?from=N&to=M   the same as an animated GIF (export.GIF)
 //
 // A folder ([NewDir]) lists its recordings at / and in /api/recordings
 // (JSON: [{id, name, frames, duration_us, size, modified, damaged}]), and

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/player"
 )
@@ -53,19 +54,13 @@ func ExampleNewFile() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var info struct {
-		Name     string `json:"name"`
-		Frames   int    `json:"frames"`
-		Duration int64  `json:"duration_us"`
-		Width    int    `json:"width"`
-		Height   int    `json:"height"`
-	}
+	var info export.Summary // /api/info's schema, imgstream info --json's too
 	err = json.NewDecoder(resp.Body).Decode(&info)
 	resp.Body.Close()
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s: %d frames of %dx%d over %v\n", info.Name, info.Frames, info.Width, info.Height, time.Duration(info.Duration)*time.Microsecond)
+	fmt.Printf("%s: %d frames of %dx%d over %v\n", info.File, info.Count, info.Width, info.Height, time.Duration(info.DurationUS)*time.Microsecond)
 
 	resp, err = http.Get(srv.URL + "/frame/9.png")
 	if err != nil {

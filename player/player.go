@@ -9,7 +9,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image/png"
 	"io/fs"
@@ -27,8 +26,8 @@ import (
 	"time"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 	"github.com/imgstream/imgstream/imageio"
-	"github.com/imgstream/imgstream/internal/timing"
 	"github.com/imgstream/imgstream/mjpeg"
 )
 
@@ -169,9 +168,9 @@ type recording struct {
 	name    string
 	f       *os.File
 	x       *container.Index
+	src     *export.Recording // x and f, for exports and the summary
 	damage  error
-	at      []time.Duration // each frame's time since the first
-	tag     string          // identifies the file's content, for ETags
+	tag     string // identifies the file's content, for ETags
 	mod     time.Time
 	size    int64
 	info    []byte // /api/info
@@ -193,29 +192,6 @@ type frameInfo struct {
 	Format   string `json:"format"`
 	W        int    `json:"w"`
 	H        int    `json:"h"`
-}
-
-type damageInfo struct {
-	Frame  int    `json:"frame"`
-	Offset int64  `json:"offset"`
-	Error  string `json:"error"`
-}
-
-type infoJSON struct {
-	Name     string         `json:"name"`
-	Version  string         `json:"version"`
-	Frames   int            `json:"frames"`
-	Duration int64          `json:"duration_us"`
-	FPS      float64        `json:"fps"`
-	MinFPS   float64        `json:"min_fps"`
-	MaxFPS   float64        `json:"max_fps"`
-	Width    int            `json:"width"`
-	Height   int            `json:"height"`
-	Formats  map[string]int `json:"formats"`
-	Size     int64          `json:"size"`
-	Modified time.Time      `json:"modified"`
-	Damage   *damageInfo    `json:"damage"`
-	Live     bool           `json:"live"`
 }
 
 // openFlags open a recording for reading without waiting: a FIFO put in
@@ -244,42 +220,29 @@ func newRecording(f *os.File, path, name string, o Options, pl places) (*recordi
 		f.Close()
 		return nil, err
 	}
-	x, damage := container.ReadIndex(f)
-	if x == nil {
+	src, err := export.Open(f)
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("player: %s: %w", path, damage)
+		return nil, fmt.Errorf("player: %s: %w", path, err)
 	}
+	x, damage := src.Index(), src.Damage()
 	x.Entries = slices.Clip(x.Entries) // held as long as the file is open
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano())))
-	rec := &recording{path: path, name: name, f: f, x: x, damage: damage, tag: hex.EncodeToString(sum[:8]),
+	rec := &recording{path: path, name: name, f: f, x: x, src: src, damage: damage, tag: hex.EncodeToString(sum[:8]),
 		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: pl.slots, renders: pl.renders, shared: o.Stream, clock: o.Clock}
 	rec.describe()
 	rec.routes()
 	return rec, nil
 }
 
-// describe makes the JSON of /api/info once, and each frame's time.
+// describe makes the JSON of /api/info once: export.Summary, the schema
+// of imgstream info --json.
 func (rec *recording) describe() {
-	in := infoJSON{Name: rec.name, Version: rec.x.Version.String(), Frames: len(rec.x.Entries), Size: rec.size, Modified: rec.mod}
-	rec.at = make([]time.Duration, len(rec.x.Entries))
-	var st timing.Stats
-	for i := range rec.x.Entries {
-		rec.at[i], _ = st.Add(&rec.x.Entries[i].Header)
-	}
-	if len(rec.x.Entries) > 0 {
-		in.Width, in.Height = rec.x.Entries[0].Width, rec.x.Entries[0].Height
-	}
-	in.Formats = st.Formats
-	if in.Formats == nil {
-		in.Formats = map[string]int{}
-	}
-	in.Duration = st.Duration.Microseconds()
-	in.FPS, in.MinFPS, in.MaxFPS = st.FPS()
-	var fe *container.FrameError
-	if errors.As(rec.damage, &fe) {
-		in.Damage = &damageInfo{Frame: fe.Index, Offset: fe.Offset, Error: fe.Err.Error()}
-	}
-	rec.info, _ = json.Marshal(in)
+	sum := export.SummaryOf(rec.name, rec.src)
+	sum.Size, sum.Modified = rec.size, rec.mod
+	var b bytes.Buffer
+	sum.WriteJSON(&b)
+	rec.info = b.Bytes()
 }
 
 // writeFrames serves /api/frames, made from the index as it is written
@@ -297,7 +260,7 @@ func (rec *recording) writeFrames(w http.ResponseWriter, r *http.Request) {
 			gap = e.Elapsed
 			bw.WriteByte(',')
 		}
-		b, _ = json.Marshal(frameInfo{Index: i, Offset: e.Offset, Time: rec.at[i].Microseconds(), Interval: gap.Microseconds(),
+		b, _ = json.Marshal(frameInfo{Index: i, Offset: e.Offset, Time: e.Time.Microseconds(), Interval: gap.Microseconds(),
 			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height})
 		if _, err := bw.Write(b); err != nil {
 			return
@@ -344,8 +307,9 @@ func (rec *recording) read(i int, m *imageio.Image) error {
 	if err != nil {
 		return err
 	}
-	h := &rec.x.Entries[i].Header
-	*m = imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
+	e := &rec.x.Entries[i]
+	*m = imageio.ImageOf(&e.Header, data)
+	m.Time = e.Time
 	return nil
 }
 

@@ -1,15 +1,12 @@
 package player
 
 import (
-	"bufio"
 	"fmt"
-	"image"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/imgstream/imgstream/imageio"
-	"github.com/imgstream/imgstream/internal/gifenc"
 	"github.com/imgstream/imgstream/mjpeg"
 )
 
@@ -97,83 +94,5 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 		if mw.WriteFrame(jpg) != nil {
 			return
 		}
-	}
-}
-
-// span parses ?from=&to= into frames [from, to): all of them by default.
-func (rec *recording) span(w http.ResponseWriter, r *http.Request) (from, to int, ok bool) {
-	n := len(rec.x.Entries)
-	from, to = 0, n
-	q := r.URL.Query()
-	if v := q.Get("from"); v != "" {
-		if from, ok = frameNumber(v, n); !ok {
-			http.Error(w, fmt.Sprintf("from=%q: want a frame from 0 to %d", v, n-1), http.StatusBadRequest)
-			return 0, 0, false
-		}
-	}
-	if v := q.Get("to"); v != "" {
-		t, ok := frameNumber(v, n+1)
-		if !ok || t <= from {
-			http.Error(w, fmt.Sprintf("to=%q: want a frame after from, at most %d", v, n), http.StatusBadRequest)
-			return 0, 0, false
-		}
-		to = t
-	}
-	if from >= to {
-		http.Error(w, "no frames to export", http.StatusNotFound)
-		return 0, 0, false
-	}
-	return from, to, true
-}
-
-func attachment(w http.ResponseWriter, name, ext string) {
-	base := name
-	if e := len(base) - len(".omv"); e > 0 && base[e:] == ".omv" {
-		base = base[:e]
-	}
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", base+ext))
-}
-
-// exportGIF streams frames [from, to) as an animated GIF, one palette made
-// from the first frames.
-func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
-	from, to, ok := rec.span(w, r)
-	if !ok || !acquire(rec.slots, w) {
-		return
-	}
-	defer release(rec.slots)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	anim := gifenc.NewAnimation(bw, false)
-	var m imageio.Image
-	for i := from; i < to; i++ {
-		// Each frame is decoded in one of the MaxRenders places, and the
-		// export stops when its request ends.
-		if !rec.acquireRender(r.Context()) {
-			return
-		}
-		err := rec.read(i, &m)
-		var img image.Image
-		if err == nil {
-			img, err = m.Decode()
-		}
-		rec.releaseRender()
-		if err != nil && i == from {
-			http.Error(w, "cannot export: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		if i == from {
-			attachment(w, rec.name, ".gif")
-			w.Header().Set("Content-Type", "image/gif")
-		}
-		if err == nil {
-			err = anim.Add(img, rec.at[i])
-		}
-		if err != nil {
-			rec.logf("player: %s: export: %v", rec.name, err)
-			return
-		}
-	}
-	if anim.Close() == nil {
-		bw.Flush()
 	}
 }

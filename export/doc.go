@@ -18,8 +18,8 @@
 //   - MP4, MKV or WebM through an ffmpeg subprocess ([Video]);
 //   - an OMV IMG STR recording of another version, range, timing, pixel
 //     format or size ([Convert]);
-//   - a paced MJPEG replay of an OMV stream, as an mjpeg.Source (Replay,
-//     which "imgstream serve" plays).
+//   - a paced MJPEG replay of an OMV stream, as an mjpeg.Source
+//     ([NewReplay], which "imgstream serve" plays).
 //
 // [Options] pick the frames ([Range]: by index or by time since the first
 // frame), resize them ([Scale]), set the JPEG quality and the number of
@@ -61,6 +61,9 @@
 //     holds.
 //   - [ReadSummary] reads headers only unless asked for payloads, and
 //     holds one payload at a time.
+//   - A [Replay] holds one payload and one JPEG at a time; a read already
+//     blocked on a pipe is not interrupted by its context (read a pipe
+//     beside the context, as "imgstream serve -" does).
 //
 // Recordings are untrusted input: sizes are checked by package container
 // before anything is allocated, and a damaged recording exports its good

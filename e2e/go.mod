@@ -2,11 +2,9 @@ module github.com/imgstream/imgstream/e2e
 
 go 1.25.0
 
-replace github.com/imgstream/imgstream => ..
-
 require (
 	github.com/chromedp/chromedp v0.23.0
-	github.com/imgstream/imgstream v0.0.0-00010101000000-000000000000
+	github.com/imgstream/imgstream v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 

@@ -33,7 +33,9 @@ type Frame struct {
 	// sources that carry their own timing (OMV streams, shm); zero for
 	// the Recorder to time the frame by its arrival. Only the differences
 	// between the frames of one Run count: the Recorder places the first
-	// frame of a Run at its arrival and the others after it.
+	// frame of a Run at its arrival and the others after it. (It hides
+	// the embedded Image's Time, a stream's time since its first frame,
+	// which the Recorder does not use: reach that as Image.Time.)
 	Time time.Time
 	// Skipped is how many frames the source lost just before this one
 	// (a shm reader slower than its writer, corrupt frames it dropped).
@@ -140,10 +142,12 @@ func rgb24ToRGBA(dst *image.RGBA, m *imageio.Image) {
 // except 4xx answers other than 408 and 429, which are permanent. An
 // answer that is not a stream is an error matching mjpeg.ErrNotMultipart
 // that says what came instead, such as "text/html: is this the page, not
-// the stream?". client is http.DefaultClient when nil.
+// the stream?". client is NewClient() when nil, whose timeouts bound
+// connecting and the wait for the headers (not http.DefaultClient, which
+// has none).
 func MJPEG(client *http.Client, url string) Source {
 	if client == nil {
-		client = http.DefaultClient
+		client = NewClient()
 	}
 	var skipped uint64 // told with the next frame, maybe after a reconnection
 	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {

@@ -2,16 +2,10 @@ module github.com/imgstream/imgstream/cmd/imgstream
 
 go 1.26.0
 
-replace (
-	github.com/imgstream/imgstream => ../..
-	github.com/imgstream/imgstream/natsbus => ../../natsbus
-	github.com/imgstream/imgstream/natsbus/server => ../../natsbus/server
-)
-
 require (
-	github.com/imgstream/imgstream v0.0.0-00010101000000-000000000000
-	github.com/imgstream/imgstream/natsbus v0.0.0-00010101000000-000000000000
-	github.com/imgstream/imgstream/natsbus/server v0.0.0-00010101000000-000000000000
+	github.com/imgstream/imgstream v0.1.0
+	github.com/imgstream/imgstream/natsbus v0.1.0
+	github.com/imgstream/imgstream/natsbus/server v0.1.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2

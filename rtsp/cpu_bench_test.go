@@ -74,7 +74,7 @@ func BenchmarkCPUPerFrame(b *testing.B) {
 			src := &rtsp.Source{URL: cs.url(""), FPS: bc.fps}
 			enough := errors.New("enough")
 			var (
-				n                     int
+				n                      int
 				self0, dec0, self, dec time.Duration
 			)
 			b.ResetTimer()

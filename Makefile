@@ -19,7 +19,7 @@ NATS_MODULES := natsbus natsbus/server cmd/imgstream
 
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: run help test test-386 lint bench fuzz fmt-check vet tidy-check e2e
+.PHONY: run help test test-386 lint bench fuzz fmt-check vet tidy-check tidy e2e release release-check
 
 # make run builds the CLI without the NATS server that publish embeds
 # (-tags nonatsserver), without cgo, which it does not use, and without
@@ -32,7 +32,7 @@ run: ## serve the bundled sample recording at http://$(ADDR)/ (Ctrl-C stops)
 	CGO_ENABLED=0 $(GO) run -v $(RUNFLAGS) ./cmd/imgstream serve --listen $(ADDR) testdata/sample.omv
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 test: fmt-check vet tidy-check ## gofmt, vet, tidy, race tests (every module), 32-bit tests, benchmarks once
 	@# Every step runs, and the failed ones are listed at the end, so that
@@ -40,12 +40,13 @@ test: fmt-check vet tidy-check ## gofmt, vet, tidy, race tests (every module), 3
 	@# The race detector's children start slowly, so the shm tests that race
 	@# hundreds of processes run again without it, at full count; and faults
 	@# on a shrunk mapping cannot be caught inside its atomics at all.
-	@# "without the workspace" is the library as its users get it.
+	@# "without the workspace" is the library as its users get it. Every
+	@# module's go mod tidy ran in tidy-check, before.
 	@failed=; step() { name=$$1; shift; echo "== $$name"; "$$@" || failed="$$failed  $$name\n"; }; \
 	step "race tests" $(GO) test -race -count=1 ./...; \
 	step "shm without the race detector" $(GO) test -count=1 -run 'ExactlyOneWriterWins|Stress|Truncate' ./shm; \
 	for m in $(SUBMODULES); do \
-	  step "module $$m" sh -c "cd $$m && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./... && $(GO) test -run '^\$$' -bench . -benchtime 1x ./... > /dev/null"; \
+	  step "module $$m" sh -c "cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 ./... && $(GO) test -run '^\$$' -bench . -benchtime 1x ./... > /dev/null"; \
 	done; \
 	step "without the workspace" sh -c "GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 -short ./..."; \
 	step "32-bit" $(MAKE) --no-print-directory test-386; \
@@ -75,12 +76,40 @@ fmt-check: ## fail if gofmt would change a file
 vet: ## go vet
 	$(GO) vet ./...
 
-tidy-check: ## fail if go.mod or go.sum is not tidy, or a module's go directive moved: 1.25, and 1.26 only where NATS needs it
-	$(GO) mod tidy -diff
+# Each module requires the others at their next release (v0.1.0 before the
+# first), which no proxy serves until it is tagged, and go.work joins the
+# working trees for development (it replaces that version by the directories,
+# since a workspace module does not stand in for a required version's
+# go.mod). So go mod tidy, which ignores go.work, cannot run in a module as it
+# is: modproxy tidy runs it on a copy of each module's go.mod that replaces
+# our other modules by their directories, and a copy of its go.sum without
+# the lines for our modules, and then compares (-diff) or writes back only
+# the third-party lines. The go.sum lines for our modules are those of the
+# last release, written by `make release`, and do not change at every commit.
+# Nothing of ours is fetched; third-party modules come as go mod tidy gets
+# them (the module cache, then GOPROXY).
+tidy-check: ## fail if a module's go.mod or go.sum is not tidy, if go.work does not join the modules at the version they require, or if a module's go directive moved: 1.25, and 1.26 only where NATS needs it
+	$(GO) run ./internal/modproxy tidy -diff
 	@for m in . $(SUBMODULES); do \
 	  want='1\.25'; case " $(NATS_MODULES) " in *" $$m "*) want='1\.26';; esac; \
 	  grep -Eq "^go $$want(\.[0-9]+)?$$" $$m/go.mod || { echo "$$m/go.mod: the go directive must be $$want (DESIGN.md; 1.26 only for the modules that import NATS)"; exit 1; }; \
 	done
+
+tidy: ## go mod tidy in every module, as tidy-check checks it (after adding or removing a dependency)
+	$(GO) run ./internal/modproxy tidy
+
+# The release check tags the last commit in a temporary clone as `make
+# release` and the README's "Releasing" say, serves the tags from a module
+# proxy on disk, and then, as a user in a clean GOPATH with no network,
+# runs go install of the command and go get of each module in a new module
+# that imports its packages, builds and runs it. VERSION defaults to the
+# version the modules require, or the next minor one once that is tagged.
+release-check: ## check that a release of the last commit installs and builds for a user (go install, go get), offline
+	$(GO) run ./internal/modproxy check $(VERSION)
+
+release: ## make this tree the release VERSION (e.g. VERSION=v0.1.0): every module requires the others at it, go.sum updated; prints the tags to push
+	@test -n "$(VERSION)" || { echo "make release: give VERSION, e.g. make release VERSION=v0.1.0"; exit 2; }
+	$(GO) run ./internal/modproxy release $(VERSION)
 
 lint: ## staticcheck on every module
 	$(GO) run $(STATICCHECK) ./...

@@ -22,8 +22,8 @@
 //
 // # Limits
 //
-// Memory is fixed at construction, but for one buffer, and writes never
-// allocate:
+// Memory is fixed at construction, but for one buffer and for
+// [FrameBuffer.Grow], which a caller asks for, and writes never allocate:
 //
 //   - A ring of Size bytes. A single write larger than Size is
 //     [ErrTooLarge]: it could never be held whole.

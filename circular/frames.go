@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -129,7 +130,8 @@ const DefaultBitrate = 17_000_000
 // complete frames, and CopySince follows on with the frames recorded after
 // them.
 //
-// Memory is fixed at construction; writes allocate nothing.
+// Memory is fixed at construction, until Grow makes the ring larger;
+// writes allocate nothing.
 //
 // A FrameBuffer is safe for concurrent use; each call is atomic with respect
 // to the others. CopyTo and CopySince copy the frames they select under the
@@ -137,9 +139,12 @@ const DefaultBitrate = 17_000_000
 // recording never waits for a slow destination; concurrent copies take turns
 // with that buffer.
 type FrameBuffer struct {
-	mu     sync.Mutex // guards everything up to copyMu
+	mu     sync.Mutex // guards everything up to size
 	s      stream
 	maxAge time.Duration
+	// autoFrames and autoWrites say that the counts of frame records and
+	// write boundaries follow Size (the config gave none): Grow grows them.
+	autoFrames, autoWrites bool
 
 	frames     []frameRec // ring of complete frames, oldest first
 	fHead      int        // index in frames of the oldest
@@ -147,6 +152,10 @@ type FrameBuffer struct {
 	firstIndex int64      // Index of the oldest frame held
 	openStart  int64      // absolute start of the frame being written
 	notify     chan struct{}
+
+	// size is len(s.data), for the checks made before the lock is taken:
+	// Grow stores it under mu once the ring is larger.
+	size atomic.Int64
 
 	copyMu  sync.Mutex // serializes copies; guards scratch
 	scratch []byte
@@ -171,7 +180,7 @@ func NewFrameBuffer(c FrameConfig) (*FrameBuffer, error) {
 	}
 	maxFrames := c.MaxFrames
 	if maxFrames == 0 {
-		maxFrames = min(max(size, 1), max(1024, size/1024))
+		maxFrames = defaultMaxFrames(size)
 	}
 	maxWrites := c.MaxWrites
 	if maxWrites == 0 {
@@ -180,15 +189,25 @@ func NewFrameBuffer(c FrameConfig) (*FrameBuffer, error) {
 	if size < 1 || maxFrames < 1 || maxWrites < 1 || c.MaxAge < 0 || c.Bitrate < 0 {
 		return nil, fmt.Errorf("%w: %+v", ErrInvalidSize, c)
 	}
-	return &FrameBuffer{
-		s:      stream{ring: newRing(size, maxWrites)},
-		maxAge: c.MaxAge,
-		frames: make([]frameRec, maxFrames),
-	}, nil
+	b := &FrameBuffer{
+		s:          stream{ring: newRing(size, maxWrites)},
+		maxAge:     c.MaxAge,
+		frames:     make([]frameRec, maxFrames),
+		autoFrames: c.MaxFrames == 0,
+		autoWrites: c.MaxWrites == 0,
+	}
+	b.size.Store(int64(size))
+	return b, nil
+}
+
+// defaultMaxFrames is how many frame records a ring of size bytes keeps:
+// one per KiB, at least 1024, and never more than size.
+func defaultMaxFrames(size int) int {
+	return min(max(size, 1), max(1024, size/1024))
 }
 
 // Size returns the capacity in bytes.
-func (b *FrameBuffer) Size() int { return b.s.size() }
+func (b *FrameBuffer) Size() int { return int(b.size.Load()) }
 
 // Len returns the number of bytes held, including those of the frame being
 // written.
@@ -201,8 +220,8 @@ func (b *FrameBuffer) Len() int {
 // Write appends p to the frame being written; the frame is complete when
 // WriteFrame adds its last part. A p larger than Size is [ErrTooLarge].
 func (b *FrameBuffer) Write(p []byte) (int, error) {
-	if len(p) > b.s.size() {
-		return 0, fmt.Errorf("%w: %d bytes into %d", ErrTooLarge, len(p), b.s.size())
+	if size := b.Size(); len(p) > size { // the size only grows: checked before the lock
+		return 0, fmt.Errorf("%w: %d bytes into %d", ErrTooLarge, len(p), size)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -224,7 +243,7 @@ func (b *FrameBuffer) appendLocked(p []byte) {
 // type and timestamp. Timestamps must not go backwards. It returns
 // [ErrFrameLost] if the frame outgrew the ring and its start was dropped.
 func (b *FrameBuffer) WriteFrame(p []byte, typ FrameType, ts time.Duration) error {
-	if typ < Delta || typ > Motion || len(p) > b.s.size() {
+	if typ < Delta || typ > Motion || len(p) > b.Size() {
 		return b.frameError(p, typ, ts)
 	}
 	b.mu.Lock()
@@ -263,8 +282,8 @@ func (b *FrameBuffer) frameError(p []byte, typ FrameType, ts time.Duration) erro
 	switch {
 	case typ < Delta || typ > Motion:
 		return fmt.Errorf("%w: type %v", ErrInvalidFrame, typ)
-	case len(p) > b.s.size():
-		return fmt.Errorf("%w: %d bytes into %d", ErrTooLarge, len(p), b.s.size())
+	case len(p) > b.Size():
+		return fmt.Errorf("%w: %d bytes into %d", ErrTooLarge, len(p), b.Size())
 	case len(p) == 0:
 		return fmt.Errorf("%w: empty frame", ErrInvalidFrame)
 	}
@@ -567,8 +586,9 @@ func (b *FrameBuffer) copyOut(w io.Writer, sel func() (int, int, error)) (first,
 		n := int(b.rec(to-1).start + int64(b.rec(to-1).size) - start)
 		if cap(b.scratch) < n {
 			// Allocate without holding up the writer, then select again.
+			size := b.s.size()
 			b.mu.Unlock()
-			b.scratch = make([]byte, min(b.s.size(), n+n/4))
+			b.scratch = make([]byte, min(size, n+n/4))
 			b.mu.Lock()
 			from, to, err = sel()
 			continue

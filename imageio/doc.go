@@ -42,4 +42,37 @@
 // file's unit from the stream's start, so rounding never accumulates over a
 // long recording. Paced reads sleep on the same Clock; ReadContext cancels
 // them.
+//
+// # Limits
+//
+// Each limit, and why it is there:
+//
+//   - A frame's width and height are 1 to [container.MaxDimension] (32767),
+//     as OpenMV IDE checks and the firmware's 16-bit sizes allow.
+//   - Opening a file reads its frame headers through the container package:
+//     a frame over [container.DefaultMaxFrameSize] (64 MiB), or one whose
+//     bytes run past the end of the file, is damage ([Stream.Damage]),
+//     found before anything is allocated for it, so a hostile or cut-off
+//     file costs no more memory than its good frames. Write refuses a
+//     larger frame ([ErrFrameTooLarge]), which could not be read back.
+//   - The interval between two frames is a uint32 in the file's unit, what
+//     its header holds: at most about 49.7 days in V2.0 (milliseconds) and
+//     71.6 minutes in V2.1 (microseconds); Write refuses a longer one
+//     ([container.ErrInvalidElapsed]), and a capture time before the
+//     previous frame's ([ErrTimeBackwards]).
+//   - A memory stream's slot holds the frame size for raw formats and two
+//     bits a pixel for JPEG and PNG ([SlotCapacity]), as OpenMV sizes them,
+//     so that its memory is allocated once; a larger frame is
+//     [ErrFrameTooLarge].
+//   - A ring stream holds what its [circular.FrameConfig] bounds (bytes,
+//     age, frame count); a frame larger than the whole ring is
+//     circular.ErrTooLarge, since it could never be held whole.
+//   - A paced Read waits at least [MinFramePeriod] (1 ms, the unit of V2.0
+//     files) between two frames and a looped one [MinLoopPeriod] (100 ms) a
+//     round, so that intervals of 0 never send frames as fast as the CPU
+//     can.
+//   - [Image.Decode] checks a raw frame's size against its width and height,
+//     and reads a JPEG or PNG frame's own header before decoding it: a size
+//     other than the frame's, or over [MaxDecodePixels] (64 Mpx), is
+//     refused before its pixels are allocated.
 package imageio

@@ -7,6 +7,7 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -75,7 +76,10 @@ func (m *Image) check() error {
 // (0 or 255), an *image.YCbCr with 4:2:2 subsampling for YUV422 and YVU422,
 // an *image.RGBA for colour JPEG (chroma interpolated as libjpeg does; see
 // jpegToRGBA) and an *image.Gray for greyscale JPEG, and whatever image/png
-// returns for PNG. The result does not share memory with m.
+// returns for PNG. A JPEG or PNG whose own header gives another size than
+// m's, or more than [MaxDecodePixels], is [container.ErrInvalidDimensions],
+// found before anything is allocated for its pixels. The result does not
+// share memory with m.
 func (m *Image) Decode() (image.Image, error) {
 	if err := m.check(); err != nil {
 		return nil, err
@@ -107,14 +111,44 @@ func (m *Image) Decode() (image.Image, error) {
 		rgb24ToRGBA(dst.Pix, m.Data, m.Format == container.BGR24)
 		return dst, nil
 	case container.JPEG:
+		if err := m.checkDecode(jpeg.DecodeConfig); err != nil {
+			return nil, err
+		}
 		d, err := jpeg.Decode(bytes.NewReader(m.Data))
 		if err != nil {
 			return nil, err
 		}
 		return jpegToRGBA(d), nil
 	default: // PNG
+		if err := m.checkDecode(png.DecodeConfig); err != nil {
+			return nil, err
+		}
 		return png.Decode(bytes.NewReader(m.Data))
 	}
+}
+
+// MaxDecodePixels is the most pixels [Image.Decode] decodes a JPEG or PNG
+// frame to: 64 Mpx (an 8192x8192 picture, 256 MiB as RGBA), four times a
+// 4K frame. A compressed frame of a few bytes can declare 32767x32767,
+// which would cost 4 GiB; its header is read first and such a frame
+// refused.
+const MaxDecodePixels = 1 << 26
+
+// checkDecode reads the size a compressed frame declares in its own header
+// and refuses to decode it when it is not the frame's, or over
+// MaxDecodePixels.
+func (m *Image) checkDecode(config func(io.Reader) (image.Config, error)) error {
+	c, err := config(bytes.NewReader(m.Data))
+	if err != nil {
+		return err
+	}
+	if c.Width != m.Width || c.Height != m.Height {
+		return fmt.Errorf("%w: the %v data is %dx%d, the frame %dx%d", container.ErrInvalidDimensions, m.Format, c.Width, c.Height, m.Width, m.Height)
+	}
+	if c.Width*c.Height > MaxDecodePixels {
+		return fmt.Errorf("%w: %dx%d is over %d pixels", container.ErrInvalidDimensions, c.Width, c.Height, MaxDecodePixels)
+	}
+	return nil
 }
 
 // Encode converts src to an Image of format f. See [Image.SetImage].

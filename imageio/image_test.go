@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -364,4 +365,29 @@ func TestRGB24(t *testing.T) {
 			assert.Zero(t, s.Count())
 		})
 	}
+}
+
+// TestDecodeRefusesHugeDeclared: a JPEG of a few hundred bytes that
+// declares 32767x32767 (4 GiB as RGBA) is refused from its header, before
+// its pixels are allocated; so is one whose size is not the frame's.
+func TestDecodeRefusesHugeDeclared(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 16, 16)), nil))
+	data := buf.Bytes()
+	sof := bytes.Index(data, []byte{0xFF, 0xC0})
+	require.Positive(t, sof)
+	data[sof+5], data[sof+6], data[sof+7], data[sof+8] = 0x7F, 0xFF, 0x7F, 0xFF // height, width 32767
+
+	m := &imageio.Image{Width: 32767, Height: 32767, Format: container.JPEG, Data: data}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := m.Decode()
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, container.ErrInvalidDimensions)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20))
+
+	m.Width, m.Height = 16, 16
+	_, err = m.Decode()
+	require.ErrorIs(t, err, container.ErrInvalidDimensions, "16x16 frame, 32767x32767 JPEG")
+	assert.Contains(t, err.Error(), "32767x32767")
 }

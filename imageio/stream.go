@@ -28,8 +28,10 @@ var (
 	ErrInvalidCount = errors.New("imageio: invalid slot count")
 
 	// ErrFrameTooLarge is returned by Write on a memory stream for a frame
-	// larger than a slot (OpenMV's "Invalid frame size").
-	ErrFrameTooLarge = errors.New("imageio: frame larger than a slot")
+	// larger than a slot (OpenMV's "Invalid frame size"), and on any
+	// stream for a frame over container.DefaultMaxFrameSize, which Open
+	// would not read back.
+	ErrFrameTooLarge = errors.New("imageio: frame too large")
 
 	// ErrReadOnly is returned by Write on a stream made with Open.
 	ErrReadOnly = errors.New("imageio: stream opened for reading")
@@ -355,6 +357,9 @@ func (s *Stream) WriteAt(img *Image, t time.Time) error {
 	}
 	if err := img.check(); err != nil {
 		return err
+	}
+	if len(img.Data) > container.DefaultMaxFrameSize {
+		return fmt.Errorf("%w: %d bytes, over the %d a reader accepts", ErrFrameTooLarge, len(img.Data), container.DefaultMaxFrameSize)
 	}
 	unit := s.version.TimeUnit()
 	at := t.Sub(s.created)

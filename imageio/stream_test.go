@@ -858,3 +858,22 @@ func TestClipFrom(t *testing.T) {
 	}
 	assert.Equal(t, []byte{15, 16, 17, 18, 19, 20, 21, 22, 23, 24}, got)
 }
+
+// TestWriteRefusesUnreadable: a frame larger than a reader accepts is
+// refused by Write, which would otherwise make it damage on the next Open
+// and lose it; the frames before it stay.
+func TestWriteRefusesUnreadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.omv")
+	s, err := imageio.Create(path, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Write(grayFrame(1)))
+	big := &imageio.Image{Width: 4096, Height: 4096, Format: container.JPEG, Data: make([]byte, container.DefaultMaxFrameSize+1)}
+	require.ErrorIs(t, s.Write(big), imageio.ErrFrameTooLarge)
+	require.NoError(t, s.Write(grayFrame(2)))
+	require.NoError(t, s.Close())
+	s, err = imageio.Open(path, nil)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, 2, s.Count())
+	assert.NoError(t, s.Damage())
+}

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 )
 
 // DefaultMaxFrameSize is the largest frame a Reader accepts unless its
@@ -124,11 +127,47 @@ func NewReader(r io.Reader, boundary string) *Reader {
 // it looks at whole: longer lines are never boundaries or headers.
 const readBufferSize = 64 << 10
 
-// Dial requests the MJPEG stream at url with http.DefaultClient and returns
-// a Reader of it; cancelling ctx ends the stream. Close the Reader to close
-// the connection.
+// Timeouts of the client [NewClient] makes, which [Dial] uses.
+const (
+	// DialTimeout bounds connecting to a camera: one that is off or
+	// unplugged fails in seconds, instead of holding the attempt for the
+	// minutes the kernel would wait.
+	DialTimeout = 5 * time.Second
+	// TLSHandshakeTimeout bounds the TLS handshake with an https camera,
+	// for the same reason.
+	TLSHandshakeTimeout = 5 * time.Second
+	// HeaderTimeout bounds the wait for the answer's headers once the
+	// request is sent: a camera whose web server accepts connections and
+	// hangs (a crashed firmware, a full ESP32) fails with a timeout
+	// instead of hanging its reader. 10 s leaves a slow camera time to
+	// start its stream. The stream itself has no timeout: it lasts as
+	// long as the camera sends.
+	HeaderTimeout = 10 * time.Second
+)
+
+// NewClient returns an HTTP client for cameras: proxies from the
+// environment (http.ProxyFromEnvironment), and DialTimeout,
+// TLSHandshakeTimeout and HeaderTimeout, which http.DefaultClient does not
+// have. Each call makes a client of its own, with a transport of its own.
+// Start from it to change one thing (a TLS configuration, a proxy), so as
+// to keep the timeouts.
+func NewClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   TLSHandshakeTimeout,
+		ResponseHeaderTimeout: HeaderTimeout,
+	}}
+}
+
+// defaultClient is the client Dial uses, made once.
+var defaultClient = sync.OnceValue(NewClient)
+
+// Dial requests the MJPEG stream at url with a client made by [NewClient]
+// (shared by every Dial) and returns a Reader of it; cancelling ctx ends
+// the stream. Close the Reader to close the connection.
 func Dial(ctx context.Context, url string) (*Reader, error) {
-	return DialClient(ctx, http.DefaultClient, url)
+	return DialClient(ctx, defaultClient(), url)
 }
 
 // DialClient is Dial with the HTTP client c: for a camera that needs a

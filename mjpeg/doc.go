@@ -24,8 +24,13 @@
 // and the viewer's own hold: measured, 1.3 s at the median for a viewer at
 // a third of a 30 fps stream of 640x480 frames, against 2.7 s with the
 // kernel's autotuned buffer (BenchmarkSlowViewer). A write
-// that stalls for WriteTimeout drops the viewer. Each frame is encoded into
+// that stalls for WriteTimeout drops the viewer. Each frame is made into
 // the bytes every viewer writes once, when it is published.
+//
+// A [Writer] writes the stream to one client, the partner of [Reader] as
+// mime/multipart's Writer is of its Reader: what a Server does for each
+// viewer, for a handler that makes its own frames (a recording's replay,
+// say) and needs no Server.
 //
 // A Server has no credentials of its own (wrap it in middleware for them),
 // but on a loopback address it answers only requests that name a loopback

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -83,6 +84,49 @@ func ExampleSourceFunc() {
 	}
 	fmt.Println("running while watched:", s.Stats().Running)
 	// Output: running while watched: true
+}
+
+// A handler that makes its own frames writes them with a Writer: here three
+// frames, a tenth of a second apart, then the stream ends.
+func ExampleWriter() {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mw := mjpeg.NewWriter(w) // sets the headers, and deadlines on each write
+		tick := time.NewTicker(time.Second / 10)
+		defer tick.Stop()
+		for i := range 3 {
+			if err := mw.WriteFrame(solidJPEG(color.Gray{uint8(i * 100)})); err != nil {
+				return // the viewer went away, or stopped reading
+			}
+			select {
+			case <-tick.C:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		mw.Close()
+	}))
+	defer ts.Close()
+
+	r, err := mjpeg.Dial(context.Background(), ts.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	for {
+		frame, err := r.NextFrame()
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		m, _ := jpeg.Decode(bytes.NewReader(frame))
+		grey, _, _, _ := m.At(10, 10).RGBA()
+		fmt.Println("frame, grey", (grey>>8+5)/10*10)
+	}
+	// Output:
+	// frame, grey 0
+	// frame, grey 100
+	// frame, grey 200
+	// EOF
 }
 
 // Reading a stream from a camera that sends no first boundary and no

@@ -1,6 +1,7 @@
 package mjpeg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,7 +58,8 @@ func (f SourceFunc) Run(ctx context.Context, publish func(jpeg []byte)) error {
 //
 // Every viewer gets the newest frame: a viewer that cannot keep up skips
 // frames and never holds up Publish or the other viewers. Each frame is
-// encoded into the bytes every viewer writes once, when it is published.
+// made once into the part every viewer's [Writer] writes ([AppendPart]),
+// when it is published.
 //
 // The zero Server is ready to use; set its fields before it serves. A
 // Server is safe for concurrent use. Close stops it and its Source.
@@ -73,7 +75,9 @@ type Server struct {
 	// MaxViewers caps the viewers of the stream; more get 503 Service
 	// Unavailable. Zero means no cap.
 	MaxViewers int
-	// Boundary is the multipart boundary: DefaultBoundary when empty.
+	// Boundary is the multipart boundary: DefaultBoundary when empty. One
+	// that Writer.SetBoundary refuses makes every stream 500 Internal
+	// Server Error.
 	Boundary string
 	// RepeatAfter is how long a viewer that has the newest frame waits for
 	// another before it is sent the newest once more (DefaultRepeatAfter
@@ -107,14 +111,14 @@ type Server struct {
 	sourceErr                                        atomic.Pointer[error]
 }
 
-// frame is a published frame, encoded once for every viewer.
+// frame is a published frame, made once into the part every viewer's
+// Writer writes as it is.
 type frame struct {
 	seq  uint64
-	at   time.Time
-	jpeg []byte
-	// part is what a viewer writes for this frame: the part's headers, the
-	// JPEG, and the next boundary line, so that browsers show the frame at
-	// once instead of waiting for the next one.
+	jpeg []byte // in part
+	// part is what a viewer writes for this frame (AppendPart): the part's
+	// headers, the JPEG, and the next boundary line, so that browsers show
+	// the frame at once instead of waiting for the next one.
 	part []byte
 }
 
@@ -137,25 +141,17 @@ func (s *Server) boundary() string {
 	return s.Boundary
 }
 
-// orDefault returns d, or def when d is zero.
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
 func (s *Server) idleTimeout() time.Duration {
-	return orDefault(max(s.IdleTimeout, 0), DefaultIdleTimeout)
+	return cmp.Or(max(s.IdleTimeout, 0), DefaultIdleTimeout)
 }
 
 func (s *Server) writeTimeout() time.Duration {
-	return orDefault(max(s.WriteTimeout, 0), DefaultWriteTimeout)
+	return cmp.Or(max(s.WriteTimeout, 0), DefaultWriteTimeout)
 }
 
 // repeatAfter is negative when repeating is off.
 func (s *Server) repeatAfter() time.Duration {
-	return orDefault(s.RepeatAfter, DefaultRepeatAfter)
+	return cmp.Or(s.RepeatAfter, DefaultRepeatAfter)
 }
 
 // arm makes *t fire after d, creating it the first time, and returns its
@@ -174,20 +170,10 @@ func arm(t **time.Timer, d time.Duration) <-chan time.Time {
 // ErrClosed after Close.
 func (s *Server) Publish(jpeg []byte) error {
 	s.init()
-	now := time.Now()
 	b := s.boundary()
-	part := make([]byte, 0, len(jpeg)+len(b)+96)
-	part = append(part, "Content-Type: image/jpeg\r\nContent-Length: "...)
-	part = strconv.AppendInt(part, int64(len(jpeg)), 10)
-	part = append(part, "\r\nX-Timestamp: "...)
-	part = strconv.AppendInt(part, now.UnixMicro(), 10)
-	part = append(part, "\r\n\r\n"...)
-	start := len(part)
-	part = append(part, jpeg...)
-	part = append(part, "\r\n--"...)
-	part = append(part, b...)
-	part = append(part, "\r\n"...)
-	f := &frame{at: now, jpeg: part[start : start+len(jpeg) : start+len(jpeg)], part: part}
+	part := AppendPart(make([]byte, 0, len(jpeg)+len(b)+96), b, jpeg, time.Now())
+	end := len(part) - len("\r\n--"+"\r\n") - len(b)
+	f := &frame{jpeg: part[end-len(jpeg) : end : end], part: part}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -333,94 +319,134 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+s.boundary())
-	h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
-	h.Set("Pragma", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
-	// An endless body needs no chunked encoding: with identity, net/http
-	// writes each frame's bytes as they are, in one write, and closes the
-	// connection at the end.
-	h.Set("Transfer-Encoding", "identity")
-	// An endless response ends its connection: say so.
-	h.Set("Connection", "close")
-	w.WriteHeader(http.StatusOK)
+	mw := NewWriter(w)
+	mw.WriteTimeout = s.writeTimeout()
+	if err := mw.SetBoundary(s.boundary()); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	if r.Method == http.MethodHead {
+		mw.SetHeader(w.Header())
+		w.WriteHeader(http.StatusOK)
 		return
 	}
-	rc := http.NewResponseController(w)
-	writeTimeout := s.writeTimeout()
-	write := func(b []byte) bool {
-		rc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		_, err := w.Write(b)
-		if err == nil {
-			err = rc.Flush()
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			s.dropped.Add(1) // stalled, not gone
-		}
-		return err == nil
+	v := &viewer{s: s, w: mw, ctx: r.Context(), interval: interval, repeatAfter: s.repeatAfter()}
+	defer v.stopTimers()
+	if v.sent(mw.Start()) {
+		v.run()
 	}
-	// The boundary line goes out before the first part.
-	if !write([]byte("--" + s.boundary() + "\r\n")) {
-		return
-	}
-	repeatAfter := s.repeatAfter()
-	var last, repeated uint64
-	var sent time.Time
-	var wait, repeat *time.Timer
-	defer func() {
-		for _, t := range []*time.Timer{wait, repeat} {
-			if t != nil {
-				t.Stop()
-			}
-		}
-	}()
+}
+
+// A viewer is the state of one stream: where it writes, what it was sent,
+// and its timers.
+type viewer struct {
+	s           *Server
+	w           *Writer
+	ctx         context.Context // the request's
+	interval    time.Duration   // the least time between frames (?fps=); 0: no cap
+	repeatAfter time.Duration   // negative: never
+	last        uint64          // the newest frame sent
+	repeated    uint64          // the frame last sent again
+	at          time.Time       // when the newest frame was sent
+	wait        *time.Timer     // for interval
+	repeat      *time.Timer     // for repeatAfter
+}
+
+// run sends the viewer each frame it can take, until it goes away, a write
+// to it fails, or the server closes.
+func (v *viewer) run() {
 	for {
-		f, next := s.current()
-		if f == nil || f.seq == last {
-			var again <-chan time.Time
-			if f != nil && repeated != last && repeatAfter > 0 {
-				again = arm(&repeat, repeatAfter)
-			}
-			select {
-			case <-next:
-				continue
-			case <-again:
-				// Nothing newer: send the newest again, so that browsers
-				// show it (see RepeatAfter).
-				repeated = last
-				if !write(f.part) {
-					return
-				}
-				s.repeated.Add(1)
-				continue
-			case <-r.Context().Done():
-				return
-			case <-s.done:
-				return
-			}
+		f, ok := v.next()
+		if ok {
+			f, ok = v.pace(f)
 		}
-		if interval > 0 && !sent.IsZero() {
-			if d := interval - time.Since(sent); d > 0 {
-				select {
-				case <-arm(&wait, d):
-				case <-r.Context().Done():
-					return
-				case <-s.done:
-					return
-				}
-				f, _ = s.current() // the newest, after the wait
-			}
-		}
-		if last != 0 && f.seq > last+1 {
-			s.skipped.Add(f.seq - last - 1)
-		}
-		if !write(f.part) {
+		if !ok || !v.deliver(f) {
 			return
 		}
-		s.delivered.Add(1)
-		last, sent = f.seq, time.Now()
+	}
+}
+
+// next waits for a frame newer than the last one sent and returns it;
+// meanwhile it sends the newest once more after repeatAfter (see
+// RepeatAfter). It reports false when the viewer or the server is done, or
+// a write failed.
+func (v *viewer) next() (*frame, bool) {
+	for {
+		f, newer := v.s.current()
+		if f != nil && f.seq != v.last {
+			return f, true
+		}
+		var again <-chan time.Time
+		if f != nil && v.repeated != v.last && v.repeatAfter > 0 {
+			again = arm(&v.repeat, v.repeatAfter)
+		}
+		select {
+		case <-newer:
+		case <-again:
+			// Nothing newer: send the newest again, so that browsers show
+			// it.
+			v.repeated = v.last
+			if !v.sent(v.w.WritePart(f.part)) {
+				return nil, false
+			}
+			v.s.repeated.Add(1)
+		case <-v.ctx.Done():
+			return nil, false
+		case <-v.s.done:
+			return nil, false
+		}
+	}
+}
+
+// pace holds f back, under ?fps=, until interval has passed since the
+// last frame was sent, and returns the newest frame then. It reports false
+// when the viewer or the server is done first.
+func (v *viewer) pace(f *frame) (*frame, bool) {
+	if v.interval <= 0 || v.at.IsZero() {
+		return f, true
+	}
+	d := v.interval - time.Since(v.at)
+	if d <= 0 {
+		return f, true
+	}
+	select {
+	case <-arm(&v.wait, d):
+		f, _ = v.s.current()
+		return f, true
+	case <-v.ctx.Done():
+	case <-v.s.done:
+	}
+	return nil, false
+}
+
+// deliver sends f, and counts it and the frames the viewer skipped.
+func (v *viewer) deliver(f *frame) bool {
+	if v.last != 0 && f.seq > v.last+1 {
+		v.s.skipped.Add(f.seq - v.last - 1)
+	}
+	if !v.sent(v.w.WritePart(f.part)) {
+		return false
+	}
+	v.s.delivered.Add(1)
+	v.last, v.at = f.seq, time.Now()
+	return true
+}
+
+// sent reports whether a write succeeded; one that stalled for
+// WriteTimeout (not one to a viewer that went away) counts the viewer as
+// dropped.
+func (v *viewer) sent(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		v.s.dropped.Add(1)
+	}
+	return err == nil
+}
+
+func (v *viewer) stopTimers() {
+	for _, t := range []*time.Timer{v.wait, v.repeat} {
+		if t != nil {
+			t.Stop()
+		}
 	}
 }
 

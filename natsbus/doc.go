@@ -22,14 +22,38 @@
 //
 // # Limits
 //
-//   - A frame is at most [MaxFrameSize] (64 MiB, what an OMV reader takes by
-//     default). A message that declares more, or a size that its format and
-//     dimensions do not give, is refused at its prefix, before any of it is
-//     buffered, and counted in [Stats].Invalid.
-//   - A Subscriber or a replay holds at most [MaxPendingBytes] (128 MiB) for
-//     the chunked frames it is putting together, from at most 16 publishers:
-//     past that the oldest give way and are counted in [Stats].Lost, however
-//     many ids and sizes a hostile publisher declares.
+// Each limit, and why it is there:
+//
+//   - A frame is at most [MaxFrameSize] (64 MiB), what an OMV reader takes by
+//     default, so that every frame that passes can be recorded and read back;
+//     a message that declares more, or a size its format and dimensions do
+//     not give, is refused at its prefix, before any of it is buffered, and
+//     counted in [Stats].Invalid.
+//   - A frame's width and height are at most [container.MaxDimension] (32767),
+//     as OpenMV IDE takes them.
+//   - A Subscriber or a replay holds at most [MaxPendingBytes] (128 MiB, two
+//     of the largest frames interleaved) for the chunked frames it is putting
+//     together, from at most 16 publishers at a time, so that a hostile
+//     publisher cannot make it buffer without end: past that the oldest give
+//     way and are counted in [Stats].Lost.
+//   - A message carries at most the server's max payload (1 MB by default,
+//     natsbus/server's Options.MaxPayload), NATS's own limit: a larger frame
+//     goes in chunks of the max payload less [HeaderSize].
+//   - A frame is at most [MaxChunks] (65 535) chunks, what the prefix's
+//     16-bit count holds: 64 GB at the default max payload, far beyond a
+//     frame.
+//   - A replay pulls at most [PullMaxBytes] (16 MiB) at a time, under the
+//     server's 64 MB pending limit: with the client's 500 messages a pull,
+//     600 KB frames overran it and the replay was dropped as a slow consumer.
+//   - A replay waits at most [ReplayOptions].MaxWait (5 s by default) for
+//     each message, so that it never hangs on a server that went away.
+//   - An acknowledged Publisher tries to have each message stored for at most
+//     [AckWait] (10 s), long enough for a cluster's leader election.
+//   - [Export] writes intervals of at most [MaxInterval] (about 71.6
+//     minutes), the uint32 of microseconds of a V2.1 file; a longer gap is
+//     shortened to it and counted in [ExportStats].Clamped.
+//   - A recording has at most 5 replicas ([RecordOptions].Replicas),
+//     JetStream's own limit.
 //
 // # Live and slow subscribers
 //
@@ -53,4 +77,10 @@
 // consumer again and again. [Upload] and [Download] move whole recordings
 // through an Object Store bucket; a key-value entry is one message and
 // cannot hold one.
+//
+// # Examples
+//
+// The Examples that publish, subscribe, record and replay are those of
+// natsbus/server: they need its embedded server, which this module does
+// not download.
 package natsbus

@@ -2,10 +2,8 @@ module github.com/imgstream/imgstream/natsbus
 
 go 1.26.0
 
-replace github.com/imgstream/imgstream => ..
-
 require (
-	github.com/imgstream/imgstream v0.0.0-00010101000000-000000000000
+	github.com/imgstream/imgstream v0.1.0
 	github.com/nats-io/nats.go v1.55.0
 )
 

@@ -44,12 +44,13 @@ func CheckCamera(camera string) error {
 // It is safe for concurrent use, though frames are best published from
 // one goroutine, in order.
 type Publisher struct {
+	// Set by the constructor, then only read.
 	nc      *nats.Conn
 	js      jetstream.JetStream // set: each message acknowledged by the stream
 	subject string
 	id      uint32
 
-	mu    sync.Mutex
+	mu    sync.Mutex // guards seq, buf and chunk, and orders a frame's messages
 	seq   uint64
 	buf   []byte
 	chunk int // bytes of frame a message carries

@@ -46,8 +46,11 @@ var ErrClosed = errors.New("natsbus: subscriber closed")
 // delivered torn. Next and Close may be called from any goroutine, but
 // Next from one at a time.
 type Subscriber struct {
-	sub *nats.Subscription
+	sub *nats.Subscription // set by Subscribe, then only read
 
+	// mu guards ready, latest, has, closed, stats, spare, given and
+	// frames: receive (in the subscription's goroutine), Next, Stats and
+	// Close all take it.
 	mu     sync.Mutex
 	ready  chan struct{} // closed and replaced when a newer frame is in latest
 	latest Frame         // the newest whole frame, not yet taken

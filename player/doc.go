@@ -9,9 +9,10 @@
 // # API of a recording
 //
 //	GET /                         the player page
-//	GET /api/info                 JSON: name, version, frames, duration_us, fps, min_fps, max_fps,
-//	                              width, height, formats, size, modified, damage (null or
-//	                              {frame, offset, error}), live (false)
+//	GET /api/info                 JSON: export.Summary, as imgstream info --json gives it: file,
+//	                              version, time_unit, count, duration_us, fps, min_fps, max_fps,
+//	                              width, height, bytes, formats, size, modified, damage (null or
+//	                              {frame, offset, error})
 //	GET /api/frames               JSON: [{index, offset, time_us, interval_us, size, format, w, h}]
 //	GET /frame/N.jpg, N.png       frame N (0 to frames-1) as JPEG (JPEG frames as they are) or PNG;
 //	                              constant time (the file's headers are indexed when it is opened),
@@ -19,10 +20,10 @@
 //	GET /stream.mjpg?from=N&speed=S   MJPEG at the recorded pace times S (0.25 to 4), from frame N,
 //	                              round and round, frames at least imageio.MinFramePeriod apart
 //	                              and a round at least imageio.MinLoopPeriod long
-//	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at avi.RateFor's rate for them
-//	                              (what the command line's export gives); JPEG frames are sent
+//	GET /export.avi?from=N&to=M   frames N to M-1 as an MJPEG AVI at export.VideoRate (export.AVI,
+//	                              the bytes the command line's export gives); JPEG frames are sent
 //	                              as the file is made, with its Content-Length (no Range)
-//	GET /export.gif?from=N&to=M   the same as an animated GIF
+//	GET /export.gif?from=N&to=M   the same as an animated GIF (export.GIF)
 //
 // A folder ([NewDir]) lists its recordings at / and in /api/recordings
 // (JSON: [{id, name, frames, duration_us, size, modified, damaged}]), and
@@ -48,11 +49,42 @@
 // has Options.WriteTimeout ([DefaultWriteTimeout], 10 s): a client that
 // stops reading loses its response and its place then, so clients that
 // never read cannot hold the places. Options.Token or
-// Options.User and Password guard every endpoint; the command line
-// requires one of them to listen beyond the loopback interface. Without
-// them, a player (a live one too) answers only requests whose Host is a
-// loopback name (localhost, 127.0.0.0/8, [::1], any port) or in
-// Options.Hosts, and 403 to others: a web page cannot rebind its own name
-// to 127.0.0.1 (DNS rebinding) to read recordings, watch a live source or
-// POST /trigger.
+// Options.User and Password guard every endpoint. Without them, a player
+// (a live one too) serves only the loopback interface: a request that
+// came in on an address beyond it (a LAN address, when the server
+// listens on 0.0.0.0) is answered 403, and the player logs why once,
+// unless Options.Public says that anyone may see it (the command line
+// never sets it: beyond loopback it makes a token if none is given). A
+// request on loopback is answered only if its Host is a loopback name
+// (localhost, 127.0.0.0/8, [::1], any port) or in Options.Hosts, and 403
+// otherwise: a web page cannot rebind its own name to 127.0.0.1 (DNS
+// rebinding) to read recordings, watch a live source or POST /trigger.
+//
+// # Limits
+//
+// A player serves untrusted clients with bounded memory, files and time:
+//
+//   - [MaxURL] (2048 bytes): a URL longer than any the API makes is 414,
+//     before any work is done for it.
+//   - [MaxStreams] (32) streams and exports at once, 503 beyond: each
+//     holds a connection, a file position and a goroutine for as long as
+//     its client reads.
+//   - [MaxRenders] (4) frames decoded and encoded at once (/frame/ and
+//     GIF exports), about 20 MB each for a 5 MP frame: a burst of
+//     requests waits for a place, taking time, not memory.
+//   - [DefaultWriteTimeout] (10 s) on each write of a response
+//     (Options.WriteTimeout): a client that stops reading loses its
+//     response and its place, so clients that never read cannot hold
+//     them; no timeout on a whole response, which would cut long streams.
+//   - A folder lists at most [MaxRecordings] (10000) recordings and keeps
+//     at most [MaxOpenRecordings] (8) open and [MaxIndexedFrames] (about
+//     64 MiB of index) indexed between requests: a folder of any size
+//     takes a bounded number of files and bytes.
+//   - A stream's speed is [MinSpeed] to [MaxSpeed] (0.25 to 4), its frames
+//     at least imageio.MinFramePeriod apart and a round of its loop at
+//     least imageio.MinLoopPeriod long: a one-frame recording, or a fast
+//     speed, does not spin a core.
+//   - Without credentials, only the loopback interface is served, and
+//     only to loopback Host names or Options.Hosts (see Security above and
+//     Options.Public): a default that leaves nothing open to a network.
 package player

@@ -1,38 +1,99 @@
 package player
 
 import (
-	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strconv"
 
-	"github.com/imgstream/imgstream/avi"
-	"github.com/imgstream/imgstream/container"
-	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/export"
 )
 
-// exportAVI sends frames [from, to) as an MJPEG AVI at the rate
-// avi.RateFor gives for their times, as the command line's export does for
-// the same frames. When every frame is a JPEG, the file is laid out from
-// the index and streamed as it is made, with its Content-Length; else it is
-// made in a temporary file, then served. Either way it stops as soon as the
-// request's context ends (the client went), and gives its place back.
+// The exports are export's, as the command line's are: the same frames
+// give the same bytes.
+
+// span parses ?from=&to= into frames [from, to): all of them by default.
+func (rec *recording) span(w http.ResponseWriter, r *http.Request) (from, to int, ok bool) {
+	n := len(rec.x.Entries)
+	from, to = 0, n
+	q := r.URL.Query()
+	if v := q.Get("from"); v != "" {
+		if from, ok = frameNumber(v, n); !ok {
+			http.Error(w, fmt.Sprintf("from=%q: want a frame from 0 to %d", v, n-1), http.StatusBadRequest)
+			return 0, 0, false
+		}
+	}
+	if v := q.Get("to"); v != "" {
+		t, ok := frameNumber(v, n+1)
+		if !ok || t <= from {
+			http.Error(w, fmt.Sprintf("to=%q: want a frame after from, at most %d", v, n), http.StatusBadRequest)
+			return 0, 0, false
+		}
+		to = t
+	}
+	if from >= to {
+		http.Error(w, "no frames to export", http.StatusNotFound)
+		return 0, 0, false
+	}
+	return from, to, true
+}
+
+func attachment(w http.ResponseWriter, name, ext string) {
+	base := name
+	if e := len(base) - len(".omv"); e > 0 && base[e:] == ".omv" {
+		base = base[:e]
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", base+ext))
+}
+
+// exportOptions are the options of an export of frames [from, to): the
+// command line's defaults, and one worker, so that an export holds one
+// frame being encoded at a time (MaxStreams of them run at once).
+func exportOptions(from, to int) export.Options {
+	return export.Options{Range: export.Frames(from, to), Workers: 1}
+}
+
+// exportAVI sends frames [from, to) as an MJPEG AVI (export.AVI, as the
+// command line's export). When every frame is a JPEG, the file is laid
+// out from the index and streamed as it is made (export.AVIStream), with
+// its Content-Length; else it is made in a temporary file, then served.
+// Either way it stops as soon as the request's context ends (the client
+// went), and gives its place back.
 func (rec *recording) exportAVI(w http.ResponseWriter, r *http.Request) {
 	from, to, ok := rec.span(w, r)
 	if !ok || !acquire(rec.slots, w) {
 		return
 	}
 	defer release(rec.slots)
-	first := &rec.x.Entries[from].Header
-	c := avi.Config{Width: first.Width, Height: first.Height, Rate: avi.RateFor(rec.at[from:to])}
-	for i := from; i < to; i++ {
-		if rec.x.Entries[i].Format != container.JPEG {
-			rec.tempAVI(w, r, c, from, to)
-			return
-		}
+	ctx := r.Context()
+	o := exportOptions(from, to)
+	s, err := export.NewAVIStream(ctx, rec.src, o)
+	if errors.Is(err, export.ErrNotLaidOut) {
+		rec.tempAVI(w, r, o)
+		return
 	}
-	rec.streamAVI(w, r, c, from, to)
+	if err != nil {
+		if ctx.Err() == nil {
+			rec.exportFailed(w, err)
+		}
+		return
+	}
+	attachment(w, rec.name, ".avi")
+	h := w.Header()
+	h.Set("Content-Type", "video/x-msvideo")
+	h.Set("Content-Length", strconv.FormatInt(s.Size(), 10))
+	h.Set("Last-Modified", rec.mod.UTC().Format(http.TimeFormat))
+	h.Set("Accept-Ranges", "none") // made as it is sent
+	if r.Method == http.MethodHead {
+		return
+	}
+	// A client that goes leaves the connection with fewer bytes than
+	// announced: it closes.
+	if _, err := s.WriteTo(ctx, w); err != nil && ctx.Err() == nil {
+		rec.logf("player: %s: export: %v", rec.name, err)
+	}
 }
 
 // exportFailed answers a failed export that has sent nothing yet.
@@ -41,71 +102,10 @@ func (rec *recording) exportFailed(w http.ResponseWriter, err error) {
 	http.Error(w, "cannot export: "+err.Error(), http.StatusInternalServerError)
 }
 
-// streamAVI sends JPEG frames [from, to) as an AVI laid out in advance
-// from their sizes in the index: no copy, the first byte at once.
-func (rec *recording) streamAVI(w http.ResponseWriter, r *http.Request, c avi.Config, from, to int) {
-	ctx := r.Context()
-	l, err := avi.NewLayout(c)
-	if err != nil {
-		rec.exportFailed(w, err)
-		return
-	}
-	for i := from; i < to; i++ {
-		if i%4096 == 0 && ctx.Err() != nil {
-			return
-		}
-		if err := l.Add(rec.x.Entries[i].Size, rec.at[i]); err != nil {
-			rec.exportFailed(w, err)
-			return
-		}
-	}
-	size, err := l.Size()
-	if err != nil {
-		rec.exportFailed(w, err)
-		return
-	}
-	attachment(w, rec.name, ".avi")
-	h := w.Header()
-	h.Set("Content-Type", "video/x-msvideo")
-	h.Set("Content-Length", strconv.FormatInt(size, 10))
-	h.Set("Last-Modified", rec.mod.UTC().Format(http.TimeFormat))
-	h.Set("Accept-Ranges", "none") // made as it is sent
-	if r.Method == http.MethodHead {
-		return
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	aw, err := l.NewWriter(bw)
-	if err != nil {
-		rec.exportFailed(w, err)
-		return
-	}
-	var m imageio.Image
-	for i := from; i < to; i++ {
-		if ctx.Err() != nil {
-			return // the client went: with fewer bytes than announced, the connection closes
-		}
-		if err = rec.read(i, &m); err == nil {
-			err = aw.WriteFrame(m.Data, rec.at[i])
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				rec.logf("player: %s: export: frame %d: %v", rec.name, i, err)
-			}
-			return
-		}
-	}
-	if err = aw.Close(); err == nil {
-		err = bw.Flush()
-	}
-	if err != nil && ctx.Err() == nil {
-		rec.logf("player: %s: export: %v", rec.name, err)
-	}
-}
-
-// tempAVI makes frames [from, to) an AVI in a temporary file (frames to
-// encode have no size until they are encoded), looking at the request's
-// context each frame, then serves it.
-func (rec *recording) tempAVI(w http.ResponseWriter, r *http.Request, c avi.Config, from, to int) {
+// tempAVI makes the AVI in a temporary file (frames to encode have no
+// size until they are encoded), looking at the request's context each
+// frame, then serves it.
+func (rec *recording) tempAVI(w http.ResponseWriter, r *http.Request, o export.Options) {
 	f, err := os.CreateTemp("", "imgstream-export-*.avi")
 	if err != nil {
 		rec.exportFailed(w, err)
@@ -113,7 +113,7 @@ func (rec *recording) tempAVI(w http.ResponseWriter, r *http.Request, c avi.Conf
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	if err := rec.writeAVI(r.Context(), f, c, from, to); err != nil {
+	if _, err := export.AVI(r.Context(), f, rec.src, o); err != nil {
 		if r.Context().Err() == nil {
 			rec.exportFailed(w, err)
 		}
@@ -124,27 +124,49 @@ func (rec *recording) tempAVI(w http.ResponseWriter, r *http.Request, c avi.Conf
 	http.ServeContent(w, r, "", rec.mod, f)
 }
 
-// writeAVI writes frames [from, to) to f as an AVI described by c.
-func (rec *recording) writeAVI(ctx context.Context, f *os.File, c avi.Config, from, to int) error {
-	aw, err := avi.NewWriter(f, c)
-	if err != nil {
-		return err
+// exportGIF streams frames [from, to) as an animated GIF (export.GIF, as
+// the command line's export), one palette made from the first frames. Each
+// frame is decoded in one of the MaxRenders places, and the export stops
+// when its request ends.
+func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
+	from, to, ok := rec.span(w, r)
+	if !ok || !acquire(rec.slots, w) {
+		return
 	}
-	var m imageio.Image
-	var jpg []byte
-	for i := from; i < to; i++ {
-		if err := ctx.Err(); err != nil {
-			return err
+	defer release(rec.slots)
+	ctx := r.Context()
+	o := exportOptions(from, to)
+	o.Render = func(ctx context.Context) (func(), error) {
+		if !rec.acquireRender(ctx) {
+			return nil, context.Cause(ctx)
 		}
-		if err = rec.read(i, &m); err == nil {
-			jpg, err = m.AppendJPEG(jpg[:0])
-		}
-		if err == nil {
-			err = aw.WriteFrame(jpg, rec.at[i])
-		}
-		if err != nil {
-			return err
-		}
+		return rec.releaseRender, nil
 	}
-	return aw.Close()
+	hw := &headersFirst{ResponseWriter: w, set: func(h http.Header) {
+		attachment(w, rec.name, ".gif")
+		h.Set("Content-Type", "image/gif")
+	}}
+	if _, err := export.GIF(ctx, hw, rec.src, o); err != nil && ctx.Err() == nil {
+		if !hw.started {
+			rec.exportFailed(w, err)
+			return
+		}
+		rec.logf("player: %s: export: %v", rec.name, err)
+	}
+}
+
+// headersFirst sets an export's headers before its first byte: an export
+// that fails before it answers with an error instead.
+type headersFirst struct {
+	http.ResponseWriter
+	set     func(http.Header)
+	started bool
+}
+
+func (h *headersFirst) Write(p []byte) (int, error) {
+	if !h.started {
+		h.started = true
+		h.set(h.Header())
+	}
+	return h.ResponseWriter.Write(p)
 }

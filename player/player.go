@@ -9,23 +9,25 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image/png"
 	"io/fs"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 	"github.com/imgstream/imgstream/imageio"
-	"github.com/imgstream/imgstream/internal/timing"
 	"github.com/imgstream/imgstream/mjpeg"
 )
 
@@ -54,9 +56,10 @@ const DefaultWriteTimeout = 10 * time.Second
 //go:embed static
 var static embed.FS
 
-// Options refine a player. The zero value serves every request that names
-// a loopback Host (see Hosts), which is what a player on the loopback
-// interface wants.
+// Options refine a player. The zero value serves every request that
+// comes in on the loopback interface and names a loopback Host (see
+// Hosts), which is what a player on the loopback interface wants; beyond
+// it, a player needs credentials (Token, or User and Password) or Public.
 type Options struct {
 	// Token, if set, is needed for every request: as ?token=, which also
 	// sets a cookie for the page's own requests, as that cookie, or as
@@ -80,13 +83,27 @@ type Options struct {
 	// which the page shows (it reads the fields recording and clip).
 	Trigger func()
 	Status  func() any
-	// Hosts are the names (without a port) that a request's Host may give
-	// when neither Token nor User is set, besides the loopback names that
-	// are always accepted (localhost, 127.0.0.0/8, ::1, with any port).
-	// Without credentials a player answers any other Host 403, so that a
-	// web page whose name was rebound to 127.0.0.1 (DNS rebinding) cannot
-	// read it or trigger a recorder. With credentials, any Host is served.
+	// Hosts are the names (without a port) that a request on the
+	// loopback interface may give as its Host when neither Token nor User
+	// is set, besides the loopback names that are always accepted
+	// (localhost, 127.0.0.0/8, ::1, with any port). Without credentials a
+	// player answers any other Host 403, so that a web page whose name
+	// was rebound to 127.0.0.1 (DNS rebinding) cannot read it or trigger
+	// a recorder. With credentials, any Host is served; beyond loopback,
+	// see Public.
 	Hosts []string
+	// Public serves requests without credentials that come in on an
+	// address beyond the loopback interface (a LAN address, as when
+	// listening on 0.0.0.0), to anyone who can reach it, with any Host.
+	// Without it, a player with neither Token nor User answers those
+	// requests 403, and logs why once: an address beyond loopback is
+	// reachable by others, and recordings, a live camera and a recorder's
+	// trigger are not for everyone by default. Set it only when that is
+	// meant (a kiosk on a closed network). The address is the one the
+	// request came in on (http.LocalAddrContextKey, which net/http's
+	// Server sets); a request served otherwise, or on a Unix socket, is
+	// judged by its Host alone.
+	Public bool
 	// Clock paces a recording's own streams (/stream.mjpg with from or
 	// speed): the system clock when nil. Tests give a fake one.
 	Clock imageio.Clock
@@ -151,9 +168,9 @@ type recording struct {
 	name    string
 	f       *os.File
 	x       *container.Index
+	src     *export.Recording // x and f, for exports and the summary
 	damage  error
-	at      []time.Duration // each frame's time since the first
-	tag     string          // identifies the file's content, for ETags
+	tag     string // identifies the file's content, for ETags
 	mod     time.Time
 	size    int64
 	info    []byte // /api/info
@@ -175,29 +192,6 @@ type frameInfo struct {
 	Format   string `json:"format"`
 	W        int    `json:"w"`
 	H        int    `json:"h"`
-}
-
-type damageInfo struct {
-	Frame  int    `json:"frame"`
-	Offset int64  `json:"offset"`
-	Error  string `json:"error"`
-}
-
-type infoJSON struct {
-	Name     string         `json:"name"`
-	Version  string         `json:"version"`
-	Frames   int            `json:"frames"`
-	Duration int64          `json:"duration_us"`
-	FPS      float64        `json:"fps"`
-	MinFPS   float64        `json:"min_fps"`
-	MaxFPS   float64        `json:"max_fps"`
-	Width    int            `json:"width"`
-	Height   int            `json:"height"`
-	Formats  map[string]int `json:"formats"`
-	Size     int64          `json:"size"`
-	Modified time.Time      `json:"modified"`
-	Damage   *damageInfo    `json:"damage"`
-	Live     bool           `json:"live"`
 }
 
 // openFlags open a recording for reading without waiting: a FIFO put in
@@ -226,42 +220,29 @@ func newRecording(f *os.File, path, name string, o Options, pl places) (*recordi
 		f.Close()
 		return nil, err
 	}
-	x, damage := container.ReadIndex(f)
-	if x == nil {
+	src, err := export.Open(f)
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("player: %s: %w", path, damage)
+		return nil, fmt.Errorf("player: %s: %w", path, err)
 	}
+	x, damage := src.Index(), src.Damage()
 	x.Entries = slices.Clip(x.Entries) // held as long as the file is open
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano())))
-	rec := &recording{path: path, name: name, f: f, x: x, damage: damage, tag: hex.EncodeToString(sum[:8]),
+	rec := &recording{path: path, name: name, f: f, x: x, src: src, damage: damage, tag: hex.EncodeToString(sum[:8]),
 		mod: fi.ModTime(), size: fi.Size(), log: o.ErrorLog, slots: pl.slots, renders: pl.renders, shared: o.Stream, clock: o.Clock}
 	rec.describe()
 	rec.routes()
 	return rec, nil
 }
 
-// describe makes the JSON of /api/info once, and each frame's time.
+// describe makes the JSON of /api/info once: export.Summary, the schema
+// of imgstream info --json.
 func (rec *recording) describe() {
-	in := infoJSON{Name: rec.name, Version: rec.x.Version.String(), Frames: len(rec.x.Entries), Size: rec.size, Modified: rec.mod}
-	rec.at = make([]time.Duration, len(rec.x.Entries))
-	var st timing.Stats
-	for i := range rec.x.Entries {
-		rec.at[i], _ = st.Add(&rec.x.Entries[i].Header)
-	}
-	if len(rec.x.Entries) > 0 {
-		in.Width, in.Height = rec.x.Entries[0].Width, rec.x.Entries[0].Height
-	}
-	in.Formats = st.Formats
-	if in.Formats == nil {
-		in.Formats = map[string]int{}
-	}
-	in.Duration = st.Duration.Microseconds()
-	in.FPS, in.MinFPS, in.MaxFPS = st.FPS()
-	var fe *container.FrameError
-	if errors.As(rec.damage, &fe) {
-		in.Damage = &damageInfo{Frame: fe.Index, Offset: fe.Offset, Error: fe.Err.Error()}
-	}
-	rec.info, _ = json.Marshal(in)
+	sum := export.SummaryOf(rec.name, rec.src)
+	sum.Size, sum.Modified = rec.size, rec.mod
+	var b bytes.Buffer
+	sum.WriteJSON(&b)
+	rec.info = b.Bytes()
 }
 
 // writeFrames serves /api/frames, made from the index as it is written
@@ -279,7 +260,7 @@ func (rec *recording) writeFrames(w http.ResponseWriter, r *http.Request) {
 			gap = e.Elapsed
 			bw.WriteByte(',')
 		}
-		b, _ = json.Marshal(frameInfo{Index: i, Offset: e.Offset, Time: rec.at[i].Microseconds(), Interval: gap.Microseconds(),
+		b, _ = json.Marshal(frameInfo{Index: i, Offset: e.Offset, Time: e.Time.Microseconds(), Interval: gap.Microseconds(),
 			Size: e.Size, Format: e.Format.String(), W: e.Width, H: e.Height})
 		if _, err := bw.Write(b); err != nil {
 			return
@@ -326,8 +307,9 @@ func (rec *recording) read(i int, m *imageio.Image) error {
 	if err != nil {
 		return err
 	}
-	h := &rec.x.Entries[i].Header
-	*m = imageio.Image{Width: h.Width, Height: h.Height, Format: h.Format, Data: data}
+	e := &rec.x.Entries[i]
+	*m = imageio.ImageOf(&e.Header, data)
+	m.Time = e.Time
 	return nil
 }
 
@@ -495,9 +477,10 @@ func page(name string) http.HandlerFunc {
 // A Player is an http.Handler: the page and API of a recording, of a folder
 // of recordings, or of a live source. It is safe for concurrent use.
 type Player struct {
-	h     http.Handler
-	o     Options
-	close func() error
+	h       http.Handler
+	o       Options
+	close   func() error
+	refused atomic.Bool // a request beyond loopback without credentials was refused, and logged
 }
 
 // NewFile returns the player of the recording at path. A damaged recording
@@ -528,7 +511,19 @@ func (p *Player) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "player: URL too long", http.StatusRequestURITooLong)
 		return
 	}
-	if !p.hostAllowed(r.Host) {
+	switch p.access(r) {
+	case beyondLoopback:
+		local := r.Context().Value(http.LocalAddrContextKey)
+		if !p.refused.Swap(true) {
+			logger := p.o.ErrorLog
+			if logger == nil {
+				logger = log.Default() // as net/http's Server logs without an ErrorLog
+			}
+			logger.Printf("player: refusing requests on %v, beyond the loopback interface, without credentials: give the player Options.Token, or User and Password (or Options.Public to serve anyone); logged once", local)
+		}
+		http.Error(w, fmt.Sprintf("player: this player has no credentials, and serves no one on %v, beyond the loopback interface", local), http.StatusForbidden)
+		return
+	case foreignHost:
 		http.Error(w, fmt.Sprintf("player: Host %q is not a loopback name: open the player at 127.0.0.1 or localhost, or give it credentials", r.Host), http.StatusForbidden)
 		return
 	}
@@ -538,12 +533,40 @@ func (p *Player) serve(w http.ResponseWriter, r *http.Request) {
 	p.h.ServeHTTP(w, r)
 }
 
-// hostAllowed reports whether a request for host is served: any host
-// with credentials; without, only loopback names and Options.Hosts, and
-// no Host at all (HTTP/1.0, never a browser).
-func (p *Player) hostAllowed(host string) bool {
-	return p.o.Token != "" || p.o.User != "" || p.o.Password != "" || host == "" ||
-		mjpeg.HostIn(host, p.o.Hosts)
+// A verdict is what access decides of a request before its credentials
+// are checked.
+type verdict int
+
+const (
+	allowed        verdict = iota
+	beyondLoopback         // no credentials, not Public, and a local address beyond loopback
+	foreignHost            // no credentials, on loopback, and a Host that is not its name
+)
+
+// access decides whether a request is served (its credentials checked
+// then, if the player has some). With credentials, every request is.
+// Without: a request that came in on an address beyond the loopback
+// interface only with Options.Public, and then whatever its Host, as
+// mjpeg.HostAllowed does; one on loopback (or on an address unknown or
+// not IP, such as a Unix socket) only if it names a loopback Host, one of
+// Options.Hosts, or none (HTTP/1.0, never a browser), against DNS
+// rebinding.
+func (p *Player) access(r *http.Request) verdict {
+	if p.o.Token != "" || p.o.User != "" || p.o.Password != "" {
+		return allowed
+	}
+	if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if ap, err := netip.ParseAddrPort(local.String()); err == nil && !ap.Addr().Unmap().IsLoopback() {
+			if p.o.Public {
+				return allowed
+			}
+			return beyondLoopback
+		}
+	}
+	if r.Host == "" || mjpeg.HostIn(r.Host, p.o.Hosts) {
+		return allowed
+	}
+	return foreignHost
 }
 
 // Close closes the recordings.

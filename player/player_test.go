@@ -49,10 +49,12 @@ func get(t *testing.T, url string, hdr ...string) (*http.Response, []byte) {
 	return resp, body
 }
 
+// info is /api/info, export.Summary's schema (before issue 18, name and
+// frames were the player's own names for file and count).
 type info struct {
-	Name     string         `json:"name"`
+	File     string         `json:"file"`
 	Version  string         `json:"version"`
-	Frames   int            `json:"frames"`
+	Count    int            `json:"count"`
 	Duration int64          `json:"duration_us"`
 	FPS      float64        `json:"fps"`
 	Width    int            `json:"width"`
@@ -85,7 +87,7 @@ func TestAPI(t *testing.T) {
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 	var in info
 	require.NoError(t, json.Unmarshal(body, &in))
-	assert.Equal(t, info{Name: "sample.omv", Version: "V2.0", Frames: 90, Duration: in.Duration, FPS: in.FPS, Width: 320, Height: 240,
+	assert.Equal(t, info{File: "sample.omv", Version: "V2.0", Count: 90, Duration: in.Duration, FPS: in.FPS, Width: 320, Height: 240,
 		Formats: map[string]int{"JPEG 320x240": 90}}, in)
 	assert.InDelta(t, 15, in.FPS, 0.1)
 
@@ -280,7 +282,7 @@ func TestDamaged(t *testing.T) {
 	_, body := get(t, ts.URL+"/api/info")
 	var in info
 	require.NoError(t, json.Unmarshal(body, &in))
-	assert.Equal(t, 2, in.Frames)
+	assert.Equal(t, 2, in.Count)
 	require.NotNil(t, in.Damage)
 	assert.Equal(t, 2, in.Damage.Frame)
 	assert.Equal(t, int64(1904), in.Damage.Offset)

@@ -17,8 +17,10 @@ import (
 )
 
 // guard only turns a hang into a failure: nothing here waits for it
-// unless the places are never given back.
-const guard = time.Minute
+// unless the places are never given back. Three minutes: 32 exports that
+// each encode noise, under the race detector on two busy cores, took over
+// one.
+const guard = 3 * time.Minute
 
 // noiseRecording writes n grey 512x512 frames of noise, 40 ms apart, at
 // path: a PNG, a GIF or an AVI of them is far larger than the socket

@@ -1,15 +1,13 @@
 package player
 
 import (
-	"bufio"
 	"fmt"
-	"image"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/imgstream/imgstream/imageio"
-	"github.com/imgstream/imgstream/internal/gifenc"
+	"github.com/imgstream/imgstream/mjpeg"
 )
 
 // Limits of the stream's speed parameter.
@@ -48,28 +46,37 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release(rec.slots)
-	const boundary = "frame"
-	h := w.Header()
-	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
-	h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
-	h.Set("Connection", "close")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
+	// The stream's writes have Options.WriteTimeout each, as every response
+	// of the player (Player.ServeHTTP's deadlineWriter); the Writer sets
+	// them itself, per frame: a viewer that stalls is dropped.
+	mw := mjpeg.NewWriter(w)
+	if dw, ok := w.(*deadlineWriter); ok {
+		mw.WriteTimeout = dw.timeout
+	}
+	if mw.Start() != nil {
+		return
+	}
 	var m imageio.Image
-	var jpg, part []byte
+	var jpg []byte
 	// Each frame is due its recorded interval (over speed) after the one
 	// before: the schedule, not the time of the last write, so the pace
 	// does not drift; frames are at least imageio.MinFramePeriod apart, and
 	// a round of the loop takes at least imageio.MinLoopPeriod, so a
 	// one-frame recording, or one whose frames were recorded at once, does
-	// not flood the viewer.
+	// not flood the viewer. Each JPEG is followed at once by the next
+	// boundary (mjpeg.Writer), so that browsers show it without waiting for
+	// the next frame.
 	pace := imageio.Pacer{Clock: rec.clock}
 	for i, first := from, true; ; i, first = (i+1)%n, false {
+		// The first frame, and the first of each round, is due at once
+		// (after the loop's floor): the first frame's Elapsed does not
+		// count.
 		var interval time.Duration
 		if !first {
-			interval = time.Duration(float64(rec.x.Entries[i].Elapsed) / speed)
 			if i == 0 {
 				pace.Loop()
+			} else {
+				interval = time.Duration(float64(rec.x.Entries[i].Time-rec.x.Entries[i-1].Time) / speed)
 			}
 		}
 		if pace.Wait(r.Context(), interval) != nil {
@@ -84,96 +91,8 @@ func (rec *recording) stream(w http.ResponseWriter, r *http.Request) {
 			rec.logf("player: %s: frame %d: %v", rec.name, i, err)
 			return
 		}
-		part = append(part[:0], "--"+boundary+"\r\nContent-Type: image/jpeg\r\nContent-Length: "...)
-		part = strconv.AppendInt(part, int64(len(jpg)), 10)
-		part = append(part, "\r\n\r\n"...)
-		part = append(part, jpg...)
-		part = append(part, "\r\n"...)
-		// Each write has Options.WriteTimeout (Player.ServeHTTP's
-		// deadlineWriter): a viewer that stalls is dropped.
-		if _, err := w.Write(part); err != nil {
+		if mw.WriteFrame(jpg) != nil {
 			return
 		}
-		if rc.Flush() != nil {
-			return
-		}
-	}
-}
-
-// span parses ?from=&to= into frames [from, to): all of them by default.
-func (rec *recording) span(w http.ResponseWriter, r *http.Request) (from, to int, ok bool) {
-	n := len(rec.x.Entries)
-	from, to = 0, n
-	q := r.URL.Query()
-	if v := q.Get("from"); v != "" {
-		if from, ok = frameNumber(v, n); !ok {
-			http.Error(w, fmt.Sprintf("from=%q: want a frame from 0 to %d", v, n-1), http.StatusBadRequest)
-			return 0, 0, false
-		}
-	}
-	if v := q.Get("to"); v != "" {
-		t, ok := frameNumber(v, n+1)
-		if !ok || t <= from {
-			http.Error(w, fmt.Sprintf("to=%q: want a frame after from, at most %d", v, n), http.StatusBadRequest)
-			return 0, 0, false
-		}
-		to = t
-	}
-	if from >= to {
-		http.Error(w, "no frames to export", http.StatusNotFound)
-		return 0, 0, false
-	}
-	return from, to, true
-}
-
-func attachment(w http.ResponseWriter, name, ext string) {
-	base := name
-	if e := len(base) - len(".omv"); e > 0 && base[e:] == ".omv" {
-		base = base[:e]
-	}
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", base+ext))
-}
-
-// exportGIF streams frames [from, to) as an animated GIF, one palette made
-// from the first frames.
-func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
-	from, to, ok := rec.span(w, r)
-	if !ok || !acquire(rec.slots, w) {
-		return
-	}
-	defer release(rec.slots)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	anim := gifenc.NewAnimation(bw, false)
-	var m imageio.Image
-	for i := from; i < to; i++ {
-		// Each frame is decoded in one of the MaxRenders places, and the
-		// export stops when its request ends.
-		if !rec.acquireRender(r.Context()) {
-			return
-		}
-		err := rec.read(i, &m)
-		var img image.Image
-		if err == nil {
-			img, err = m.Decode()
-		}
-		rec.releaseRender()
-		if err != nil && i == from {
-			http.Error(w, "cannot export: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		if i == from {
-			attachment(w, rec.name, ".gif")
-			w.Header().Set("Content-Type", "image/gif")
-		}
-		if err == nil {
-			err = anim.Add(img, rec.at[i])
-		}
-		if err != nil {
-			rec.logf("player: %s: export: %v", rec.name, err)
-			return
-		}
-	}
-	if anim.Close() == nil {
-		bw.Flush()
 	}
 }

@@ -46,6 +46,7 @@ type camera struct {
 	// default.
 	Frame func(i int) []byte
 
+	// mu guards the fields below.
 	mu                 sync.Mutex
 	next               int      // the next frame to send
 	sent               []uint64 // the frames sent whole

@@ -88,7 +88,7 @@ var verbDigits = map[byte]string{
 
 // clipName returns the regular expression of the paths pattern can
 // produce, cleaned (filepath.Clean): each verb's digits, and the "-N"
-// (1 to 999) that publish puts before the extension of a taken name.
+// (1 to 999) that commit puts before the extension of a taken name.
 // Retention removes only the names it matches: only what we made is ours
 // to delete.
 func clipName(pattern string) (*regexp.Regexp, error) {
@@ -190,9 +190,10 @@ func create(pattern string, t time.Time) (f clipFile, name string, err error) {
 	return f, name, nil
 }
 
-// publish gives f, a partial whose first frame is written, the clip's
-// name, or name-N with the first N no file has, and returns the name.
-func publish(f clipFile, name string) (string, error) {
+// commit makes f, a partial whose first frame is written, the clip
+// itself: it gives f the clip's name, or name-N with the first N no file
+// has, and returns the name.
+func commit(f clipFile, name string) (string, error) {
 	ext := filepath.Ext(name)
 	base := strings.TrimSuffix(name, ext)
 	for n := 0; n < 1000; n++ {

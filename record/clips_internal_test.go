@@ -95,7 +95,7 @@ func TestRetainSparesTheNewest(t *testing.T) {
 func TestRetainOnlyOurs(t *testing.T) {
 	for _, tc := range []struct {
 		pattern string
-		keep    string   // the clip being written, as publish named it
+		keep    string   // the clip being written, as commit named it
 		ours    []string // other clips the recorder made: all go
 		theirs  []string // the user's: all stay
 	}{
@@ -150,10 +150,10 @@ func TestRetainOnlyOurs(t *testing.T) {
 	}
 }
 
-// TestCreatePublish: a clip's file has no name until publish gives it
+// TestCreateCommit: a clip's file has no name until commit gives it
 // one, after its start is written; a taken name gets the first free -N,
 // with hard links or without them; and only stale partials are removed.
-func TestCreatePublish(t *testing.T) {
+func TestCreateCommit(t *testing.T) {
 	for _, links := range []bool{true, false} {
 		if !links {
 			link = func(string, string) error { return &os.LinkError{Op: "link", Err: errors.ErrUnsupported} }
@@ -174,13 +174,13 @@ func TestCreatePublish(t *testing.T) {
 			}
 			if i == 0 {
 				if _, err := os.Stat(name); !errors.Is(err, fs.ErrNotExist) {
-					t.Fatalf("links %v: %s exists before publish: %v", links, name, err)
+					t.Fatalf("links %v: %s exists before commit: %v", links, name, err)
 				}
 			}
 			if _, err := f.Write([]byte("OMV IMG STR V2.0")); err != nil {
 				t.Fatal(err)
 			}
-			p, err := publish(f, name)
+			p, err := commit(f, name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,17 +18,27 @@ const (
 	// MaxPre caps Config.Pre: the pre-trigger ring lives in memory, and
 	// five minutes of a camera's frames is already hundreds of megabytes.
 	MaxPre = 5 * time.Minute
-	// DefaultPreSize is the pre-trigger ring's size in bytes: 10 s of a
-	// 640x480 camera at 30 fps (about 50 KB a frame) with room to spare.
+	// InitialPreSize is the pre-trigger ring's size when a recording
+	// starts (PreSize if that is smaller): 1 MiB, a second of a 640x480
+	// MJPEG camera at 30 fps. It grows from there as the frames seen
+	// require to hold Pre, to an eighth more than Pre of them, so a
+	// camera costs the memory its own frames need: 10 s of 40 KB frames
+	// at 30 fps take about 13.5 MB, where a fixed DefaultPreSize took
+	// 64 MiB (71 MB of heap) for any camera.
+	InitialPreSize = 1 << 20
+	// DefaultPreSize is the most the pre-trigger ring grows to when
+	// Config.PreSize is zero: 64 MiB, 10 s of a camera sending 6 MB/s (a
+	// 1080p MJPEG camera at 30 fps, about 200 KB a frame), so that no
+	// camera takes more unless it is asked.
 	DefaultPreSize = 64 << 20
-	// MaxPreSize caps Config.PreSize. The ring is allocated whole when the
-	// Recorder is made, and an allocation past what the machine can give
-	// ends the process (Go cannot recover from it): 1 GiB holds MaxPre of
-	// a camera sending 3.5 MB/s, a 1080p MJPEG camera at 30 fps. New also
-	// refuses a ring over a quarter of the machine's physical memory,
-	// where it can tell (Linux), to leave the rest of the machine room;
-	// the writer copies frames out of the ring a few at a time, so an
-	// event takes little more than PreSize.
+	// MaxPreSize caps Config.PreSize. An allocation past what the machine
+	// can give ends the process (Go cannot recover from it): 1 GiB holds
+	// MaxPre of a camera sending 3.5 MB/s, a 1080p MJPEG camera at 30 fps.
+	// New also refuses a PreSize over a quarter of the machine's physical
+	// memory, where it can tell (Linux), to leave the rest of the machine
+	// room; the writer copies frames out of the ring a few at a time, so
+	// an event takes little more than the ring, and a growth of the ring
+	// holds the old one besides the new for the time of one copy.
 	MaxPreSize = 1 << 30
 	// ContinuousRingSize is the ring a continuous recording passes its
 	// frames through on their way to the file: room for two of the
@@ -114,11 +124,13 @@ type Config struct {
 	SplitEvery time.Duration
 	SplitSize  int64
 
-	// Pre is how much to keep from before a trigger, at most MaxPre;
-	// PreSize bounds it in bytes (DefaultPreSize when zero), at most
-	// MaxPreSize and a quarter of the machine's memory. The ring of
-	// PreSize bytes is also where the frames of an event wait for a slow
-	// disk.
+	// Pre is how much to keep from before a trigger, at most MaxPre. The
+	// pre-trigger ring that holds it in memory starts at InitialPreSize
+	// and grows as the frames seen require to hold Pre of them; PreSize
+	// bounds it in bytes (DefaultPreSize when zero), at most MaxPreSize
+	// and a quarter of the machine's memory. The ring is also where the
+	// frames of an event wait for a slow disk: while they do, it grows
+	// too, up to PreSize, before a frame waits for the disk.
 	Pre     time.Duration
 	PreSize int
 	// Post is how long an event goes on after its last trigger; a
@@ -200,11 +212,4 @@ func (c *Config) pattern() string {
 		return DefaultPattern
 	}
 	return c.Pattern
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }

@@ -26,7 +26,7 @@ import (
 
 // lockedBuffer is a log's output, read while the recorder may write it.
 type lockedBuffer struct {
-	mu sync.Mutex
+	mu sync.Mutex // guards b
 	b  strings.Builder
 }
 

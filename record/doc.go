@@ -16,7 +16,10 @@
 // In the [Continuous] mode a [Recorder] keeps every frame, for Duration or
 // Frames, in files that SplitEvery or SplitSize start anew with no frame
 // lost or repeated at the split. In the [Events] mode frames go through a
-// ring of PreSize bytes (at most [MaxPreSize]); a trigger (motion seen by
+// ring in memory that starts at [InitialPreSize] and grows as the frames
+// seen require to hold Pre of them, up to PreSize ([DefaultPreSize] when
+// zero, at most [MaxPreSize]), never losing a frame as it grows, so a
+// camera costs the memory its own frames need; a trigger (motion seen by
 // the motion package's detector, or [Recorder.Trigger]) opens a clip with
 // the ring's frames of the last Pre (at most [MaxPre]), and the clip
 // goes on until Post has passed since the last trigger, so that events
@@ -55,7 +58,8 @@
 // from the ring, as it is told in order, each command bounded by a
 // frame's index, so that a split or the end of an event falls at an exact
 // frame however far behind the disk is. A slow write or fsync is absorbed
-// by the ring: ContinuousRingSize, or PreSize in the Events mode. A frame
+// by the ring: ContinuousRingSize, or in the Events mode the ring, which
+// grows for it up to PreSize before a frame waits. A frame
 // that would overwrite frames the writer has not copied yet waits for it,
 // so a source faster than the disk (a file) loses nothing; a writer stuck
 // for longer than five seconds (or half of Stall) lets the ring overwrite
@@ -74,6 +78,51 @@
 // timing, and a [Gap] event tells of it. A frame that is not a whole JPEG
 // (cut off when a camera dropped) is counted in [Status].Dropped and not
 // kept.
+//
+// # Limits
+//
+// Memory, time and names are bounded, each for a reason:
+//
+//   - Pre is at most [MaxPre] (5 minutes), and the pre-trigger ring at
+//     most PreSize: [DefaultPreSize] (64 MiB, 10 s of a 1080p MJPEG
+//     camera) when zero, at most [MaxPreSize] (1 GiB) and a quarter of
+//     the machine's memory (Linux), since an allocation the machine
+//     cannot give ends the process. It starts at [InitialPreSize]
+//     (1 MiB) and grows to an eighth more than Pre of the frames seen
+//     (10 s of 40 KB frames at 30 fps: about 13.5 MB), or, while the
+//     disk lags, doubling; a ring that reaches PreSize and holds less
+//     than Pre logs it once. A growth holds the old ring beside the new
+//     one for the time of one copy.
+//   - A continuous recording's ring is [ContinuousRingSize] (32 MiB):
+//     room for the largest MJPEG frames and seconds of a slow disk.
+//   - A frame larger than the ring (PreSize, or ContinuousRingSize) is
+//     dropped and counted in [Status].Dropped: it could never be held
+//     whole. [MJPEG] and [Input] read frames of at most
+//     mjpeg.DefaultMaxFrameSize (16 MiB), so a stream that never ends a
+//     frame cannot make them buffer without end.
+//   - A frame waits at most five seconds (or half of Stall) for a writer
+//     stuck in the disk before it overwrites what the writer has not
+//     copied: a disk that hangs costs frames, never the source's
+//     connection. The writer copies at most 16 frames a write, so its
+//     copy buffer stays small.
+//   - A disk that fails is tried again after a backoff from one second
+//     doubling to 30: often enough to resume soon, seldom enough not to
+//     spin on a full disk.
+//   - A source is run again after [MinBackoff] (100 ms) doubling to
+//     MaxBackoff ([DefaultMaxBackoff], 3 s), and dropped when it sends no
+//     frame for Stall ([DefaultStall], 5 s). [NewClient], which MJPEG uses
+//     when given no client, bounds connecting ([DialTimeout],
+//     [TLSHandshakeTimeout], 5 s) and the wait for the headers
+//     ([HeaderTimeout], 10 s), never the stream, which Stall watches.
+//   - A [Program] has [DefaultStopWait] (2 s) after SIGTERM before its
+//     process group is killed: time for ffmpeg to close a device, short
+//     enough for a Ctrl-C. A line of its stderr is logged up to 4 KiB, so
+//     a program that never writes a newline cannot grow the log's buffer.
+//   - A clip is fsynced every Sync ([DefaultSync], 1 s): the most a
+//     power loss takes.
+//   - A taken clip name gets "-1" to "-999": a thousandth clip of one
+//     second is an error, not a loop. A partial left by a kill is removed
+//     after a minute, when no process can still be writing it.
 //
 // # Time
 //

@@ -3,9 +3,12 @@ package record_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -50,6 +53,8 @@ func Example() {
 // ten seconds before it to five after, on a disk that never fills.
 func ExampleRecorder() {
 	rec, err := record.New(record.Config{
+		// nil: NewClient, whose timeouts bound connecting and the wait
+		// for the headers, never http.DefaultClient, which has none.
 		Source:  record.MJPEG(nil, "http://camera.local/stream.mjpg"),
 		Mode:    record.Events,
 		Pattern: "clips/%Y%m%d-%H%M%S.omv",
@@ -68,6 +73,25 @@ func ExampleRecorder() {
 	}
 	// A doorbell button, a sensor, a message: rec.Trigger("door") from any
 	// goroutine records the ten seconds before it too.
+	log.Fatal(rec.Run(context.Background()))
+}
+
+// A camera with a certificate of its own: start from NewClient, which
+// bounds connecting and the wait for the headers, and change only what
+// differs, so as to keep its timeouts.
+func ExampleNewClient() {
+	pool := x509.NewCertPool()
+	pem, err := os.ReadFile("camera-ca.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	pool.AppendCertsFromPEM(pem)
+	client := record.NewClient()
+	client.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool}
+	rec, err := record.New(record.Config{Source: record.MJPEG(client, "https://camera.local/stream.mjpg")})
+	if err != nil {
+		log.Fatal(err)
+	}
 	log.Fatal(rec.Run(context.Background()))
 }
 

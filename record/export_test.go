@@ -4,7 +4,15 @@ import (
 	"io/fs"
 	"os"
 	"testing"
+	"time"
 )
+
+// SetHeaderTimeout makes NewClient's HeaderTimeout d until t ends.
+func SetHeaderTimeout(t testing.TB, d time.Duration) {
+	plain := headerTimeout
+	t.Cleanup(func() { headerTimeout = plain })
+	headerTimeout = d
+}
 
 // FileFault makes the clips' files fail, for tests of a full or failing
 // disk: fault is asked before each open, write and sync, with the
@@ -46,3 +54,6 @@ func (f *faultFile) Sync() error {
 	}
 	return f.File.Sync()
 }
+
+// RingSize is the size of r's ring now.
+func RingSize(r *Recorder) int { return r.ring.BufferSize() }

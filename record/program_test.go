@@ -63,7 +63,7 @@ func cameraProgram(t *testing.T, frames [][]byte, extra string) (dir string, arg
 
 // syncLog is a log.Logger's output that tests can read while it is used.
 type syncLog struct {
-	mu  sync.Mutex
+	mu  sync.Mutex // guards buf
 	buf bytes.Buffer
 }
 

@@ -78,7 +78,7 @@ func clips(t *testing.T, dir string) []string {
 
 // events collects a Recorder's events.
 type events struct {
-	mu  sync.Mutex
+	mu  sync.Mutex // guards all
 	all []record.Event
 }
 

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,8 +39,9 @@ type Recorder struct {
 
 	ran atomic.Bool
 
-	// mu guards what Status, Trigger and every frame need: the fields
-	// from here to nmu. It is held for no I/O and no callback.
+	// mu guards what Status, Trigger and every frame need: status, mark,
+	// markAt, done, queue, arrivals, arrived and finish. It is held for
+	// no I/O and no callback.
 	mu       sync.Mutex
 	status   Status
 	mark     string        // a Trigger not acted on yet
@@ -51,18 +53,21 @@ type Recorder struct {
 	// finish ends the Run in progress with a cause.
 	finish context.CancelCauseFunc
 
-	// nmu makes the delivery of events to Notify one at a time, in order.
+	// nmu guards no field: it makes the delivery of events to Notify one
+	// at a time, in order (deliver holds it while Notify runs).
 	nmu sync.Mutex
 
 	// fmu is the frame path's: the goroutine that handles a frame, or
 	// the one that expires an event while no frame comes, holds it for
-	// the ring and the decisions, never for the disk. It guards the
-	// fields below, up to qmu.
-	fmu  sync.Mutex
-	ring *imageio.Stream
-	det  *motion.Detector
-	grey image.Gray // a view of raw greyscale frames for the detector
-	jpeg []byte     // raw frames encoded for Live
+	// the ring and the decisions, never for the disk. It guards every
+	// field below, from ring to durationTimer (the ring's writes and its
+	// growth; its reads are the ring's own to lock).
+	fmu     sync.Mutex
+	ring    *imageio.Stream
+	maxRing int // the most the ring grows to: PreSize (Events), its size (Continuous)
+	det     *motion.Detector
+	grey    image.Gray // a view of raw greyscale frames for the detector
+	jpeg    []byte     // raw frames encoded for Live
 	// event state
 	event       bool      // an event is in progress
 	reason      string    // what triggered it
@@ -90,8 +95,9 @@ type Recorder struct {
 	roomTimer     *time.Timer // bounds a wait for the writer
 	durationTimer *time.Timer
 
-	// qmu guards the commands from the frame path to the writer, and
-	// what the writer still needs of the ring.
+	// qmu guards the commands from the frame path to the writer (q,
+	// qneed) and what the writer still needs of the ring (wneed); wake
+	// and freed are channels, safe without it.
 	qmu   sync.Mutex
 	q     []command
 	qneed int           // the lowest frame index the queued commands need; noNeed when none
@@ -135,8 +141,9 @@ const (
 )
 
 // New checks c and returns a Recorder of it. It allocates the ring the
-// frames pass through: PreSize bytes in the Events mode, ContinuousRingSize
-// in the Continuous mode.
+// frames pass through: ContinuousRingSize in the Continuous mode; in the
+// Events mode InitialPreSize (or PreSize if smaller), which grows as the
+// frames seen require, up to PreSize (see Config.Pre).
 func New(c Config) (*Recorder, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -145,9 +152,9 @@ func New(c Config) (*Recorder, error) {
 	r := &Recorder{
 		c:          c,
 		pattern:    c.pattern(),
-		sync:       orDefault(c.Sync, DefaultSync),
-		stall:      orDefault(c.Stall, DefaultStall),
-		backoff:    orDefault(c.MaxBackoff, DefaultMaxBackoff),
+		sync:       cmp.Or(c.Sync, DefaultSync),
+		stall:      cmp.Or(c.Stall, DefaultStall),
+		backoff:    cmp.Or(c.MaxBackoff, DefaultMaxBackoff),
 		lastEndIdx: -1,
 		stuck:      -1,
 		qneed:      noNeed,
@@ -160,11 +167,10 @@ func New(c Config) (*Recorder, error) {
 	// writer has not copied yet: no MaxAge, which would drop those; Pre
 	// is the bound of what a trigger takes from it.
 	fc := circular.FrameConfig{Size: ContinuousRingSize}
+	r.maxRing = fc.Size
 	if c.Mode == Events {
-		fc = circular.FrameConfig{Size: c.PreSize}
-		if fc.Size == 0 {
-			fc.Size = DefaultPreSize
-		}
+		r.maxRing = cmp.Or(c.PreSize, DefaultPreSize)
+		fc.Size = min(InitialPreSize, r.maxRing)
 	}
 	v := c.Version
 	if v == 0 {
@@ -501,6 +507,9 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 	// A trigger that came before this frame: the event starts with the
 	// frames before it.
 	r.applyMark()
+	if r.c.Mode == Events {
+		r.growFor(&f.Image, t)
+	}
 	r.room(ctx, &f.Image)
 	if err := r.ring.WriteAt(&f.Image, t); err != nil {
 		r.drop(1, err.Error())
@@ -513,7 +522,7 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 	index := r.frames
 	r.frames++
 	r.publish(&f.Image)
-	chunk := int64(r.ring.Version().HeaderSize() + len(f.Data) + container.Padding(len(f.Data)))
+	chunk := r.chunkSize(&f.Image)
 
 	if r.c.Mode == Continuous {
 		if !r.asked {
@@ -543,7 +552,8 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 // room waits, while the writer copies them, before m overwrites frames
 // of the ring the writer has not copied yet: a source faster than the
 // disk (a file) is held to the disk's pace, while a slow write, an fsync
-// or a retention glob is absorbed by the ring. A writer stuck for
+// or a retention glob is absorbed by the ring, which in the Events mode
+// first grows (doubling, up to PreSize) to hold them. A writer stuck for
 // maxRoomWait (or half of Stall) lets the ring overwrite them: the writer
 // counts them as lost, and the frames go on unheld until it moves again.
 func (r *Recorder) room(ctx context.Context, m *imageio.Image) {
@@ -553,6 +563,9 @@ func (r *Recorder) room(ctx context.Context, m *imageio.Image) {
 		r.qmu.Unlock()
 		if need == noNeed || need == r.stuck || r.ring.Fits(need, m) {
 			return
+		}
+		if r.grow(2 * r.ring.BufferSize()) {
+			continue // room made for the frames the writer needs
 		}
 		d := min(maxRoomWait, r.stall/2)
 		if r.roomTimer == nil {
@@ -571,6 +584,63 @@ func (r *Recorder) room(ctx context.Context, m *imageio.Image) {
 			return
 		}
 	}
+}
+
+// chunkSize is the bytes m takes in the ring and in a file: its header,
+// its payload and its padding.
+func (r *Recorder) chunkSize(m *imageio.Image) int64 {
+	return int64(r.ring.Version().HeaderSize() + len(m.Data) + container.Padding(len(m.Data)))
+}
+
+// growFor grows the ring in the Events mode, before m is written at t,
+// when writing it would drop a frame of the last Pre (or m does not fit
+// at all): to what the frames seen say Pre needs, an eighth more for the
+// frames that grow (a busier scene makes larger JPEGs), at most PreSize.
+// While the ring has seen less than Pre, its rate is extrapolated to Pre;
+// while it has seen less than an eighth of Pre, too little to judge a
+// rate by, it doubles. It never drops a frame: the ring keeps them all
+// as it grows.
+func (r *Recorder) growFor(m *imageio.Image, t time.Time) {
+	size := r.ring.BufferSize()
+	if size >= r.maxRing {
+		return
+	}
+	// The frames to keep, m among them: their bytes, how many, and the
+	// time from the first to m.
+	keep, need, count := r.frames, float64(r.chunkSize(m)), 1.0
+	var span time.Duration
+	if d := r.c.Pre + t.Sub(r.last); r.frames > 0 && r.c.Pre > 0 && d > 0 {
+		if rg, err := r.ring.Recent(d); err == nil {
+			keep, need, span = rg.First, need+float64(rg.Bytes), rg.Span+t.Sub(r.last)
+			count += float64(rg.Last - rg.First + 1)
+		}
+	}
+	if r.ring.Fits(keep, m) {
+		return
+	}
+	switch {
+	case span >= r.c.Pre:
+	case span >= r.c.Pre/8:
+		// Pre holds one frame more than its intervals at this rate.
+		need *= (float64(r.c.Pre)*(count-1)/float64(span) + 1) / count
+	default:
+		need = max(need, float64(2*size))
+	}
+	r.grow(int(min(need*9/8, float64(r.maxRing))))
+}
+
+// grow makes the ring n bytes, or a quarter larger if that is more, at
+// most maxRing, and reports whether it grew.
+func (r *Recorder) grow(n int) bool {
+	size := r.ring.BufferSize()
+	n = min(max(n, size+size/4), r.maxRing)
+	if n <= size {
+		return false
+	}
+	if err := r.ring.Grow(n); err != nil {
+		return false // a ring stream always grows; nothing lost if not
+	}
+	return true
 }
 
 // openAsked asks the writer for a clip from frame from, named by t,
@@ -709,8 +779,9 @@ func (r *Recorder) trigger(t time.Time, reason string) {
 			held = rg
 			held.First = max(held.First, r.lastEndIdx+1)
 			// The ring's bytes ran out before its time, though it has run
-			// for longer than Pre: say so once.
-			if d == r.c.Pre && !r.warnedPre && r.last.Sub(r.first) > r.c.Pre && rg.Span < r.c.Pre*9/10 {
+			// for longer than Pre and grown to PreSize: say so once.
+			if d == r.c.Pre && !r.warnedPre && r.last.Sub(r.first) > r.c.Pre && rg.Span < r.c.Pre*9/10 &&
+				r.ring.BufferSize() >= r.maxRing {
 				r.warnedPre = true
 				if r.c.Log != nil {
 					r.c.Log.Printf("record: the pre-trigger ring of %d bytes holds only %v of the %v asked: raise PreSize", r.ring.BufferSize(), rg.Span.Round(time.Millisecond), r.c.Pre)

@@ -142,10 +142,12 @@ func rgb24ToRGBA(dst *image.RGBA, m *imageio.Image) {
 // except 4xx answers other than 408 and 429, which are permanent. An
 // answer that is not a stream is an error matching mjpeg.ErrNotMultipart
 // that says what came instead, such as "text/html: is this the page, not
-// the stream?". client is http.DefaultClient when nil.
+// the stream?". client is NewClient() when nil, whose timeouts bound
+// connecting and the wait for the headers (not http.DefaultClient, which
+// has none).
 func MJPEG(client *http.Client, url string) Source {
 	if client == nil {
-		client = http.DefaultClient
+		client = NewClient()
 	}
 	var skipped uint64 // told with the next frame, maybe after a reconnection
 	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {

@@ -52,14 +52,14 @@ const (
 type clip struct {
 	f          clipFile
 	w          *countingWriter
-	clip       *imageio.Clip
-	name       string    // the name it is to take
-	path       string    // the name it took with its first frame; "" before
-	start      time.Time // first frame
-	end        time.Time // last frame
-	good       int64     // bytes of whole frames
-	goodFrames int       // and how many frames
-	lost       int       // frames the ring overwrote before they were written, counted
+	ringClip   *imageio.Clip // appends the ring's frames to the file
+	name       string        // the name it is to take
+	path       string        // the name it took with its first frame; "" before
+	start      time.Time     // first frame
+	end        time.Time     // last frame
+	good       int64         // bytes of whole frames
+	goodFrames int           // and how many frames
+	lost       int           // frames the ring overwrote before they were written, counted
 	lastSync   time.Time
 	trigger    string
 }
@@ -290,9 +290,9 @@ const flushStep = 16
 func (r *Recorder) flushTo(step, index int, t time.Time) {
 	w := &r.w
 	c := w.cur
-	_, err := c.clip.FlushTo(step)
-	w.next = c.clip.Next()
-	if lost := c.clip.Lost() - c.lost; lost > 0 {
+	_, err := c.ringClip.FlushTo(step)
+	w.next = c.ringClip.Next()
+	if lost := c.ringClip.Lost() - c.lost; lost > 0 {
 		c.lost += lost
 		r.overran(lost, err)
 	}
@@ -310,8 +310,8 @@ func (r *Recorder) flushTo(step, index int, t time.Time) {
 	if w.next <= index {
 		return
 	}
-	if c.start.IsZero() && c.clip.Frames() > 0 {
-		c.start = t.Add(-c.clip.Span())
+	if c.start.IsZero() && c.ringClip.Frames() > 0 {
+		c.start = t.Add(-c.ringClip.Span())
 	}
 	c.end = t
 	r.syncIfDue(t)
@@ -392,11 +392,11 @@ func (r *Recorder) diskWorks() {
 // written notes that c's frames so far are whole in its file, and gives c
 // its name with its first frame.
 func (r *Recorder) written(c *clip) error {
-	c.good, c.goodFrames = c.w.n, c.clip.Frames()
+	c.good, c.goodFrames = c.w.n, c.ringClip.Frames()
 	if c.path != "" || c.goodFrames == 0 {
 		return nil
 	}
-	p, err := publish(c.f, c.name)
+	p, err := commit(c.f, c.name)
 	if err == nil {
 		c.path = p
 		return nil
@@ -421,7 +421,7 @@ func (r *Recorder) open(t time.Time, from int) (*clip, error) {
 	}
 	w := &countingWriter{w: f}
 	cur := &clip{f: f, w: w, name: name, lastSync: t}
-	if cur.clip, err = r.ring.ClipFrom(w, from); err != nil {
+	if cur.ringClip, err = r.ring.ClipFrom(w, from); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, cur.err(err)
@@ -438,7 +438,7 @@ func (r *Recorder) writeFailed(err error) {
 	c := r.w.cur
 	err = c.err(err)
 	c.f.Truncate(c.good)
-	r.lose(c.clip.Frames() - c.goodFrames)
+	r.lose(c.ringClip.Frames() - c.goodFrames)
 	r.diskFailed(err)
 	r.w.cur = nil
 	r.closeQuiet(c, false, err)

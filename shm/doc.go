@@ -133,6 +133,37 @@
 // setgid); readers need only read permission, as they map the file
 // read-only.
 //
+// # Limits
+//
+// Each limit, and why it is there:
+//
+//   - A stream has 2 to 65 536 slots, [DefaultSlots] (4) by default: two at
+//     least, so that the newest frame stays whole while the writer fills the
+//     next; four leave a view from Next three frames to be used in before
+//     its slot is reused; more only lengthen the file, since a reader always
+//     jumps to the newest frame.
+//   - A frame is 1 byte or more, up to the stream's frame size
+//     ([ErrTooLarge]): a slot's space is reserved by Create, so a full
+//     /dev/shm fails there, not mid-stream.
+//   - A frame's width and height are 1 to [container.MaxDimension] (32767),
+//     what OpenMV and an OMV file take, so that every frame can be recorded.
+//   - Open refuses, as [ErrFormat], a header that declares frames over 1 TiB
+//     or more slots than the file holds: a hostile or damaged file never
+//     makes a reader map or touch memory that is not there.
+//   - A name is one file name in [Dir]: no slash or NUL, not "." or ".."
+//     ([ErrInvalidName]), so a stream never lands outside it.
+//   - Create waits at most [MaxLockWait] (5 s) for the lock on Dir, which any
+//     local user can hold: unbounded, one such lock would stop every Create
+//     on the machine.
+//   - A stream's file is [DefaultMode] (0600) unless [Options].Mode says
+//     otherwise: other users read nothing by default.
+//   - A waiting reader sleeps at most about 100 ms at a time, so that a dead
+//     writer ([ErrWriterGone]) and a cancelled context are noticed within
+//     that, while an idle reader uses no CPU; a publish wakes it at once.
+//   - NextInto gives up with [ErrTorn] after 64 copies in a row that the
+//     writer lapped, so that a reader slower at copying a frame than the
+//     writer at writing one is told so instead of trying for ever.
+//
 // # Python
 //
 // Python's multiprocessing.shared_memory.SharedMemory(name) maps a file of

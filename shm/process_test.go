@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 	roles["truncwriter"] = truncWriter
 	roles["racewriter"] = raceWriter
 	roles["runwriter"] = runWriter
+	roles["wakereader"] = wakeReader
 	for role, f := range benchRoles {
 		roles[role] = f
 	}

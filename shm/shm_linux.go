@@ -45,8 +45,9 @@ const (
 )
 
 // waitSlice bounds each futex wait, so that a dead writer and a cancelled
-// context are noticed within about this long.
-const waitSlice = 100 * time.Millisecond
+// context are noticed within about this long. Tests lengthen it, so that a
+// reader that a publish failed to wake hangs instead of being rescued.
+var waitSlice = 100 * time.Millisecond
 
 type mapping struct {
 	mem      []byte

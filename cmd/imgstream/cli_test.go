@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/internal/testkit"
 )
@@ -73,7 +74,7 @@ func TestGoldenInfoAndFrames(t *testing.T) {
 				assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
 				return
 			}
-			var s summary
+			var s export.Summary
 			require.NoError(t, json.Unmarshal([]byte(out), &s), out)
 			assert.Equal(t, len(frames), s.Count)
 			if g.Valid || g.StrictOnly {

@@ -1,22 +1,23 @@
 package main
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
-	"math"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/avi"
 	"github.com/imgstream/imgstream/container"
-	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/export"
 )
 
 func newConvert() *cobra.Command {
 	var frames, times, ver, fps, scale string
 	var speed float64
-	var jpegQ int
+	var quality int
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "convert IN OUT",
 		Short: "Rewrite a recording: another version, a range, new timing, JPEG, another size",
@@ -25,17 +26,20 @@ func newConvert() *cobra.Command {
 by OpenMV IDE) or 1.1 (for old firmware), in the canonical form the strict
 reader accepts. It can keep a range (--frames, --time), retime the frames
 (--fps: a fixed rate; --speed: the recorded times divided by a factor),
-compress raw frames to JPEG (--jpeg QUALITY), and resize (--scale).
-Frames that the output version cannot hold (PNG or YUV in 1.1) need --jpeg.
-A range that picks no frame is a usage error, and writes nothing; OUT is
-written under a temporary name and renamed when complete, so an error or
-Ctrl-C leaves nothing behind.`,
-		Example: `  imgstream convert --version 1.1 --jpeg 85 recording.omv old-firmware.omv
+compress raw frames to JPEG (--quality QUALITY), and resize (--scale).
+Frames that the output version cannot hold (PNG or YUV in 1.1) need
+--quality. A range that picks no frame is a usage error, and writes
+nothing; OUT is written under a temporary name and renamed when complete,
+so an error or Ctrl-C leaves nothing behind. It says what it wrote on
+stderr, and with --json as a JSON object on stdout.
+
+--quality was --jpeg before this release: --jpeg still works, for now.`,
+		Example: `  imgstream convert --version 1.1 --quality 85 recording.omv old-firmware.omv
   imgstream convert --time 10s:20s --speed 2 recording.omv fast.omv
   imgstream convert --version 2.1 --fps 30 recording.omv steady.omv`,
 		Args: nArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sel, err := parseRange(frames, times)
+			rng, err := parseRange(frames, times)
 			if err != nil {
 				return err
 			}
@@ -47,133 +51,53 @@ Ctrl-C leaves nothing behind.`,
 			if v == 0 {
 				return usageError{fmt.Errorf("--version %q: want 2.0, 2.1, 1.1 or 1.0", ver)}
 			}
-			var period time.Duration
+			var rate avi.Rate
 			if fps != "" {
-				r, err := avi.ParseRate(fps)
-				if err != nil {
+				if rate, err = avi.ParseRate(fps); err != nil {
 					return usageError{err}
 				}
-				period = r.Period()
 			}
-			if speed < 0 || (speed > 0 && period > 0) {
+			if speed < 0 || (speed > 0 && fps != "") {
 				return usageError{fmt.Errorf("--speed wants a positive factor, and not with --fps")}
 			}
-			if jpegQ < 0 || jpegQ > 100 {
-				return usageError{fmt.Errorf("--jpeg %d: want a quality from 1 to 100", jpegQ)}
+			if quality < 0 || quality > 100 {
+				return usageError{fmt.Errorf("--quality %d: want a quality from 1 to 100", quality)}
 			}
-			scanned := scanRange(args[0], sel)
-			if scanned != nil && len(scanned.at) == 0 {
-				return noFrames(args[0], frames, times, scanned)
-			}
-			src, err := openSourceIn(cmd.Context(), args[0], cmd.InOrStdin())
+			ctx := cmd.Context()
+			src, err := openRecording(ctx, args[0], cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
 			defer src.Close()
-			f, err := createPartial(cmd.Context(), args[1])
-			if err != nil {
-				return err
+			picked := src.rec.Times(rng)
+			if picked != nil && len(picked) == 0 {
+				return noFrames(args[0], frames, times, src.rec)
 			}
-			defer f.drop()
-			bw := bufio.NewWriterSize(f, 1<<20)
-			zw := container.NewWriter(bw)
-			zw.Version = v
-			bar := progress(cmd, scanned.count(), "converting")
+			bar := progress(cmd, len(picked), "converting")
 			defer bar.Finish()
-			var prevAt, firstAt time.Duration
-			// written is the output's time so far: a retimed interval is
-			// the rest of the way to the frame's retimed time, rounded to
-			// the version's unit, so that rounding never adds up (67 ms
-			// at --speed 2 alternates 33 and 34 ms).
-			var written time.Duration
-			unit := v.TimeUnit()
-			n := 0
-			// A gap longer than the version's time field holds (V2.1: 71.6
-			// minutes of microseconds) is shortened to the longest it holds,
-			// and the frames after it kept.
-			longest := time.Duration(math.MaxUint32) * v.TimeUnit()
-			clamped := 0
-			var out imageio.Image
-			ctx := cmd.Context()
-			err = src.each(sel, cmd.ErrOrStderr(), func(i int, at time.Duration, m *imageio.Image) error {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				bar.Add(1)
-				elapsed := at - prevAt
-				if n > 0 && (period > 0 || speed > 0) {
-					target := float64(n) * float64(period) // the frame's retimed time
-					if speed > 0 {
-						target = float64(at-firstAt) / speed
-					}
-					if rest := target - float64(written); rest <= float64(longest) {
-						elapsed = max(time.Duration(rest).Round(unit), 0)
-					} else {
-						// Shortened below; the time after it counts from
-						// this frame's retimed time.
-						elapsed = longest + 1
-						written = time.Duration(min(target, math.MaxInt64/4)) - longest
-					}
-				}
-				switch {
-				case n == 0:
-					elapsed, firstAt = 0, at
-				case elapsed > longest:
-					elapsed = longest
-					clamped++
-				}
-				if elapsed <= longest && written <= math.MaxInt64/4 {
-					written += elapsed
-				}
-				prevAt = at
-				img := m
-				if sc != nil || (jpegQ > 0 && m.Format != container.JPEG) {
-					dec, err := m.Decode()
-					if err != nil {
-						return fmt.Errorf("frame %d: %w", i, err)
-					}
-					dec = sc.apply(dec)
-					if jpegQ > 0 && m.Format != container.JPEG {
-						b, err := jpegOf(&imageio.Image{Width: m.Width, Height: m.Height, Format: m.Format, Data: m.Data}, sc, jpegQ, true)
-						if err != nil {
-							return err
-						}
-						w, h := sc.size(m.Width, m.Height)
-						out = imageio.Image{Width: w, Height: h, Format: container.JPEG, Data: b}
-					} else if err := out.SetImage(dec, m.Format); err != nil {
-						return fmt.Errorf("frame %d: %w", i, err)
-					}
-					img = &out
-				}
-				h := container.Header{Elapsed: elapsed, Width: img.Width, Height: img.Height, Format: img.Format}
-				if err := zw.WriteFrame(&h, img.Data); err != nil {
-					return fmt.Errorf("%s: frame %d: %w", args[1], i, err)
-				}
-				n++
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			if n == 0 {
+			o := export.ConvertOptions{Range: rng, Version: v, Rate: rate, Speed: speed, Quality: quality, Scale: sc,
+				Progress: func(int) { bar.Add(1) }}
+			res, err := toFile(ctx, args[1], func(f *os.File) (*export.Result, error) { return export.Convert(ctx, f, src.rec, o) })
+			if errors.Is(err, export.ErrNoFrames) {
 				return noFrames(args[0], frames, times, nil)
 			}
-			if err := zw.Close(); err != nil {
-				return err
+			if err != nil {
+				var fe *container.FrameError
+				if errors.As(err, &fe) && src.rec.Damage() == nil {
+					return src.readFailure(err)
+				}
+				return fmt.Errorf("%s: %w", args[1], err)
 			}
-			if err := bw.Flush(); err != nil {
-				return err
-			}
-			if err := f.keep(); err != nil {
-				return err
-			}
-			if clamped > 0 && !quiet(cmd) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: warning: %d gaps between frames longer than %v, the longest OMV IMG STR %s holds, shortened to it\n", clamped, longest, v)
-			}
+			warn := cmd.ErrOrStderr()
 			if !quiet(cmd) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: wrote %d frames to %s (OMV IMG STR %s)\n", n, args[1], v)
+				src.damaged(rng, warn)
+				if res.Shortened > 0 {
+					longest := time.Duration(1<<32-1) * v.TimeUnit()
+					fmt.Fprintf(warn, "imgstream: warning: %d gaps between frames longer than %v, the longest OMV IMG STR %s holds, shortened to it\n", res.Shortened, longest, v)
+				}
 			}
-			return nil
+			return wrote(cmd, asJSON, written{File: args[1], Format: "omv", Version: v.String(), Frames: res.Frames, Shortened: res.Shortened},
+				"OMV IMG STR "+v.String())
 		},
 	}
 	f := cmd.Flags()
@@ -182,7 +106,9 @@ Ctrl-C leaves nothing behind.`,
 	f.StringVar(&ver, "version", "2.0", "output version: 2.0, 2.1, 1.1 (or 1.0)")
 	f.StringVar(&fps, "fps", "", "retime to a fixed rate, such as 30 or 30000/1001")
 	f.Float64Var(&speed, "speed", 0, "retime by a factor: 2 plays twice as fast")
-	f.IntVar(&jpegQ, "jpeg", 0, "compress raw frames to JPEG at this quality (1 to 100)")
+	f.IntVar(&quality, "quality", 0, "compress raw frames to JPEG at this quality (1 to 100; was --jpeg)")
 	f.StringVar(&scale, "scale", "", "resize: a factor such as 0.5, or WIDTHxHEIGHT")
+	f.BoolVar(&asJSON, "json", false, "say what was written as a JSON object on stdout: file, format, version, frames, shortened")
+	alias(cmd, "jpeg", "quality")
 	return cmd
 }

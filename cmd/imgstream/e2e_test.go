@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imgstream/imgstream/avi"
+	"github.com/imgstream/imgstream/export"
 )
 
 // need returns the path of a program the end-to-end checks use, failing in
@@ -168,7 +169,14 @@ func TestE2EVLC(t *testing.T) {
 // recordingRate is the default AVI rate for the whole recording at path
 // and its frame count.
 func recordingRate(path string) (avi.Rate, int) {
-	s := scanRange(path, selection{To: -1})
-	r, _ := s.rate("")
-	return r, s.count()
+	f, err := os.Open(path)
+	if err != nil {
+		return avi.Rate{}, 0
+	}
+	defer f.Close()
+	rec, err := export.Open(f)
+	if err != nil {
+		return avi.Rate{}, 0
+	}
+	return export.VideoRate(rec, export.Options{}), rec.Len()
 }

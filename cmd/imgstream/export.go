@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/png"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -22,8 +18,7 @@ import (
 
 	"github.com/imgstream/imgstream/avi"
 	"github.com/imgstream/imgstream/container"
-	"github.com/imgstream/imgstream/imageio"
-	"github.com/imgstream/imgstream/internal/gifenc"
+	"github.com/imgstream/imgstream/export"
 )
 
 // exportOptions are export's flags.
@@ -31,6 +26,7 @@ type exportOptions struct {
 	frames, times, fps, scale, palette string
 	quality, workers                   int
 	segment                            int64
+	json                               bool
 }
 
 func newExport() *cobra.Command {
@@ -66,7 +62,11 @@ complete, and pictures already written are removed on failure: an error or
 Ctrl-C leaves nothing behind. A picture is never written over: a file that
 has a picture's name already stops the export (and is left as it was). A
 pattern's file name has exactly one %d (flags and width allowed: %05d),
-and %% for a %.`,
+and %% for a %.
+
+It says what it wrote on stderr (imgstream: wrote 90 frames to video.avi
+(MJPEG AVI at 15/1 fps)), and with --json as a JSON object on stdout:
+{"file", "format", "frames", "rate", "dropped", "shortened"}.`,
 		Example: `  imgstream export recording.omv video.avi
   imgstream export --time 2s:10s --fps 30000/1001 recording.omv clip.avi
   imgstream export --scale 0.5 recording.omv preview.gif
@@ -74,7 +74,7 @@ and %% for a %.`,
   imgstream export --frames 40:50 recording.omv frames/%05d.png`,
 		Args: nArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return export(cmd, args[0], args[1], o)
+			return runExport(cmd, args[0], args[1], o)
 		},
 	}
 	f := cmd.Flags()
@@ -85,6 +85,7 @@ and %% for a %.`,
 	f.IntVar(&o.quality, "quality", 90, "JPEG quality of frames that are encoded, 1 to 100")
 	f.IntVar(&o.workers, "workers", 0, "frames encoded at once (default: one per core)")
 	f.StringVar(&o.palette, "palette", "global", "GIF palette: global (one for the animation) or frame (one per frame)")
+	f.BoolVar(&o.json, "json", false, "say what was written as a JSON object on stdout: file, format, frames, rate, dropped, shortened")
 	f.Int64Var(&o.segment, "segment-size", 0, "AVI: the largest RIFF segment in bytes (default and most 1 GiB; files grow past it in OpenDML segments)")
 	return cmd
 }
@@ -104,8 +105,8 @@ func kindOf(out string) (outputKind, string, error) {
 		return toPictures, filepath.Join(out, "%05d.png"), nil
 	}
 	if strings.Contains(filepath.Base(out), "%") {
-		if err := checkPattern(out); err != nil {
-			return 0, "", err
+		if err := export.CheckPattern(out); err != nil {
+			return 0, "", usageError{err}
 		}
 		return toPictures, out, nil
 	}
@@ -120,120 +121,9 @@ func kindOf(out string) (outputKind, string, error) {
 	return 0, "", usageError{fmt.Errorf("%s: say what to export to with its name: .avi, .gif, .mp4, .mkv, .webm, a directory, or a pattern such as frames/%%05d.png", out)}
 }
 
-// errBadPattern is the usage error of a picture pattern that would not give
-// each frame a name of its own.
-var errBadPattern = errors.New("a picture pattern needs exactly one %d, such as %05d, and no other % verb (%% is a %)")
-
-// checkPattern accepts a picture pattern whose file name has exactly one
-// integer verb, %d with optional flags and width (%d, %05d, %-3d), and no
-// other verb: %% stands for a %. Anything else (%s, %.png, %%d alone, two
-// %d) would give every frame one name, or a garbled one. The directory is
-// taken as it is, % and all.
-func checkPattern(pattern string) error {
-	verbs := 0
-	base := filepath.Base(pattern)
-	for i := 0; i < len(base); i++ {
-		if base[i] != '%' {
-			continue
-		}
-		i++
-		if i < len(base) && base[i] == '%' {
-			continue
-		}
-		for i < len(base) && strings.IndexByte("+- #0", base[i]) >= 0 {
-			i++
-		}
-		for i < len(base) && base[i] >= '0' && base[i] <= '9' {
-			i++
-		}
-		if i >= len(base) || base[i] != 'd' {
-			return usageError{fmt.Errorf("%s: %w", pattern, errBadPattern)}
-		}
-		verbs++
-	}
-	if verbs != 1 {
-		return usageError{fmt.Errorf("%s: %w", pattern, errBadPattern)}
-	}
-	return nil
-}
-
-// picked is what a recording's index says, before anything is written, of
-// the frames a selection picks.
-type picked struct {
-	at     []time.Duration // the picked frames' times since the first frame
-	frames int             // the recording's frames
-	length time.Duration   // from its first frame to its last
-}
-
-// scanRange indexes the recording at path and returns what sel picks of
-// it; nil for stdin or a file that cannot be indexed, which are read only
-// once (the reading itself then reports the error).
-func scanRange(path string, sel selection) *picked {
-	if path == "-" {
-		return nil
-	}
-	// Only a regular file is read twice: a FIFO's open would wait for a
-	// writer (O_NONBLOCK), and its frames, read here, would be gone.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	x, _ := container.ReadIndex(f)
-	if x == nil {
-		return nil
-	}
-	s := &picked{frames: len(x.Entries)}
-	more := true
-	for i, e := range x.Entries {
-		if i > 0 {
-			s.length += e.Elapsed
-		}
-		var want bool
-		if more {
-			if want, more = sel.wants(i, s.length); want {
-				s.at = append(s.at, s.length)
-			}
-		}
-	}
-	return s
-}
-
-// rate returns the output rate: --fps, or else avi.RateFor the picked
-// frames' times (what the player's /export.avi gives for the same frames);
-// 30 fps when they are not known.
-func (s *picked) rate(fps string) (avi.Rate, error) {
-	switch {
-	case fps != "":
-		r, err := avi.ParseRate(fps)
-		if err != nil {
-			return r, usageError{err}
-		}
-		return r, nil
-	case s == nil:
-		return avi.RateFor(nil), nil
-	}
-	return avi.RateFor(s.at), nil
-}
-
-// count returns the number of frames picked, for progress; 0 when unknown.
-func (s *picked) count() int {
-	if s == nil {
-		return 0
-	}
-	return len(s.at)
-}
-
-// errNoFrames is the error of a command that would write no frame: a
-// usage error, and nothing is left behind.
-var errNoFrames = errors.New("no frames to write")
-
 // noFrames returns the usage error for a selection that picks no frame of
-// the recording at path.
-func noFrames(path, frames, times string, s *picked) error {
+// the recording at path (rec: nil when not known).
+func noFrames(path, frames, times string, rec *export.Recording) error {
 	what := "the recording"
 	switch {
 	case frames != "":
@@ -241,10 +131,10 @@ func noFrames(path, frames, times string, s *picked) error {
 	case times != "":
 		what = "--time " + times
 	}
-	if s == nil {
-		return usageError{fmt.Errorf("%s: %w: %s picks none", path, errNoFrames, what)}
+	if rec == nil || rec.Len() < 0 {
+		return usageError{fmt.Errorf("%s: %w: %s picks none", path, export.ErrNoFrames, what)}
 	}
-	return usageError{fmt.Errorf("%s: %w: %s picks none of its %d frames over %v", path, errNoFrames, what, s.frames, s.length)}
+	return usageError{fmt.Errorf("%s: %w: %s picks none of its %d frames over %v", path, export.ErrNoFrames, what, rec.Len(), rec.Duration())}
 }
 
 // A partial is an output file written under a temporary name beside its
@@ -361,12 +251,12 @@ func (b *bar) Finish() {
 	}
 }
 
-func export(cmd *cobra.Command, in, out string, o exportOptions) error {
+func runExport(cmd *cobra.Command, in, out string, o exportOptions) error {
 	kind, target, err := kindOf(out)
 	if err != nil {
 		return err
 	}
-	sel, err := parseRange(o.frames, o.times)
+	rng, err := parseRange(o.frames, o.times)
 	if err != nil {
 		return err
 	}
@@ -380,8 +270,9 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	if o.palette != "global" && o.palette != "frame" {
 		return usageError{fmt.Errorf("--palette %q: want global or frame", o.palette)}
 	}
+	var rate avi.Rate
 	if o.fps != "" {
-		if _, err := avi.ParseRate(o.fps); err != nil {
+		if rate, err = avi.ParseRate(o.fps); err != nil {
 			return usageError{err}
 		}
 	}
@@ -391,6 +282,7 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 			return fmt.Errorf("export to %s needs ffmpeg, which is not installed (apt-get install ffmpeg); .avi and .gif need nothing", filepath.Ext(out))
 		}
 	}
+	ctx := cmd.Context()
 	name := in
 	warn := cmd.ErrOrStderr()
 	if quiet(cmd) {
@@ -399,12 +291,12 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 	if !readTwice(in) && (kind == toAVI || kind == toFFmpeg) && o.fps == "" {
 		// The rate that keeps every frame needs their times first: stdin,
 		// a FIFO or a device is read into a temporary file, up to the
-		// selection's last frame, and exported from there.
-		r, err := openInput(cmd.Context(), in, cmd.InOrStdin())
+		// range's last frame, and exported from there.
+		r, err := openInput(ctx, in, cmd.InOrStdin())
 		if err != nil {
 			return err
 		}
-		tmp, err := spool(cmd.Context(), name, r, sel, warn, MaxSpool)
+		tmp, err := spool(ctx, name, r, rng, warn, MaxSpool)
 		r.Close()
 		if err != nil {
 			return err
@@ -412,37 +304,117 @@ func export(cmd *cobra.Command, in, out string, o exportOptions) error {
 		defer os.Remove(tmp)
 		in = tmp
 	}
-	scanned := scanRange(in, sel)
-	rate, err := scanned.rate(o.fps)
-	if err != nil {
-		return err
-	}
-	if scanned != nil && len(scanned.at) == 0 {
-		return noFrames(name, o.frames, o.times, scanned)
-	}
-	src, err := openSourceIn(cmd.Context(), in, cmd.InOrStdin())
+	src, err := openRecording(ctx, in, cmd.InOrStdin())
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	src.path = name
-	bar := progress(cmd, scanned.count(), "exporting")
+	picked := src.rec.Times(rng)
+	if picked != nil && len(picked) == 0 {
+		return noFrames(name, o.frames, o.times, src.rec)
+	}
+	bar := progress(cmd, len(picked), "exporting")
 	defer bar.Finish()
-	x := &exporter{ctx: cmd.Context(), src: src, sel: sel, sc: sc, o: o, bar: bar, warn: warn}
+	opts := export.Options{Range: rng, Rate: rate, Scale: sc, Quality: o.quality, Workers: o.workers, SegmentSize: o.segment,
+		PalettePerFrame: o.palette == "frame", FFmpeg: ffmpeg, Progress: func(int) { bar.Add(1) }}
+	var res *export.Result
+	what, format := "", ""
 	switch kind {
 	case toAVI:
-		err = x.avi(target, rate)
+		what, format = "MJPEG AVI", "avi"
+		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) { return export.AVI(ctx, f, src.rec, opts) })
 	case toGIF:
-		err = x.gif(target, o.palette == "frame")
+		what, format = "GIF", "gif"
+		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) { return export.GIF(ctx, f, src.rec, opts) })
 	case toFFmpeg:
-		err = x.ffmpeg(ffmpeg, target, rate)
+		format = strings.ToLower(strings.TrimPrefix(filepath.Ext(target), "."))
+		what = strings.ToUpper(format) + " through ffmpeg"
+		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) {
+			f.Close() // ffmpeg writes it
+			return export.Video(ctx, f.Name(), src.rec, opts)
+		})
 	default:
-		err = x.pictures(target)
+		what, format = "pictures", "pictures"
+		res, err = export.Pictures(ctx, target, src.rec, opts)
+		if errors.Is(err, export.ErrBadPattern) {
+			err = usageError{err}
+		}
 	}
-	if errors.Is(err, errNoFrames) {
+	if errors.Is(err, export.ErrNoFrames) {
 		return noFrames(name, o.frames, o.times, nil)
 	}
-	return err
+	if err != nil {
+		return src.readFailure(err)
+	}
+	src.damaged(rng, warn)
+	if res.Dropped > 0 {
+		why := "leave --fps out to keep every frame"
+		if o.fps == "" {
+			why = fmt.Sprintf("no grid up to %d fps (1 ms) gives them a slot of their own: they were recorded at the same time as the frame before, or less than 1 ms after it", avi.MaxRateFor)
+		}
+		fmt.Fprintf(warn, "imgstream: warning: %d of %d frames left out at %v fps: each came within a frame period (%v) of the one before; %s\n",
+			res.Dropped, res.Frames, res.Rate, res.Rate.Period(), why)
+	}
+	if res.Shortened > 0 {
+		longest := avi.DefaultMaxHold
+		if kind == toGIF {
+			fmt.Fprintf(warn, "imgstream: warning: %d gaps between frames longer than %v, the longest a GIF shows a frame, shortened to it\n", res.Shortened, export.MaxGIFDelay)
+		} else {
+			fmt.Fprintf(warn, "imgstream: warning: %d gaps between frames longer than %v shortened to %v (the longest a frame is shown)\n",
+				res.Shortened, longest, longest)
+		}
+	}
+	if res.Rate.Num > 0 {
+		what += fmt.Sprintf(" at %v fps", res.Rate)
+	}
+	return wrote(cmd, o.json, written{File: out, Format: format, Frames: res.Frames,
+		Rate: rateString(res.Rate), Dropped: res.Dropped, Shortened: res.Shortened}, what)
+}
+
+// toFile writes an output file through write, under a temporary name (see
+// partial), and gives it its name once write has succeeded.
+func toFile(ctx context.Context, out string, write func(f *os.File) (*export.Result, error)) (*export.Result, error) {
+	f, err := createPartial(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	defer f.drop()
+	res, err := write(f.File)
+	if err != nil {
+		return nil, err
+	}
+	return res, f.keep()
+}
+
+// written is what export and convert say they wrote, with --json.
+type written struct {
+	File      string `json:"file"`
+	Format    string `json:"format"`
+	Version   string `json:"version,omitempty"`
+	Frames    int    `json:"frames"`
+	Rate      string `json:"rate,omitempty"`
+	Dropped   int    `json:"dropped"`
+	Shortened int    `json:"shortened"`
+}
+
+func rateString(r avi.Rate) string {
+	if r.Num == 0 {
+		return ""
+	}
+	return r.String()
+}
+
+// wrote says what a command wrote: a line on stderr (unless --quiet), and
+// with --json the JSON object on stdout.
+func wrote(cmd *cobra.Command, asJSON bool, w written, what string) error {
+	if !quiet(cmd) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "imgstream: wrote %d frames to %s (%s)\n", w.Frames, w.File, what)
+	}
+	if asJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(w)
+	}
+	return nil
 }
 
 // MaxSpool is the most export reads of stdin, a FIFO or a device into a
@@ -474,7 +446,7 @@ func readTwice(path string) bool {
 // The file holds at most limit bytes (errSpoolFull past it). Damage ends
 // the copy with a warning on warn, as source.each does: the whole frames
 // before it are kept.
-func spool(ctx context.Context, path string, r io.Reader, sel selection, warn io.Writer, limit int64) (string, error) {
+func spool(ctx context.Context, path string, r io.Reader, sel export.Range, warn io.Writer, limit int64) (string, error) {
 	f, err := os.CreateTemp("", "imgstream-stdin-*.omv")
 	if err != nil {
 		return "", err
@@ -502,7 +474,7 @@ func (t *teeBuffer) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel selection, warn io.Writer, limit int64) error {
+func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel export.Range, warn io.Writer, limit int64) error {
 	// The Reader reads exactly what each frame holds (not through a
 	// bufio.Reader, which would read ahead): after each whole frame, tee
 	// holds its bytes, padding included, as they came.
@@ -521,7 +493,6 @@ func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel sele
 		return err
 	}
 	var data []byte
-	var at time.Duration
 	for i := 0; ; i++ {
 		if err := flush(); err != nil {
 			return err
@@ -529,7 +500,7 @@ func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel sele
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
 		}
-		h, d, err := zr.ReadFrame(data)
+		_, d, err := zr.ReadFrame(data)
 		data = d
 		if err == io.EOF {
 			return nil
@@ -538,345 +509,14 @@ func spoolTo(ctx context.Context, f *os.File, path string, r io.Reader, sel sele
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			var fe *container.FrameError
-			if errors.As(err, &fe) && !ioFailure(err) {
+			if export.IsDamage(err) {
 				fmt.Fprintf(warn, "imgstream: warning: %s is damaged at %v; using the %d frames before it\n", path, err, i)
 				return nil
 			}
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if i > 0 {
-			at += h.Elapsed
-		}
-		if _, more := sel.wants(i, at); !more {
+		if _, more := sel.Wants(i, zr.Time()); !more {
 			return flush()
 		}
 	}
-}
-
-// An exporter writes the frames a selection picks from a source, looking
-// at ctx before each (Ctrl-C stops it, and the partial output is removed).
-type exporter struct {
-	ctx  context.Context
-	src  *source
-	sel  selection
-	sc   *scaler
-	o    exportOptions
-	bar  *bar
-	warn io.Writer
-}
-
-// each is source.each, stopped when the context ends.
-func (x *exporter) each(fn func(i int, at time.Duration, m *imageio.Image) error) error {
-	return x.src.each(x.sel, x.warn, func(i int, at time.Duration, m *imageio.Image) error {
-		if err := x.ctx.Err(); err != nil {
-			return err
-		}
-		x.bar.Add(1)
-		return fn(i, at, m)
-	})
-}
-
-// gridNotes warns of frames a video's grid left out (frames closer together
-// than its period) and of gaps shortened to avi.DefaultMaxHold.
-func (x *exporter) gridNotes(rate avi.Rate, frames, dropped, shortened int) {
-	if dropped > 0 {
-		why := "leave --fps out to keep every frame"
-		if x.o.fps == "" {
-			why = fmt.Sprintf("no grid up to %d fps (1 ms) gives them a slot of their own: they were recorded at the same time as the frame before, or less than 1 ms after it", avi.MaxRateFor)
-		}
-		fmt.Fprintf(x.warn, "imgstream: warning: %d of %d frames left out at %v fps: each came within a frame period (%v) of the one before; %s\n",
-			dropped, frames, rate, rate.Period(), why)
-	}
-	if shortened > 0 {
-		fmt.Fprintf(x.warn, "imgstream: warning: %d gaps between frames longer than %v shortened to %v (the longest a frame is shown)\n",
-			shortened, avi.DefaultMaxHold, avi.DefaultMaxHold)
-	}
-}
-
-// jpegFrames calls emit with every selected frame as a JPEG and its time,
-// in order: JPEG frames as they are (unless scaled), others encoded on
-// every core. It returns errNoFrames when none was picked.
-func (x *exporter) jpegFrames(emit func(jpg []byte, at time.Duration) error) error {
-	var p *pool
-	n := 0
-	err := x.each(func(_ int, at time.Duration, m *imageio.Image) error {
-		n++
-		// JPEG frames go straight out, as they are, until a frame needs
-		// encoding; from then on every frame goes through the pool, to
-		// stay in order.
-		if m.Format == container.JPEG && x.sc == nil && p == nil {
-			return emit(m.Data, at)
-		}
-		if p == nil {
-			p = newPool(x.o.workers, func(m *imageio.Image, s *scratch) ([]byte, error) { return jpegWith(m, x.sc, x.o.quality, false, s) },
-				func(b []byte, at int64) error { return emit(b, time.Duration(at)) })
-		}
-		p.put(m, int64(at))
-		return nil
-	})
-	if p != nil {
-		if perr := p.close(); err == nil {
-			err = perr
-		}
-	}
-	if err == nil && n == 0 {
-		err = errNoFrames
-	}
-	return err
-}
-
-func (x *exporter) avi(out string, rate avi.Rate) error {
-	f, err := createPartial(x.ctx, out)
-	if err != nil {
-		return err
-	}
-	defer f.drop()
-	bf := &bufferedFile{f: f.File, w: bufio.NewWriterSize(f, 64<<10)}
-	var w *avi.Writer
-	frames := 0
-	err = x.jpegFrames(func(jpg []byte, at time.Duration) error {
-		if w == nil {
-			cfg, err := jpegConfig(jpg)
-			if err != nil {
-				return err
-			}
-			if w, err = avi.NewWriter(bf, avi.Config{Width: cfg.Width, Height: cfg.Height, Rate: rate, SegmentSize: x.o.segment}); err != nil {
-				return err
-			}
-		}
-		frames++
-		return w.WriteFrame(jpg, at)
-	})
-	if err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	if err := bf.w.Flush(); err != nil {
-		return err
-	}
-	x.gridNotes(rate, frames, w.Dropped(), w.Shortened())
-	return f.keep()
-}
-
-// bufferedFile is a file whose writes are buffered, flushed before each
-// Seek: the AVI writer's two writes a frame become one system call every
-// megabyte.
-type bufferedFile struct {
-	f *os.File
-	w *bufio.Writer
-}
-
-// Write buffers small writes (chunk headers, index entries); a frame goes
-// out as it is, after what the buffer holds.
-func (b *bufferedFile) Write(p []byte) (int, error) {
-	if len(p) >= 4<<10 {
-		if err := b.w.Flush(); err != nil {
-			return 0, err
-		}
-		return b.f.Write(p)
-	}
-	return b.w.Write(p)
-}
-
-func (b *bufferedFile) Seek(off int64, whence int) (int64, error) {
-	if err := b.w.Flush(); err != nil {
-		return 0, err
-	}
-	return b.f.Seek(off, whence)
-}
-
-func jpegConfig(b []byte) (image.Config, error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
-	return cfg, err
-}
-
-func (x *exporter) ffmpeg(ffmpeg, out string, rate avi.Rate) error {
-	f, err := createPartial(x.ctx, out)
-	if err != nil {
-		return err
-	}
-	defer f.drop()
-	f.Close() // ffmpeg writes it
-	args := []string{"-hide_banner", "-loglevel", "error", "-y", "-f", "mjpeg", "-framerate", rate.String(), "-i", "-",
-		"-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-r", rate.String()}
-	if strings.HasSuffix(strings.ToLower(out), ".webm") {
-		args = append(args, "-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "32")
-	} else {
-		args = append(args, "-c:v", "libx264", "-pix_fmt", "yuv420p")
-	}
-	c := exec.CommandContext(x.ctx, ffmpeg, append(args, f.Name())...)
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	stdin, err := c.StdinPipe()
-	if err != nil {
-		return err
-	}
-	if err := c.Start(); err != nil {
-		return err
-	}
-	// Frames go to ffmpeg on the grid, as avi.Writer places them: a frame
-	// shown for several slots is sent that many times (for at most
-	// avi.DefaultMaxHold), one that lands on a taken slot is left out.
-	hold := min(max(rate.Slot(avi.DefaultMaxHold), 1), avi.MaxHoldSlots)
-	var last []byte
-	var t0 time.Duration
-	slot, skip := int64(-1), int64(0)
-	frames, dropped, shortened := 0, 0, 0
-	werr := x.jpegFrames(func(jpg []byte, at time.Duration) error {
-		frames++
-		if slot < 0 {
-			t0 = at
-		}
-		s := rate.Slot(at-t0) - skip
-		if s <= slot {
-			dropped++
-			return nil
-		}
-		if slot >= 0 && s-slot > hold {
-			skip += s - slot - hold
-			s = slot + hold
-			shortened++
-		}
-		for ; slot >= 0 && slot < s-1; slot++ {
-			if _, err := stdin.Write(last); err != nil {
-				return err
-			}
-		}
-		slot = s
-		last = append(last[:0], jpg...)
-		_, err := stdin.Write(jpg)
-		return err
-	})
-	stdin.Close()
-	err = c.Wait()
-	if werr != nil {
-		return werr
-	}
-	if err != nil {
-		if cerr := x.ctx.Err(); cerr != nil {
-			return cerr
-		}
-		return fmt.Errorf("ffmpeg: %v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	x.gridNotes(rate, frames, dropped, shortened)
-	return f.keep()
-}
-
-// errPictureExists is the error of a picture export that meets a file with
-// the name of a picture: it is left as it was, and the pictures written
-// before it are removed.
-var errPictureExists = errors.New("exists already: pictures are never written over (remove the old ones, or export elsewhere)")
-
-func (x *exporter) pictures(pattern string) (err error) {
-	ext := strings.ToLower(filepath.Ext(pattern))
-	asJPEG := ext == ".jpg" || ext == ".jpeg"
-	if !asJPEG && ext != ".png" {
-		return usageError{fmt.Errorf("%s: pictures are .png or .jpg", pattern)}
-	}
-	// Only the directories made here and the pictures written here are
-	// removed when the export fails.
-	var made []string
-	for d := filepath.Dir(pattern); ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
-			break
-		}
-		made = append(made, d)
-	}
-	if err := os.MkdirAll(filepath.Dir(pattern), 0o755); err != nil {
-		return err
-	}
-	dir, base := filepath.Split(pattern) // the directory as it is
-	var written []string
-	defer func() {
-		if err != nil {
-			for _, name := range written {
-				os.Remove(name)
-			}
-			for _, d := range made {
-				os.Remove(d) // only when empty
-			}
-		}
-	}()
-	encode := func(m *imageio.Image, s *scratch) ([]byte, error) {
-		if asJPEG {
-			return jpegWith(m, x.sc, x.o.quality, false, s)
-		}
-		img, err := m.Decode()
-		if err != nil {
-			return nil, err
-		}
-		var b bytes.Buffer
-		err = png.Encode(&b, x.sc.apply(img))
-		return b.Bytes(), err
-	}
-	p := newPool(x.o.workers, encode, func(b []byte, i int64) error {
-		if err := x.ctx.Err(); err != nil {
-			return err
-		}
-		name := dir + fmt.Sprintf(base, i)
-		// O_EXCL: a file that has the name already is the user's, never
-		// written over, and never removed by the clean-up.
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s: %w", name, errPictureExists)
-		}
-		if err != nil {
-			return err
-		}
-		written = append(written, name)
-		_, err = f.Write(b)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	})
-	n := 0
-	err = x.each(func(i int, _ time.Duration, m *imageio.Image) error {
-		n++
-		p.put(m, int64(i))
-		return nil
-	})
-	if perr := p.close(); err == nil {
-		err = perr
-	}
-	if err == nil && n == 0 {
-		err = errNoFrames
-	}
-	return err
-}
-
-func (x *exporter) gif(out string, perFrame bool) error {
-	f, err := createPartial(x.ctx, out)
-	if err != nil {
-		return err
-	}
-	defer f.drop()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	anim := gifenc.NewAnimation(bw, perFrame)
-	err = x.each(func(i int, at time.Duration, m *imageio.Image) error {
-		img, err := m.Decode()
-		if err != nil {
-			return err
-		}
-		return anim.Add(x.sc.apply(img), at)
-	})
-	if err != nil {
-		return err
-	}
-	if anim.Frames() == 0 {
-		return errNoFrames
-	}
-	if err := anim.Close(); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if n := anim.Shortened(); n > 0 {
-		fmt.Fprintf(x.warn, "imgstream: warning: %d gaps between frames longer than %v, the longest a GIF shows a frame, shortened to it\n", n, gifenc.MaxDelay)
-	}
-	return f.keep()
 }

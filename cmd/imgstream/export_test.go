@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image/color"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/imgstream/imgstream/avi"
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/player"
 )
@@ -130,41 +133,84 @@ func TestExportKeepsEveryFrame(t *testing.T) {
 	assert.Empty(t, errOut)
 }
 
-// TestExportSameAsPlayer: the command line and the player's /export.avi
-// give the same bytes for the same frames (before: 15001/1000 against
-// 15/1 for the sample).
+// TestExportSameAsPlayer: the command line and the player give the same
+// bytes for the same request, as both are export's: export to .avi and
+// /export.avi (before: 15001/1000 against 15/1 for the sample), export to
+// .gif and /export.gif, and info --json and /api/info (before issue 18:
+// two schemas). JPEG recordings (an AVI the player streams as it is made),
+// raw ones (an AVI of encoded frames) and a damaged one.
 func TestExportSameAsPlayer(t *testing.T) {
 	jit, _ := writeRecording(t, jittery(200))
+	dir := t.TempDir()
+	copyTo := func(from, name string) string { // the player names a recording by its base name
+		b, err := os.ReadFile(from)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+		return name
+	}
+	rec := map[string]string{
+		"sample":    copyTo(sample, "sample.omv"),
+		"jittery":   copyTo(jit, "jittery.omv"),
+		"raw":       copyTo(testkit.GoldenPath("v20_mixed.omv"), "raw.omv"),
+		"rgb565":    copyTo(testkit.GoldenPath("v10_rgb565.omv"), "rgb565.omv"),
+		"truncated": copyTo(testkit.GoldenPath("truncated_payload.omv"), "truncated.omv"),
+	}
+	// run runs the command line in dir, where the recordings are.
+	run := func(t *testing.T, args ...string) (string, string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		if err := cmd.Run(); err != nil {
+			ee, ok := err.(*exec.ExitError)
+			require.True(t, ok && ee.ExitCode() == 1, "%v: %s", err, e.String()) // 1: damaged
+		}
+		return o.String(), e.String()
+	}
 	for _, c := range []struct {
-		path, frames, query string
+		rec, frames, query string
 	}{
-		{sample, "", ""},
-		{sample, "10:60", "?from=10&to=60"},
-		{jit, "", ""},
-		{jit, "33:150", "?from=33&to=150"},
+		{"sample", "", ""},
+		{"sample", "10:60", "?from=10&to=60"},
+		{"jittery", "", ""},
+		{"jittery", "33:150", "?from=33&to=150"},
+		{"raw", "", ""},
+		{"rgb565", "1:3", "?from=1&to=3"},
+		{"truncated", "", ""},
 	} {
-		t.Run(filepath.Base(c.path)+c.query, func(t *testing.T) {
-			p, err := player.NewFile(c.path, player.Options{})
+		t.Run(c.rec+c.query, func(t *testing.T) {
+			p, err := player.NewFile(filepath.Join(dir, rec[c.rec]), player.Options{})
 			require.NoError(t, err)
 			ts := httptest.NewServer(p)
 			defer func() { ts.Close(); p.Close() }()
-			resp, err := http.Get(ts.URL + "/export.avi" + c.query)
-			require.NoError(t, err)
-			web, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			require.NoError(t, err)
-			require.Equal(t, http.StatusOK, resp.StatusCode)
-
-			out := filepath.Join(t.TempDir(), "x.avi")
-			args := []string{"export", c.path, out}
-			if c.frames != "" {
-				args = append(args, "--frames", c.frames)
+			get := func(path string) []byte {
+				resp, err := http.Get(ts.URL + path)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				require.NoError(t, err)
+				require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+				return b
 			}
-			_, errOut, code := cli(t, args...)
-			require.Equal(t, 0, code, errOut)
-			local, err := os.ReadFile(out)
-			require.NoError(t, err)
-			assert.True(t, bytes.Equal(local, web), "export and /export.avi differ: rates %q and %q", local[128:136], web[128:136])
+			for _, ext := range []string{"avi", "gif"} {
+				web := get("/export." + ext + c.query)
+				out := filepath.Join(t.TempDir(), "x."+ext)
+				args := []string{"export", rec[c.rec], out}
+				if c.frames != "" {
+					args = append(args, "--frames", c.frames)
+				}
+				_, errOut := run(t, args...)
+				local, err := os.ReadFile(out)
+				require.NoError(t, err, errOut)
+				require.Greater(t, len(local), 200)
+				assert.True(t, bytes.Equal(local, web), "export to .%s and /export.%s differ (%d and %d bytes; AVI rates %q and %q)",
+					ext, ext, len(local), len(web), local[128:136], web[128:136])
+			}
+			if c.query == "" {
+				web := get("/api/info")
+				local, _ := run(t, "info", "--json", rec[c.rec])
+				assert.Equal(t, string(web), local, "info --json and /api/info")
+			}
 		})
 	}
 }
@@ -454,12 +500,12 @@ func TestSpoolBound(t *testing.T) {
 	require.NoError(t, err)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	_, err = spool(context.Background(), "-", bytes.NewReader(data), selection{To: -1}, io.Discard, int64(len(data))-1)
+	_, err = spool(context.Background(), "-", bytes.NewReader(data), export.Range{}, io.Discard, int64(len(data))-1)
 	require.ErrorIs(t, err, errSpoolFull)
 	assert.Contains(t, err.Error(), "give --fps")
 	assert.Empty(t, leftovers(t, tmp))
 
-	name, err := spool(context.Background(), "-", bytes.NewReader(data), selection{To: -1}, io.Discard, int64(len(data)))
+	name, err := spool(context.Background(), "-", bytes.NewReader(data), export.Range{}, io.Discard, int64(len(data)))
 	require.NoError(t, err)
 	b, err := os.ReadFile(name)
 	require.NoError(t, err)
@@ -477,4 +523,79 @@ func TestSpoolBound(t *testing.T) {
 	x, err := container.ReadIndex(f)
 	require.NoError(t, err)
 	assert.Len(t, x.Entries, 10, "the copy stops at the range's last frame")
+}
+
+// TestExportSaysWhatItWrote: export says what it wrote, as convert does: a
+// line on stderr (none with --quiet), and with --json a JSON object on
+// stdout. Before, export said nothing.
+func TestExportSaysWhatItWrote(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "x.avi")
+	stdout, errOut, code := cli(t, "export", sample, out)
+	require.Equal(t, 0, code, errOut)
+	assert.Empty(t, stdout)
+	assert.Equal(t, "imgstream: wrote 90 frames to "+out+" (MJPEG AVI at 15/1 fps)\n", errOut)
+
+	type wroteJSON struct {
+		File, Format, Version, Rate string
+		Frames, Dropped, Shortened  int
+	}
+	for _, c := range []struct {
+		args []string
+		want wroteJSON
+	}{
+		{[]string{"export", "--json", "--frames", "10:20", sample, out}, wroteJSON{File: out, Format: "avi", Rate: "15/1", Frames: 10}},
+		{[]string{"export", "--json", "--fps", "10", sample, out}, wroteJSON{File: out, Format: "avi", Rate: "10/1", Frames: 90, Dropped: 30}},
+		{[]string{"export", "--json", "-q", "--frames", ":5", sample, filepath.Join(dir, "x.gif")}, wroteJSON{File: filepath.Join(dir, "x.gif"), Format: "gif", Frames: 5}},
+		{[]string{"export", "--json", "--frames", ":3", sample, filepath.Join(dir, "p") + "/"}, wroteJSON{File: filepath.Join(dir, "p") + "/", Format: "pictures", Frames: 3}},
+		{[]string{"convert", "--json", "--version", "2.1", sample, filepath.Join(dir, "x.omv")}, wroteJSON{File: filepath.Join(dir, "x.omv"), Format: "omv", Version: "V2.1", Frames: 90}},
+	} {
+		stdout, errOut, code := cli(t, c.args...)
+		require.Equal(t, 0, code, errOut)
+		var got wroteJSON
+		require.NoError(t, json.Unmarshal([]byte(stdout), &got), stdout)
+		assert.Equal(t, c.want, got, "%v", c.args)
+		if slices.Contains(c.args, "-q") {
+			assert.Empty(t, errOut)
+		} else {
+			assert.Contains(t, errOut, fmt.Sprintf("imgstream: wrote %d frames to %s (", c.want.Frames, c.want.File))
+		}
+	}
+}
+
+// TestRenamedFlags: one name per meaning (issue 18): info's --frames is
+// --list (--frames is a range in export and convert), convert's --jpeg is
+// --quality (as in export). The old names still work, hidden from --help,
+// for this release.
+func TestRenamedFlags(t *testing.T) {
+	listed, errOut, code := cli(t, "info", "--list", sample)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, listed, "frame  offset  elapsed")
+	old, errOut, code := cli(t, "info", "--frames", sample)
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, listed, old)
+	plain, _, _ := cli(t, "info", sample)
+	assert.NotEqual(t, plain, listed)
+
+	dir := t.TempDir()
+	raw := testkit.GoldenPath("v20_mixed.omv")
+	_, errOut, code = cli(t, "convert", "-q", "--quality", "70", raw, filepath.Join(dir, "new.omv"))
+	require.Equal(t, 0, code, errOut)
+	_, errOut, code = cli(t, "convert", "-q", "--jpeg", "70", raw, filepath.Join(dir, "old.omv"))
+	require.Equal(t, 0, code, errOut)
+	a, err := os.ReadFile(filepath.Join(dir, "new.omv"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "old.omv"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(a, b), "--jpeg is --quality")
+
+	for _, c := range []struct{ cmd, now, was string }{{"info", "--list", "--frames"}, {"convert", "--quality", "--jpeg"}} {
+		help, _, code := cli(t, c.cmd, "--help")
+		require.Equal(t, 0, code)
+		assert.Contains(t, help, c.now)
+		assert.Contains(t, help, c.now+" was "+c.was+" before this release")
+		for _, line := range strings.Split(help, "\n") {
+			assert.False(t, strings.HasPrefix(strings.TrimSpace(line), c.was), "%s --help lists %s: %q", c.cmd, c.was, line)
+		}
+	}
 }

@@ -7,160 +7,128 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
-	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/container"
-	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/export"
 )
 
-// selection picks frames by index (From, To: a half-open range, To < 0
-// meaning the end) or by time since the first frame (ToT < 0: the end).
-type selection struct {
-	From, To   int
-	FromT, ToT time.Duration
-	byTime     bool
-}
-
-// parseRange parses --frames A:B (indexes, either side may be empty) and
-// --time A:B (durations such as 2s or 1m30s, or seconds).
-func parseRange(frames, times string) (selection, error) {
-	sel := selection{To: -1}
-	if frames != "" && times != "" {
-		return sel, usageError{errors.New("give --frames or --time, not both")}
-	}
-	if frames != "" {
-		a, b, ok := strings.Cut(frames, ":")
-		from, err1 := atoiOr(a, 0)
-		to, err2 := atoiOr(b, -1)
-		if !ok || err1 != nil || err2 != nil || from < 0 || (to >= 0 && to < from) {
-			return sel, usageError{fmt.Errorf("--frames %q: want FROM:TO, frame indexes from 0, either may be left out", frames)}
+// parseRange turns --frames A:B (indexes, either side may be empty) and
+// --time A:B (durations such as 2s or 1m30s, or seconds) into the range
+// they pick.
+func parseRange(frames, times string) (export.Range, error) {
+	switch {
+	case frames != "" && times != "":
+		return export.Range{}, usageError{errors.New("give --frames or --time, not both")}
+	case frames != "":
+		r, err := export.ParseFrames(frames)
+		if err != nil {
+			return r, usageError{fmt.Errorf("--frames %q: want FROM:TO, frame indexes from 0, either may be left out", frames)}
 		}
-		sel.From, sel.To = from, to
-	}
-	if times != "" {
-		a, b, ok := strings.Cut(times, ":")
-		from, err1 := durationOr(a, 0)
-		to, err2 := durationOr(b, -1)
-		if !ok || err1 != nil || err2 != nil || from < 0 || (to >= 0 && to < from) {
-			return sel, usageError{fmt.Errorf("--time %q: want FROM:TO, times from the first frame such as 2s or 1m30s, either may be left out", times)}
+		return r, nil
+	case times != "":
+		r, err := export.ParseTimes(times)
+		if err != nil {
+			return r, usageError{fmt.Errorf("--time %q: want FROM:TO, times from the first frame such as 2s or 1m30s, either may be left out", times)}
 		}
-		sel.byTime, sel.FromT, sel.ToT = true, from, to
+		return r, nil
 	}
-	return sel, nil
+	return export.Range{}, nil
 }
 
-func atoiOr(s string, def int) (int, error) {
-	if s == "" {
-		return def, nil
+// parseScale parses --scale: a factor (0.5) or WIDTHxHEIGHT (320x240, or
+// 320x0 to keep the aspect ratio). "" is no scaling.
+func parseScale(s string) (export.Scale, error) {
+	sc, err := export.ParseScale(s)
+	if err != nil {
+		return sc, usageError{fmt.Errorf("--scale %q: want a factor such as 0.5, or WIDTHxHEIGHT such as 320x240 (0 keeps the aspect ratio)", s)}
 	}
-	return strconv.Atoi(s)
+	return sc, nil
 }
 
-func durationOr(s string, def time.Duration) (time.Duration, error) {
-	if s == "" {
-		return def, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Duration(f * float64(time.Second)), nil
-	}
-	return time.ParseDuration(s)
+// input is a recording open for an export or a convert.
+type input struct {
+	rec    *export.Recording
+	path   string
+	closer io.Closer
 }
 
-// wants reports whether frame i at time at (since the first frame) is
-// selected, and whether any later frame can be.
-func (s selection) wants(i int, at time.Duration) (want, more bool) {
-	if s.byTime {
-		before := s.ToT < 0 || at < s.ToT
-		return at >= s.FromT && before, before
+func (in *input) Close() error { return in.closer.Close() }
+
+// openRecording opens the recording at path ("-" for stdin): a regular
+// file by its index (so the frames' times are known before a frame is
+// read), anything else as a stream. A FIFO's open and every read of a FIFO
+// or a pipe stop with ctx's cause once ctx is done (see openInput); a
+// directory or another kind of file is errNotRecording.
+func openRecording(ctx context.Context, path string, stdin io.Reader) (*input, error) {
+	// Only a regular file is opened here (a FIFO's bytes are read through
+	// its first open, by openInput).
+	if fi, err := os.Stat(path); path != "-" && err == nil && fi.Mode().IsRegular() {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		rec, err := export.Open(f)
+		if err != nil {
+			f.Close()
+			return nil, readerError(path, err)
+		}
+		return &input{rec: rec, path: path, closer: f}, nil
 	}
-	return i >= s.From && (s.To < 0 || i < s.To), s.To < 0 || i < s.To-1
-}
-
-// source is a recording read frame by frame.
-type source struct {
-	path    string
-	zr      *container.Reader
-	ctx     context.Context // ends the reading: each returns its cause
-	closer  io.Closer
-	size    int64 // bytes, for progress; 0 when unknown
-	version container.Version
-}
-
-// openSourceIn opens the recording at path ("-" for stdin) for reading
-// frame by frame. A FIFO's open and every read of a FIFO or a pipe stop
-// with ctx's cause once ctx is done (see openInput); a directory or another
-// kind of file is errNotRecording.
-func openSourceIn(ctx context.Context, path string, stdin io.Reader) (*source, error) {
-	s := &source{path: path, ctx: ctx}
-	in, err := openInput(ctx, path, stdin)
+	r, err := openInput(ctx, path, stdin)
 	if err != nil {
 		return nil, err
 	}
-	s.closer = in
-	if f, ok := in.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil {
-			s.size = fi.Size()
-		}
-	}
 	// Read in large blocks: a frame's header, payload and padding would
 	// be three system calls each.
-	zr, err := container.NewReader(bufio.NewReaderSize(in, 16<<10))
+	zr, err := container.NewReader(bufio.NewReaderSize(r, 16<<10))
 	if err != nil {
-		in.Close()
+		r.Close()
 		return nil, readerError(path, err)
 	}
-	s.zr, s.version = zr, zr.Version()
-	return s, nil
+	return &input{rec: export.FromReader(zr), path: path, closer: r}, nil
 }
 
-func (s *source) Close() error {
-	if s.closer != nil {
-		return s.closer.Close()
+// damaged warns on warn when the recording is damaged within the frames
+// rng could pick (or, for a stream, when its reading met damage): the
+// frames before the damage were used.
+func (in *input) damaged(rng export.Range, warn io.Writer) {
+	d := in.rec.Damage()
+	if d == nil {
+		return
 	}
-	return nil
+	var fe *container.FrameError
+	i := 0
+	if errors.As(d, &fe) {
+		i = fe.Index
+	}
+	if n := in.rec.Len(); n > 0 {
+		if at := in.rec.Times(export.Frames(n-1, n)); len(at) == 1 {
+			if _, more := rng.Wants(n-1, at[0]); !more {
+				return // the range ends before the damage
+			}
+		}
+	}
+	fmt.Fprintf(warn, "imgstream: warning: %s is damaged at %v; using the %d frames before it\n", in.path, d, i)
 }
 
-// each calls fn with every selected frame, its index and its time since the
-// first frame; m.Data is reused from call to call. Damage after good frames
-// ends the loop with a warning on warn, not an error: the good frames are
-// exported.
-func (s *source) each(sel selection, warn io.Writer, fn func(i int, at time.Duration, m *imageio.Image) error) error {
-	var m imageio.Image
-	var at time.Duration
-	for i := 0; ; i++ {
-		if s.ctx.Err() != nil {
-			return context.Cause(s.ctx)
-		}
-		h, data, err := s.zr.ReadFrame(m.Data)
-		if err == io.EOF {
-			return nil
-		}
-		m.Data = data
-		if err != nil {
-			if s.ctx.Err() != nil {
-				return context.Cause(s.ctx) // a read that ctx cut is no damage
-			}
-			var fe *container.FrameError
-			if errors.As(err, &fe) && warn != nil {
-				fmt.Fprintf(warn, "imgstream: warning: %s is damaged at %v; using the %d frames before it\n", s.path, err, i)
-				return nil
-			}
-			return fmt.Errorf("%s: %w", s.path, err)
-		}
-		if i > 0 {
-			at += h.Elapsed
-		}
-		want, more := sel.wants(i, at)
-		if want {
-			m.Width, m.Height, m.Format = h.Width, h.Height, h.Format
-			if err := fn(i, at, &m); err != nil {
-				return err
-			}
-		}
-		if !more {
-			return nil
-		}
+// readFailure names the recording in a failure to read it.
+func (in *input) readFailure(err error) error {
+	var fe *container.FrameError
+	if errors.As(err, &fe) {
+		return fmt.Errorf("%s: %w", in.path, err)
 	}
+	return err
+}
+
+// alias adds old, hidden, as another spelling of cmd's flag now named
+// name, renamed in this release: the old spelling keeps working for a
+// release, and --help shows only the new one.
+func alias(cmd *cobra.Command, old, name string) {
+	f := cmd.Flags()
+	nf := f.Lookup(name)
+	f.Var(nf.Value, old, "the old name of --"+name)
+	f.Lookup(old).NoOptDefVal = nf.NoOptDefVal
+	f.MarkHidden(old)
 }

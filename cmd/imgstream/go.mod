@@ -2,21 +2,14 @@ module github.com/imgstream/imgstream/cmd/imgstream
 
 go 1.26.0
 
-replace (
-	github.com/imgstream/imgstream => ../..
-	github.com/imgstream/imgstream/natsbus => ../../natsbus
-	github.com/imgstream/imgstream/natsbus/server => ../../natsbus/server
-)
-
 require (
-	github.com/imgstream/imgstream v0.0.0-00010101000000-000000000000
-	github.com/imgstream/imgstream/natsbus v0.0.0-00010101000000-000000000000
-	github.com/imgstream/imgstream/natsbus/server v0.0.0-00010101000000-000000000000
+	github.com/imgstream/imgstream v0.1.0
+	github.com/imgstream/imgstream/natsbus v0.1.0
+	github.com/imgstream/imgstream/natsbus/server v0.1.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
-	golang.org/x/image v0.45.0
 	golang.org/x/sys v0.50.0
 )
 
@@ -35,6 +28,7 @@ require (
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/image v0.45.0 // indirect
 	golang.org/x/term v0.47.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )

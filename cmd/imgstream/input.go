@@ -170,15 +170,6 @@ func readerError(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-// ioFailure reports whether err, from reading a recording, is a failure to
-// read (an I/O error, a stop) rather than damage in the bytes that were
-// read: container wraps both in a FrameError.
-func ioFailure(err error) bool {
-	var pe *fs.PathError
-	var errno syscall.Errno
-	return errors.As(err, &pe) || errors.As(err, &errno) || errors.Is(err, context.Canceled)
-}
-
 // openError says in the command line's words why imageio could not open
 // the recording at path: a FIFO is no file to seek in but a stream, read
 // as "-"; a directory, a device or another kind of file is

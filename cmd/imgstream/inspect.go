@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -17,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 	"github.com/imgstream/imgstream/imageio"
-	"github.com/imgstream/imgstream/internal/timing"
 )
 
 // frameInfo is one frame as info and frames report it: the fields of the
@@ -35,35 +34,14 @@ type frameInfo struct {
 	SHA256  string `json:"sha256,omitempty"` // of the payload as a reader returns it
 }
 
-// damageInfo says where a recording is damaged.
-type damageInfo struct {
-	Frame  int    `json:"frame"`
-	Offset int64  `json:"offset"`
-	Error  string `json:"error"`
-}
-
-// summary is what info reports.
-type summary struct {
-	File       string         `json:"file"`
-	Version    string         `json:"version"`
-	TimeUnit   string         `json:"time_unit"`
-	Count      int            `json:"count"`
-	DurationUS int64          `json:"duration_us"`
-	FPS        float64        `json:"fps"`
-	MinFPS     float64        `json:"min_fps"`
-	MaxFPS     float64        `json:"max_fps"`
-	Bytes      int64          `json:"bytes"`
-	Formats    map[string]int `json:"formats"`
-	Damage     *damageInfo    `json:"damage"`
-}
-
 // scan reads the recording at path (or stdin for "-") frame by frame,
-// calling fn for each, and returns the summary. withHash reads every
-// payload, for its SHA-256; without it payloads are skipped. It stops with
-// ctx's cause when ctx is done, even in a read that waits on a FIFO or a
-// pipe. Damage is reported in the summary; an input that is not a
-// recording, and a failure to read, are errors.
-func scan(ctx context.Context, stdin io.Reader, path string, strict, withHash bool, fn func(*frameInfo)) (*summary, error) {
+// calling fn for each, and returns the summary (export.Summary, the schema
+// of the player's /api/info too). withHash reads every payload, for its
+// SHA-256; without it payloads are skipped. It stops with ctx's cause when
+// ctx is done, even in a read that waits on a FIFO or a pipe. Damage is
+// reported in the summary; an input that is not a recording, and a
+// failure to read, are errors.
+func scan(ctx context.Context, stdin io.Reader, path string, strict, withHash bool, fn func(*frameInfo)) (*export.Summary, error) {
 	in, err := openInput(ctx, path, stdin)
 	if err != nil {
 		return nil, err
@@ -74,54 +52,33 @@ func scan(ctx context.Context, stdin io.Reader, path string, strict, withHash bo
 		return nil, readerError(path, err)
 	}
 	zr.Strict = strict
-	v := zr.Version()
-	s := &summary{File: path, Version: v.String(), TimeUnit: map[bool]string{true: "us", false: "ms"}[v.TimeUnit() == time.Microsecond], Formats: map[string]int{}}
-	var st timing.Stats
-	var buf []byte
-	for i := 0; ; i++ {
+	unit := zr.Version().TimeUnit()
+	s, err := export.ReadSummary(ctx, path, zr, withHash, func(f *export.Frame) {
+		if fn == nil {
+			return
+		}
+		h := f.Header
+		fi := frameInfo{Index: f.Index, Offset: f.Offset, Elapsed: int64(h.Elapsed / unit), Time: f.Time.Microseconds(),
+			W: h.Width, H: h.Height, PixFmt: h.Format.String(), Size: h.Size}
+		if withHash {
+			sum := sha256.Sum256(f.Payload)
+			fi.SHA256 = hex.EncodeToString(sum[:])
+		}
+		fn(&fi)
+	})
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		var h *container.Header
-		var err error
-		if withHash {
-			h, buf, err = zr.ReadFrame(buf)
-		} else {
-			h, err = zr.Next()
-		}
-		if err != nil {
-			if ioFailure(err) {
-				if ctx.Err() != nil {
-					return nil, context.Cause(ctx)
-				}
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			if !errors.Is(err, io.EOF) {
-				var fe *container.FrameError
-				d := &damageInfo{Frame: i, Error: err.Error()}
-				if errors.As(err, &fe) {
-					d.Frame, d.Offset, d.Error = fe.Index, fe.Offset, fe.Err.Error()
-				}
-				s.Damage = d
-			}
-			break
-		}
-		fi := frameInfo{Index: i, Offset: zr.Offset(), Elapsed: int64(h.Elapsed / v.TimeUnit()), W: h.Width, H: h.Height, PixFmt: h.Format.String(), Size: h.Size}
-		if withHash {
-			sum := sha256.Sum256(buf)
-			fi.SHA256 = hex.EncodeToString(sum[:])
-		}
-		at, _ := st.Add(h)
-		fi.Time = at.Microseconds()
-		if fn != nil {
-			fn(&fi)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// A file's size and modification time, as the player's /api/info
+	// gives them.
+	if f, ok := in.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			s.Size, s.Modified = fi.Size(), fi.ModTime()
 		}
 	}
-	s.Count, s.Bytes, s.DurationUS = st.Frames, st.Bytes, st.Duration.Microseconds()
-	if st.Formats != nil {
-		s.Formats = st.Formats
-	}
-	s.FPS, s.MinFPS, s.MaxFPS = st.FPS()
 	return s, nil
 }
 
@@ -134,7 +91,12 @@ func newInfo() *cobra.Command {
 		Long: `Info describes FILE ("-" for stdin): its version, frame count, duration
 (from the first frame to the last), mean, lowest and highest frame rate, the
 formats it holds, and where it is damaged, if it is. A damaged recording
-exits with code 1.`,
+exits with code 1. With --list, every frame too. With --json, the summary
+as JSON: the schema of the player's /api/info (file, version, time_unit,
+count, duration_us, fps, min_fps, max_fps, width, height, bytes, formats,
+size and modified for a file, damage).
+
+--list was --frames before this release: --frames still works, for now.`,
 		Example: `  imgstream info recording.omv
   imgstream info --json recording.omv | jq .fps`,
 		Args: nArgs(1),
@@ -165,9 +127,7 @@ exits with code 1.`,
 			}
 			tw.Flush()
 			if asJSON {
-				e := json.NewEncoder(out)
-				e.SetIndent("", "  ")
-				if err := e.Encode(s); err != nil {
+				if err := s.WriteJSON(out); err != nil {
 					return err
 				}
 			} else {
@@ -191,7 +151,8 @@ exits with code 1.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
-	cmd.Flags().BoolVar(&list, "frames", false, "list every frame too (see also: imgstream frames)")
+	cmd.Flags().BoolVar(&list, "list", false, "list every frame too (see also: imgstream frames); was --frames")
+	alias(cmd, "frames", "list")
 	cmd.Flags().BoolVar(&strict, "strict", false, "report non-zero reserved and padding bytes as damage")
 	return cmd
 }

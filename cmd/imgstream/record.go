@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"image"
 	"log"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -61,9 +59,9 @@ frame, for --duration or --frames or until interrupted, in files that
 --split starts anew (every 10m, or at 1GiB) with no frame lost at a split.
 
 With them it records events: --pre keeps the seconds before a trigger in
-memory (at most 5m, in --pre-size bytes), and a clip goes on until --post has
-passed since the last trigger, so that triggers close together make one clip;
---max-event splits a long one. Triggers: --motion (frame differencing, which
+memory (at most 5m, in the memory they need, up to --pre-size), and a clip
+goes on until --post has passed since the last trigger, so that triggers
+close together make one clip; --max-event splits a long one. Triggers: --motion (frame differencing, which
 ignores sensor noise and slow light changes), SIGUSR1, a line on stdin (when
 SRC is not -), POST /trigger on the --listen address.
 
@@ -97,7 +95,7 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	f.StringVar(&o.split, "split", "", "start a new file every DURATION (10m) or SIZE (1GiB)")
 	f.BoolVar(&o.events, "events", false, "record events only (implied by --pre, --post, --max-event, --motion)")
 	f.DurationVar(&o.pre, "pre", 0, "keep this much from before a trigger (at most 5m)")
-	f.StringVar(&o.preSize, "pre-size", "64MiB", "memory for the --pre ring (at most 1GiB and a quarter of the machine's)")
+	f.StringVar(&o.preSize, "pre-size", "64MiB", "the most memory the --pre ring grows to (at most 1GiB and a quarter of the machine's)")
 	f.DurationVar(&o.post, "post", 0, "go on this long after the last trigger (default 5s in events)")
 	f.DurationVar(&o.maxEvent, "max-event", 0, "split an event's clip after this long")
 	f.BoolVar(&o.motion, "motion", false, "trigger on motion")
@@ -316,15 +314,9 @@ func recordSource(cmd *cobra.Command, src string, n *natsFlags) (record.Source, 
 		}
 		return natsSource(serverURL, camera, n), nil
 	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
-		// Timeouts for connecting and for the headers; the stream itself
-		// is watched for stalls by the recorder.
-		client := &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			ResponseHeaderTimeout: 10 * time.Second,
-			TLSHandshakeTimeout:   5 * time.Second,
-		}}
-		return record.MJPEG(client, src), nil
+		// The library's client: timeouts for connecting and for the
+		// headers; the stream itself is watched for stalls by the recorder.
+		return record.MJPEG(nil, src), nil
 	}
 	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for an OMV stream on stdin, shm:NAME, or nats://HOST/CAMERA", src)}
 }

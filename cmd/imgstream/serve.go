@@ -11,10 +11,12 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/container"
+	exp "github.com/imgstream/imgstream/export" // the CLI has a func export
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/mjpeg"
 	"github.com/imgstream/imgstream/player"
@@ -147,20 +149,27 @@ func loopback(a net.Addr) bool {
 	return ok && ta.IP.IsLoopback()
 }
 
-// replay is a Source that plays the recording at path at its recorded pace.
+// replay is a Source that plays the recording at path at its recorded
+// pace, round and round with loop; each run opens the file again, so a
+// recording replaced since shows. At its end, or at damage (warned of at
+// the start), the last frame stays on screen: the source waits for its
+// context instead of returning, so that the server does not start it again
+// for the next viewer.
 func replay(path string, loop bool) mjpeg.Source {
 	return mjpeg.SourceFunc(func(ctx context.Context, publish func([]byte)) error {
-		var jpeg []byte
-		err := play(ctx, path, loop, func(img *imageio.Image) (err error) {
-			if jpeg, err = img.AppendJPEG(jpeg[:0]); err == nil {
-				publish(jpeg)
-			}
+		// O_NONBLOCK: a FIFO put in the recording's place must not hold
+		// the run in its open.
+		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
 			return err
-		})
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			return fmt.Errorf("%w: %s", imageio.ErrNotRegular, path)
+		}
+		err = exp.NewReplay(f, exp.ReplayOptions{Pace: true, Loop: loop}).Run(ctx, publish)
 		var damage *container.FrameError
 		if err == nil || errors.As(err, &damage) || ctx.Err() != nil {
-			// Played once to the end, or to the damage (warned of at
-			// start): the last frame stays on screen.
 			<-ctx.Done()
 			return nil
 		}
@@ -204,31 +213,19 @@ func play(ctx context.Context, path string, loop bool, each func(*imageio.Image)
 func serveLive(cmd *cobra.Command, r io.Reader, l net.Listener, link string, opts player.Options) error {
 	srv := &mjpeg.Server{ErrorLog: opts.ErrorLog}
 	fmt.Fprintf(cmd.OutOrStdout(), "serving the stream on stdin at %s\n", link)
+	live := exp.NewReplay(r, exp.ReplayOptions{BadFrame: func(_ int, err error) {
+		srv.ErrorLog.Printf("stdin: %v", err)
+	}})
 	go func() {
-		zr, err := container.NewReader(r)
-		if err != nil {
+		// Read whether anybody watches or not, so that the program writing
+		// the stream never waits for a viewer.
+		err := live.Run(cmd.Context(), func(jpg []byte) { srv.Publish(jpg) })
+		switch {
+		case cmd.Context().Err() != nil:
+		case err != nil:
 			srv.ErrorLog.Printf("stdin: %v", err)
-			return
-		}
-		var m imageio.Image
-		var jpg []byte
-		for {
-			h, data, err := zr.ReadFrame(m.Data)
-			m.Data = data
-			if err != nil {
-				if err != io.EOF {
-					srv.ErrorLog.Printf("stdin: %v", err)
-				} else if !quiet(cmd) {
-					fmt.Fprintln(cmd.ErrOrStderr(), "imgstream: the stream on stdin ended; showing its last frame")
-				}
-				return
-			}
-			m.Width, m.Height, m.Format = h.Width, h.Height, h.Format
-			if jpg, err = m.AppendJPEG(jpg[:0]); err != nil {
-				srv.ErrorLog.Printf("stdin: %v", err)
-				continue
-			}
-			srv.Publish(jpg)
+		case !quiet(cmd):
+			fmt.Fprintln(cmd.ErrOrStderr(), "imgstream: the stream on stdin ended; showing its last frame")
 		}
 	}()
 	return mjpeg.Serve(cmd.Context(), l, player.NewLive(srv, "stdin", opts), srv)

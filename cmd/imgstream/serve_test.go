@@ -29,10 +29,10 @@ func oneFrame(t *testing.T) string {
 	return path
 }
 
-// TestPlayOneFrame plays a one-frame recording round and round, as serve's
-// stream and publish --loop do, on the fake time of a synctest bubble: in
-// one second it passes on at most 1s/MinLoopPeriod+1 frames (one round
-// each), and it returns when its context ends (issue 17, item 1: it spun
+// TestPlayOneFrame plays a one-frame recording round and round, as
+// publish --loop does (serve's stream is export.Replay's, tested there), on
+// the fake time of a synctest bubble: in one second it passes on at most
+// 1s/MinLoopPeriod+1 frames (one round each), and it returns when its context ends (issue 17, item 1: it spun
 // at a full core and never saw SIGTERM or Ctrl-C; then, with only
 // MinFramePeriod, it sent 1000 frames a second).
 func TestPlayOneFrame(t *testing.T) {

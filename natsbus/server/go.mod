@@ -2,14 +2,9 @@ module github.com/imgstream/imgstream/natsbus/server
 
 go 1.26.0
 
-replace (
-	github.com/imgstream/imgstream => ../..
-	github.com/imgstream/imgstream/natsbus => ..
-)
-
 require (
-	github.com/imgstream/imgstream v0.0.0-00010101000000-000000000000
-	github.com/imgstream/imgstream/natsbus v0.0.0-00010101000000-000000000000
+	github.com/imgstream/imgstream v0.1.0
+	github.com/imgstream/imgstream/natsbus v0.1.0
 	github.com/nats-io/nats-server/v2 v2.15.3
 	github.com/nats-io/nats.go v1.55.0
 	github.com/stretchr/testify v1.12.1

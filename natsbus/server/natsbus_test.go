@@ -344,7 +344,7 @@ func mustRead(t *testing.T, path string) []byte {
 
 // fakeClock is an imageio.Clock whose Sleep moves it on at once.
 type fakeClock struct {
-	mu  sync.Mutex
+	mu  sync.Mutex // guards now
 	now time.Time
 }
 

@@ -7,6 +7,15 @@
 //
 // It is a module of its own, so that programs which only connect to a
 // server never download it.
+//
+// # Limits
+//
+//   - A message is at most [Options].MaxPayload, NATS's default of 1 MB
+//     when zero: natsbus sends larger frames in chunks, so it need not be
+//     raised for them.
+//   - [Start] waits at most [Options].Ready (10 s when zero) for the server
+//     to accept connections, so that a server that cannot start does not
+//     hang its program.
 package server
 
 import (

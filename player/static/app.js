@@ -1,12 +1,15 @@
 'use strict';
 // The player: a recording through the API (/api/info, /api/frames,
 // /frame/N.jpg), or a live source (/stream.mjpg, /api/info with live set).
+// A recording's /api/info is export.Summary (file, count, ...); a live
+// source's has name.
 (async function () {
   const $ = (id) => document.getElementById(id);
   const q = location.search;
   const info = await (await fetch('api/info' + q)).json();
-  $('title').textContent = info.name || 'imgstream';
-  document.title = (info.name || 'imgstream') + ' — imgstream';
+  const name = info.file || info.name;
+  $('title').textContent = name || 'imgstream';
+  document.title = (name || 'imgstream') + ' — imgstream';
   if (info.live) return live(info);
 
   const frames = await (await fetch('api/frames' + q)).json();

@@ -1,4 +1,4 @@
-package gifenc_test
+package export
 
 import (
 	"bytes"
@@ -12,8 +12,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/imgstream/imgstream/internal/gifenc"
 )
 
 // TestAnimation: frames recorded 33 ms apart become delays whose running
@@ -22,9 +20,9 @@ import (
 func TestAnimation(t *testing.T) {
 	for _, perFrame := range []bool{false, true} {
 		var b bytes.Buffer
-		a := gifenc.NewAnimation(&b, perFrame)
+		a := newAnimation(&b, perFrame)
 		m := image.NewRGBA(image.Rect(0, 0, 8, 6))
-		const n = gifenc.PaletteSample + 10
+		const n = GIFPaletteSample + 10
 		for i := range n {
 			for p := 0; p < len(m.Pix); p += 4 {
 				m.Pix[p], m.Pix[p+1], m.Pix[p+2], m.Pix[p+3] = byte(i*9), 40, 200, 255
@@ -43,7 +41,7 @@ func TestAnimation(t *testing.T) {
 		}
 		assert.Equal(t, 3, g.Delay[n-1], "the last frame as long as the gap before it")
 		for i, img := range g.Image {
-			if !perFrame && i >= gifenc.PaletteSample {
+			if !perFrame && i >= GIFPaletteSample {
 				break // colours the sample did not hold map to its nearest
 			}
 			want := color.RGBA{byte(i*9) &^ 7, 40 &^ 7, 200 &^ 7, 255}
@@ -55,15 +53,15 @@ func TestAnimation(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	require.NoError(t, gifenc.NewAnimation(&b, false).Close())
+	require.NoError(t, newAnimation(&b, false).Close())
 	assert.Zero(t, b.Len(), "no frame, no GIF")
 }
 
-// TestAnimationLongGap: a gap longer than MaxDelay is shortened to it and
+// TestAnimationLongGap: a gap longer than MaxGIFDelay is shortened to it and
 // counted; the delays after it still follow the recorded times.
 func TestAnimationLongGap(t *testing.T) {
 	var b bytes.Buffer
-	a := gifenc.NewAnimation(&b, true)
+	a := newAnimation(&b, true)
 	m := image.NewRGBA(image.Rect(0, 0, 4, 4))
 	for _, at := range []time.Duration{0, 100 * time.Millisecond, 2 * time.Hour, 2*time.Hour + 250*time.Millisecond} {
 		require.NoError(t, a.Add(m, at))
@@ -100,7 +98,7 @@ func TestAnimationWriteError(t *testing.T) {
 		m.Pix[i] = byte(rng.Uint32())
 	}
 	for _, n := range []int{0, 100, 5000, 70000} {
-		a := gifenc.NewAnimation(&failAfter{n: n}, false)
+		a := newAnimation(&failAfter{n: n}, false)
 		var err error
 		for i := 0; i < 4 && err == nil; i++ {
 			err = a.Add(m, time.Duration(i)*40*time.Millisecond)

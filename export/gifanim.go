@@ -1,4 +1,4 @@
-package gifenc
+package export
 
 import (
 	"image"
@@ -9,34 +9,34 @@ import (
 	"image/draw"
 )
 
-// MaxDelay is the longest a GIF shows a frame: 65535 hundredths of a
+// MaxGIFDelay is the longest a GIF shows a frame: 65535 hundredths of a
 // second, what its 16-bit delay holds.
-const MaxDelay = 65535 * 10 * time.Millisecond
+const MaxGIFDelay = 65535 * 10 * time.Millisecond
 
-// PaletteSample is how many first frames an Animation with one palette
+// GIFPaletteSample is how many first frames an animation with one palette
 // waits for, and chooses the palette from.
-const PaletteSample = 16
+const GIFPaletteSample = 16
 
-// An Animation turns frames with the times they were recorded at into an
+// An animation turns frames with the times they were recorded at into an
 // animated GIF, as they come. Each frame is shown until the next one's
 // time, in hundredths of a second between the two rounded start times, so
 // rounding never adds up (the total stays within 5 ms of the recording's,
-// unless a gap is longer than MaxDelay: that one is shortened to it, and
+// unless a gap is longer than MaxGIFDelay: that one is shortened to it, and
 // counted by Shortened); the last frame shows as long as the gap before it. With one palette, the
-// first PaletteSample frames choose it and wait in memory until it is
-// made; otherwise each frame brings its own. An Animation is not safe for
+// first GIFPaletteSample frames choose it and wait in memory until it is
+// made; otherwise each frame brings its own. An animation is not safe for
 // concurrent use.
-type Animation struct {
+type animation struct {
 	w        io.Writer
 	perFrame bool
-	g        *Writer
-	q        *Quantizer
+	g        *gifWriter
+	q        *quantizer
 	pending  []timed // frames waiting for the palette
 	prev     *image.Paletted
 	prevAt   time.Duration
 	gap      time.Duration // between the last two frames
 	frames   int           // frames given to the writer
-	short    int           // gaps shortened to MaxDelay
+	short    int           // gaps shortened to MaxGIFDelay
 }
 
 type timed struct {
@@ -44,17 +44,17 @@ type timed struct {
 	at time.Duration
 }
 
-// NewAnimation starts an animation on w: one palette for every frame, or
+// newAnimation starts an animation on w: one palette for every frame, or
 // one for each when perFrame is set.
-func NewAnimation(w io.Writer, perFrame bool) *Animation {
-	return &Animation{w: w, perFrame: perFrame}
+func newAnimation(w io.Writer, perFrame bool) *animation {
+	return &animation{w: w, perFrame: perFrame}
 }
 
 // Add adds img, recorded at time at (any origin, not before the previous
 // frame's). The picture is not kept: the caller may reuse it.
-func (a *Animation) Add(img image.Image, at time.Duration) error {
+func (a *animation) Add(img image.Image, at time.Duration) error {
 	fr := timed{toRGBA(img), at}
-	if a.g == nil && !a.perFrame && len(a.pending) < PaletteSample {
+	if a.g == nil && !a.perFrame && len(a.pending) < GIFPaletteSample {
 		fr.m = cloneRGBA(fr.m, img) // it waits: keep it from the caller's reuse
 		a.pending = append(a.pending, fr)
 		return nil
@@ -66,7 +66,7 @@ func (a *Animation) Add(img image.Image, at time.Duration) error {
 
 // start makes the writer, once: the palette from the waiting frames (and
 // next, the frame about to be added), then the waiting frames.
-func (a *Animation) start(next *image.RGBA) {
+func (a *animation) start(next *image.RGBA) {
 	if a.g != nil {
 		return
 	}
@@ -79,7 +79,7 @@ func (a *Animation) start(next *image.RGBA) {
 		if next != nil {
 			imgs = append(imgs, next)
 		}
-		a.q = NewQuantizer(imgs)
+		a.q = newQuantizer(imgs)
 		global = a.q.Palette
 	}
 	first := next
@@ -87,7 +87,7 @@ func (a *Animation) start(next *image.RGBA) {
 		first = a.pending[0].m
 	}
 	b := first.Bounds()
-	a.g = NewWriter(a.w, b.Dx(), b.Dy(), global)
+	a.g = newGIFWriter(a.w, b.Dx(), b.Dy(), global)
 	pend := a.pending
 	a.pending = nil
 	for _, p := range pend {
@@ -95,14 +95,14 @@ func (a *Animation) start(next *image.RGBA) {
 	}
 }
 
-func (a *Animation) emit(fr timed) {
+func (a *animation) emit(fr timed) {
 	q := a.q
 	if a.perFrame {
-		q = NewQuantizer([]*image.RGBA{fr.m})
+		q = newQuantizer([]*image.RGBA{fr.m})
 	}
 	if a.prev != nil {
 		delay := centis(fr.at) - centis(a.prevAt)
-		if delay > centis(MaxDelay) {
+		if delay > centis(MaxGIFDelay) {
 			a.short++
 		}
 		a.g.Frame(a.prev, delay)
@@ -113,15 +113,15 @@ func (a *Animation) emit(fr timed) {
 }
 
 // Shortened returns how many gaps between frames were longer than
-// MaxDelay, and were shortened to it.
-func (a *Animation) Shortened() int { return a.short }
+// MaxGIFDelay, and were shortened to it.
+func (a *animation) Shortened() int { return a.short }
 
 // Frames returns the number of frames added.
-func (a *Animation) Frames() int { return a.frames + len(a.pending) }
+func (a *animation) Frames() int { return a.frames + len(a.pending) }
 
 // Close writes the last frame and ends the GIF; it does not close the
 // io.Writer. An animation with no frame writes nothing.
-func (a *Animation) Close() error {
+func (a *animation) Close() error {
 	if a.g == nil && len(a.pending) > 0 {
 		a.start(nil)
 	}

@@ -1,8 +1,9 @@
-// Package gifenc writes animated GIFs frame by frame, so that a long
+package export
+
+// The GIF writer writes animated GIFs frame by frame, so that a long
 // recording never has to be held in memory whole (image/gif's EncodeAll
 // needs every frame at once), and maps pictures to a palette through a
-// lookup table. It serves the command line's export and the player's.
-package gifenc
+// lookup table.
 
 import (
 	"bufio"
@@ -14,20 +15,20 @@ import (
 	"sort"
 )
 
-// A Writer writes an animated GIF that loops for ever. Frames are
+// A gifWriter writes an animated GIF that loops for ever. Frames are
 // *image.Paletted of the screen's size; a frame whose palette is the global
-// one carries no local table. A Writer is not safe for concurrent use.
-type Writer struct {
+// one carries no local table. A gifWriter is not safe for concurrent use.
+type gifWriter struct {
 	w      *bufio.Writer
 	global color.Palette
 	err    error
 	blocks blockWriter
 }
 
-// NewWriter starts a GIF of width x height on w, with the global palette
+// newGIFWriter starts a GIF of width x height on w, with the global palette
 // (nil: every frame brings its own).
-func NewWriter(w io.Writer, width, height int, global color.Palette) *Writer {
-	g := &Writer{w: bufio.NewWriterSize(w, 64<<10), global: global}
+func newGIFWriter(w io.Writer, width, height int, global color.Palette) *gifWriter {
+	g := &gifWriter{w: bufio.NewWriterSize(w, 64<<10), global: global}
 	g.blocks.w = g.w
 	g.write([]byte("GIF89a"))
 	var lsd [7]byte
@@ -45,7 +46,7 @@ func NewWriter(w io.Writer, width, height int, global color.Palette) *Writer {
 	return g
 }
 
-func (g *Writer) write(b []byte) {
+func (g *gifWriter) write(b []byte) {
 	if g.err == nil {
 		_, g.err = g.w.Write(b)
 	}
@@ -61,7 +62,7 @@ func tableBits(n int) byte {
 	return b
 }
 
-func (g *Writer) table(p color.Palette) {
+func (g *gifWriter) table(p color.Palette) {
 	n := 2 << tableBits(len(p))
 	t := make([]byte, 3*n)
 	for i, c := range p {
@@ -72,7 +73,7 @@ func (g *Writer) table(p color.Palette) {
 }
 
 // Frame adds m, shown for delay hundredths of a second.
-func (g *Writer) Frame(m *image.Paletted, delay int) {
+func (g *gifWriter) Frame(m *image.Paletted, delay int) {
 	var gce = [8]byte{0x21, 0xf9, 4, 0, 0, 0, 0, 0}
 	binary.LittleEndian.PutUint16(gce[4:], uint16(min(delay, 65535)))
 	g.write(gce[:])
@@ -112,7 +113,7 @@ func (g *Writer) Frame(m *image.Paletted, delay int) {
 }
 
 // Close ends the GIF and flushes it; it does not close the io.Writer.
-func (g *Writer) Close() error {
+func (g *gifWriter) Close() error {
 	g.write([]byte{0x3b})
 	if g.err == nil {
 		g.err = g.w.Flush()
@@ -161,18 +162,18 @@ func (b *blockWriter) flush() {
 	b.n = 0
 }
 
-// A Quantizer maps colours to a palette of up to 256 through a lookup
+// A quantizer maps colours to a palette of up to 256 through a lookup
 // table of 15-bit colours, built once: mapping a pixel is one table load.
 // It is safe for concurrent use once made.
-type Quantizer struct {
+type quantizer struct {
 	Palette color.Palette
 	lut     [1 << 15]uint8
 }
 
-// NewQuantizer chooses a palette for the images: the 256 most common 15-bit
+// newQuantizer chooses a palette for the images: the 256 most common 15-bit
 // colours among their pixels (each kept at its bin's mean), or fewer if
 // fewer occur, and fills the table with each colour's nearest entry.
-func NewQuantizer(imgs []*image.RGBA) *Quantizer {
+func newQuantizer(imgs []*image.RGBA) *quantizer {
 	var count [1 << 15]uint32
 	var sum [1 << 15][3]uint64
 	for _, m := range imgs {
@@ -197,7 +198,7 @@ func NewQuantizer(imgs []*image.RGBA) *Quantizer {
 		return used[i] < used[j]
 	})
 	used = used[:min(len(used), 256)]
-	q := &Quantizer{}
+	q := &quantizer{}
 	for _, k := range used {
 		c := count[k]
 		q.Palette = append(q.Palette, color.RGBA{byte(sum[k][0] / uint64(c)), byte(sum[k][1] / uint64(c)), byte(sum[k][2] / uint64(c)), 255})
@@ -223,7 +224,7 @@ func NewQuantizer(imgs []*image.RGBA) *Quantizer {
 func key15(r, g, b byte) int { return int(r>>3)<<10 | int(g>>3)<<5 | int(b>>3) }
 
 // Paletted maps m through the table.
-func (q *Quantizer) Paletted(m *image.RGBA) *image.Paletted {
+func (q *quantizer) Paletted(m *image.RGBA) *image.Paletted {
 	b := m.Bounds()
 	p := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), q.Palette)
 	for y := 0; y < b.Dy(); y++ {

@@ -9,18 +9,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 	"github.com/imgstream/imgstream/imageio"
 )
 
 // repairInfo is what repair --json reports, with the field names of info
 // --json.
 type repairInfo struct {
-	File         string      `json:"file"`
-	DryRun       bool        `json:"dry_run"`       // nothing was changed
-	Count        int         `json:"count"`         // complete frames kept
-	KeptBytes    int64       `json:"kept_bytes"`    // the file's size after the repair
-	DroppedBytes int64       `json:"dropped_bytes"` // bytes cut off the end (0: nothing to repair)
-	Damage       *damageInfo `json:"damage"`        // what was cut, from its first byte; null when whole
+	File         string         `json:"file"`
+	DryRun       bool           `json:"dry_run"`       // nothing was changed
+	Count        int            `json:"count"`         // complete frames kept
+	KeptBytes    int64          `json:"kept_bytes"`    // the file's size after the repair
+	DroppedBytes int64          `json:"dropped_bytes"` // bytes cut off the end (0: nothing to repair)
+	Damage       *export.Damage `json:"damage"`        // what was cut, from its first byte; null when whole
 }
 
 func newRepair() *cobra.Command {
@@ -65,7 +66,7 @@ damage (frame, offset, error; null when the file is whole).`,
 				return err
 			}
 			if asJSON {
-				return writeJSON(out, repairInfo{File: args[0], DryRun: dry, Count: rep.Frames, KeptBytes: rep.Size, DroppedBytes: rep.Dropped, Damage: damageOf(rep.Cause)})
+				return writeJSON(out, repairInfo{File: args[0], DryRun: dry, Count: rep.Frames, KeptBytes: rep.Size, DroppedBytes: rep.Dropped, Damage: export.DamageOf(rep.Frames, rep.Cause)})
 			}
 			if rep.Dropped == 0 {
 				fmt.Fprintf(out, "%s: %d frames, nothing to repair\n", args[0], rep.Frames)

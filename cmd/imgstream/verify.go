@@ -4,16 +4,18 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/imgstream/imgstream/export"
 )
 
 // verifyInfo is what verify --json reports, with the field names of info
 // --json.
 type verifyInfo struct {
-	File    string      `json:"file"`
-	Version string      `json:"version"`
-	Count   int         `json:"count"`  // frames read whole before any damage
-	OK      bool        `json:"ok"`     // every frame valid, strictly
-	Damage  *damageInfo `json:"damage"` // the first problem; null when ok
+	File    string         `json:"file"`
+	Version string         `json:"version"`
+	Count   int            `json:"count"`  // frames read whole before any damage
+	OK      bool           `json:"ok"`     // every frame valid, strictly
+	Damage  *export.Damage `json:"damage"` // the first problem; null when ok
 }
 
 func newVerify() *cobra.Command {

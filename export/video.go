@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/imgstream/imgstream/avi"
@@ -84,13 +86,17 @@ func Video(ctx context.Context, out string, rec *Recording, o Options) (*Result,
 	})
 	stdin.Close()
 	err = c.Wait()
-	if werr != nil {
+	if cerr := stopped(ctx); cerr != nil {
+		return nil, cerr // ffmpeg was killed, and its pipe broke
+	}
+	// A pipe that broke because ffmpeg failed: what ffmpeg says is the
+	// error.
+	broke := errors.Is(werr, syscall.EPIPE) || errors.Is(werr, os.ErrClosed)
+	if werr != nil && (err == nil || !broke) {
 		return nil, werr
 	}
 	if err != nil {
-		if cerr := stopped(ctx); cerr != nil {
-			return nil, cerr
-		}
+		// What ffmpeg says, rather than the broken pipe it left.
 		return nil, fmt.Errorf("ffmpeg: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return res, nil

@@ -1,0 +1,26 @@
+package export_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imgstream/imgstream/export"
+)
+
+// TestVideoFFmpegFails: an ffmpeg that fails before it reads its input
+// is reported with what it said, not as the broken pipe it leaves.
+func TestVideoFFmpegFails(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "ffmpeg")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\necho \"Unknown encoder 'libx264'\" >&2\nexit 1\n"), 0o755))
+	rec, err := export.Open(bytes.NewReader(recording(1000))) // more than a pipe holds
+	require.NoError(t, err)
+	_, err = export.Video(t.Context(), filepath.Join(dir, "x.mp4"), rec, export.Options{FFmpeg: fake})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Unknown encoder 'libx264'")
+}

@@ -2,10 +2,12 @@ package export
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/jpeg"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
@@ -35,7 +37,7 @@ func NewEncoder(workers int, encode func(m *imageio.Image) ([]byte, error), emit
 
 // Put adds a frame, copied (the caller may reuse m's buffer), with its
 // sequence number.
-func (e *Encoder) Put(m *imageio.Image, seq int64) { e.p.put(m, seq) }
+func (e *Encoder) Put(m *imageio.Image, seq int64) { _ = e.p.put(m, seq) }
 
 // Close waits for every frame Put to be emitted, ends the goroutines, and
 // returns the first error of encode or emit.
@@ -49,7 +51,13 @@ type pool struct {
 	done  chan struct{}
 	free  sync.Pool // *[]byte: frame buffers the workers are done with
 	err   error     // written by the consumer goroutine, read after done
+	// failed is set with err: the frames still to come are not encoded.
+	failed atomic.Bool
 }
+
+// errPoolFailed ends the loop that feeds a pool once the pool has failed;
+// close returns the pool's own error.
+var errPoolFailed = errors.New("export: the encoder failed")
 
 // scratch is what a worker reuses from frame to frame: the decoded picture
 // and the encoder's output buffer.
@@ -78,8 +86,12 @@ func newPool(workers int, f func(m *imageio.Image, s *scratch) ([]byte, error), 
 		go func() {
 			var s scratch // each worker's own, reused frame after frame
 			for j := range p.work {
-				b, err := f(&j.m, &s)
-				j.out <- poolResult{b, err}
+				if p.failed.Load() {
+					j.out <- poolResult{err: errPoolFailed} // dropped
+				} else {
+					b, err := f(&j.m, &s)
+					j.out <- poolResult{b, err}
+				}
 				buf := j.m.Data[:0]
 				p.free.Put(&buf)
 			}
@@ -94,13 +106,21 @@ func newPool(workers int, f func(m *imageio.Image, s *scratch) ([]byte, error), 
 				if r.err == nil {
 					p.err = emit(r.b, j.seq)
 				}
+				if p.err != nil {
+					p.failed.Store(true)
+				}
 			}
 		}
 	}()
 	return p
 }
 
-func (p *pool) put(m *imageio.Image, seq int64) {
+// put adds a frame; it returns errPoolFailed, and adds nothing, once an
+// encode or emit has failed.
+func (p *pool) put(m *imageio.Image, seq int64) error {
+	if p.failed.Load() {
+		return errPoolFailed
+	}
 	j := &poolJob{m: *m, seq: seq, out: make(chan poolResult, 1)}
 	var buf []byte
 	if b, ok := p.free.Get().(*[]byte); ok {
@@ -109,8 +129,11 @@ func (p *pool) put(m *imageio.Image, seq int64) {
 	j.m.Data = append(buf[:0], m.Data...)
 	p.queue <- j // waits while the pool is full
 	p.work <- j
+	return nil
 }
 
+// close waits for the frames put, ends the goroutines and returns the
+// first error.
 func (p *pool) close() error {
 	close(p.work)
 	close(p.queue)

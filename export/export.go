@@ -122,11 +122,10 @@ func jpegFrames(ctx context.Context, rec *Recording, o *Options, emit func(jpg [
 			p = newPool(o.Workers, func(m *imageio.Image, s *scratch) ([]byte, error) { return jpegWith(m, o.Scale, q, false, s) },
 				func(b []byte, at int64) error { return emit(b, time.Duration(at)) })
 		}
-		p.put(m, int64(at))
-		return nil
+		return p.put(m, int64(at))
 	})
 	if p != nil {
-		if perr := p.close(); err == nil {
+		if perr := p.close(); err == nil || err == errPoolFailed {
 			err = perr
 		}
 	}

@@ -332,7 +332,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // within 10 ms of the recording's (a gap over MaxGIFDelay is shortened
 // to it, and counted in Result.Shortened); the last frame shows as long
 // as the gap before it. One palette serves the whole animation, chosen
-// from its first GIFPaletteSample frames, unless o.PalettePerFrame. It
+// from its first GIFPaletteSample frames, unless o.PalettePerFrame. The
+// GIF's size is the first frame's: a frame of another size is scaled to
+// it (a frame larger than the GIF is one that decoders refuse). It
 // writes nothing and returns ErrNoFrames when o picks no frame; it looks
 // at ctx before each frame and returns its cause when it is done. It
 // does not close w.

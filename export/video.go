@@ -44,7 +44,9 @@ func Video(ctx context.Context, out string, rec *Recording, o Options) (*Result,
 	} else {
 		args = append(args, "-c:v", "libx264", "-pix_fmt", "yuv420p")
 	}
-	c := exec.CommandContext(ctx, ffmpeg, append(args, out)...)
+	// file: makes out the file named, never an option ("-x.mp4") nor
+	// another protocol ("pipe:1.mp4").
+	c := exec.CommandContext(ctx, ffmpeg, append(args, "file:"+out)...)
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
 	stdin, err := c.StdinPipe()

@@ -3,6 +3,7 @@ package export_test
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -23,4 +24,23 @@ func TestVideoFFmpegFails(t *testing.T) {
 	_, err = export.Video(t.Context(), filepath.Join(dir, "x.mp4"), rec, export.Options{FFmpeg: fake})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Unknown encoder 'libx264'")
+}
+
+// TestVideoOutName: the output is the file named, whatever its name looks
+// like to ffmpeg: a name that starts with a dash is no option, and one
+// with a colon is no protocol.
+func TestVideoOutName(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("no ffmpeg")
+	}
+	rec, err := export.Open(bytes.NewReader(recording(3)))
+	require.NoError(t, err)
+	t.Chdir(t.TempDir())
+	for _, name := range []string{"-x.mp4", "pipe:1.mp4"} {
+		_, err = export.Video(t.Context(), name, rec, export.Options{})
+		require.NoError(t, err, name)
+		fi, err := os.Stat(name)
+		require.NoError(t, err, name)
+		assert.Positive(t, fi.Size(), name)
+	}
 }

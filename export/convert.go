@@ -25,7 +25,8 @@ type ConvertOptions struct {
 	Range Range
 	// Version is the output's version: container.V2_0 when 0.
 	Version container.Version
-	// Rate, if not zero, retimes the frames to this fixed rate.
+	// Rate, if not zero, retimes the frames to this fixed rate: Num and
+	// Den from 1 to math.MaxInt32, else Convert is ErrInvalidOptions.
 	Rate avi.Rate
 	// Speed, if more than 0, retimes the frames: their times since the
 	// first are divided by it (2 plays twice as fast). Not with Rate.
@@ -57,8 +58,11 @@ func Convert(ctx context.Context, w io.Writer, rec *Recording, o ConvertOptions)
 	if v == 0 {
 		v = container.V2_0
 	}
+	if err := checkRate(o.Rate); err != nil {
+		return nil, err
+	}
 	var period time.Duration
-	if o.Rate.Num > 0 && o.Rate.Den > 0 {
+	if o.Rate != (avi.Rate{}) {
 		period = o.Rate.Period()
 	}
 	if o.Speed < 0 || (o.Speed > 0 && period > 0) || o.Quality < 0 || o.Quality > 100 {

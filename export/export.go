@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"io"
+	"math"
 	"time"
 
 	"github.com/imgstream/imgstream/avi"
@@ -20,7 +22,8 @@ import (
 type Options struct {
 	// Range picks the frames to export: every frame when zero.
 	Range Range
-	// Rate is a video's frame rate (AVI, Video). When zero, it is
+	// Rate is a video's frame rate (AVI, Video): Num and Den from 1 to
+	// math.MaxInt32, else the export is ErrInvalidOptions. When zero, it is
 	// avi.RateFor the picked frames' times: the rate on whose grid no two
 	// of them share a slot, so that none is dropped; 30/1 for a stream
 	// Recording, whose times are not known before it is read. The command
@@ -73,6 +76,16 @@ func (o *Options) rate(rec *Recording) avi.Rate {
 		return o.Rate
 	}
 	return avi.RateFor(rec.Times(o.Range))
+}
+
+// checkRate returns ErrInvalidOptions for a rate r that is set (not zero)
+// and is no frame rate: Num and Den from 1 to math.MaxInt32, as
+// avi.ParseRate reads them, with a period of a nanosecond or more.
+func checkRate(r avi.Rate) error {
+	if r == (avi.Rate{}) || r.Num >= 1 && r.Den >= 1 && r.Num <= math.MaxInt32 && r.Den <= math.MaxInt32 && r.Period() > 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: frame rate %v", ErrInvalidOptions, r)
 }
 
 // Result is what an export wrote.
@@ -151,6 +164,9 @@ func jpegConfig(b []byte) (image.Config, error) {
 // is done (what w holds then is no whole file). The same frames and
 // options give the same bytes as an AVIStream.
 func AVI(ctx context.Context, w io.WriteSeeker, rec *Recording, o Options) (*Result, error) {
+	if err := checkRate(o.Rate); err != nil {
+		return nil, err
+	}
 	rate := o.rate(rec)
 	bw := &bufferedSeeker{ws: w, w: bufio.NewWriterSize(w, 64<<10)}
 	var aw *avi.Writer
@@ -231,6 +247,9 @@ type AVIStream struct {
 // that cannot be done (see ErrNotLaidOut), and ErrNoFrames when o picks no
 // frame.
 func NewAVIStream(ctx context.Context, rec *Recording, o Options) (*AVIStream, error) {
+	if err := checkRate(o.Rate); err != nil {
+		return nil, err
+	}
 	if rec.x == nil || !o.Scale.none() {
 		return nil, ErrNotLaidOut
 	}

@@ -28,6 +28,9 @@ var ErrNoFFmpeg = errors.New("export: ffmpeg is not installed")
 // done (ffmpeg is killed); out is then no whole file, for the caller to
 // remove.
 func Video(ctx context.Context, out string, rec *Recording, o Options) (*Result, error) {
+	if err := checkRate(o.Rate); err != nil {
+		return nil, err
+	}
 	ffmpeg := o.FFmpeg
 	if ffmpeg == "" {
 		ffmpeg = "ffmpeg"

@@ -51,10 +51,10 @@ type Options struct {
 	// with the number read so far, on the goroutine that runs the export.
 	Progress func(frames int)
 	// Render, if not nil, is called before a GIF's frame is decoded and
-	// mapped to its palette, and the function it returns after: a caller
-	// that bounds how many frames it renders at once (the player's
-	// MaxRenders) makes it wait for a place, and an error (ctx done
-	// first) stops the export with it.
+	// mapped to its palette, and the function it returns (if not nil)
+	// after: a caller that bounds how many frames it renders at once (the
+	// player's MaxRenders) makes it wait for a place, and an error (ctx
+	// done first) stops the export with it.
 	Render func(ctx context.Context) (done func(), err error)
 }
 
@@ -365,7 +365,9 @@ func GIF(ctx context.Context, w io.Writer, rec *Recording, o Options) (*Result, 
 			if err != nil {
 				return err
 			}
-			defer done()
+			if done != nil {
+				defer done()
+			}
 		}
 		img, err := m.Decode()
 		if err != nil {

@@ -36,11 +36,13 @@ func NewEncoder(workers int, encode func(m *imageio.Image) ([]byte, error), emit
 }
 
 // Put adds a frame, copied (the caller may reuse m's buffer), with its
-// sequence number.
+// sequence number. After Close, or once encode or emit has failed, it
+// drops the frame.
 func (e *Encoder) Put(m *imageio.Image, seq int64) { _ = e.p.put(m, seq) }
 
 // Close waits for every frame Put to be emitted, ends the goroutines, and
-// returns the first error of encode or emit.
+// returns the first error of encode or emit; closing again returns it
+// again.
 func (e *Encoder) Close() error { return e.p.close() }
 
 // A pool is what an Encoder runs; its encode function also gets the
@@ -53,6 +55,7 @@ type pool struct {
 	err   error     // written by the consumer goroutine, read after done
 	// failed is set with err: the frames still to come are not encoded.
 	failed atomic.Bool
+	closed bool // by close; put and close run on one goroutine
 }
 
 // errPoolFailed ends the loop that feeds a pool once the pool has failed;
@@ -118,7 +121,7 @@ func newPool(workers int, f func(m *imageio.Image, s *scratch) ([]byte, error), 
 // put adds a frame; it returns errPoolFailed, and adds nothing, once an
 // encode or emit has failed.
 func (p *pool) put(m *imageio.Image, seq int64) error {
-	if p.failed.Load() {
+	if p.closed || p.failed.Load() {
 		return errPoolFailed
 	}
 	j := &poolJob{m: *m, seq: seq, out: make(chan poolResult, 1)}
@@ -135,6 +138,10 @@ func (p *pool) put(m *imageio.Image, seq int64) error {
 // close waits for the frames put, ends the goroutines and returns the
 // first error.
 func (p *pool) close() error {
+	if p.closed {
+		return p.err
+	}
+	p.closed = true
 	close(p.work)
 	close(p.queue)
 	<-p.done

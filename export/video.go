@@ -1,7 +1,6 @@
 package export
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +49,7 @@ func Video(ctx context.Context, out string, rec *Recording, o Options) (*Result,
 	// file: makes out the file named, never an option ("-x.mp4") nor
 	// another protocol ("pipe:1.mp4").
 	c := exec.CommandContext(ctx, ffmpeg, append(args, "file:"+out)...)
-	var stderr bytes.Buffer
+	var stderr tailWriter
 	c.Stderr = &stderr
 	stdin, err := c.StdinPipe()
 	if err != nil {
@@ -105,4 +104,35 @@ func Video(ctx context.Context, out string, rec *Recording, o Options) (*Result,
 		return nil, fmt.Errorf("ffmpeg: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return res, nil
+}
+
+// stderrTail is how much of what ffmpeg says a Video keeps for its error:
+// the end, where the reason it failed is.
+const stderrTail = 4 << 10
+
+// tailWriter keeps the last stderrTail bytes written to it.
+type tailWriter struct {
+	b   []byte
+	cut bool // bytes before b were dropped
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(p) >= stderrTail {
+		t.b, t.cut = append(t.b[:0], p[len(p)-stderrTail:]...), true
+		return n, nil
+	}
+	if over := len(t.b) + len(p) - stderrTail; over > 0 {
+		t.b, t.cut = append(t.b[:0], t.b[over:]...), true
+	}
+	t.b = append(t.b, p...)
+	return n, nil
+}
+
+// String returns the bytes kept, after "..." when some were dropped.
+func (t *tailWriter) String() string {
+	if t.cut {
+		return "..." + string(t.b)
+	}
+	return string(t.b)
 }

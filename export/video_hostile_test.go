@@ -44,3 +44,19 @@ func TestVideoOutName(t *testing.T) {
 		assert.Positive(t, fi.Size(), name)
 	}
 }
+
+// TestVideoStderrBounded: what ffmpeg says is kept to its last lines, so
+// an ffmpeg that complains of every frame of a long recording does not
+// fill the memory; the error keeps the last line.
+func TestVideoStderrBounded(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "ffmpeg")
+	script := "#!/bin/sh\ncat >/dev/null\ni=0\nwhile [ $i -lt 20000 ]; do echo \"[mjpeg] error in frame $i: noise noise noise noise noise noise\"; i=$((i+1)); done >&2\necho 'the last word' >&2\nexit 1\n"
+	require.NoError(t, os.WriteFile(fake, []byte(script), 0o755))
+	rec, err := export.Open(bytes.NewReader(recording(3)))
+	require.NoError(t, err)
+	_, err = export.Video(t.Context(), filepath.Join(dir, "x.mp4"), rec, export.Options{FFmpeg: fake})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the last word")
+	assert.Less(t, len(err.Error()), 64<<10, "the error holds all that ffmpeg said")
+}

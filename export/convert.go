@@ -32,7 +32,8 @@ type ConvertOptions struct {
 	// first are divided by it (2 plays twice as fast). Not with Rate.
 	Speed float64
 	// Quality, if more than 0 (at most 100), encodes raw frames as JPEG
-	// at this quality; JPEG frames stay as they are unless scaled.
+	// at this quality; JPEG frames stay as they are unless scaled, and
+	// are encoded at this quality then.
 	Quality int
 	// Scale resizes every frame (JPEG frames are encoded again): none
 	// when zero.
@@ -113,7 +114,8 @@ func Convert(ctx context.Context, w io.Writer, rec *Recording, o ConvertOptions)
 		prevAt = at
 		img := m
 		if !o.Scale.none() || (o.Quality > 0 && m.Format != container.JPEG) {
-			if o.Quality > 0 && m.Format != container.JPEG {
+			if o.Quality > 0 {
+				// A raw frame, or a JPEG frame scaled: a JPEG at Quality.
 				b, err := jpegWith(m, o.Scale, o.Quality, true, &s)
 				if err != nil {
 					return frameError(i, err)

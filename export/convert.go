@@ -29,7 +29,8 @@ type ConvertOptions struct {
 	// Den from 1 to math.MaxInt32, else Convert is ErrInvalidOptions.
 	Rate avi.Rate
 	// Speed, if more than 0, retimes the frames: their times since the
-	// first are divided by it (2 plays twice as fast). Not with Rate.
+	// first are divided by it (2 plays twice as fast). Not with Rate; a
+	// negative, NaN or infinite Speed is ErrInvalidOptions.
 	Speed float64
 	// Quality, if more than 0 (at most 100), encodes raw frames as JPEG
 	// at this quality; JPEG frames stay as they are unless scaled, and
@@ -66,7 +67,7 @@ func Convert(ctx context.Context, w io.Writer, rec *Recording, o ConvertOptions)
 	if o.Rate != (avi.Rate{}) {
 		period = o.Rate.Period()
 	}
-	if o.Speed < 0 || (o.Speed > 0 && period > 0) || o.Quality < 0 || o.Quality > 100 {
+	if !(o.Speed >= 0) || math.IsInf(o.Speed, 1) || (o.Speed > 0 && period > 0) || o.Quality < 0 || o.Quality > 100 {
 		return nil, fmt.Errorf("%w: Speed %g, Rate %v, Quality %d: want Speed or Rate, not both, and a Quality from 0 to 100", ErrInvalidOptions, o.Speed, o.Rate, o.Quality)
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)

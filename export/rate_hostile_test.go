@@ -34,3 +34,14 @@ func TestInvalidRate(t *testing.T) {
 	_, err = export.Convert(t.Context(), io.Discard, rec, export.ConvertOptions{Rate: avi.Rate{Num: 30000, Den: 1001}})
 	assert.NoError(t, err)
 }
+
+// TestInvalidSpeed: a Speed that is no number, or infinite, is
+// ErrInvalidOptions (NaN was taken for no Speed).
+func TestInvalidSpeed(t *testing.T) {
+	rec, err := export.Open(bytes.NewReader(recording(3)))
+	require.NoError(t, err)
+	for _, s := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1} {
+		_, err := export.Convert(t.Context(), io.Discard, rec, export.ConvertOptions{Speed: s})
+		assert.ErrorIs(t, err, export.ErrInvalidOptions, "Speed %v", s)
+	}
+}

@@ -3,6 +3,7 @@ package export_test
 import (
 	"bytes"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,11 +54,13 @@ func TestExportStopsAtWriteError(t *testing.T) {
 	rec, err := export.Open(bytes.NewReader(rawRecording(t, 1000)))
 	require.NoError(t, err)
 	full := errors.New("disk full")
-	var read, atFailure int
-	o := export.Options{Workers: 2, Progress: func(n int) { read = n }}
-	w := &failWriter{err: full, failed: func() { atFailure = read }}
+	// The writer fails on the goroutine that emits, while frames are read
+	// on the test's.
+	var read, atFailure atomic.Int64
+	o := export.Options{Workers: 2, Progress: func(n int) { read.Store(int64(n)) }}
+	w := &failWriter{err: full, failed: func() { atFailure.Store(read.Load()) }}
 	_, err = export.AVI(t.Context(), w, rec, o)
 	assert.ErrorIs(t, err, full)
-	assert.LessOrEqual(t, read-atFailure, 2*o.Workers+2, "frames read after the output failed (at frame %d)", atFailure)
-	assert.Less(t, read, 1000)
+	assert.LessOrEqual(t, read.Load()-atFailure.Load(), int64(2*o.Workers+2), "frames read after the output failed (at frame %d)", atFailure.Load())
+	assert.Less(t, read.Load(), int64(1000))
 }

@@ -18,6 +18,10 @@ import (
 // frames and streams use.
 const DefaultQuality = imageio.JPEGQuality
 
+// MaxWorkers is the most frames an Encoder (and an export's
+// Options.Workers) encodes at once: more are taken for it.
+const MaxWorkers = 256
+
 // An Encoder turns frames into bytes on several goroutines, and hands the
 // results on in the order the frames came: the ordered parallel encoder of
 // the exports, for a caller's own outputs. Memory is bounded: at most
@@ -26,7 +30,8 @@ const DefaultQuality = imageio.JPEGQuality
 // once, emit on one goroutine, one result after the other.
 type Encoder struct{ p *pool }
 
-// NewEncoder starts workers goroutines (0 or less: one per core) that call
+// NewEncoder starts workers goroutines (0 or less: one per core; at most
+// MaxWorkers) that call
 // encode for each frame Put, and one that calls emit with each result, in
 // order, with the sequence number the frame was Put with. After encode or
 // emit fails, the frames still to come are dropped, and Close returns that
@@ -84,6 +89,7 @@ func newPool(workers int, f func(m *imageio.Image, s *scratch) ([]byte, error), 
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	workers = min(workers, MaxWorkers)
 	p := &pool{work: make(chan *poolJob), queue: make(chan *poolJob, 2*workers), done: make(chan struct{})}
 	for range workers {
 		go func() {

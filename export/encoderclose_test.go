@@ -24,3 +24,15 @@ func TestEncoderAfterClose(t *testing.T) {
 	assert.NotPanics(t, func() { assert.NoError(t, e.Close()) })
 	assert.Equal(t, []int64{0}, emitted)
 }
+
+// TestEncoderWorkersCapped: a number of workers past MaxWorkers is
+// MaxWorkers, not a channel and goroutines of that size (a panic, or the
+// memory, for --workers 1000000000).
+func TestEncoderWorkersCapped(t *testing.T) {
+	assert.NotPanics(t, func() {
+		e := export.NewEncoder(1<<40, func(m *imageio.Image) ([]byte, error) { return m.Data, nil },
+			func(b []byte, seq int64) error { return nil })
+		e.Put(&imageio.Image{Width: 1, Height: 1, Format: container.Grayscale, Data: []byte{1}}, 0)
+		assert.NoError(t, e.Close())
+	})
+}

@@ -36,7 +36,7 @@ type Options struct {
 	// (raw frames, scaled frames, JPEG pictures): DefaultQuality when 0.
 	Quality int
 	// Workers is how many frames are encoded at once: one per core when
-	// 0 or less.
+	// 0 or less, at most MaxWorkers.
 	Workers int
 	// SegmentSize is an AVI's largest RIFF segment
 	// (avi.Config.SegmentSize): avi.DefaultSegmentSize when 0.

@@ -70,3 +70,23 @@ func (e *FrameError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *FrameError) Unwrap() error { return e.Err }
+
+// damageErrs are the errors that say a stream's bytes are damaged.
+var damageErrs = []error{io.ErrUnexpectedEOF, ErrInvalidPixFormat, ErrInvalidDimensions, ErrInvalidSize, ErrInvalidElapsed, ErrNonZeroPadding}
+
+// IsDamage reports whether err, from reading a stream, is damage in the
+// bytes that were read: a frame cut off ([ErrTruncatedHeader],
+// [ErrTruncatedPayload]) or not valid ([ErrInvalidPixFormat],
+// [ErrInvalidDimensions], [ErrInvalidSize], [ErrInvalidElapsed],
+// [ErrNonZeroPadding]), which a repair may cut off. A failure to read the
+// bytes (an I/O error, a socket's timeout, a cancelled read), which a
+// [Reader] also reports inside a [FrameError], is not damage: it says
+// nothing of the stream.
+func IsDamage(err error) bool {
+	for _, d := range damageErrs {
+		if errors.Is(err, d) {
+			return true
+		}
+	}
+	return false
+}

@@ -95,12 +95,19 @@ func ReadIndex(r io.ReadSeeker) (*Index, error) {
 // growing it if its capacity is too small, and returns the payload. RGB565
 // payloads come out little-endian whatever the version, as from a Reader.
 // A payload that r no longer holds whole is a [*FrameError] matching
-// [ErrTruncatedPayload]; an i outside the index is [ErrInvalidIndex].
+// [ErrTruncatedPayload]; one the index says is over [DefaultMaxFrameSize]
+// (an index made by hand) matches [ErrInvalidSize], and nothing is
+// allocated for it; an i outside the index is [ErrInvalidIndex].
 func (x *Index) ReadPayload(r io.ReaderAt, i int, buf []byte) ([]byte, error) {
 	if i < 0 || i >= len(x.Entries) {
 		return buf, fmt.Errorf("%w: frame %d of %d", ErrInvalidIndex, i, len(x.Entries))
 	}
 	e := &x.Entries[i]
+	if e.Size < 0 || e.Size > DefaultMaxFrameSize {
+		// An index made by hand, not by ReadIndex: nothing is allocated
+		// because it says so.
+		return buf, &FrameError{Index: i, Offset: e.Offset, Err: fmt.Errorf("%w: %d bytes, over the limit of %d", ErrInvalidSize, e.Size, DefaultMaxFrameSize)}
+	}
 	if cap(buf) < e.Size {
 		buf = make([]byte, e.Size)
 	}

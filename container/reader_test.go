@@ -2,11 +2,14 @@ package container_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"os"
 	"runtime"
 	"testing"
 	"testing/iotest"
@@ -378,4 +381,18 @@ func TestFrameErrorMessage(t *testing.T) {
 	assert.Equal(t, "frame 3 at offset 1904: container: stream ends inside a header: unexpected EOF", err.Error())
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	assert.ErrorIs(t, fmt.Errorf("open x: %w", err), container.ErrTruncatedHeader)
+}
+
+// TestIsDamage: what is wrong with a stream's bytes is damage; a failure
+// to read them is not, even inside a FrameError.
+func TestIsDamage(t *testing.T) {
+	for _, err := range []error{container.ErrTruncatedHeader, container.ErrTruncatedPayload, container.ErrInvalidSize,
+		&container.FrameError{Index: 3, Err: fmt.Errorf("%w: 9 bytes", container.ErrInvalidElapsed)}} {
+		assert.True(t, container.IsDamage(err), "%v", err)
+	}
+	timeout := &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}
+	for _, err := range []error{io.EOF, errors.New("boom"), &container.FrameError{Index: 1, Err: timeout},
+		&container.FrameError{Index: 1, Err: context.Canceled}, container.ErrBadMagic} {
+		assert.False(t, container.IsDamage(err), "%v", err)
+	}
 }

@@ -98,3 +98,15 @@ func TestTimeSkipsFirstElapsed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, zr.Time())
 }
+
+// TestReadPayloadBounded: an index made by hand that says a frame holds
+// 1 GiB gets an error, not a 1 GiB buffer.
+func TestReadPayloadBounded(t *testing.T) {
+	x := &container.Index{Version: container.V2_0, Entries: []container.Entry{{Header: container.Header{Width: 1, Height: 1, Format: container.JPEG, Size: 1 << 30}, Offset: 16}}}
+	buf, err := x.ReadPayload(bytes.NewReader(make([]byte, 64)), 0, nil)
+	require.ErrorIs(t, err, container.ErrInvalidSize)
+	var fe *container.FrameError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, 0, fe.Index)
+	assert.Zero(t, cap(buf))
+}

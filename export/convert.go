@@ -25,13 +25,16 @@ type ConvertOptions struct {
 	Range Range
 	// Version is the output's version: container.V2_0 when 0.
 	Version container.Version
-	// Rate, if not zero, retimes the frames to this fixed rate.
+	// Rate, if not zero, retimes the frames to this fixed rate: Num and
+	// Den from 1 to math.MaxInt32, else Convert is ErrInvalidOptions.
 	Rate avi.Rate
 	// Speed, if more than 0, retimes the frames: their times since the
-	// first are divided by it (2 plays twice as fast). Not with Rate.
+	// first are divided by it (2 plays twice as fast). Not with Rate; a
+	// negative, NaN or infinite Speed is ErrInvalidOptions.
 	Speed float64
 	// Quality, if more than 0 (at most 100), encodes raw frames as JPEG
-	// at this quality; JPEG frames stay as they are unless scaled.
+	// at this quality; JPEG frames stay as they are unless scaled, and
+	// are encoded at this quality then.
 	Quality int
 	// Scale resizes every frame (JPEG frames are encoded again): none
 	// when zero.
@@ -57,11 +60,14 @@ func Convert(ctx context.Context, w io.Writer, rec *Recording, o ConvertOptions)
 	if v == 0 {
 		v = container.V2_0
 	}
+	if err := checkRate(o.Rate); err != nil {
+		return nil, err
+	}
 	var period time.Duration
-	if o.Rate.Num > 0 && o.Rate.Den > 0 {
+	if o.Rate != (avi.Rate{}) {
 		period = o.Rate.Period()
 	}
-	if o.Speed < 0 || (o.Speed > 0 && period > 0) || o.Quality < 0 || o.Quality > 100 {
+	if !(o.Speed >= 0) || math.IsInf(o.Speed, 1) || (o.Speed > 0 && period > 0) || o.Quality < 0 || o.Quality > 100 {
 		return nil, fmt.Errorf("%w: Speed %g, Rate %v, Quality %d: want Speed or Rate, not both, and a Quality from 0 to 100", ErrInvalidOptions, o.Speed, o.Rate, o.Quality)
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
@@ -109,7 +115,8 @@ func Convert(ctx context.Context, w io.Writer, rec *Recording, o ConvertOptions)
 		prevAt = at
 		img := m
 		if !o.Scale.none() || (o.Quality > 0 && m.Format != container.JPEG) {
-			if o.Quality > 0 && m.Format != container.JPEG {
+			if o.Quality > 0 {
+				// A raw frame, or a JPEG frame scaled: a JPEG at Quality.
 				b, err := jpegWith(m, o.Scale, o.Quality, true, &s)
 				if err != nil {
 					return frameError(i, err)

@@ -50,8 +50,9 @@
 //     [GIFPaletteSample] (16) frames wait in memory, decoded, until the
 //     palette is chosen from them.
 //   - An [Encoder] holds at most twice as many frames as it has workers
-//     (one per core by default), each with its decoded picture: about 20
-//     MB a frame for 5 MP frames. Put waits for room.
+//     (one per core by default, at most [MaxWorkers]), each with its
+//     decoded picture: about 20 MB a frame for 5 MP frames. Put waits for
+//     room.
 //   - A [Scale] enlarges by at most [MaxScaleFactor] (16), and to at most
 //     container.MaxDimension a side.
 //   - [AVI] and [AVIStream] keep avi's limits (package avi): 1 GiB

@@ -2,10 +2,12 @@ package export
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/jpeg"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
@@ -16,6 +18,10 @@ import (
 // frames and streams use.
 const DefaultQuality = imageio.JPEGQuality
 
+// MaxWorkers is the most frames an Encoder (and an export's
+// Options.Workers) encodes at once: more are taken for it.
+const MaxWorkers = 256
+
 // An Encoder turns frames into bytes on several goroutines, and hands the
 // results on in the order the frames came: the ordered parallel encoder of
 // the exports, for a caller's own outputs. Memory is bounded: at most
@@ -24,7 +30,8 @@ const DefaultQuality = imageio.JPEGQuality
 // once, emit on one goroutine, one result after the other.
 type Encoder struct{ p *pool }
 
-// NewEncoder starts workers goroutines (0 or less: one per core) that call
+// NewEncoder starts workers goroutines (0 or less: one per core; at most
+// MaxWorkers) that call
 // encode for each frame Put, and one that calls emit with each result, in
 // order, with the sequence number the frame was Put with. After encode or
 // emit fails, the frames still to come are dropped, and Close returns that
@@ -34,11 +41,13 @@ func NewEncoder(workers int, encode func(m *imageio.Image) ([]byte, error), emit
 }
 
 // Put adds a frame, copied (the caller may reuse m's buffer), with its
-// sequence number.
-func (e *Encoder) Put(m *imageio.Image, seq int64) { e.p.put(m, seq) }
+// sequence number. After Close, or once encode or emit has failed, it
+// drops the frame.
+func (e *Encoder) Put(m *imageio.Image, seq int64) { _ = e.p.put(m, seq) }
 
 // Close waits for every frame Put to be emitted, ends the goroutines, and
-// returns the first error of encode or emit.
+// returns the first error of encode or emit; closing again returns it
+// again.
 func (e *Encoder) Close() error { return e.p.close() }
 
 // A pool is what an Encoder runs; its encode function also gets the
@@ -49,7 +58,14 @@ type pool struct {
 	done  chan struct{}
 	free  sync.Pool // *[]byte: frame buffers the workers are done with
 	err   error     // written by the consumer goroutine, read after done
+	// failed is set with err: the frames still to come are not encoded.
+	failed atomic.Bool
+	closed bool // by close; put and close run on one goroutine
 }
+
+// errPoolFailed ends the loop that feeds a pool once the pool has failed;
+// close returns the pool's own error.
+var errPoolFailed = errors.New("export: the encoder failed")
 
 // scratch is what a worker reuses from frame to frame: the decoded picture
 // and the encoder's output buffer.
@@ -73,13 +89,18 @@ func newPool(workers int, f func(m *imageio.Image, s *scratch) ([]byte, error), 
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	workers = min(workers, MaxWorkers)
 	p := &pool{work: make(chan *poolJob), queue: make(chan *poolJob, 2*workers), done: make(chan struct{})}
 	for range workers {
 		go func() {
 			var s scratch // each worker's own, reused frame after frame
 			for j := range p.work {
-				b, err := f(&j.m, &s)
-				j.out <- poolResult{b, err}
+				if p.failed.Load() {
+					j.out <- poolResult{err: errPoolFailed} // dropped
+				} else {
+					b, err := f(&j.m, &s)
+					j.out <- poolResult{b, err}
+				}
 				buf := j.m.Data[:0]
 				p.free.Put(&buf)
 			}
@@ -94,13 +115,21 @@ func newPool(workers int, f func(m *imageio.Image, s *scratch) ([]byte, error), 
 				if r.err == nil {
 					p.err = emit(r.b, j.seq)
 				}
+				if p.err != nil {
+					p.failed.Store(true)
+				}
 			}
 		}
 	}()
 	return p
 }
 
-func (p *pool) put(m *imageio.Image, seq int64) {
+// put adds a frame; it returns errPoolFailed, and adds nothing, once an
+// encode or emit has failed.
+func (p *pool) put(m *imageio.Image, seq int64) error {
+	if p.closed || p.failed.Load() {
+		return errPoolFailed
+	}
 	j := &poolJob{m: *m, seq: seq, out: make(chan poolResult, 1)}
 	var buf []byte
 	if b, ok := p.free.Get().(*[]byte); ok {
@@ -109,9 +138,16 @@ func (p *pool) put(m *imageio.Image, seq int64) {
 	j.m.Data = append(buf[:0], m.Data...)
 	p.queue <- j // waits while the pool is full
 	p.work <- j
+	return nil
 }
 
+// close waits for the frames put, ends the goroutines and returns the
+// first error.
 func (p *pool) close() error {
+	if p.closed {
+		return p.err
+	}
+	p.closed = true
 	close(p.work)
 	close(p.queue)
 	<-p.done

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"io"
+	"math"
 	"time"
 
 	"github.com/imgstream/imgstream/avi"
@@ -20,7 +22,8 @@ import (
 type Options struct {
 	// Range picks the frames to export: every frame when zero.
 	Range Range
-	// Rate is a video's frame rate (AVI, Video). When zero, it is
+	// Rate is a video's frame rate (AVI, Video): Num and Den from 1 to
+	// math.MaxInt32, else the export is ErrInvalidOptions. When zero, it is
 	// avi.RateFor the picked frames' times: the rate on whose grid no two
 	// of them share a slot, so that none is dropped; 30/1 for a stream
 	// Recording, whose times are not known before it is read. The command
@@ -33,7 +36,7 @@ type Options struct {
 	// (raw frames, scaled frames, JPEG pictures): DefaultQuality when 0.
 	Quality int
 	// Workers is how many frames are encoded at once: one per core when
-	// 0 or less.
+	// 0 or less, at most MaxWorkers.
 	Workers int
 	// SegmentSize is an AVI's largest RIFF segment
 	// (avi.Config.SegmentSize): avi.DefaultSegmentSize when 0.
@@ -48,10 +51,10 @@ type Options struct {
 	// with the number read so far, on the goroutine that runs the export.
 	Progress func(frames int)
 	// Render, if not nil, is called before a GIF's frame is decoded and
-	// mapped to its palette, and the function it returns after: a caller
-	// that bounds how many frames it renders at once (the player's
-	// MaxRenders) makes it wait for a place, and an error (ctx done
-	// first) stops the export with it.
+	// mapped to its palette, and the function it returns (if not nil)
+	// after: a caller that bounds how many frames it renders at once (the
+	// player's MaxRenders) makes it wait for a place, and an error (ctx
+	// done first) stops the export with it.
 	Render func(ctx context.Context) (done func(), err error)
 }
 
@@ -73,6 +76,16 @@ func (o *Options) rate(rec *Recording) avi.Rate {
 		return o.Rate
 	}
 	return avi.RateFor(rec.Times(o.Range))
+}
+
+// checkRate returns ErrInvalidOptions for a rate r that is set (not zero)
+// and is no frame rate: Num and Den from 1 to math.MaxInt32, as
+// avi.ParseRate reads them, with a period of a nanosecond or more.
+func checkRate(r avi.Rate) error {
+	if r == (avi.Rate{}) || r.Num >= 1 && r.Den >= 1 && r.Num <= math.MaxInt32 && r.Den <= math.MaxInt32 && r.Period() > 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: frame rate %v", ErrInvalidOptions, r)
 }
 
 // Result is what an export wrote.
@@ -122,11 +135,10 @@ func jpegFrames(ctx context.Context, rec *Recording, o *Options, emit func(jpg [
 			p = newPool(o.Workers, func(m *imageio.Image, s *scratch) ([]byte, error) { return jpegWith(m, o.Scale, q, false, s) },
 				func(b []byte, at int64) error { return emit(b, time.Duration(at)) })
 		}
-		p.put(m, int64(at))
-		return nil
+		return p.put(m, int64(at))
 	})
 	if p != nil {
-		if perr := p.close(); err == nil {
+		if perr := p.close(); err == nil || err == errPoolFailed {
 			err = perr
 		}
 	}
@@ -152,6 +164,9 @@ func jpegConfig(b []byte) (image.Config, error) {
 // is done (what w holds then is no whole file). The same frames and
 // options give the same bytes as an AVIStream.
 func AVI(ctx context.Context, w io.WriteSeeker, rec *Recording, o Options) (*Result, error) {
+	if err := checkRate(o.Rate); err != nil {
+		return nil, err
+	}
 	rate := o.rate(rec)
 	bw := &bufferedSeeker{ws: w, w: bufio.NewWriterSize(w, 64<<10)}
 	var aw *avi.Writer
@@ -232,6 +247,9 @@ type AVIStream struct {
 // that cannot be done (see ErrNotLaidOut), and ErrNoFrames when o picks no
 // frame.
 func NewAVIStream(ctx context.Context, rec *Recording, o Options) (*AVIStream, error) {
+	if err := checkRate(o.Rate); err != nil {
+		return nil, err
+	}
 	if rec.x == nil || !o.Scale.none() {
 		return nil, ErrNotLaidOut
 	}
@@ -333,7 +351,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // within 10 ms of the recording's (a gap over MaxGIFDelay is shortened
 // to it, and counted in Result.Shortened); the last frame shows as long
 // as the gap before it. One palette serves the whole animation, chosen
-// from its first GIFPaletteSample frames, unless o.PalettePerFrame. It
+// from its first GIFPaletteSample frames, unless o.PalettePerFrame. The
+// GIF's size is the first frame's: a frame of another size is scaled to
+// it (a frame larger than the GIF is one that decoders refuse). It
 // writes nothing and returns ErrNoFrames when o picks no frame; it looks
 // at ctx before each frame and returns its cause when it is done. It
 // does not close w.
@@ -345,7 +365,9 @@ func GIF(ctx context.Context, w io.Writer, rec *Recording, o Options) (*Result, 
 			if err != nil {
 				return err
 			}
-			defer done()
+			if done != nil {
+				defer done()
+			}
 		}
 		img, err := m.Decode()
 		if err != nil {

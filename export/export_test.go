@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image/png"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,6 +172,8 @@ func TestStreamDamage(t *testing.T) {
 	assert.True(t, export.IsDamage(rec.Damage()))
 	readFailed := &container.FrameError{Index: 6, Err: &os.PathError{Op: "read", Path: "x", Err: os.ErrClosed}}
 	assert.False(t, export.IsDamage(readFailed), "a failure to read is no damage")
+	timedOut := &container.FrameError{Index: 6, Err: &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}}
+	assert.False(t, export.IsDamage(timedOut), "a socket's timeout is no damage")
 
 	opened, err := export.Open(bytes.NewReader(cut))
 	require.NoError(t, err)

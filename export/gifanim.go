@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"image/draw"
+
+	xdraw "golang.org/x/image/draw"
 )
 
 // MaxGIFDelay is the longest a GIF shows a frame: 65535 hundredths of a
@@ -37,6 +39,7 @@ type animation struct {
 	gap      time.Duration // between the last two frames
 	frames   int           // frames given to the writer
 	short    int           // gaps shortened to MaxGIFDelay
+	size     image.Point   // the first frame's, the GIF's screen
 }
 
 type timed struct {
@@ -51,9 +54,19 @@ func newAnimation(w io.Writer, perFrame bool) *animation {
 }
 
 // Add adds img, recorded at time at (any origin, not before the previous
-// frame's). The picture is not kept: the caller may reuse it.
+// frame's), scaled to the first frame's size if it has another. The
+// picture is not kept: the caller may reuse it.
 func (a *animation) Add(img image.Image, at time.Duration) error {
 	fr := timed{toRGBA(img), at}
+	if a.size == (image.Point{}) {
+		a.size = fr.m.Rect.Size()
+	} else if fr.m.Rect.Size() != a.size {
+		// A frame of another size is fitted to the screen: a frame
+		// larger than the screen makes a GIF that decoders refuse.
+		dst := image.NewRGBA(image.Rectangle{Max: a.size})
+		xdraw.ApproxBiLinear.Scale(dst, dst.Rect, fr.m, fr.m.Rect, xdraw.Src, nil)
+		fr.m = dst
+	}
 	if a.g == nil && !a.perFrame && len(a.pending) < GIFPaletteSample {
 		fr.m = cloneRGBA(fr.m, img) // it waits: keep it from the caller's reuse
 		a.pending = append(a.pending, fr)

@@ -139,10 +139,9 @@ func Pictures(ctx context.Context, pattern string, rec *Recording, o Options) (r
 	n := 0
 	err = eachPicked(ctx, rec, &o, func(i int, _ time.Duration, m *imageio.Image) error {
 		n++
-		p.put(m, int64(i))
-		return nil
+		return p.put(m, int64(i))
 	})
-	if perr := p.close(); err == nil {
+	if perr := p.close(); err == nil || err == errPoolFailed {
 		err = perr
 	}
 	if err == nil {

@@ -3,6 +3,7 @@ package export
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ func ParseFrames(s string) (Range, error) {
 	a, b, ok := strings.Cut(s, ":")
 	from, err1 := atoiOr(a, 0)
 	to, err2 := atoiOr(b, -1)
-	if !ok || err1 != nil || err2 != nil || from < 0 || (to >= 0 && to < from) {
+	if !ok || err1 != nil || err2 != nil || from < 0 || (b != "" && to < from) {
 		return Range{}, fmt.Errorf("%w: %q: want FROM:TO, frame indexes from 0, either may be left out", ErrInvalidRange, s)
 	}
 	return Frames(from, to), nil
@@ -52,7 +53,7 @@ func ParseTimes(s string) (Range, error) {
 	a, b, ok := strings.Cut(s, ":")
 	from, err1 := durationOr(a, 0)
 	to, err2 := durationOr(b, -1)
-	if !ok || err1 != nil || err2 != nil || from < 0 || (to >= 0 && to < from) {
+	if !ok || err1 != nil || err2 != nil || from < 0 || (b != "" && to < from) {
 		return Range{}, fmt.Errorf("%w: %q: want FROM:TO, times from the first frame such as 2s or 1m30s, either may be left out", ErrInvalidRange, s)
 	}
 	return Times(from, to), nil
@@ -70,7 +71,11 @@ func durationOr(s string, def time.Duration) (time.Duration, error) {
 		return def, nil
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Duration(f * float64(time.Second)), nil
+		ns := f * float64(time.Second)
+		if !(math.Abs(ns) < math.MaxInt64) { // NaN, Inf, or past a Duration
+			return 0, ErrInvalidRange
+		}
+		return time.Duration(ns), nil
 	}
 	return time.ParseDuration(s)
 }

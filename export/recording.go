@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"syscall"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -132,22 +130,14 @@ func (r *Recording) Times(rng Range) []time.Duration {
 func (r *Recording) Damage() error { return r.damage }
 
 // IsDamage reports whether err, from reading a recording, is damage in
-// the bytes that were read (a *container.FrameError), rather than a
-// failure to read them (an I/O error, a stop), which container wraps in a
+// the bytes that were read (a *container.FrameError of a damaged frame, as
+// [container.IsDamage] says), rather than a failure to read them (an I/O
+// error, a socket's timeout, a stop), which container wraps in a
 // FrameError too. The frames before damage are good; a failure to read
 // says nothing of the recording.
 func IsDamage(err error) bool {
 	var fe *container.FrameError
-	return errors.As(err, &fe) && !ioFailure(err)
-}
-
-// ioFailure reports whether err, from reading a recording, is a failure to
-// read (an I/O error, a stop) rather than damage in the bytes that were
-// read.
-func ioFailure(err error) bool {
-	var pe *fs.PathError
-	var errno syscall.Errno
-	return errors.As(err, &pe) || errors.As(err, &errno) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &fe) && container.IsDamage(err)
 }
 
 // stopped returns ctx's cause once ctx is done, else nil.

@@ -31,7 +31,10 @@ type Scale struct {
 // ScaleBy returns the Scale that multiplies each side by f, from more
 // than 0 up to MaxScaleFactor (clamped into it).
 func ScaleBy(f float64) Scale {
-	return Scale{factor: min(max(f, 1.0/(1<<20)), MaxScaleFactor)}
+	if !(f >= 1.0/(1<<20)) { // NaN too
+		f = 1.0 / (1 << 20)
+	}
+	return Scale{factor: min(f, MaxScaleFactor)}
 }
 
 // ScaleTo returns the Scale to w x h pixels; a side of 0 follows the
@@ -64,22 +67,30 @@ func ParseScale(s string) (Scale, error) {
 func (s Scale) none() bool { return s.factor == 0 && s.w == 0 && s.h == 0 }
 
 // Size returns the size of a w x h picture once scaled, each side at
-// least 1.
+// least 1, and at most MaxScaleFactor times its own and
+// container.MaxDimension.
 func (s Scale) Size(w, h int) (int, int) {
-	switch {
-	case s.none():
+	if s.none() {
 		return w, h
-	case s.factor > 0:
-		return max(1, int(float64(w)*s.factor+0.5)), max(1, int(float64(h)*s.factor+0.5))
 	}
 	sw, sh := s.w, s.h
-	if sw == 0 {
-		sw = max(1, (w*sh+h/2)/max(h, 1))
+	if s.factor > 0 {
+		sw, sh = int(float64(w)*s.factor+0.5), int(float64(h)*s.factor+0.5)
+	} else {
+		if sw == 0 {
+			sw = (w*sh + h/2) / max(h, 1)
+		}
+		if sh == 0 {
+			sh = (h*sw + w/2) / max(w, 1)
+		}
 	}
-	if sh == 0 {
-		sh = max(1, (h*sw+w/2)/max(w, 1))
-	}
-	return sw, sh
+	return scaledSide(sw, w), scaledSide(sh, h)
+}
+
+// scaledSide is n, a side of side pixels once scaled, within the limits:
+// from 1 to MaxScaleFactor times side, and to container.MaxDimension.
+func scaledSide(n, side int) int {
+	return max(1, min(n, MaxScaleFactor*max(side, 1), container.MaxDimension))
 }
 
 // Apply returns src scaled (bilinear), or src itself when its size stays.

@@ -177,7 +177,7 @@ func ReadSummary(ctx context.Context, file string, zr *container.Reader, payload
 			h, err = zr.Next()
 		}
 		if err != nil {
-			if ioFailure(err) {
+			if err != io.EOF && !container.IsDamage(err) {
 				if err := stopped(ctx); err != nil {
 					return nil, err
 				}

@@ -1,13 +1,14 @@
 package export
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/imgstream/imgstream/avi"
@@ -26,6 +27,9 @@ var ErrNoFFmpeg = errors.New("export: ffmpeg is not installed")
 // done (ffmpeg is killed); out is then no whole file, for the caller to
 // remove.
 func Video(ctx context.Context, out string, rec *Recording, o Options) (*Result, error) {
+	if err := checkRate(o.Rate); err != nil {
+		return nil, err
+	}
 	ffmpeg := o.FFmpeg
 	if ffmpeg == "" {
 		ffmpeg = "ffmpeg"
@@ -42,8 +46,10 @@ func Video(ctx context.Context, out string, rec *Recording, o Options) (*Result,
 	} else {
 		args = append(args, "-c:v", "libx264", "-pix_fmt", "yuv420p")
 	}
-	c := exec.CommandContext(ctx, ffmpeg, append(args, out)...)
-	var stderr bytes.Buffer
+	// file: makes out the file named, never an option ("-x.mp4") nor
+	// another protocol ("pipe:1.mp4").
+	c := exec.CommandContext(ctx, ffmpeg, append(args, "file:"+out)...)
+	var stderr tailWriter
 	c.Stderr = &stderr
 	stdin, err := c.StdinPipe()
 	if err != nil {
@@ -84,14 +90,49 @@ func Video(ctx context.Context, out string, rec *Recording, o Options) (*Result,
 	})
 	stdin.Close()
 	err = c.Wait()
-	if werr != nil {
+	if cerr := stopped(ctx); cerr != nil {
+		return nil, cerr // ffmpeg was killed, and its pipe broke
+	}
+	// A pipe that broke because ffmpeg failed: what ffmpeg says is the
+	// error.
+	broke := errors.Is(werr, syscall.EPIPE) || errors.Is(werr, os.ErrClosed)
+	if werr != nil && (err == nil || !broke) {
 		return nil, werr
 	}
 	if err != nil {
-		if cerr := stopped(ctx); cerr != nil {
-			return nil, cerr
-		}
+		// What ffmpeg says, rather than the broken pipe it left.
 		return nil, fmt.Errorf("ffmpeg: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return res, nil
+}
+
+// stderrTail is how much of what ffmpeg says a Video keeps for its error:
+// the end, where the reason it failed is.
+const stderrTail = 4 << 10
+
+// tailWriter keeps the last stderrTail bytes written to it.
+type tailWriter struct {
+	b   []byte
+	cut bool // bytes before b were dropped
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(p) >= stderrTail {
+		t.b, t.cut = append(t.b[:0], p[len(p)-stderrTail:]...), true
+		return n, nil
+	}
+	if over := len(t.b) + len(p) - stderrTail; over > 0 {
+		t.b, t.cut = append(t.b[:0], t.b[over:]...), true
+	}
+	t.b = append(t.b, p...)
+	return n, nil
+}
+
+// String returns the bytes kept, after "..." when some were dropped.
+func (t *tailWriter) String() string {
+	if t.cut {
+		return "..." + string(t.b)
+	}
+	return string(t.b)
 }

@@ -299,19 +299,6 @@ func DryRepair(path string) (RepairReport, error) {
 	return r, nil
 }
 
-// damage reports whether err, from reading a recording, is damage in its
-// bytes (a frame cut off, or one that is not valid), which a repair may cut
-// off, rather than a failure to read them.
-func damage(err error) bool {
-	for _, d := range []error{io.ErrUnexpectedEOF, container.ErrInvalidPixFormat, container.ErrInvalidDimensions,
-		container.ErrInvalidSize, container.ErrInvalidElapsed, container.ErrNonZeroPadding} {
-		if errors.Is(err, d) {
-			return true
-		}
-	}
-	return false
-}
-
 // repairable is what repair needs of a file: an *os.File, or a test's
 // wrapper of one.
 type repairable interface {
@@ -333,7 +320,7 @@ func planRepair(f readableFile) (RepairReport, error) {
 	if x == nil {
 		return RepairReport{}, cause
 	}
-	if cause != nil && !damage(cause) {
+	if cause != nil && !container.IsDamage(cause) {
 		return RepairReport{}, cause
 	}
 	fi, err := f.Stat()

@@ -307,13 +307,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if refuseBody(w, r) || s.refuseHost(w, r) {
 		return
 	}
-	ok, status := s.join(true)
-	if !ok {
-		http.Error(w, http.StatusText(status), status)
-		return
-	}
-	defer s.leave()
-
+	// A request refused, or a HEAD, is no viewer: it does not start the
+	// Source.
 	interval, err := parseFPS(r.URL.Query().Get("fps"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -330,6 +325,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	ok, status := s.join(true)
+	if !ok {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	defer s.leave()
+
 	v := &viewer{s: s, w: mw, ctx: r.Context(), interval: interval, repeatAfter: s.repeatAfter()}
 	defer v.stopTimers()
 	if v.sent(mw.Start()) {

@@ -59,6 +59,10 @@
 // (localhost, 127.0.0.0/8, [::1], any port) or in Options.Hosts, and 403
 // otherwise: a web page cannot rebind its own name to 127.0.0.1 (DNS
 // rebinding) to read recordings, watch a live source or POST /trigger.
+// A reverse proxy on the same machine reaches the player on loopback, and
+// many send a loopback Host (nginx to a Unix socket upstream says
+// localhost): behind one, set Token or User and Password, since every
+// request it forwards looks local. X-Forwarded-For is never trusted.
 //
 // # Limits
 //

@@ -74,31 +74,42 @@ func Sniff(head []byte) InputKind {
 // end of r; a stream cut off inside a frame ends with that error, marked
 // permanent, after every whole frame. An input that holds none of these
 // is [ErrUnknownInput], which says what its first bytes look like. Like
-// [OMV], it reads r once: run again after the end, it ends at once.
+// [OMV], it reads r once: a Run that its context ends leaves the stream
+// where it is, and the next Run goes on with the next frame; run again
+// after the end, it ends at once.
 func Input(r io.Reader) Source {
 	br := bufio.NewReaderSize(r, 64<<10)
-	var omv Source
+	// What the first bytes told, kept from Run to Run: a Run that its
+	// context ends leaves the stream where it is (the splitter and the
+	// multipart reader hold what they read ahead), and the next goes on.
+	var (
+		omv  Source
+		next func() ([]byte, error)
+	)
 	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {
-		head, err := br.Peek(sniffSize)
-		if len(head) == 0 {
-			if err == nil || err == io.EOF {
-				return io.EOF
+		if omv == nil && next == nil {
+			head, err := br.Peek(sniffSize)
+			if len(head) == 0 {
+				if err == nil || err == io.EOF {
+					return io.EOF
+				}
+				return err
 			}
-			return err
-		}
-		switch Sniff(head) {
-		case OMVInput:
-			if omv == nil {
+			switch Sniff(head) {
+			case OMVInput:
 				omv = OMV(br)
+			case JPEGInput:
+				next = mjpeg.NewSplitter(br).NextFrame
+			case MultipartInput:
+				next = mjpeg.NewReader(br, "").NextFrame
+			default:
+				return Permanent(fmt.Errorf("%w: it starts with %s", ErrUnknownInput, describe(head)))
 			}
-			return omv.Run(ctx, emit)
-		case JPEGInput:
-			s := mjpeg.NewSplitter(br)
-			return runJPEG(ctx, s.NextFrame, emit)
-		case MultipartInput:
-			return runJPEG(ctx, mjpeg.NewReader(br, "").NextFrame, emit)
 		}
-		return Permanent(fmt.Errorf("%w: it starts with %s", ErrUnknownInput, describe(head)))
+		if omv != nil {
+			return omv.Run(ctx, emit)
+		}
+		return runJPEG(ctx, next, emit)
 	})
 }
 

@@ -232,35 +232,45 @@ func dialMJPEG(ctx context.Context, client *http.Client, url string) (*mjpeg.Rea
 // OMV returns the source of an OMV IMG STR stream read from r, such as a
 // camera program's standard output: frames keep the stream's own timing.
 // It ends with io.EOF at the end of r, and with the damage (a
-// *container.FrameError) if r is cut inside a frame. It runs once: a pipe
-// cannot be reopened.
+// *container.FrameError) if r is cut inside a frame. A Run that its
+// context ends (the Recorder's stall watchdog, when the pipe pauses)
+// leaves the stream where it is, and the next Run goes on from the next
+// frame; once the stream has ended, a Run ends at once with io.EOF: a
+// pipe cannot be reopened.
 func OMV(r io.Reader) Source {
-	used := false
+	var (
+		zr    *container.Reader // nil until the magic is read
+		ended bool
+		f     Frame
+		buf   []byte
+	)
 	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {
-		if used {
+		if ended {
 			return io.EOF
 		}
-		used = true
-		zr, err := container.NewReader(r)
-		if err == io.EOF {
-			return io.EOF
+		if zr == nil {
+			z, err := container.NewReader(r)
+			if err == io.EOF {
+				ended = true
+				return io.EOF
+			}
+			if err != nil {
+				ended = true
+				return Permanent(err)
+			}
+			zr = z
 		}
-		if err != nil {
-			return Permanent(err)
-		}
-		var (
-			f   Frame
-			buf []byte
-		)
 		for {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			h, data, err := zr.ReadFrame(buf)
 			if err == io.EOF {
+				ended = true
 				return io.EOF
 			}
 			if err != nil {
+				ended = true
 				return Permanent(err)
 			}
 			buf = data[:0]

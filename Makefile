@@ -21,8 +21,15 @@ ADDR ?= 127.0.0.1:8080
 
 .PHONY: run help test test-386 lint bench fuzz fmt-check vet tidy-check tidy e2e release release-check
 
+# make run builds the CLI without the NATS server that publish embeds
+# (-tags nonatsserver), without cgo, which it does not use, and without
+# debug information: the server is 40% of a cold build's CPU time (28 MB of
+# binary with it, 15 MB without), and serve does not need it. go run -v
+# lists each package as it compiles, so a first, cold build is not silent.
+RUNFLAGS ?= -tags nonatsserver -gcflags=all=-dwarf=false -ldflags=-w
 run: ## serve the bundled sample recording at http://$(ADDR)/ (Ctrl-C stops)
-	$(GO) run ./cmd/imgstream serve --addr $(ADDR) testdata/sample.omv
+	@echo "make run: building imgstream (the CLI without publish's embedded NATS server; about a minute the first time on 2 cores, seconds after), then serving testdata/sample.omv at http://$(ADDR)/"
+	CGO_ENABLED=0 $(GO) run -v $(RUNFLAGS) ./cmd/imgstream serve --listen $(ADDR) testdata/sample.omv
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'

@@ -32,7 +32,7 @@
 // complete frame; [Stream.Damage] tells of the damage at once, Read returns
 // the frames, then the damage as a *container.FrameError saying which frame
 // and where, and a looping Read goes round them. [Repair] cuts the file back
-// to its complete frames. Frames written before Sync returned survive
+// to its complete frames, and [DryRepair] says what it would cut. Frames written before Sync returned survive
 // a crash.
 //
 // # Time

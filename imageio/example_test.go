@@ -2,6 +2,7 @@ package imageio_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -173,4 +174,21 @@ func ExampleRepair() {
 	}
 	fmt.Printf("kept %d frames (%d bytes), dropped %d bytes: %v\n", report.Frames, report.Size, report.Dropped, report.Cause)
 	// Output: kept 1 frames (3248 bytes), dropped 1032 bytes: frame 1 at offset 3248: container: stream ends inside a frame: unexpected EOF: 3200 payload bytes declared, 1000 left
+}
+
+// Say what a repair would cut, without changing the file: here the golden
+// file itself, which stays as it is.
+func ExampleDryRepair() {
+	report, err := imageio.DryRepair("../testdata/golden/truncated_payload.omv")
+	if err != nil {
+		log.Fatal(err)
+	}
+	var damage *container.FrameError
+	if errors.As(report.Cause, &damage) {
+		fmt.Printf("damaged: frame %d at offset %d\n", damage.Index, damage.Offset)
+	}
+	fmt.Printf("would keep %d frames (%d bytes), dropping %d bytes\n", report.Frames, report.Size, report.Dropped)
+	// Output:
+	// damaged: frame 1 at offset 3248
+	// would keep 1 frames (3248 bytes), dropping 1032 bytes
 }

@@ -251,7 +251,7 @@ func (fb *fileBackend) close() error {
 	return nil
 }
 
-// A RepairReport says what Repair did.
+// A RepairReport says what Repair did, or what it would do ([DryRepair]).
 type RepairReport struct {
 	Frames  int   // complete frames kept
 	Size    int64 // bytes kept
@@ -266,7 +266,8 @@ type RepairReport struct {
 // that is not a recording at all (bad magic) is an error and is not changed,
 // and so is a file that cannot be read to its end (an I/O error such as EIO
 // from a flaky card): what could not be read is not damage, and its frames
-// may be good, so Repair returns the error and cuts nothing.
+// may be good, so Repair returns the error and cuts nothing. [DryRepair]
+// says what Repair would do, and changes nothing.
 func Repair(path string) (RepairReport, error) {
 	f, err := openRegular(path, os.O_RDWR, 0)
 	if err != nil {
@@ -280,19 +281,41 @@ func Repair(path string) (RepairReport, error) {
 	return r, nil
 }
 
+// DryRepair reports what [Repair] would do to the recording at path, the
+// same report from the same reading, and changes nothing: the file is
+// opened read-only. The damage, when there is any, is Cause, a
+// *container.FrameError with the damaged frame's index and offset; the
+// errors are those of Repair.
+func DryRepair(path string) (RepairReport, error) {
+	f, err := openRegular(path, os.O_RDONLY, 0)
+	if err != nil {
+		return RepairReport{}, err
+	}
+	defer f.Close()
+	r, err := planRepair(f)
+	if err != nil {
+		return r, fmt.Errorf("imageio: repair %s: %w", path, err)
+	}
+	return r, nil
+}
 
 // repairable is what repair needs of a file: an *os.File, or a test's
 // wrapper of one.
 type repairable interface {
-	io.ReadSeeker
-	Stat() (os.FileInfo, error)
+	readableFile
 	Truncate(size int64) error
 	Sync() error
 }
 
-// repair cuts f back to its last complete frame, and syncs it so that the
-// cut survives a crash.
-func repair(f repairable) (RepairReport, error) {
+// readableFile is what planRepair needs of a file.
+type readableFile interface {
+	io.ReadSeeker
+	Stat() (os.FileInfo, error)
+}
+
+// planRepair reads f's index and says what a repair would cut, changing
+// nothing: Repair and DryRepair both report it.
+func planRepair(f readableFile) (RepairReport, error) {
 	x, cause := container.ReadIndex(f)
 	if x == nil {
 		return RepairReport{}, cause
@@ -304,11 +327,17 @@ func repair(f repairable) (RepairReport, error) {
 	if err != nil {
 		return RepairReport{}, err
 	}
-	r := RepairReport{Frames: len(x.Entries), Size: x.End, Dropped: fi.Size() - x.End, Cause: cause}
-	if r.Dropped == 0 {
-		return r, nil
+	return RepairReport{Frames: len(x.Entries), Size: x.End, Dropped: fi.Size() - x.End, Cause: cause}, nil
+}
+
+// repair cuts f back to its last complete frame, and syncs it so that the
+// cut survives a crash.
+func repair(f repairable) (RepairReport, error) {
+	r, err := planRepair(f)
+	if err != nil || r.Dropped == 0 {
+		return r, err
 	}
-	if err := f.Truncate(x.End); err != nil {
+	if err := f.Truncate(r.Size); err != nil {
 		return r, err
 	}
 	return r, f.Sync()

@@ -202,27 +202,3 @@ JSON object a line, with the fields of the golden files' manifest.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object a frame")
 	return cmd
 }
-
-func newVerify() *cobra.Command {
-	return &cobra.Command{
-		Use:   "verify FILE",
-		Short: "Check a recording strictly: every frame, every padding byte",
-		Long: `Verify reads every frame of FILE with the strict reader: valid headers,
-sizes, pixel formats and dimensions, whole payloads, and zero reserved and
-padding bytes. It exits with code 0 and says so if all is well, and with
-code 1 and the first problem's frame and offset otherwise.`,
-		Example: `  imgstream verify recording.omv && echo ok`,
-		Args:    nArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := scan(cmd.Context(), cmd.InOrStdin(), args[0], true, true, nil)
-			if err != nil {
-				return err
-			}
-			if s.Damage != nil {
-				return fmt.Errorf("%s: %w: frame %d at offset %d: %s", s.File, errDamaged, s.Damage.Frame, s.Damage.Offset, s.Damage.Error)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok, %d frames, OMV IMG STR %s\n", s.File, s.Count, s.Version)
-			return nil
-		},
-	}
-}

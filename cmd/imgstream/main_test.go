@@ -76,7 +76,7 @@ func startServeIn(t *testing.T, stdin io.Reader, args ...string) (addr string, s
 		if stdin != nil {
 			root.SetIn(stdin)
 		}
-		root.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
+		root.SetArgs(append([]string{"serve", "--listen", "127.0.0.1:0"}, args...))
 		err := root.ExecuteContext(ctx)
 		pw.CloseWithError(err)
 		done <- err

@@ -59,7 +59,7 @@ func TestAcrossHosts(t *testing.T) {
 	}
 
 	// serve: the camera live in the browser.
-	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", url+"/sample")
+	srv := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", url+"/sample")
 	stdout, err := srv.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())

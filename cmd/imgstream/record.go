@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -63,7 +62,7 @@ memory (at most 5m, in the memory they need, up to --pre-size), and a clip
 goes on until --post has passed since the last trigger, so that triggers
 close together make one clip; --max-event splits a long one. Triggers: --motion (frame differencing, which
 ignores sensor noise and slow light changes), SIGUSR1, a line on stdin (when
-SRC is not -), POST /trigger on the --serve address.
+SRC is not -), POST /trigger on the --listen address.
 
 Clips are fsynced every --sync, so a power loss or a kill takes at most that
 much; --keep 20GiB or --keep 7d removes the oldest clips so that the disk
@@ -78,11 +77,11 @@ backing off up to 3 s, and says so once; the clip goes on, the gap in its
 timing. A source that never delivers (a refused connection, a web page
 instead of the stream, no NATS server) is logged at its first failure, with
 what it answered, and retried; --duration counts from the start, and ends
-such a run with exit status 3. --serve ADDR shows the camera live in the browser while it records,
+such a run with exit status 3. --listen ADDR shows the camera live in the browser while it records,
 with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 --token or --auth guard it; a token is made and printed if neither is given).`,
 		Example: `  imgstream record http://camera/stream.mjpg --duration 1h --split 10m
-  imgstream record http://camera/stream.mjpg 'clips/%Y%m%d-%H%M%S.omv' --motion --pre 10s --post 5s --keep 20GiB --serve :8080
+  imgstream record http://camera/stream.mjpg 'clips/%Y%m%d-%H%M%S.omv' --motion --pre 10s --post 5s --keep 20GiB --listen :8080
   camera-program | imgstream record - out.omv
   imgstream record shm:camera --events --pre 5s --on-event 'notify-send "motion: $IMGSTREAM_CLIP"'
   kill -USR1 $(pidof imgstream)    # a trigger`,
@@ -108,9 +107,10 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	f.StringVar(&o.onEvent, "on-event", "", "run this command (sh -c) when a clip closes")
 	f.BoolVar(&o.json, "json", false, "print each closed clip as a JSON line")
 	f.DurationVar(&o.stall, "stall", record.DefaultStall, "connect again after this long with no frame")
-	f.StringVar(&o.serve, "serve", "", "show the camera live at this address while recording")
-	f.StringVar(&o.token, "token", "", "with --serve: a token every request needs")
-	f.StringVar(&o.auth, "auth", "", "with --serve: USER:PASSWORD every request needs")
+	f.StringVar(&o.serve, "listen", "", "show the camera live at this address while recording (it was --serve, which works until the next release)")
+	oldFlag(cmd, "listen", "serve", "")
+	f.StringVar(&o.token, "token", "", "with --listen: a token every request needs")
+	f.StringVar(&o.auth, "auth", "", "with --listen: USER:PASSWORD every request needs")
 	f.BoolVar(&o.v21, "v21", false, "write OMV V2.1 (microsecond timing) instead of V2.0")
 	o.nats.addCredentials(cmd, "nats://: ")
 	return cmd
@@ -288,36 +288,9 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 		c.Version = container.V2_1
 	}
 	if (o.token != "" || o.auth != "") && o.serve == "" {
-		return c, usageError{fmt.Errorf("--token and --auth need --serve")}
+		return c, usageError{fmt.Errorf("--token and --auth need --listen")}
 	}
 	return c, nil
-}
-
-// recordSource returns the record.Source that SRC names.
-func recordSource(cmd *cobra.Command, src string, n *natsFlags) (record.Source, error) {
-	switch {
-	case src == "-":
-		// Read beside the context: a pipe with no frame in it would hold
-		// the first Ctrl-C up until the second.
-		in, err := openInput(cmd.Context(), "-", cmd.InOrStdin())
-		if err != nil {
-			return nil, err
-		}
-		return record.OMV(in), nil
-	case strings.HasPrefix(src, "shm:"):
-		return record.SHM(strings.TrimPrefix(src, "shm:")), nil
-	case strings.HasPrefix(src, "nats://"):
-		serverURL, camera, err := natsTarget(src)
-		if err != nil {
-			return nil, err
-		}
-		return natsSource(serverURL, camera, n), nil
-	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
-		// The library's client: timeouts for connecting and for the
-		// headers; the stream itself is watched for stalls by the recorder.
-		return record.MJPEG(nil, src), nil
-	}
-	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for an OMV stream on stdin, shm:NAME, or nats://HOST/CAMERA", src)}
 }
 
 // maxHooksWaiting bounds the --on-event commands that wait for the one
@@ -379,58 +352,6 @@ func onEvent(command string, e record.Event, logger *log.Logger) {
 	if err := c.Run(); err != nil {
 		logger.Printf("--on-event for %s: %v", e.Path, err)
 	}
-}
-
-// sizeUnits are the units parseSize knows.
-var sizeUnits = map[string]float64{"": 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
-
-// parseKeep parses the values of --keep, each a size (20GiB) or an age
-// (7d, 12h); the last of each kind counts.
-func parseKeep(keep []string) (size int64, age time.Duration, err error) {
-	for _, k := range keep {
-		if n, err := parseSize(k); err == nil {
-			size = n
-		} else if d, err := parseAge(k); err == nil {
-			age = d
-		} else {
-			return 0, 0, usageError{fmt.Errorf("--keep %q: want a size (20GiB) or an age (7d, 12h)", k)}
-		}
-	}
-	return size, age, nil
-}
-
-// parseSize parses a byte count: 1000, 64MiB, 1GiB, 20GB, 500kB.
-func parseSize(s string) (int64, error) {
-	i := 0
-	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
-		i++
-	}
-	v, err := strconv.ParseFloat(s[:i], 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("size %q", s)
-	}
-	u, ok := sizeUnits[strings.TrimSpace(s[i:])]
-	if !ok || v*u > 1<<62 {
-		return 0, fmt.Errorf("size %q", s)
-	}
-	return int64(v * u), nil
-}
-
-// parseAge parses an age: a duration (12h) or days (7d).
-func parseAge(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n <= 0 || n > 100*365 {
-			return 0, fmt.Errorf("age %q", s)
-		}
-		return time.Duration(n * 24 * float64(time.Hour)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("age %q", s)
-	}
-	return d, nil
 }
 
 // parseRect parses X,Y,W,H.

@@ -68,7 +68,7 @@ func TestRecordSecurityCamera(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "events.txt")
 	cmd := exec.Command(bin, "record", cam, filepath.Join(dir, "clips", "%Y%m%d-%H%M%S.omv"),
-		"--pre", "500ms", "--post", "300ms", "--json", "--serve", "127.0.0.1:0",
+		"--pre", "500ms", "--post", "300ms", "--json", "--listen", "127.0.0.1:0",
 		"--on-event", `echo "$IMGSTREAM_TRIGGER $IMGSTREAM_FRAMES $IMGSTREAM_CLIP" >> `+log)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)

@@ -9,20 +9,35 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 	"github.com/imgstream/imgstream/imageio"
 )
 
+// repairInfo is what repair --json reports, with the field names of info
+// --json.
+type repairInfo struct {
+	File         string         `json:"file"`
+	DryRun       bool           `json:"dry_run"`       // nothing was changed
+	Count        int            `json:"count"`         // complete frames kept
+	KeptBytes    int64          `json:"kept_bytes"`    // the file's size after the repair
+	DroppedBytes int64          `json:"dropped_bytes"` // bytes cut off the end (0: nothing to repair)
+	Damage       *export.Damage `json:"damage"`        // what was cut, from its first byte; null when whole
+}
+
 func newRepair() *cobra.Command {
-	var dry bool
+	var dry, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "repair FILE",
 		Short: "Cut a damaged recording back to its last complete frame",
 		Long: `Repair cuts FILE back to its last complete frame, so that every reader
 accepts it whole, and says what it kept and dropped. A recording cut off by
 a power loss or a killed recorder keeps every frame that was complete. With
---dry-run it only says what it would do.`,
+--dry-run it only says what it would do. With --json, the report is a JSON
+object: file, dry_run, count (frames kept), kept_bytes, dropped_bytes, and
+damage (frame, offset, error; null when the file is whole).`,
 		Example: `  imgstream repair --dry-run recording.omv
-  imgstream repair recording.omv`,
+  imgstream repair recording.omv
+  imgstream repair --json recording.omv | jq .dropped_bytes`,
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
@@ -40,7 +55,7 @@ a power loss or a killed recorder keeps every frame that was complete. With
 			}
 			var rep imageio.RepairReport
 			if dry {
-				rep, err = dryRepair(args[0])
+				rep, err = imageio.DryRepair(args[0])
 			} else {
 				rep, err = imageio.Repair(args[0])
 			}
@@ -49,6 +64,9 @@ a power loss or a killed recorder keeps every frame that was complete. With
 			}
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				return writeJSON(out, repairInfo{File: args[0], DryRun: dry, Count: rep.Frames, KeptBytes: rep.Size, DroppedBytes: rep.Dropped, Damage: export.DamageOf(rep.Frames, rep.Cause)})
 			}
 			if rep.Dropped == 0 {
 				fmt.Fprintf(out, "%s: %d frames, nothing to repair\n", args[0], rep.Frames)
@@ -63,6 +81,7 @@ a power loss or a killed recorder keeps every frame that was complete. With
 		},
 	}
 	cmd.Flags().BoolVarP(&dry, "dry-run", "n", false, "say what would be cut, and change nothing")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }
 
@@ -79,26 +98,4 @@ func kind(m os.FileMode) string {
 		return "device"
 	}
 	return "special file"
-}
-
-// dryRepair is what Repair would report, from the header index alone.
-func dryRepair(path string) (imageio.RepairReport, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return imageio.RepairReport{}, err
-	}
-	defer f.Close()
-	x, cause := container.ReadIndex(f)
-	if x == nil {
-		return imageio.RepairReport{}, fmt.Errorf("%s: %w", path, cause)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return imageio.RepairReport{}, err
-	}
-	var fe *container.FrameError
-	if cause != nil && !errors.As(cause, &fe) {
-		return imageio.RepairReport{}, cause
-	}
-	return imageio.RepairReport{Frames: len(x.Entries), Size: x.End, Dropped: fi.Size() - x.End, Cause: cause}, nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +17,7 @@ import (
 	exp "github.com/imgstream/imgstream/export" // the CLI has a func export
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/mjpeg"
+	"github.com/imgstream/imgstream/natsbus"
 	"github.com/imgstream/imgstream/player"
 )
 
@@ -41,14 +40,14 @@ func newServe() *cobra.Command {
   nats://HOST[:PORT]/CAMERA
          a camera that imgstream publish sends on NATS, live.
 
-It listens on 127.0.0.1 unless --addr says otherwise; beyond the loopback
+It listens on 127.0.0.1 unless --listen says otherwise; beyond the loopback
 interface every request needs --token or --auth (a token is made and printed
 if neither is given). Without credentials it answers only requests made to
 localhost, 127.0.0.1 or [::1], so no web page can reach it by rebinding its
 own name (DNS rebinding). The HTTP API is documented in the player package.`,
 		Example: `  imgstream serve recording.omv
   imgstream serve /media/sdcard
-  imgstream serve --addr 0.0.0.0:8080 --auth me:secret recording.omv    # for the LAN
+  imgstream serve --listen 0.0.0.0:8080 --auth me:secret recording.omv    # for the LAN
   camera-program | imgstream serve -
   imgstream serve nats://127.0.0.1:4222/door`,
 		Args: nArgs(1),
@@ -102,7 +101,8 @@ own name (DNS rebinding). The HTTP API is documented in the player package.`,
 			return mjpeg.Serve(cmd.Context(), l, p, srv)
 		},
 	}
-	cmd.Flags().StringVarP(&addr, "addr", "a", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
+	cmd.Flags().StringVar(&addr, "listen", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port; it was --addr or -a, which work until the next release)")
+	oldFlag(cmd, "listen", "addr", "a")
 	cmd.Flags().StringVar(&token, "token", "", "a token every request needs (?token=TOKEN, or Authorization: Bearer TOKEN)")
 	cmd.Flags().StringVar(&auth, "auth", "", "USER:PASSWORD every request needs (HTTP basic authentication)")
 	cmd.Flags().BoolVar(&once, "once", false, "/stream.mjpg plays the recording once instead of looping")
@@ -110,42 +110,20 @@ own name (DNS rebinding). The HTTP API is documented in the player package.`,
 	return cmd
 }
 
-// listen listens on addr (":PORT" is the loopback interface's) and returns
-// the player's options for token and auth (USER:PASSWORD), and the link
-// to print. Beyond the loopback interface every request needs
-// credentials: a token is made when neither is given.
-func listen(addr, token, auth string) (net.Listener, string, player.Options, error) {
-	opts := player.Options{Token: token}
-	if auth != "" {
-		u, p, ok := strings.Cut(auth, ":")
-		if !ok || u == "" || p == "" {
-			return nil, "", opts, usageError{fmt.Errorf("--auth %q: want USER:PASSWORD", auth)}
-		}
-		opts.User, opts.Password = u, p
-	}
-	if strings.HasPrefix(addr, ":") {
-		addr = "127.0.0.1" + addr
-	}
-	l, err := net.Listen("tcp", addr)
+// serveNATS serves a camera on NATS live, with the player.
+func serveNATS(cmd *cobra.Command, target string, n *natsFlags, l net.Listener, link string, opts player.Options) error {
+	serverURL, camera, err := natsTarget(target)
 	if err != nil {
-		return nil, "", opts, err
+		return err
 	}
-	if !loopback(l.Addr()) && opts.Token == "" && opts.User == "" {
-		var b [16]byte
-		rand.Read(b[:])
-		opts.Token = hex.EncodeToString(b[:])
+	nc, err := n.connect(serverURL)
+	if err != nil {
+		return err
 	}
-	link := "http://" + l.Addr().String() + "/"
-	if opts.Token != "" {
-		link += "?token=" + opts.Token
-	}
-	return l, link, opts, nil
-}
-
-// loopback reports whether a is on the loopback interface.
-func loopback(a net.Addr) bool {
-	ta, ok := a.(*net.TCPAddr)
-	return ok && ta.IP.IsLoopback()
+	defer nc.Close()
+	srv := &mjpeg.Server{Source: natsbus.MJPEG(nc, camera), ErrorLog: opts.ErrorLog}
+	fmt.Fprintf(cmd.OutOrStdout(), "serving at %s the camera %s\n", link, target)
+	return mjpeg.Serve(cmd.Context(), l, player.NewLive(srv, camera, opts), srv)
 }
 
 // replay is a Source that plays the recording at path at its recorded
@@ -174,36 +152,6 @@ func replay(path string, loop bool) mjpeg.Source {
 		}
 		return err
 	})
-}
-
-// play passes the frames of the recording at path to each at its
-// recorded pace, round and round with loop, until ctx is done, and then
-// returns ctx.Err(). Frames are at least imageio.MinFramePeriod apart, and
-// a round of the loop takes at least imageio.MinLoopPeriod, so a one-frame
-// recording does not spin. It returns nil at the end, and the
-// damage (a *container.FrameError) at a damaged frame.
-func play(ctx context.Context, path string, loop bool, each func(*imageio.Image) error) error {
-	s, err := imageio.Open(path, nil)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	img := new(imageio.Image)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		err := s.ReadContext(ctx, img, imageio.ReadOptions{Loop: loop, Pause: true})
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := each(img); err != nil {
-			return err
-		}
-	}
 }
 
 // serveLive publishes the frames of the OMV stream on r as they arrive,

@@ -74,7 +74,7 @@ func TestServeOneFrameStops(t *testing.T) {
 		root := newRoot()
 		root.SetOut(pw)
 		root.SetErr(io.Discard)
-		root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", path})
+		root.SetArgs([]string{"serve", "--listen", "127.0.0.1:0", path})
 		err := root.ExecuteContext(ctx)
 		pw.CloseWithError(err)
 		done <- err

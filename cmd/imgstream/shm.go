@@ -4,11 +4,43 @@ import (
 	"errors"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imgstream/imgstream/shm"
 )
+
+// shmInfo is a stream as shm ls --json reports it, with the field names of
+// info --json.
+type shmInfo struct {
+	Name      string    `json:"name"`
+	Path      string    `json:"path"`
+	State     string    `json:"state"`      // live (a writer holds it), closed or stale
+	Slots     int       `json:"slots"`      // frames it holds at once
+	FrameSize int       `json:"frame_size"` // largest frame, in bytes
+	Count     uint64    `json:"count"`      // frames published so far
+	WriterPID int       `json:"writer_pid"` // the process that created it
+	Size      int64     `json:"size"`       // bytes of the file
+	ModTime   time.Time `json:"mod_time"`   // the file's last change
+}
+
+// shmList is what shm ls --json reports.
+type shmList struct {
+	Streams []shmInfo `json:"streams"`
+}
+
+// shmState says whether a writer holds a stream (live), closed it, or left
+// it (stale).
+func shmState(in *shm.Info) string {
+	switch {
+	case in.Alive:
+		return "live"
+	case in.Closed:
+		return "closed"
+	}
+	return "stale"
+}
 
 func newShm() *cobra.Command {
 	cmd := &cobra.Command{
@@ -29,31 +61,38 @@ that is not a stream.`,
 			return cmd.Help()
 		},
 	}
+	var asJSON bool
 	ls := &cobra.Command{
-		Use:     "ls",
-		Short:   "List the shared-memory streams",
-		Example: "  imgstream shm ls",
+		Use:   "ls",
+		Short: "List the shared-memory streams",
+		Long: `ls lists the shared-memory streams and whether a writer holds each. With
+--json, one JSON object: streams, each with name, path, state (live,
+closed or stale), slots, frame_size, count (frames published), writer_pid,
+size and mod_time.`,
+		Example: "  imgstream shm ls\n  imgstream shm ls --json | jq -r '.streams[] | select(.state == \"stale\") | .name'",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			list, err := shm.List()
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				r := shmList{Streams: []shmInfo{}}
+				for _, in := range list {
+					r.Streams = append(r.Streams, shmInfo{Name: in.Name, Path: in.Path, State: shmState(&in), Slots: in.Slots, FrameSize: in.FrameSize,
+						Count: in.Frames, WriterPID: in.WriterPID, Size: in.Size, ModTime: in.ModTime})
+				}
+				return writeJSON(cmd.OutOrStdout(), r)
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tSTATE\tSLOTS\tFRAME SIZE\tFRAMES\tWRITER PID\tSIZE")
 			for _, in := range list {
-				state := "stale"
-				switch {
-				case in.Alive:
-					state = "live"
-				case in.Closed:
-					state = "closed"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", in.Name, state, in.Slots, in.FrameSize, in.Frames, in.WriterPID, in.Size)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", in.Name, shmState(&in), in.Slots, in.FrameSize, in.Frames, in.WriterPID, in.Size)
 			}
 			return tw.Flush()
 		},
 	}
+	ls.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON")
 	var stale bool
 	rm := &cobra.Command{
 		Use:   "rm [NAME...]",

@@ -262,7 +262,7 @@ func TestExportFromFIFOKeepsEveryFrame(t *testing.T) {
 func TestServeFIFO(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "camera.omv")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
-	for _, args := range [][]string{{"serve", "--addr", "127.0.0.1:0", fifo}, {"publish", fifo, "door"}} {
+	for _, args := range [][]string{{"serve", "--listen", "127.0.0.1:0", fifo}, {"publish", fifo, "door"}} {
 		_, stderr, code := cli(t, args...)
 		assert.Equal(t, 3, code, "%v: %s", args, stderr)
 		assert.Contains(t, stderr, "it is a FIFO, a stream to read as it comes: give - and redirect it", "%v", args)

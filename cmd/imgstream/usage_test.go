@@ -63,7 +63,7 @@ func TestNotARecording(t *testing.T) {
 	// picture there; publish checks before its server starts (before, a
 	// wrong path was "want an http:// URL", exit 2, after the server's
 	// line).
-	for _, args := range [][]string{{"serve", "--addr", "127.0.0.1:0", png}, {"publish", png, "door"}, {"publish", dir, "door"}} {
+	for _, args := range [][]string{{"serve", "--listen", "127.0.0.1:0", png}, {"publish", png, "door"}, {"publish", dir, "door"}} {
 		_, stderr, code := cli(t, args...)
 		assert.Equal(t, 3, code, "%v: %s", args, stderr)
 		assert.Contains(t, stderr, ": not a recording", "%v", args)

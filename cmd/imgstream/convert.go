@@ -109,6 +109,6 @@ stderr, and with --json as a JSON object on stdout.
 	f.IntVar(&quality, "quality", 0, "compress raw frames to JPEG at this quality (1 to 100; was --jpeg)")
 	f.StringVar(&scale, "scale", "", "resize: a factor such as 0.5, or WIDTHxHEIGHT")
 	f.BoolVar(&asJSON, "json", false, "say what was written as a JSON object on stdout: file, format, version, frames, shortened")
-	alias(cmd, "jpeg", "quality")
+	oldFlag(cmd, "quality", "jpeg", "")
 	return cmd
 }

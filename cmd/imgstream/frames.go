@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/spf13/cobra"
-
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/export"
 )
@@ -122,13 +120,18 @@ func (in *input) readFailure(err error) error {
 	return err
 }
 
-// alias adds old, hidden, as another spelling of cmd's flag now named
-// name, renamed in this release: the old spelling keeps working for a
-// release, and --help shows only the new one.
-func alias(cmd *cobra.Command, old, name string) {
-	f := cmd.Flags()
-	nf := f.Lookup(name)
-	f.Var(nf.Value, old, "the old name of --"+name)
-	f.Lookup(old).NoOptDefVal = nf.NoOptDefVal
-	f.MarkHidden(old)
+// noFrames returns the usage error for a selection that picks no frame of
+// the recording at path (rec: nil when not known).
+func noFrames(path, frames, times string, rec *export.Recording) error {
+	what := "the recording"
+	switch {
+	case frames != "":
+		what = "--frames " + frames
+	case times != "":
+		what = "--time " + times
+	}
+	if rec == nil || rec.Len() < 0 {
+		return usageError{fmt.Errorf("%s: %w: %s picks none", path, export.ErrNoFrames, what)}
+	}
+	return usageError{fmt.Errorf("%s: %w: %s picks none of its %d frames over %v", path, export.ErrNoFrames, what, rec.Len(), rec.Duration())}
 }

@@ -152,7 +152,7 @@ size and modified for a file, damage).
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	cmd.Flags().BoolVar(&list, "list", false, "list every frame too (see also: imgstream frames); was --frames")
-	alias(cmd, "frames", "list")
+	oldFlag(cmd, "list", "frames", "")
 	cmd.Flags().BoolVar(&strict, "strict", false, "report non-zero reserved and padding bytes as damage")
 	return cmd
 }

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,9 +23,6 @@ var ErrProgramExited = errors.New("record: the camera program exited")
 // exit before its whole process group is killed: long enough for ffmpeg to
 // close a device, short enough for a Ctrl-C.
 const DefaultStopWait = 2 * time.Second
-
-// maxLogLine bounds a line of a program's stderr as it is logged.
-const maxLogLine = 4 << 10
 
 // A Program is the source of the frames a camera program writes to its
 // stdout, in any of the streams [Input] reads: ffmpeg reading a webcam or
@@ -68,7 +66,8 @@ func (p *Program) Run(ctx context.Context, emit func(*Frame) error) error {
 	if err != nil {
 		return err
 	}
-	cmd.Stderr = &lineLogger{log: p.Log, prefix: name + ": "}
+	stderr := &LineLog{Log: p.Log, Prefix: name + ": "}
+	cmd.Stderr = stderr
 	// A process that left the group holding stderr open must not hold
 	// Wait up for ever.
 	cmd.WaitDelay = p.stopWait()
@@ -93,7 +92,11 @@ func (p *Program) Run(ctx context.Context, emit func(*Frame) error) error {
 		runErr = <-done
 	}
 	waitErr := cmd.Wait()
-	cmd.Stderr.(*lineLogger).flush()
+	stderr.Flush()
+	said := ""
+	if l := stderr.Last(); l != "" {
+		said = " (it said: " + l + ")"
+	}
 
 	switch {
 	case ctx.Err() != nil:
@@ -101,9 +104,9 @@ func (p *Program) Run(ctx context.Context, emit func(*Frame) error) error {
 	case runErr != nil && runErr != io.EOF:
 		return runErr // the program's output was wrong, or emit failed
 	case waitErr != nil:
-		return fmt.Errorf("%w: %s: %w", ErrProgramExited, name, waitErr)
+		return fmt.Errorf("%w: %s: %w%s", ErrProgramExited, name, waitErr, said)
 	}
-	return fmt.Errorf("%w: %s ended its output", ErrProgramExited, name)
+	return fmt.Errorf("%w: %s ended its output%s", ErrProgramExited, name, said)
 }
 
 func (p *Program) stopWait() time.Duration {
@@ -113,35 +116,55 @@ func (p *Program) stopWait() time.Duration {
 	return DefaultStopWait
 }
 
-// lineLogger logs what is written to it line by line, with a prefix.
-type lineLogger struct {
-	log    *log.Logger
-	prefix string
+// A LineLog is the stderr of a program that runs beside a camera (see
+// [Program]): it logs what is written to it line by line, each line with
+// Prefix and cut at [MaxLogLine] bytes, so that a program that floods its
+// stderr costs no more memory, and it keeps the last line for the error
+// that says why the program ended. The zero value logs nothing and still
+// keeps the last line. A LineLog is not safe for concurrent use.
+type LineLog struct {
+	Log    *log.Logger
+	Prefix string
 	line   []byte
+	last   string
 }
 
-func (l *lineLogger) Write(b []byte) (int, error) {
+// MaxLogLine bounds a line of a program's stderr as a [LineLog] keeps it.
+const MaxLogLine = 4 << 10
+
+// Write logs each whole line of b, and holds a last part with no line end
+// for the next Write or Flush. It never fails.
+func (l *LineLog) Write(b []byte) (int, error) {
 	n := len(b)
 	for len(b) > 0 {
-		i := strings.IndexByte(string(b), '\n')
+		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
-			l.line = append(l.line, b[:min(len(b), maxLogLine-len(l.line))]...)
+			l.line = append(l.line, b[:min(len(b), MaxLogLine-len(l.line))]...)
 			break
 		}
-		l.line = append(l.line, b[:min(i, maxLogLine-len(l.line))]...)
-		l.flush()
+		l.line = append(l.line, b[:min(i, MaxLogLine-len(l.line))]...)
+		l.Flush()
 		b = b[i+1:]
 	}
 	return n, nil
 }
 
-// flush logs the line held, if any.
-func (l *lineLogger) flush() {
-	if len(l.line) > 0 && l.log != nil {
-		l.log.Print(l.prefix + strings.TrimRight(string(l.line), "\r"))
-	}
+// Flush logs the part of a line held, if any: call it once the program
+// has ended.
+func (l *LineLog) Flush() {
+	line := strings.TrimSpace(string(l.line))
 	l.line = l.line[:0]
+	if line == "" {
+		return
+	}
+	l.last = line
+	if l.Log != nil {
+		l.Log.Print(l.Prefix + line)
+	}
 }
+
+// Last returns the last line logged, "" if none.
+func (l *LineLog) Last() string { return l.last }
 
 // ParseCommand splits a command line into its words as a shell would for
 // a simple command, with no expansion: words are separated by spaces or

@@ -123,6 +123,7 @@ func TestProgramExits(t *testing.T) {
 	assert.Contains(t, err.Error(), "exit status 3")
 	assert.Equal(t, 2, n)
 	assert.Equal(t, "sh: bye\n", logged.String())
+	assert.Contains(t, err.Error(), "(it said: bye)", "the last line it wrote says why")
 	waitDead(t, readPid(t, filepath.Join(dir, "child.pid")))
 }
 
@@ -170,4 +171,21 @@ func TestParseCommand(t *testing.T) {
 		_, err := record.ParseCommand(in)
 		assert.ErrorIs(t, err, record.ErrInvalidConfig, "%q", in)
 	}
+}
+
+// TestLineLogBounded: a program that floods its stderr with one endless
+// line costs MaxLogLine bytes, and lines come out trimmed, with the prefix.
+func TestLineLogBounded(t *testing.T) {
+	var out bytes.Buffer
+	l := &record.LineLog{Log: log.New(&out, "", 0), Prefix: "cam: "}
+	for range 1000 {
+		l.Write(bytes.Repeat([]byte{'x'}, 1000))
+	}
+	l.Write([]byte("\r\nsecond  \n\n"))
+	l.Flush()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 2)
+	assert.Equal(t, "cam: "+strings.Repeat("x", record.MaxLogLine), lines[0])
+	assert.Equal(t, "cam: second", lines[1])
+	assert.Equal(t, "second", l.Last())
 }

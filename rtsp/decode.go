@@ -6,11 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"os/exec"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -255,7 +253,7 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 	if err != nil {
 		return err
 	}
-	stderr := &tail{log: s.Log}
+	stderr := &record.LineLog{Log: s.Log, Prefix: "ffmpeg: "}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return record.Permanent(fmt.Errorf("%w: %s: %w", ErrNoFFmpeg, ffmpeg, err))
@@ -352,7 +350,7 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 	waitErr := cmd.Wait()
 	<-wrote
 	<-clientDone
-	stderr.flush()
+	stderr.Flush()
 
 	var closed liberrors.ErrClientTerminated
 	switch {
@@ -368,52 +366,14 @@ func (s *Source) runDecoded(parent context.Context, c *gortsplib.Client, medi *d
 	if waitErr == nil {
 		waitErr = errors.New("it ended its output")
 	}
-	return fmt.Errorf("%w: %s: %w%s", ErrDecoderExited, s.redacted(), waitErr, stderr.last())
+	return fmt.Errorf("%w: %s: %w%s", ErrDecoderExited, s.redacted(), waitErr, lastLine(stderr))
 }
 
-// A tail logs what ffmpeg writes to stderr line by line, and keeps the
-// last line for the error of a decoder that exited.
-type tail struct {
-	log  *log.Logger
-	line []byte
-	prev string
-}
-
-// maxLine bounds a line of ffmpeg's stderr as it is kept.
-const maxLine = 1 << 10
-
-func (t *tail) Write(b []byte) (int, error) {
-	n := len(b)
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			t.line = append(t.line, b[:min(len(b), maxLine-len(t.line))]...)
-			break
-		}
-		t.line = append(t.line, b[:min(i, maxLine-len(t.line))]...)
-		t.flush()
-		b = b[i+1:]
-	}
-	return n, nil
-}
-
-// flush logs the line held, if any.
-func (t *tail) flush() {
-	line := strings.TrimSpace(string(t.line))
-	t.line = t.line[:0]
-	if line == "" {
-		return
-	}
-	t.prev = line
-	if t.log != nil {
-		t.log.Print("ffmpeg: " + line)
-	}
-}
-
-// last returns ": " and the last line ffmpeg wrote, or nothing.
-func (t *tail) last() string {
-	if t.prev == "" {
+// lastLine returns " (ffmpeg: " and the last line ffmpeg wrote ")", or
+// nothing.
+func lastLine(l *record.LineLog) string {
+	if l.Last() == "" {
 		return ""
 	}
-	return " (ffmpeg: " + t.prev + ")"
+	return " (ffmpeg: " + l.Last() + ")"
 }

@@ -84,3 +84,25 @@ func TestServeOldListenFlag(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+// TestRecordCountFlag: record's frame count is --count; --frames, its old
+// name (a range everywhere else), still sets it for a release, with a note.
+func TestRecordCountFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		old  bool
+	}{{[]string{"--count", "7"}, false}, {[]string{"--count=7"}, false}, {[]string{"--frames", "7"}, true}} {
+		root := newRoot()
+		var note bytes.Buffer
+		root.SetOut(&note)
+		cmd, _, err := root.Find([]string{"record"})
+		require.NoError(t, err)
+		require.NoError(t, cmd.ParseFlags(c.args), "%v", c.args)
+		assert.Equal(t, "7", cmd.Flags().Lookup("count").Value.String(), "%v", c.args)
+		if c.old {
+			assert.Contains(t, note.String(), "it is --count now", "%v", c.args)
+		} else {
+			assert.Empty(t, note.String(), "%v", c.args)
+		}
+	}
+}

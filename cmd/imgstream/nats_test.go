@@ -50,7 +50,7 @@ func TestAcrossHosts(t *testing.T) {
 
 	// record: 20 frames of the camera, from another process.
 	out := filepath.Join(t.TempDir(), "rec.omv")
-	_, errOut, code := cli(t, "record", url+"/sample", out, "--frames", "20")
+	_, errOut, code := cli(t, "record", url+"/sample", out, "--count", "20")
 	require.Equal(t, 0, code, errOut)
 	got, _ := recordingFrames(t, out)
 	require.Len(t, got, 20)

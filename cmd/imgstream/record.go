@@ -54,7 +54,7 @@ OUT names the files, with strftime's %Y %m %d %H %M %S %j %s from the time
 each starts (default clips/%Y%m%d-%H%M%S.omv); directories are made.
 
 Without --pre, --post, --max-event, --motion or --events it records every
-frame, for --duration or --frames or until interrupted, in files that
+frame, for --duration or --count or until interrupted, in files that
 --split starts anew (every 10m, or at 1GiB) with no frame lost at a split.
 
 With them it records events: --pre keeps the seconds before a trigger in
@@ -90,7 +90,8 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	}
 	f := cmd.Flags()
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long")
-	f.IntVar(&o.frames, "frames", 0, "stop after this many frames (continuous)")
+	f.IntVar(&o.frames, "count", 0, "stop after this many frames (continuous; it was --frames, which works until the next release)")
+	oldFlag(cmd, "count", "frames", "")
 	f.StringVar(&o.split, "split", "", "start a new file every DURATION (10m) or SIZE (1GiB)")
 	f.BoolVar(&o.events, "events", false, "record events only (implied by --pre, --post, --max-event, --motion)")
 	f.DurationVar(&o.pre, "pre", 0, "keep this much from before a trigger (at most 5m)")

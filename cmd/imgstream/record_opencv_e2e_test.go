@@ -19,7 +19,7 @@ import (
 	"github.com/imgstream/imgstream/internal/testkit"
 )
 
-// TestE2ERecordOpenCVProducer: `record shm:NAME --frames 10` of the Python
+// TestE2ERecordOpenCVProducer: `record shm:NAME --count 10` of the Python
 // OpenCV producer (BGR24 frames) ends with ten JPEG frames, in the
 // producer's colours.
 func TestE2ERecordOpenCVProducer(t *testing.T) {
@@ -35,9 +35,9 @@ func TestE2ERecordOpenCVProducer(t *testing.T) {
 	require.NoError(t, producer.Start())
 	defer producer.Process.Kill()
 	out := filepath.Join(t.TempDir(), "opencv.omv")
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if --frames is never reached
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if --count is never reached
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "record", "shm:"+name, out, "--frames", "10")
+	cmd := exec.CommandContext(ctx, bin, "record", "shm:"+name, out, "--count", "10")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Run(), stderr.String())

@@ -176,7 +176,7 @@ func TestRecordStdin(t *testing.T) {
 	}
 }
 
-// TestRecordSHMBGR24: `record shm:NAME --frames 10` of an OpenCV writer's
+// TestRecordSHMBGR24: `record shm:NAME --count 10` of an OpenCV writer's
 // BGR24 frames ends with ten JPEG frames in the file, in their colours.
 func TestRecordSHMBGR24(t *testing.T) {
 	const w, h = 64, 48
@@ -185,9 +185,9 @@ func TestRecordSHMBGR24(t *testing.T) {
 	require.NoError(t, err)
 	defer sw.Close()
 	out := filepath.Join(t.TempDir(), "bgr.omv")
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if --frames is never reached
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang, if --count is never reached
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "record", "shm:"+name, out, "--frames", "10")
+	cmd := exec.CommandContext(ctx, bin, "record", "shm:"+name, out, "--count", "10")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())

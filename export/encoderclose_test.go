@@ -1,6 +1,7 @@
 package export_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,7 +31,7 @@ func TestEncoderAfterClose(t *testing.T) {
 // memory, for --workers 1000000000).
 func TestEncoderWorkersCapped(t *testing.T) {
 	assert.NotPanics(t, func() {
-		e := export.NewEncoder(1<<40, func(m *imageio.Image) ([]byte, error) { return m.Data, nil },
+		e := export.NewEncoder(math.MaxInt, func(m *imageio.Image) ([]byte, error) { return m.Data, nil },
 			func(b []byte, seq int64) error { return nil })
 		e.Put(&imageio.Image{Width: 1, Height: 1, Format: container.Grayscale, Data: []byte{1}}, 0)
 		assert.NoError(t, e.Close())

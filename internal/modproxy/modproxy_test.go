@@ -163,6 +163,14 @@ func TestProxyServesAUserOfTheGoCommand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(sum), "example.com/lib v0.3.0 h1:")
 	assert.Contains(t, string(sum), "example.com/lib/sub v0.3.0 h1:")
+	// The release check's own hashes of the zips are the go command's.
+	for _, m := range r.Modules {
+		lines, err := zipSums(proxy, m, "v0.3.0")
+		require.NoError(t, err)
+		for _, l := range lines {
+			assert.Contains(t, string(sum), l+"\n")
+		}
+	}
 }
 
 func TestTidyLeavesOurModulesToTheWorkingTree(t *testing.T) {

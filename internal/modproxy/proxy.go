@@ -2,12 +2,16 @@ package main
 
 import (
 	"archive/zip"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -110,4 +114,52 @@ func escapePath(p string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// zipSums returns the go.sum lines of module m at v as the go command
+// writes them for the proxy in dir: the h1 hash of its zip and of its
+// go.mod (Go's dirhash.Hash1: the SHA-256, in base64, of the sorted lines
+// "SHA256-IN-HEX  NAME" of the files).
+func zipSums(dir string, m *module, v string) ([]string, error) {
+	ep, err := escapePath(m.Path)
+	if err != nil {
+		return nil, err
+	}
+	at := filepath.Join(dir, filepath.FromSlash(ep), "@v", v)
+	zr, err := zip.OpenReader(at + ".zip")
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		files[f.Name] = data
+	}
+	mod, err := os.ReadFile(at + ".mod")
+	if err != nil {
+		return nil, err
+	}
+	return []string{
+		m.Path + " " + v + " " + hash1(files),
+		m.Path + " " + v + "/go.mod " + hash1(map[string][]byte{"go.mod": mod}),
+	}, nil
+}
+
+// hash1 is Go's dirhash.Hash1 of files, by name.
+func hash1(files map[string][]byte) string {
+	var summary strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		fmt.Fprintf(&summary, "%x  %s\n", sha256.Sum256(files[name]), name)
+	}
+	sum := sha256.Sum256([]byte(summary.String()))
+	return "h1:" + base64.StdEncoding.EncodeToString(sum[:])
 }

@@ -45,7 +45,10 @@ file holds, are stored as JPEG at quality 90.
 SRC is
   http://...   an MJPEG stream: an IP camera, an ESP32-CAM, an OpenMV board,
                imgstream serve (ADDRESS/stream.mjpg)
-  -            an OMV stream on stdin: camera-program | imgstream record - ...
+  -            a stream on stdin, told from its first bytes: OMV IMG STR, JPEGs
+               back to back (ffmpeg -f mjpeg -, rpicam-vid --codec mjpeg -o -,
+               cv2.imencode's bytes written to stdout), or multipart MJPEG
+               (ffmpeg -f mpjpeg -): camera-program | imgstream record - ...
   shm:NAME     an shm stream (imgstream shm ls lists them)
   nats://HOST[:PORT]/CAMERA
                a camera that imgstream publish sends on NATS

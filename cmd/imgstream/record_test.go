@@ -314,3 +314,40 @@ func TestParseSizeAndAge(t *testing.T) {
 		assert.Error(t, err, s)
 	}
 }
+
+// TestRecordStdinJPEGs: JPEGs written back to back (ffmpeg -f mjpeg, an
+// OpenCV program writing cv2.imencode's bytes) and a multipart stream
+// (ffmpeg -f mpjpeg) on stdin are recorded frame for frame, as the bytes
+// the program wrote; before, they were "not an OMV IMG STR stream".
+func TestRecordStdinJPEGs(t *testing.T) {
+	want, _ := recordingFrames(t, sample)
+	var bare, multipart bytes.Buffer
+	for _, m := range want {
+		bare.Write(m.Data)
+		fmt.Fprintf(&multipart, "--ffmpeg\r\nContent-type: image/jpeg\r\nContent-length: %d\r\n\r\n", len(m.Data))
+		multipart.Write(m.Data)
+		multipart.WriteString("\r\n")
+	}
+	for name, in := range map[string][]byte{"jpeg": bare.Bytes(), "mpjpeg": multipart.Bytes()} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.omv")
+			cmd := exec.Command(bin, "record", "-", out)
+			cmd.Stdin = bytes.NewReader(in)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Run(), stderr.String())
+			got, _ := recordingFrames(t, out)
+			require.Len(t, got, len(want))
+			for i := range want {
+				assert.Equal(t, want[i].Data, got[i].Data, "frame %d", i)
+				assert.Equal(t, [2]int{320, 240}, [2]int{got[i].Width, got[i].Height})
+			}
+		})
+	}
+	// Bytes that are none of them say what they look like.
+	cmd := exec.Command(bin, "record", "-", filepath.Join(t.TempDir(), "x.omv"))
+	cmd.Stdin = strings.NewReader("usage: camera [options]\n")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), `"usage: camera [o" (text)`)
+}

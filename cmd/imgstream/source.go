@@ -23,7 +23,7 @@ func recordSource(cmd *cobra.Command, src string, n *natsFlags) (record.Source, 
 		if err != nil {
 			return nil, err
 		}
-		return record.OMV(in), nil
+		return record.Input(in), nil // OMV IMG STR, JPEGs back to back, or multipart MJPEG
 	case strings.HasPrefix(src, "shm:"):
 		return record.SHM(strings.TrimPrefix(src, "shm:")), nil
 	case strings.HasPrefix(src, "nats://"):
@@ -37,7 +37,7 @@ func recordSource(cmd *cobra.Command, src string, n *natsFlags) (record.Source, 
 		// headers; the stream itself is watched for stalls by the recorder.
 		return record.MJPEG(nil, src), nil
 	}
-	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for an OMV stream on stdin, shm:NAME, or nats://HOST/CAMERA", src)}
+	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for a stream on stdin (OMV IMG STR, JPEGs back to back as ffmpeg -f mjpeg writes them, or multipart MJPEG), shm:NAME, or nats://HOST/CAMERA", src)}
 }
 
 // natsSource is a record.Source of a camera on NATS that connects when it

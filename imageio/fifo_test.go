@@ -16,7 +16,7 @@ import (
 )
 
 // TestNotRegular: Open, Create and Repair refuse a FIFO at once with
-// ErrNotRegular (Open a directory too); before, the FIFO's open waited for its
+// ErrNotRegular (a directory too); before, the FIFO's open waited for its
 // other end for ever (serve and publish of such a path ignored Ctrl-C).
 func TestNotRegular(t *testing.T) {
 	dir := t.TempDir()
@@ -30,6 +30,11 @@ func TestNotRegular(t *testing.T) {
 		_, err = imageio.Repair(fifo)
 		assert.ErrorIs(t, err, imageio.ErrNotRegular)
 		_, err = imageio.Open(dir, nil)
+		assert.ErrorIs(t, err, imageio.ErrNotRegular)
+		_, err = imageio.Repair(dir) // opened for writing: EISDIR
+		assert.ErrorIs(t, err, imageio.ErrNotRegular)
+		assert.ErrorContains(t, err, "is a directory")
+		_, err = imageio.DryRepair(fifo)
 		assert.ErrorIs(t, err, imageio.ErrNotRegular)
 		_, err = imageio.Create(fifo, nil)
 		assert.ErrorIs(t, err, imageio.ErrNotRegular)

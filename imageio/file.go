@@ -57,6 +57,9 @@ var ErrNotRegular = errors.New("imageio: not a regular file")
 // that a device is never truncated.
 func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(path, (flag&^os.O_TRUNC)|syscall.O_NONBLOCK, perm)
+	if errors.Is(err, syscall.EISDIR) { // opened for writing
+		return nil, fmt.Errorf("%w: %s is a directory", ErrNotRegular, path)
+	}
 	if err != nil {
 		return nil, err
 	}

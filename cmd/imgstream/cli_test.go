@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -367,6 +368,23 @@ func TestConvertRetimeNoDrift(t *testing.T) {
 		for i := range got {
 			d := got[i] - tc.want(i)
 			assert.LessOrEqual(t, d.Abs(), time.Millisecond/2, "%s %s: frame %d at %v, want %v", tc.flag, tc.value, i, got[i], tc.want(i))
+		}
+	}
+}
+
+// TestRepairNotAFile: repair of a directory or a FIFO says what it is and
+// that it is no recording, at once (a FIFO's open does not wait for a
+// writer), with the exit code of a file that is not a recording.
+func TestRepairNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	for path, what := range map[string]string{dir: "a directory", fifo: "a FIFO"} {
+		for _, args := range [][]string{{"repair", path}, {"repair", "--dry-run", path}} {
+			_, errOut, code := cli(t, args...)
+			assert.Equal(t, 3, code, "%v: %s", args, errOut)
+			assert.Contains(t, errOut, what, "%v", args)
+			assert.Contains(t, errOut, "repair cuts files", "%v", args)
 		}
 	}
 }

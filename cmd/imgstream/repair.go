@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -41,19 +40,13 @@ damage (frame, offset, error; null when the file is whole).`,
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
-			// Only a file can be cut: a FIFO or a device would be read,
-			// or waited on, for ever.
-			fi, err := os.Stat(args[0])
-			if err != nil {
-				return err
-			}
-			if !fi.Mode().IsRegular() {
-				return fmt.Errorf("%s: %w: it is a %s, and repair cuts files", args[0], errNotRecording, kind(fi.Mode()))
-			}
 			if err := cmd.Context().Err(); err != nil {
 				return context.Cause(cmd.Context())
 			}
-			var rep imageio.RepairReport
+			var (
+				rep imageio.RepairReport
+				err error
+			)
 			if dry {
 				rep, err = imageio.DryRepair(args[0])
 			} else {
@@ -61,6 +54,11 @@ damage (frame, offset, error; null when the file is whole).`,
 			}
 			if errors.Is(err, container.ErrBadMagic) || errors.Is(err, container.ErrUnsupportedVersion) {
 				return fmt.Errorf("%w: %w", errNotRecording, err)
+			}
+			if errors.Is(err, imageio.ErrNotRegular) {
+				// Only a file can be cut: imageio opens nothing else (a FIFO
+				// or a device would be read, or waited on, for ever).
+				return fmt.Errorf("%w: %w, and repair cuts files", errNotRecording, err)
 			}
 			if err != nil {
 				return err
@@ -83,19 +81,4 @@ damage (frame, offset, error; null when the file is whole).`,
 	cmd.Flags().BoolVarP(&dry, "dry-run", "n", false, "say what would be cut, and change nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
-}
-
-// kind names a file's type, for a message.
-func kind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
 }

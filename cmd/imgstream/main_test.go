@@ -254,3 +254,28 @@ func TestServeStdin(t *testing.T) {
 	last, _ := io.ReadAll(resp.Body)
 	assert.Equal(t, frames[1], last, "the last frame stays")
 }
+
+// TestServeStdinJPEGs: JPEGs written back to back on stdin, as ffmpeg -f
+// mjpeg or an OpenCV program writing cv2.imencode's bytes does, are shown
+// as they come (before, "not an OMV IMG STR stream" and a blank page).
+func TestServeStdinJPEGs(t *testing.T) {
+	pr, pw := io.Pipe()
+	addr, stderr := startServeIn(t, pr, "-")
+	r, err := mjpeg.Dial(context.Background(), "http://"+addr+"/stream.mjpg")
+	require.NoError(t, err)
+	defer r.Close()
+	frames := [][]byte{testkit.SolidJPEG(8, 8, color.RGBA{255, 0, 0, 255}), testkit.SolidJPEG(8, 8, color.RGBA{0, 0, 255, 255})}
+	for _, f := range frames {
+		_, err := pw.Write(f)
+		require.NoError(t, err)
+		for {
+			got, err := r.NextFrame()
+			require.NoError(t, err)
+			if bytes.Equal(got, f) {
+				break
+			}
+		}
+	}
+	require.NoError(t, pw.Close())
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "the stream on stdin ended") }, 10*time.Second, time.Millisecond)
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/imgstream/imgstream/mjpeg"
 	"github.com/imgstream/imgstream/natsbus"
 	"github.com/imgstream/imgstream/player"
+	"github.com/imgstream/imgstream/record"
 )
 
 func newServe() *cobra.Command {
@@ -36,7 +37,9 @@ func newServe() *cobra.Command {
          for ffmpeg, VLC and OpenCV (it runs only while somebody watches);
          ?from=N&speed=S starts elsewhere, faster or slower.
   DIR    the recordings found under DIR (an SD card), with thumbnails.
-  -      the OMV stream on stdin, live: camera-program | imgstream serve -
+  -      a stream on stdin, live: OMV IMG STR, JPEGs back to back (ffmpeg -f
+         mjpeg -, cv2.imencode to stdout) or multipart MJPEG (-f mpjpeg):
+         camera-program | imgstream serve -
   nats://HOST[:PORT]/CAMERA
          a camera that imgstream publish sends on NATS, live.
 
@@ -154,19 +157,36 @@ func replay(path string, loop bool) mjpeg.Source {
 	})
 }
 
-// serveLive publishes the frames of the OMV stream on r as they arrive,
-// until it ends, and serves them with the player in live mode; the last
+// serveLive publishes the frames of the stream on r (OMV IMG STR, JPEGs
+// back to back or multipart MJPEG) as they arrive, until it ends, and serves them with the player in live mode; the last
 // frame stays on show until interrupted.
 func serveLive(cmd *cobra.Command, r io.Reader, l net.Listener, link string, opts player.Options) error {
 	srv := &mjpeg.Server{ErrorLog: opts.ErrorLog}
 	fmt.Fprintf(cmd.OutOrStdout(), "serving the stream on stdin at %s\n", link)
-	live := exp.NewReplay(r, exp.ReplayOptions{BadFrame: func(_ int, err error) {
-		srv.ErrorLog.Printf("stdin: %v", err)
-	}})
+	// Any stream record.Input tells from its first bytes: OMV IMG STR,
+	// JPEGs back to back, multipart MJPEG. JPEG frames pass as they are;
+	// others are encoded once each.
+	live := record.Input(r)
 	go func() {
 		// Read whether anybody watches or not, so that the program writing
 		// the stream never waits for a viewer.
-		err := live.Run(cmd.Context(), func(jpg []byte) { srv.Publish(jpg) })
+		var jpg []byte
+		err := live.Run(cmd.Context(), func(f *record.Frame) error {
+			if f.Format == container.JPEG {
+				srv.Publish(f.Data)
+				return nil
+			}
+			var err error
+			if jpg, err = f.Image.AppendJPEG(jpg[:0]); err != nil {
+				srv.ErrorLog.Printf("stdin: a %dx%d %v frame: %v", f.Width, f.Height, f.Format, err)
+				return nil
+			}
+			srv.Publish(jpg)
+			return nil
+		})
+		if err == io.EOF {
+			err = nil
+		}
 		switch {
 		case cmd.Context().Err() != nil:
 		case err != nil:

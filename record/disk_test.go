@@ -194,15 +194,7 @@ func TestNotifyCallsBack(t *testing.T) {
 // TestSlowDisk: while the disk holds the writer in a write (here, the
 // clip a trigger starts), Trigger and Status answer at once.
 func TestSlowDisk(t *testing.T) {
-	var armed atomic.Bool
-	entered, release := make(chan struct{}, 1), make(chan struct{})
-	record.FileFault(t, func(op, name string) error {
-		if op == "write" && armed.CompareAndSwap(true, false) {
-			entered <- struct{}{}
-			<-release
-		}
-		return nil
-	})
+	held := holdOp(t, "write")
 	frames := make(chan struct{}, 16)
 	src := record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
 		f := &record.Frame{Image: imageio.Image{Width: 8, Height: 8, Format: container.Grayscale, Data: make([]byte, 64)}}
@@ -230,14 +222,14 @@ func TestSlowDisk(t *testing.T) {
 		frames <- struct{}{}
 	}
 	require.Eventually(t, func() bool { return rec.Status().FramesIn == 3 }, 10*time.Second, time.Millisecond)
-	armed.Store(true)
+	held.armed.Store(true)
 	triggered := make(chan struct{})
 	go func() { rec.Trigger("test"); close(triggered) }()
 	select {
-	case <-entered: // Trigger writes the clip itself
+	case <-held.entered: // Trigger writes the clip itself
 	case <-triggered:
 		frames <- struct{}{} // the next frame starts the clip
-		<-entered
+		<-held.entered
 	}
 	answered := make(chan record.Status, 1)
 	go func() { rec.Trigger("again"); answered <- rec.Status() }()
@@ -247,7 +239,7 @@ func TestSlowDisk(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("Status and Trigger waited for the disk")
 	}
-	close(release)
+	close(held.release)
 	close(frames)
 	require.NoError(t, <-done)
 	got := readClip(t, filepath.Join(dir, "rec.omv"))
@@ -363,15 +355,7 @@ func TestDiskBlocked(t *testing.T) {
 	for _, op := range []string{"write", "sync"} {
 		t.Run(op, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				var armed atomic.Bool
-				blocked, release := make(chan struct{}, 1), make(chan struct{})
-				record.FileFault(t, func(o, name string) error {
-					if o == op && armed.CompareAndSwap(true, false) {
-						blocked <- struct{}{}
-						<-release
-					}
-					return nil
-				})
+				held := holdOp(t, op)
 				frames, handled := make(chan struct{}), make(chan struct{})
 				dir := t.TempDir()
 				rec, err := record.New(record.Config{Source: stepSource(frames, handled), Pattern: filepath.Join(dir, "rec.omv"),
@@ -388,11 +372,11 @@ func TestDiskBlocked(t *testing.T) {
 					<-handled
 				}
 				synctest.Wait() // the writer has written them
-				armed.Store(true)
+				held.armed.Store(true)
 				for i := 3; i < 54; i++ {
 					send()
 					if i == 3 {
-						<-blocked // the writer is stuck in the disk with frame 3
+						<-held.entered // the writer is stuck in the disk with frame 3
 					}
 					synctest.Wait()
 					select {
@@ -402,7 +386,7 @@ func TestDiskBlocked(t *testing.T) {
 					}
 					require.Equal(t, uint64(i+1), rec.Status().FramesIn)
 				}
-				close(release)
+				close(held.release)
 				close(frames)
 				require.NoError(t, <-done)
 				got := readClip(t, filepath.Join(dir, "rec.omv"))
@@ -422,15 +406,8 @@ func TestDiskBlocked(t *testing.T) {
 // which ends, makes Run say that frames were lost.
 func TestWriterOverrun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var armed atomic.Bool
-		armed.Store(true)
-		release := make(chan struct{})
-		record.FileFault(t, func(op, name string) error {
-			if op == "write" && armed.CompareAndSwap(true, false) {
-				<-release
-			}
-			return nil
-		})
+		held := holdOp(t, "write")
+		held.armed.Store(true)
 		frames := make(chan struct{})
 		dir := t.TempDir()
 		var logged lockedBuffer
@@ -446,7 +423,7 @@ func TestWriterOverrun(t *testing.T) {
 		}
 		synctest.Wait()
 		assert.Equal(t, uint64(100), rec.Status().FramesIn, "the frames went on while the writer was stuck")
-		close(release)
+		close(held.release)
 		close(frames)
 		err = <-done
 		require.ErrorIs(t, err, record.ErrWrite)
@@ -461,4 +438,26 @@ func TestWriterOverrun(t *testing.T) {
 		assert.Equal(t, uint64(100-len(got)), st.Dropped, "every frame not in the clip is counted")
 		assert.Equal(t, 1, strings.Count(logged.String(), "fell behind"), logged.String())
 	})
+}
+
+// A heldOp makes the Recorder's next file operation of one kind, once
+// armed, wait until release is closed: a disk that hangs. entered gets a
+// value when the operation is held.
+type heldOp struct {
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+// holdOp installs a heldOp on op ("write", "sync"...) for t's Recorders.
+func holdOp(t *testing.T, op string) *heldOp {
+	h := &heldOp{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	record.FileFault(t, func(o, name string) error {
+		if o == op && h.armed.CompareAndSwap(true, false) {
+			h.entered <- struct{}{}
+			<-h.release
+		}
+		return nil
+	})
+	return h
 }

@@ -7,7 +7,6 @@ import (
 	"log"
 	"path/filepath"
 	"runtime"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -139,15 +138,8 @@ func TestPreRingGrows(t *testing.T) {
 // has not written, rather than make them wait or overwrite them.
 func TestPreRingGrowsForStuckWriter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var armed atomic.Bool
-		armed.Store(true)
-		release := make(chan struct{})
-		record.FileFault(t, func(op, name string) error {
-			if op == "write" && armed.CompareAndSwap(true, false) {
-				<-release
-			}
-			return nil
-		})
+		held := holdOp(t, "write")
+		held.armed.Store(true)
 		frames := make(chan struct{})
 		dir := t.TempDir()
 		// No Pre: only the writer's need makes the ring grow.
@@ -166,7 +158,7 @@ func TestPreRingGrowsForStuckWriter(t *testing.T) {
 		assert.Equal(t, uint64(n), rec.Status().FramesIn)
 		assert.Zero(t, time.Since(start), "no frame waited for the disk")
 		assert.Greater(t, record.RingSize(rec), n*4096, "the ring grew to hold them")
-		close(release)
+		close(held.release)
 		close(frames)
 		require.NoError(t, <-done)
 		got := readClip(t, filepath.Join(dir, "rec.omv"))

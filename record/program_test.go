@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,31 +60,13 @@ func cameraProgram(t *testing.T, frames [][]byte, extra string) (dir string, arg
 	return dir, []string{"sh", "-c", script + `exec sleep 300`, "camera", dir}
 }
 
-// syncLog is a log.Logger's output that tests can read while it is used.
-type syncLog struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (l *syncLog) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // TestProgramStops: a camera program's frames come through; when the
 // context ends, the program and the child it started are killed and the
 // program is reaped, even though the child holds stdout open.
 func TestProgramStops(t *testing.T) {
 	frames := stamped(3)
 	dir, args := cameraProgram(t, frames, "")
-	var logged syncLog
+	var logged lockedBuffer
 	p := &record.Program{Args: args, Log: log.New(&logged, "", 0)}
 	ctx, cancel := context.WithCancel(context.Background())
 	var got [][]byte
@@ -111,7 +92,7 @@ func TestProgramExits(t *testing.T) {
 	frames := stamped(2)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "frames"), bytes.Join(frames, nil), 0o644))
-	var logged syncLog
+	var logged lockedBuffer
 	p := &record.Program{
 		Args: []string{"sh", "-c", `cd "$1"; sleep 300 > /dev/null & echo $! > child.pid; cat frames; printf 'bye\r\n' >&2; exit 3`, "cam", dir},
 		Log:  log.New(&logged, "", 0),

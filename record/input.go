@@ -31,6 +31,7 @@ const (
 	MultipartInput           // a multipart MJPEG stream: ffmpeg -f mpjpeg, a saved HTTP stream
 )
 
+// String names the kind, as error messages and logs say it.
 func (k InputKind) String() string {
 	switch k {
 	case OMVInput:

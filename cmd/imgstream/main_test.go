@@ -279,3 +279,14 @@ func TestServeStdinJPEGs(t *testing.T) {
 	require.NoError(t, pw.Close())
 	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "the stream on stdin ended") }, 10*time.Second, time.Millisecond)
 }
+
+// TestServeStdinUnknown: bytes on stdin that are no stream are described in
+// the log, so the user learns what the program wrote instead of frames.
+func TestServeStdinUnknown(t *testing.T) {
+	pr, pw := io.Pipe()
+	_, stderr := startServeIn(t, pr, "-")
+	_, err := pw.Write([]byte("usage: camera [options]\n"))
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), `"usage: camera [o" (text)`) }, 10*time.Second, time.Millisecond)
+}

@@ -131,6 +131,8 @@ func runJPEG(ctx context.Context, next func() ([]byte, error), emit func(*Frame)
 			continue
 		case err == io.EOF:
 			return io.EOF
+		case ctx.Err() != nil:
+			return ctx.Err() // a read ended by the context, not a bad stream
 		case err != nil:
 			return Permanent(err)
 		}

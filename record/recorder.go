@@ -413,11 +413,8 @@ func (r *Recorder) applyMark() {
 
 // runSource runs the source once, with the stall watchdog.
 func (r *Recorder) runSource(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	errStall := fmt.Errorf("record: no frame for %v", r.stall)
-	watchdog := time.AfterFunc(r.stall, func() { cancel(errStall) })
-	defer watchdog.Stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	// An event's Post runs out, and a trigger is acted on, even while no
 	// frame comes.
 	var tick <-chan time.Time
@@ -439,21 +436,16 @@ func (r *Recorder) runSource(ctx context.Context) error {
 		}
 	}()
 	defer func() { <-ticking }()
-	defer cancel(nil)
+	defer cancel()
 
 	r.fmu.Lock()
 	r.runBase, r.srcBase = time.Time{}, time.Time{}
 	r.fmu.Unlock()
-	err := r.c.Source.Run(ctx, func(f *Frame) error {
-		watchdog.Reset(r.stall)
+	return watch(ctx, r.c.Source, r.stall, func(f *Frame) error {
 		r.fmu.Lock()
 		defer r.fmu.Unlock()
 		return r.handle(ctx, f)
 	})
-	if cause := context.Cause(ctx); cause == errStall {
-		return errStall
-	}
-	return err
 }
 
 // handle records one frame into the ring, and tells the writer what to do

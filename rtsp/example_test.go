@@ -43,3 +43,23 @@ func ExampleSource_Run() {
 	fmt.Println(errors.Is(err, rtsp.ErrInvalidURL), errors.Is(err, record.ErrPermanent))
 	// Output: true true
 }
+
+// Open sources by name, as imgstream's record and serve do: rtsp:// and
+// rtsps:// names get Sources with these settings.
+func ExampleScheme() {
+	sources := record.Sources{Schemes: map[string]record.SchemeFunc{
+		"rtsp":  rtsp.Scheme(&rtsp.Source{Transport: rtsp.UDP, FPS: 5}),
+		"rtsps": rtsp.Scheme(&rtsp.Source{CAFile: "camera-ca.pem"}),
+	}}
+	src, err := sources.Open(context.Background(), "rtsp://viewer:secret@192.168.1.64/stream1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cam := src.(*rtsp.Source)
+	fmt.Println(cam.Transport, cam.FPS)
+	_, err = sources.Open(context.Background(), "rtsp://viewer:secret@/stream1")
+	fmt.Println(err)
+	// Output:
+	// udp 5
+	// rtsp: invalid URL: rtsp://viewer:xxxxx@/stream1: give rtsp://[USER:PASSWORD@]HOST[:PORT]/PATH, or rtsps:// for TLS
+}

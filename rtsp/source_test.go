@@ -244,3 +244,33 @@ func TestDecoderExits(t *testing.T) {
 	require.ErrorIs(t, err, rtsp.ErrDecoderExited)
 	assert.NotErrorIs(t, err, record.ErrPermanent)
 }
+
+// TestScheme: record.Sources opens rtsp:// and rtsps:// names with
+// Scheme, each a Source of its own with the template's settings, and
+// refuses a name with no host before it connects.
+func TestScheme(t *testing.T) {
+	tmpl := &rtsp.Source{Transport: rtsp.UDP, FPS: 3, Quality: 7, FFmpeg: "ff", Timeout: time.Second, CAFile: "ca.pem"}
+	s := record.Sources{Schemes: map[string]record.SchemeFunc{"rtsp": rtsp.Scheme(tmpl), "rtsps": rtsp.Scheme(nil)}}
+	a, err := s.Open(t.Context(), "rtsp://u:p@cam/a")
+	require.NoError(t, err)
+	b, err := s.Open(t.Context(), "rtsp://cam/b")
+	require.NoError(t, err)
+	sa, sb := a.(*rtsp.Source), b.(*rtsp.Source)
+	assert.NotSame(t, sa, sb)
+	assert.Equal(t, "rtsp://u:p@cam/a", sa.URL)
+	assert.Equal(t, "rtsp://cam/b", sb.URL)
+	for _, s := range []*rtsp.Source{sa, sb} {
+		assert.Equal(t, rtsp.UDP, s.Transport)
+		assert.Equal(t, 3.0, s.FPS)
+		assert.Equal(t, 7, s.Quality)
+		assert.Equal(t, "ff", s.FFmpeg)
+		assert.Equal(t, time.Second, s.Timeout)
+		assert.Equal(t, "ca.pem", s.CAFile)
+	}
+	c, err := s.Open(t.Context(), "rtsps://cam/c")
+	require.NoError(t, err)
+	assert.Equal(t, rtsp.TCP, c.(*rtsp.Source).Transport, "no template: the defaults")
+	_, err = s.Open(t.Context(), "rtsp://u:secret@/c")
+	require.ErrorIs(t, err, rtsp.ErrInvalidURL)
+	assert.NotContains(t, err.Error(), "secret")
+}

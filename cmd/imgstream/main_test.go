@@ -247,7 +247,7 @@ func TestServeStdin(t *testing.T) {
 	}
 	require.NoError(t, zw.Close())
 	require.NoError(t, pw.Close())
-	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "the stream on stdin ended") }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "stdin: ended; showing its last frame") }, 10*time.Second, time.Millisecond)
 	resp, err := http.Get("http://" + addr + "/snapshot.jpg")
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -277,7 +277,7 @@ func TestServeStdinJPEGs(t *testing.T) {
 		}
 	}
 	require.NoError(t, pw.Close())
-	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "the stream on stdin ended") }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "stdin: ended; showing its last frame") }, 10*time.Second, time.Millisecond)
 }
 
 // TestServeStdinUnknown: bytes on stdin that are no stream are described in

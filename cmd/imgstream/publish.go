@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/url"
 	"os"
@@ -39,7 +40,8 @@ type publishStatus struct {
 }
 
 func newPublish() *cobra.Command {
-	var n natsFlags
+	var sf sourceFlags
+	n := &sf.nats
 	var listen, store, token string
 	var keep []string
 	var loop, acked, asJSON bool
@@ -49,8 +51,10 @@ func newPublish() *cobra.Command {
 		Long: `Publish sends the frames of SRC on the NATS subject imgstream.CAMERA, one
 message a frame (chunked past the server's max payload), JPEG as it is.
 
-SRC is a recording (played at its recorded pace; --loop goes round), an http://
-MJPEG stream, - for an OMV stream on stdin, or shm:NAME.
+SRC is a recording (played at its recorded pace; --loop goes round), or any
+SRC that record takes (imgstream record --help lists them): an http:// MJPEG
+or rtsp:// camera, exec:COMMAND, - for a stream on stdin, shm:NAME. A camera
+that drops is connected to again.
 
 Without --nats, publish starts a NATS server in the process, on --listen
 (127.0.0.1:4222), with JetStream in --store, and prints its URL for the
@@ -88,13 +92,23 @@ stopped (frames published, and the error if one stopped it).`,
 			if acked && len(keep) == 0 {
 				return usageError{fmt.Errorf("--acked needs --keep: the stream that acknowledges")}
 			}
-			if src != "-" && !strings.Contains(src, "://") && !strings.HasPrefix(src, "shm:") {
-				// A recording: checked before any server starts.
+			// The source is checked before any server starts: a recording
+			// (played at its pace), or any other SRC, run again when it
+			// drops as record does.
+			var live record.Source
+			if fi, err := os.Stat(src); err == nil && fi.Mode().IsRegular() && !liveFile(src) {
 				s, err := imageio.Open(src, nil)
 				if err != nil {
 					return openError(src, err)
 				}
 				s.Close()
+			} else {
+				s, err := recordSource(cmd, src, &sf)
+				if err != nil {
+					return err
+				}
+				name, _ := streamName(src)
+				live = record.Retry(s, record.RetryOptions{Name: name, Log: log.New(cmd.ErrOrStderr(), "imgstream: ", 0)})
 			}
 			if n.url != "" {
 				for _, name := range []string{"listen", "token", "store"} {
@@ -174,21 +188,17 @@ stopped (frames published, and the error if one stopped it).`,
 				}
 				return err
 			}
-			if fi, err := os.Stat(src); err == nil && !fi.IsDir() {
+			if live == nil {
 				err := play(ctx, src, loop, func(m *imageio.Image) error { return publish(m, time.Time{}) })
 				if ctx.Err() != nil {
 					return nil
 				}
 				return err
 			}
-			s, err := recordSource(cmd, src, &n)
-			if err != nil {
-				return err
-			}
 			// A source's own times count from its first frame's arrival;
 			// frames without one are timed by their arrival.
 			var base, first time.Time
-			err = s.Run(ctx, func(f *record.Frame) error {
+			err = live.Run(ctx, func(f *record.Frame) error {
 				t := f.Time
 				if !t.IsZero() {
 					if first.IsZero() {
@@ -205,6 +215,7 @@ stopped (frames published, and the error if one stopped it).`,
 		},
 	}
 	n.add(cmd)
+	sf.addCamera(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "without --nats: where the embedded server listens")
 	cmd.Flags().StringVar(&token, "token", "", "without --nats: the token every client of the embedded server needs (made and printed when --listen is beyond the loopback interface)")
 	cmd.Flags().StringVar(&store, "store", "", "without --nats: the embedded server's JetStream directory (default in the user's cache)")

@@ -30,7 +30,7 @@ type recordFlags struct {
 	events, motion, json, v21                   bool
 	motionArea                                  float64
 	motionThreshold, motionEvery                int
-	nats                                        natsFlags
+	src                                         sourceFlags
 }
 
 func newRecord() *cobra.Command {
@@ -45,13 +45,32 @@ file holds, are stored as JPEG at quality 90.
 SRC is
   http://...   an MJPEG stream: an IP camera, an ESP32-CAM, an OpenMV board,
                imgstream serve (ADDRESS/stream.mjpg)
+  rtsp://[USER:PASSWORD@]HOST[:PORT]/PATH, rtsps://...
+               an RTSP camera: MJPEG kept as the camera sent it, H.264 and
+               H.265 decoded by ffmpeg (--fps decodes fewer); TCP unless
+               --rtsp-transport udp; rtsps:// checked against --tls-ca
+  exec:COMMAND a camera program, run with no shell (write sh -c '...' for
+               one), writing JPEGs, multipart MJPEG or OMV to its stdout; its
+               stderr is logged; started again when it exits, its whole
+               process group stopped at the end
   -            a stream on stdin, told from its first bytes: OMV IMG STR, JPEGs
                back to back (ffmpeg -f mjpeg -, rpicam-vid --codec mjpeg -o -,
                cv2.imencode's bytes written to stdout), or multipart MJPEG
                (ffmpeg -f mpjpeg -): camera-program | imgstream record - ...
+  FILE         a file or a FIFO holding any of these (a FIFO is read as stdin)
   shm:NAME     an shm stream (imgstream shm ls lists them)
   nats://HOST[:PORT]/CAMERA
                a camera that imgstream publish sends on NATS
+
+Cameras, as recipes:
+  a USB webcam, with no re-encoding:
+    'exec:ffmpeg -f v4l2 -input_format mjpeg -i /dev/video0 -c:v copy -f mjpeg -'
+  the Raspberry Pi camera:  'exec:rpicam-vid -t 0 --codec mjpeg -o -'
+  any camera ffmpeg reads, as JPEG:
+    'exec:ffmpeg -rtsp_transport tcp -i rtsp://CAMERA/stream -f mjpeg -q:v 5 -'
+
+Frames are timed by the source's own clock where it has one (OMV, RTP, shm,
+NATS), else by their arrival; imgstream info shows the intervals recorded.
 
 OUT names the files, with strftime's %Y %m %d %H %M %S %j %s from the time
 each starts (default clips/%Y%m%d-%H%M%S.omv); directories are made.
@@ -84,6 +103,8 @@ such a run with exit status 3. --listen ADDR shows the camera live in the browse
 with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 --token or --auth guard it; a token is made and printed if neither is given).`,
 		Example: `  imgstream record http://camera/stream.mjpg --duration 1h --split 10m
+  imgstream record rtsp://viewer:secret@192.168.1.64/stream1 --motion --pre 10s
+  imgstream record 'exec:rpicam-vid -t 0 --codec mjpeg -o -' --events --pre 5s
   imgstream record http://camera/stream.mjpg 'clips/%Y%m%d-%H%M%S.omv' --motion --pre 10s --post 5s --keep 20GiB --listen :8080
   camera-program | imgstream record - out.omv
   imgstream record shm:camera --events --pre 5s --on-event 'notify-send "motion: $IMGSTREAM_CLIP"'
@@ -116,7 +137,8 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	f.StringVar(&o.token, "token", "", "with --listen: a token every request needs")
 	f.StringVar(&o.auth, "auth", "", "with --listen: USER:PASSWORD every request needs")
 	f.BoolVar(&o.v21, "v21", false, "write OMV V2.1 (microsecond timing) instead of V2.0")
-	o.nats.addCredentials(cmd, "nats://: ")
+	o.src.nats.addCredentials(cmd, "nats://: ")
+	o.src.addCamera(cmd)
 	return cmd
 }
 
@@ -237,7 +259,7 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 	if len(args) == 2 {
 		c.Pattern = args[1]
 	}
-	src, err := recordSource(cmd, args[0], &o.nats)
+	src, err := recordSource(cmd, args[0], &o.src)
 	if err != nil {
 		return c, err
 	}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -17,7 +15,6 @@ import (
 	exp "github.com/imgstream/imgstream/export" // the CLI has a func export
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/mjpeg"
-	"github.com/imgstream/imgstream/natsbus"
 	"github.com/imgstream/imgstream/player"
 	"github.com/imgstream/imgstream/record"
 )
@@ -25,9 +22,9 @@ import (
 func newServe() *cobra.Command {
 	var addr, token, auth string
 	var once bool
-	var n natsFlags
+	var sf sourceFlags
 	cmd := &cobra.Command{
-		Use:   "serve FILE|DIR|-|nats://HOST/CAMERA",
+		Use:   "serve FILE|DIR|SRC",
 		Short: "Play recordings in a browser, or a live stream on stdin; MJPEG for ffmpeg, VLC and OpenCV",
 		Long: `Serve opens a player in the browser at the printed address.
 
@@ -37,11 +34,16 @@ func newServe() *cobra.Command {
          for ffmpeg, VLC and OpenCV (it runs only while somebody watches);
          ?from=N&speed=S starts elsewhere, faster or slower.
   DIR    the recordings found under DIR (an SD card), with thumbnails.
-  -      a stream on stdin, live: OMV IMG STR, JPEGs back to back (ffmpeg -f
-         mjpeg -, cv2.imencode to stdout) or multipart MJPEG (-f mpjpeg):
-         camera-program | imgstream serve -
-  nats://HOST[:PORT]/CAMERA
-         a camera that imgstream publish sends on NATS, live.
+  SRC    a camera or a stream, live, with no recording: any SRC that record
+         takes (imgstream record --help lists them), such as
+           -                 a stream on stdin: camera-program | imgstream serve -
+           http://cam/stream.mjpg, rtsp://user:pass@cam/stream1
+           exec:COMMAND      a camera program's stdout
+           shm:NAME, nats://HOST[:PORT]/CAMERA
+         A camera is connected to while somebody watches (and again when it
+         drops); stdin and a FIFO are read all the time, so that the
+         program writing them never waits. A file of JPEGs back to back or
+         of multipart MJPEG is shown as a stream too.
 
 It listens on 127.0.0.1 unless --listen says otherwise; beyond the loopback
 interface every request needs --token or --auth (a token is made and printed
@@ -52,6 +54,8 @@ own name (DNS rebinding). The HTTP API is documented in the player package.`,
   imgstream serve /media/sdcard
   imgstream serve --listen 0.0.0.0:8080 --auth me:secret recording.omv    # for the LAN
   camera-program | imgstream serve -
+  imgstream serve rtsp://viewer:secret@192.168.1.64/stream1
+  imgstream serve 'exec:ffmpeg -f v4l2 -input_format mjpeg -i /dev/video0 -c:v copy -f mjpeg -'
   imgstream serve nats://127.0.0.1:4222/door`,
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,11 +66,8 @@ own name (DNS rebinding). The HTTP API is documented in the player package.`,
 			defer l.Close()
 			opts.ErrorLog = log.New(cmd.ErrOrStderr(), "imgstream: ", 0)
 			path := args[0]
-			if path == "-" {
-				return serveLive(cmd, cmd.InOrStdin(), l, link, opts)
-			}
-			if strings.HasPrefix(path, "nats://") {
-				return serveNATS(cmd, path, &n, l, link, opts)
+			if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() && !fi.IsDir() || liveFile(path) {
+				return serveSource(cmd, path, &sf, l, link, opts)
 			}
 			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 				p, err := player.NewDir(path, opts)
@@ -109,24 +110,9 @@ own name (DNS rebinding). The HTTP API is documented in the player package.`,
 	cmd.Flags().StringVar(&token, "token", "", "a token every request needs (?token=TOKEN, or Authorization: Bearer TOKEN)")
 	cmd.Flags().StringVar(&auth, "auth", "", "USER:PASSWORD every request needs (HTTP basic authentication)")
 	cmd.Flags().BoolVar(&once, "once", false, "/stream.mjpg plays the recording once instead of looping")
-	n.addCredentials(cmd, "nats://: ")
+	sf.nats.addCredentials(cmd, "nats://: ")
+	sf.addCamera(cmd)
 	return cmd
-}
-
-// serveNATS serves a camera on NATS live, with the player.
-func serveNATS(cmd *cobra.Command, target string, n *natsFlags, l net.Listener, link string, opts player.Options) error {
-	serverURL, camera, err := natsTarget(target)
-	if err != nil {
-		return err
-	}
-	nc, err := n.connect(serverURL)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	srv := &mjpeg.Server{Source: natsbus.MJPEG(nc, camera), ErrorLog: opts.ErrorLog}
-	fmt.Fprintf(cmd.OutOrStdout(), "serving at %s the camera %s\n", link, target)
-	return mjpeg.Serve(cmd.Context(), l, player.NewLive(srv, camera, opts), srv)
 }
 
 // replay is a Source that plays the recording at path at its recorded
@@ -157,43 +143,24 @@ func replay(path string, loop bool) mjpeg.Source {
 	})
 }
 
-// serveLive publishes the frames of the stream on r (OMV IMG STR, JPEGs
-// back to back or multipart MJPEG) as they arrive, until it ends, and serves them with the player in live mode; the last
-// frame stays on show until interrupted.
-func serveLive(cmd *cobra.Command, r io.Reader, l net.Listener, link string, opts player.Options) error {
+// serveSource serves the camera or stream that src names live, with the
+// player in live mode. A camera runs while somebody watches; stdin, a FIFO
+// or a device is read whether anybody watches or not, so that the program
+// writing it never waits. When src ends, its last frame stays on show
+// until interrupted.
+func serveSource(cmd *cobra.Command, src string, sf *sourceFlags, l net.Listener, link string, opts player.Options) error {
+	s, err := recordSource(cmd, src, sf)
+	if err != nil {
+		return err
+	}
+	name, always := streamName(src)
+	live := record.Live(s, record.RetryOptions{Name: name, Log: opts.ErrorLog})
 	srv := &mjpeg.Server{ErrorLog: opts.ErrorLog}
-	fmt.Fprintf(cmd.OutOrStdout(), "serving the stream on stdin at %s\n", link)
-	// Any stream record.Input tells from its first bytes: OMV IMG STR,
-	// JPEGs back to back, multipart MJPEG. JPEG frames pass as they are;
-	// others are encoded once each.
-	live := record.Input(r)
-	go func() {
-		// Read whether anybody watches or not, so that the program writing
-		// the stream never waits for a viewer.
-		var jpg []byte
-		err := live.Run(cmd.Context(), func(f *record.Frame) error {
-			if f.Format == container.JPEG {
-				srv.Publish(f.Data)
-				return nil
-			}
-			var err error
-			if jpg, err = f.Image.AppendJPEG(jpg[:0]); err != nil {
-				srv.ErrorLog.Printf("stdin: a %dx%d %v frame: %v", f.Width, f.Height, f.Format, err)
-				return nil
-			}
-			srv.Publish(jpg)
-			return nil
-		})
-		if err == io.EOF {
-			err = nil
-		}
-		switch {
-		case cmd.Context().Err() != nil:
-		case err != nil:
-			srv.ErrorLog.Printf("stdin: %v", err)
-		case !quiet(cmd):
-			fmt.Fprintln(cmd.ErrOrStderr(), "imgstream: the stream on stdin ended; showing its last frame")
-		}
-	}()
-	return mjpeg.Serve(cmd.Context(), l, player.NewLive(srv, "stdin", opts), srv)
+	if always {
+		go live.Run(cmd.Context(), func(jpg []byte) { srv.Publish(jpg) })
+	} else {
+		srv.Source = live
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "serving at %s, live: %s\n", link, name)
+	return mjpeg.Serve(cmd.Context(), l, player.NewLive(srv, name, opts), srv)
 }

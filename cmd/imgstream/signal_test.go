@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -19,6 +21,8 @@ import (
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/testkit"
+	"github.com/imgstream/imgstream/mjpeg"
 )
 
 // TestSignalStopsBlockedCommand: info, frames and verify, blocked in a read
@@ -256,15 +260,30 @@ func TestExportFromFIFOKeepsEveryFrame(t *testing.T) {
 	assert.True(t, bytes.Equal(fromFile, fromFIFO), "the same AVI as from the file")
 }
 
-// TestServeFIFO: serve and publish of a FIFO's path say at once that a
-// stream is read as -; before, imageio.Open waited for the FIFO's writer,
-// and the first Ctrl-C was lost.
+// TestServeFIFO: serve of a FIFO's path shows the stream written into it
+// live, as serve - does (before, it said to give - and redirect it), and
+// keeps its last frame when the writer leaves.
 func TestServeFIFO(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "camera.omv")
+	fifo := filepath.Join(t.TempDir(), "camera.mjpeg")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
-	for _, args := range [][]string{{"serve", "--listen", "127.0.0.1:0", fifo}, {"publish", fifo, "door"}} {
-		_, stderr, code := cli(t, args...)
-		assert.Equal(t, 3, code, "%v: %s", args, stderr)
-		assert.Contains(t, stderr, "it is a FIFO, a stream to read as it comes: give - and redirect it", "%v", args)
+	addr, stderr := startServeIn(t, nil, fifo)
+	r, err := mjpeg.Dial(context.Background(), "http://"+addr+"/stream.mjpg")
+	require.NoError(t, err)
+	defer r.Close()
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	frames := [][]byte{testkit.SolidJPEG(8, 8, color.RGBA{255, 0, 0, 255}), testkit.SolidJPEG(8, 8, color.RGBA{0, 0, 255, 255})}
+	for _, f := range frames {
+		_, err := w.Write(f)
+		require.NoError(t, err)
+		for {
+			got, err := r.NextFrame()
+			require.NoError(t, err)
+			if bytes.Equal(got, f) {
+				break
+			}
+		}
 	}
+	require.NoError(t, w.Close())
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "ended; showing its last frame") }, 10*time.Second, time.Millisecond)
 }

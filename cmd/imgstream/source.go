@@ -2,8 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"log"
+	"net/http"
+	"net/url"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,33 +18,115 @@ import (
 	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/natsbus"
 	"github.com/imgstream/imgstream/record"
+	"github.com/imgstream/imgstream/rtsp"
 )
 
-// recordSource returns the record.Source that SRC names.
-func recordSource(cmd *cobra.Command, src string, n *natsFlags) (record.Source, error) {
-	switch {
-	case src == "-":
-		// Read beside the context: a pipe with no frame in it would hold
-		// the first Ctrl-C up until the second.
-		in, err := openInput(cmd.Context(), "-", cmd.InOrStdin())
-		if err != nil {
-			return nil, err
-		}
-		return record.Input(in), nil // OMV IMG STR, JPEGs back to back, or multipart MJPEG
-	case strings.HasPrefix(src, "shm:"):
-		return record.SHM(strings.TrimPrefix(src, "shm:")), nil
-	case strings.HasPrefix(src, "nats://"):
-		serverURL, camera, err := natsTarget(src)
-		if err != nil {
-			return nil, err
-		}
-		return natsSource(serverURL, camera, n), nil
-	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
-		// The library's client: timeouts for connecting and for the
-		// headers; the stream itself is watched for stalls by the recorder.
-		return record.MJPEG(nil, src), nil
+// sourceFlags are the flags of a command's SRC: NATS credentials, and how
+// RTSP and HTTPS cameras are read.
+type sourceFlags struct {
+	nats      natsFlags
+	transport string  // --rtsp-transport
+	fps       float64 // --fps
+}
+
+// addCamera adds the flags of RTSP cameras to cmd, after the NATS flags:
+// their --tls-ca serves rtsps:// and https:// cameras too.
+func (f *sourceFlags) addCamera(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.Lookup("tls-ca").Usage = "a PEM file of certificate authorities to trust for TLS: of rtsps:// and https:// cameras (a camera's self-signed certificate), and nats:// servers"
+	fl.StringVar(&f.transport, "rtsp-transport", "tcp", "rtsp://: tcp, or udp (lower latency; packets can be lost)")
+	fl.Float64Var(&f.fps, "fps", 0, "rtsp://: at most this many frames a second (H.264 and H.265 cameras: ffmpeg encodes only these to JPEG)")
+}
+
+// recordSource returns the record.Source that SRC names, in the one
+// syntax record.Sources parses, with rtsp:// and nats:// added.
+func recordSource(cmd *cobra.Command, src string, f *sourceFlags) (record.Source, error) {
+	logger := log.New(cmd.ErrOrStderr(), "imgstream: ", 0)
+	transport, err := rtsp.ParseTransport(f.transport)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--rtsp-transport: %w", err)}
 	}
-	return nil, usageError{fmt.Errorf("source %q: want an http:// URL of an MJPEG stream, - for a stream on stdin (OMV IMG STR, JPEGs back to back as ffmpeg -f mjpeg writes them, or multipart MJPEG), shm:NAME, or nats://HOST/CAMERA", src)}
+	if f.fps < 0 {
+		return nil, usageError{fmt.Errorf("--fps %v: give a number of frames a second above 0", f.fps)}
+	}
+	client := record.NewClient()
+	if f.nats.tlsCA != "" {
+		pool, err := caPool(f.nats.tlsCA)
+		if err != nil {
+			return nil, err
+		}
+		client.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	cam := rtsp.Scheme(&rtsp.Source{Transport: transport, CAFile: f.nats.tlsCA, FPS: f.fps, Log: logger})
+	sources := record.Sources{
+		Stdin:  cmd.InOrStdin(),
+		Client: client,
+		Log:    logger,
+		Schemes: map[string]record.SchemeFunc{
+			"rtsp":  cam,
+			"rtsps": cam,
+			"nats": func(name string) (record.Source, error) {
+				serverURL, camera, err := natsTarget(name)
+				if err != nil {
+					return nil, err
+				}
+				return natsSource(serverURL, camera, &f.nats), nil
+			},
+		},
+	}
+	s, err := sources.Open(cmd.Context(), src)
+	if errors.Is(err, record.ErrUnknownSource) || errors.Is(err, record.ErrInvalidConfig) || errors.Is(err, rtsp.ErrInvalidURL) {
+		return nil, usageError{err}
+	}
+	return s, err
+}
+
+// caPool reads the PEM file of certificate authorities at path.
+func caPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, usageError{fmt.Errorf("--tls-ca %s: no PEM certificate in it", path)}
+	}
+	return pool, nil
+}
+
+// liveFile says whether path is a regular file of a live stream's bytes
+// (JPEGs back to back, multipart MJPEG) rather than a recording, which
+// the player shows.
+func liveFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	k := record.Sniff(head[:n])
+	return k == record.JPEGInput || k == record.MultipartInput
+}
+
+// streamName says whether src is a stream that must be read whether
+// anybody watches or not (stdin, a FIFO, a device: what the program
+// writing it writes would wait, or be lost), and names it for messages,
+// without a password.
+func streamName(src string) (name string, always bool) {
+	if src == "-" {
+		return "stdin", true
+	}
+	if u, err := url.Parse(src); err == nil && u.Scheme != "" && strings.Contains(src, "://") {
+		return u.Redacted(), false
+	}
+	if fi, err := os.Stat(src); err == nil && !fi.Mode().IsRegular() {
+		return src, true
+	}
+	return src, false
 }
 
 // natsSource is a record.Source of a camera on NATS that connects when it

@@ -34,15 +34,15 @@ type SchemeFunc func(name string) (Source, error)
 // Sources opens sources by their names, in the one syntax of imgstream's
 // record, serve and publish:
 //
-//	-                 the stream on Stdin, told by Input from its first bytes:
-//	                  OMV IMG STR, JPEGs back to back, or multipart MJPEG
-//	PATH              a file, a FIFO or a device holding one of these
-//	http://, https:// an MJPEG stream ([MJPEG])
-//	exec:COMMAND      a camera program ([Program]): COMMAND is split into
-//	                  words by [ParseCommand], and runs with no shell
-//	shm:NAME          an shm stream ([SHM])
-//	SCHEME://...      the source Schemes makes: rtsp:// and rtsps:// with
-//	                  the rtsp module, nats:// with natsbus
+//   - the stream on Stdin, told by Input from its first bytes:
+//     OMV IMG STR, JPEGs back to back, or multipart MJPEG
+//     PATH              a file, a FIFO or a device holding one of these
+//     http://, https:// an MJPEG stream ([MJPEG])
+//     exec:COMMAND      a camera program ([Program]): COMMAND is split into
+//     words by [ParseCommand], and runs with no shell
+//     shm:NAME          an shm stream ([SHM])
+//     SCHEME://...      the source Schemes makes: rtsp:// and rtsps:// with
+//     the rtsp module, nats:// with natsbus
 //
 // A name with "://" is a URL, and any other a path: a file whose name has
 // a colon is named ./NAME. The zero Sources opens every name but those of

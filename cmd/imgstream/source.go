@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net/http"
 	"net/url"
@@ -74,7 +75,13 @@ func recordSource(cmd *cobra.Command, src string, f *sourceFlags) (record.Source
 			},
 		},
 	}
+	if fi, err := os.Stat(src); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s: %w: it is a directory; a source is %s", src, errNotRecording, record.SourceSyntax)
+	}
 	s, err := sources.Open(cmd.Context(), src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err // a missing file, exit status 3, as for every command
+	}
 	if errors.Is(err, record.ErrUnknownSource) || errors.Is(err, record.ErrInvalidConfig) || errors.Is(err, rtsp.ErrInvalidURL) {
 		return nil, usageError{err}
 	}

@@ -137,3 +137,37 @@ func TestE2ECLIServeRTSP(t *testing.T) {
 		distinct[string(f)] = true
 	}
 }
+
+// TestE2ECLIExecFFmpegRTSP: the README's recipe for any camera ffmpeg
+// reads, exec:ffmpeg -i rtsp://... -f mjpeg -q:v 5 -, records an H.264
+// camera through ffmpeg's own RTSP client.
+func TestE2ECLIExecFFmpegRTSP(t *testing.T) {
+	bin := cli(t)
+	cs := startServer(t, "")
+	cs.publish(0, h264Args...)
+	cs.waitAnnounced()
+	out := filepath.Join(t.TempDir(), "exec.omv")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "record", "exec:ffmpeg -loglevel error -rtsp_transport tcp -i "+cs.url("")+" -f mjpeg -q:v 5 -", out, "--count", "20")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Run(), stderr.String())
+	f, err := os.Open(out)
+	require.NoError(t, err)
+	defer f.Close()
+	zr, err := container.NewReader(f)
+	require.NoError(t, err)
+	n := 0
+	for {
+		_, data, err := zr.ReadFrame(nil)
+		if err != nil {
+			break
+		}
+		img, err := jpeg.Decode(bytes.NewReader(data))
+		require.NoError(t, err, "frame %d", n)
+		assert.Equal(t, 320, img.Bounds().Dx())
+		n++
+	}
+	assert.Equal(t, 20, n)
+}

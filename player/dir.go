@@ -115,11 +115,11 @@ type folder struct {
 	root      *os.Root
 	o         Options
 	pl        places
-	list      []listed // set before the folder is served
+	list      []listed       // set before the folder is served
 	ids       map[string]int // list's ids by path
 	tl        *export.Folder // the clips on the clock
-	maxOpen   int      // MaxOpenRecordings
-	maxFrames int      // MaxIndexedFrames
+	maxOpen   int            // MaxOpenRecordings
+	maxFrames int            // MaxIndexedFrames
 
 	mu     sync.Mutex // guards the fields below
 	open   map[int]*opened

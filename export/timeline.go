@@ -592,6 +592,9 @@ func ParseClock(s string, day time.Time, loc *time.Location) (time.Time, error) 
 		loc = time.Local
 	}
 	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, fmt.Errorf("%w: no time given", ErrInvalidTime)
+	}
 	if t, err := time.Parse(time.RFC3339Nano, strings.Replace(s, " ", "T", 1)); err == nil {
 		return t, nil
 	}

@@ -105,7 +105,7 @@
         const t = Date.parse(ev.time);
         if (ev.camera !== cam || t < st.vfrom || t > st.vto) continue;
         const m = document.createElement('div');
-        m.className = 'mark';
+        m.className = 'mark ' + (ev.kind === 'motion' ? 'motion' : 'other');
         m.style.left = pct(t) + '%';
         m.title = ev.kind + ' at ' + clock(t);
         track.append(m);

@@ -54,7 +54,11 @@
 // camera may be left out when the folder, or the range, has clips of one
 // camera only. A live source
 // ([NewLive]) serves the page in live mode, /stream.mjpg, /snapshot.jpg and
-// /api/info (live: true, viewers, fps_in).
+// /api/info (live: true, viewers, fps_in); and, with Options.SnapshotAt
+// (a recorder's, as imgstream record --listen gives it),
+// /api/snapshot?at=TIME, the frame nearest TIME of the seconds it keeps
+// in memory (404 for a time before them: the clips have it, and
+// imgstream serve DIR's /api/snapshot serves them).
 //
 // # Security
 //

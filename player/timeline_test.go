@@ -3,7 +3,10 @@ package player_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"image/color"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"testing"
@@ -12,7 +15,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/internal/testkit"
+	"github.com/imgstream/imgstream/mjpeg"
 	"github.com/imgstream/imgstream/player"
 )
 
@@ -180,4 +186,43 @@ func TestTimelineSnapshot(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, when.Equal(c.when), "at %v: %v", c.at, when)
 	}
+}
+
+// TestLiveSnapshotAt: a live page with Options.SnapshotAt serves
+// /api/snapshot?at= from it (a recorder's ring), its answer's time in
+// X-Frame-Time; a time it does not hold is 404 with why, a bad time 400;
+// without SnapshotAt there is no such route.
+func TestLiveSnapshotAt(t *testing.T) {
+	var srv mjpeg.Server
+	defer srv.Close()
+	ring := tat(10, 0, 0, 0)
+	var asked []time.Time
+	snap := func(at time.Time, m *imageio.Image) (time.Time, error) {
+		asked = append(asked, at)
+		if at.Before(ring) {
+			return time.Time{}, errors.New("record: no frame of that time in the ring")
+		}
+		jpg := testkit.StampJPEG(testkit.SolidJPEG(8, 8, color.Gray{Y: 50}), 42)
+		*m = imageio.Image{Width: 8, Height: 8, Format: container.JPEG, Data: jpg}
+		return at.Add(-time.Millisecond), nil
+	}
+	ts := httptest.NewServer(player.NewLive(&srv, "camera", player.Options{SnapshotAt: snap}))
+	defer ts.Close()
+	resp, body := get(t, ts.URL+"/api/snapshot?at=2026-12-02T10:00:01Z")
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	seq, ok := testkit.SeqOf(body)
+	assert.True(t, ok && seq == 42, "the frame SnapshotAt read")
+	assert.Equal(t, "2026-12-02T10:00:00.999Z", resp.Header.Get("X-Frame-Time"))
+	resp, body = get(t, ts.URL+"/api/snapshot?at=2026-12-02T09:00:00Z")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Contains(t, string(body), "no frame of that time in the ring")
+	resp, _ = get(t, ts.URL+"/api/snapshot?at=soon")
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Len(t, asked, 2)
+	assert.True(t, asked[0].Equal(tat(10, 0, 1, 0)))
+
+	plain := httptest.NewServer(player.NewLive(&srv, "camera", player.Options{}))
+	defer plain.Close()
+	resp, _ = get(t, plain.URL+"/api/snapshot?at=2026-12-02T10:00:01Z")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }

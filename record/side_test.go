@@ -1,6 +1,7 @@
 package record_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imgstream/imgstream/export"
+	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/record"
 )
 
@@ -57,5 +59,49 @@ func TestSideFile(t *testing.T) {
 		assert.Equal(t, n, c.Frames)
 		assert.InDelta(t, float64(closed[0].End.Sub(closed[0].Start)), float64(c.End.Sub(c.Start)), float64(time.Millisecond), "its end: the frames' times (ms in V2.0)")
 		assert.Equal(t, "manual", c.Trigger)
+	})
+}
+
+// TestFrameAt: while recording, FrameAt gives the frame of the ring
+// nearest a time, with its wall time; the newest for a time after it;
+// and ErrNotInRing for a time before the ring's oldest frame.
+func TestFrameAt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec *record.Recorder
+		t0 := time.Now()
+		wall := func(i int) time.Time { return t0.Add(time.Duration(i+1) * time.Second / sceneFPS) } // frame i's arrival
+		type answer struct {
+			frame int
+			when  time.Time
+			err   error
+		}
+		var got []answer
+		ask := func(at time.Time) {
+			var m imageio.Image
+			when, err := rec.FrameAt(at, &m)
+			a := answer{when: when, err: err}
+			if err == nil {
+				a.frame = int(binary.BigEndian.Uint64(m.Data))
+			}
+			got = append(got, a)
+		}
+		hooks := map[int]func(){80: func() {
+			ask(wall(70).Add(5 * time.Millisecond))  // nearer 70 than 71
+			ask(wall(70).Add(30 * time.Millisecond)) // nearer 71
+			ask(wall(60))
+			ask(t0.Add(time.Hour))  // the future: the newest, 79
+			ask(t0.Add(-time.Hour)) // before the ring
+		}}
+		rec, err := record.New(record.Config{Source: scene{seconds: 3, hooks: hooks}, Mode: record.Events, Pre: 3 * time.Second,
+			Pattern: filepath.Join(t.TempDir(), "%H%M%S.omv")})
+		require.NoError(t, err)
+		require.NoError(t, rec.Run(t.Context()))
+		require.Len(t, got, 5)
+		for i, want := range []answer{{frame: 70, when: wall(70)}, {frame: 71, when: wall(71)}, {frame: 60, when: wall(60)}, {frame: 79, when: wall(79)}} {
+			require.NoError(t, got[i].err, i)
+			assert.Equal(t, want.frame, got[i].frame, i)
+			assert.InDelta(t, want.when.UnixNano(), got[i].when.UnixNano(), float64(time.Millisecond), i)
+		}
+		assert.ErrorIs(t, got[4].err, record.ErrNotInRing)
 	})
 }

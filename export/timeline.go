@@ -86,10 +86,12 @@ type Clip struct {
 	// the date (door-20261202-100000.omv: "door"), or else "".
 	Camera string `json:"camera"`
 	// Path is the clip's path below the Folder's root, slash-separated.
-	Path   string    `json:"path"`
-	Start  time.Time `json:"start"`
-	End    time.Time `json:"end"`
-	Frames int       `json:"frames"`
+	Path string `json:"path"`
+	// Start is the wall time of the clip's first frame, End of its last.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// Frames is the number of its complete frames.
+	Frames int `json:"frames"`
 	// Clock says where Start comes from.
 	Clock ClockSource `json:"clock"`
 	// Trigger is what started the clip's event ("motion", "manual"...),
@@ -415,7 +417,7 @@ func (f *Folder) span(cam string, from, to time.Time) (*Recording, Picked, error
 			if taken == 0 {
 				if len(x.Entries) == 0 {
 					x.Version = cx.Version
-				} else if cx.Version.HeaderSize() != x.Version.HeaderSize() || cx.Version != x.Version {
+				} else if cx.Version != x.Version {
 					return nil, p, fmt.Errorf("%w: %s is %v, the clips before it %v", ErrMixedVersions, c.Path, cx.Version, x.Version)
 				}
 				mr.parts = append(mr.parts, part{path: c.Path, base: base, end: cx.End})
@@ -585,7 +587,7 @@ func (r *multiReader) Close() error {
 // its zone (2026-12-02T10:02:00Z, 2026-12-02T10:02:00+01:00,
 // 2026-12-02T10:02:00, also with a space for the T and with fractions of
 // a second), or a time of day alone (10:05, 10:05:30) on the date of day,
-// which must then be set, in day's zone. A time with no zone is local
+// which must then be set, in day's zone; a date alone is its midnight. A time with no zone is local
 // (loc; time.Local when nil).
 func ParseClock(s string, day time.Time, loc *time.Location) (time.Time, error) {
 	if loc == nil {

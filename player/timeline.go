@@ -90,7 +90,7 @@ func (d *folder) timeline(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, c := range d.tl.Clips() {
 		if day := c.Start.Local().Format(time.DateOnly); len(tl.Days) == 0 || tl.Days[len(tl.Days)-1] != day {
-			tl.Days = append(tl.Days, day) // by start: in order, but for clips over midnight
+			tl.Days = append(tl.Days, day) // clips by start: days in order
 		}
 	}
 	for _, c := range d.tl.Between(from, to) {

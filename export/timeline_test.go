@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -270,4 +271,55 @@ func TestFolderNearest(t *testing.T) {
 	assert.ErrorIs(t, err, export.ErrCamera)
 	_, _, err = f.Nearest("door", time.Time{}, &m)
 	assert.True(t, errors.Is(err, export.ErrInvalidTime))
+}
+
+// TestFolderHostileSideFiles: a side file that is too large, names no
+// start, is a folder, or is a link out of the folder is not read: the
+// clip is placed by its name.
+func TestFolderHostileSideFiles(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "x.json")
+	require.NoError(t, os.WriteFile(outside, []byte(`{"start":"2030-01-01T00:00:00Z"}`), 0o644))
+	for i, side := range []func(p string){
+		func(p string) {
+			os.WriteFile(p, append([]byte(`{"start":"2030-01-01T00:00:00Z","x":"`), make([]byte, export.MaxSideFile)...), 0o644)
+		},
+		func(p string) { os.WriteFile(p, []byte(`{"trigger":"motion"}`), 0o644) },
+		func(p string) { os.Mkdir(p, 0o755) },
+		func(p string) { os.Symlink(outside, p) },
+	} {
+		p := filepath.Join(dir, fmt.Sprintf("cam%d-20261202-10000%d.omv", i, i))
+		testkit.WriteClip(t, p, 2, 100*time.Millisecond, 0, time.Time{}, "")
+		side(p + export.SideSuffix)
+	}
+	f, err := export.OpenFolder(dir)
+	require.NoError(t, err)
+	defer f.Close()
+	require.Len(t, f.Clips(), 4)
+	for i, c := range f.Clips() {
+		assert.Equal(t, export.ClockName, c.Clock, c.Path)
+		assert.True(t, c.Start.Equal(at(10, 0, i, 0)), "%s: %v", c.Path, c.Start)
+	}
+}
+
+// FuzzParseClock: any text gives a time or ErrInvalidTime, never a
+// panic; a time read back from its RFC 3339 form is the same instant.
+func FuzzParseClock(f *testing.F) {
+	for _, s := range []string{"2026-12-02T10:02:00", "10:05:00", "2026-12-02T10:02:00.5+01:00", "2026-12-02", "25:61", ""} {
+		f.Add(s)
+	}
+	day := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := export.ParseClock(s, day, time.UTC)
+		if err != nil {
+			require.ErrorIs(t, err, export.ErrInvalidTime)
+			return
+		}
+		if v.Year() < 0 || v.Year() > 9999 {
+			return // RFC 3339 has four digits of year
+		}
+		again, err := export.ParseClock(v.Format(time.RFC3339Nano), time.Time{}, time.UTC)
+		require.NoError(t, err, "%q gave %v", s, v)
+		require.True(t, again.Equal(v), "%q: %v, then %v", s, v, again)
+	})
 }

@@ -200,6 +200,20 @@ func TestE2ETimeline(t *testing.T) {
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`+document.getElementById('view').dataset.frame > %d && document.getElementById('view').complete`, first), chromedp.WithPollingTimeout(10*time.Second)))
 	require.NoError(t, err, "and plays on")
 
+	// Played from near the end of door's first clip, it goes on into the
+	// second, across the gap.
+	f, err = os.Open(filepath.Join(dir, filepath.FromSlash(door[0].Path)))
+	require.NoError(t, err)
+	xa0, _ := container.ReadIndex(f)
+	f.Close()
+	x, y = trackX(t, ctx, "door", door[0].Start.Add(xa0.Entries[len(xa0.Entries)-3].Time))
+	require.NoError(t, chromedp.Do(ctx, click(x, y)))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.getElementById('view').dataset.firstClip === %q`, door[0].Path), chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "it plays the first clip")
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.getElementById('view').dataset.clip === %q && document.getElementById('view').complete`, door[1].Path),
+		chromedp.WithPollingTimeout(20*time.Second)))
+	require.NoError(t, err, "playback crosses into the next clip")
+
 	// A drag from door's first clip into its second exports the range.
 	a := door[0].Start.Add(door[0].End.Sub(door[0].Start) / 3)
 	b := door[1].Start.Add(door[1].End.Sub(door[1].Start) / 2)
@@ -264,6 +278,8 @@ func TestE2ETimeline(t *testing.T) {
 
 	// The README's picture of the timeline.
 	if shot := os.Getenv("IMGSTREAM_TIMELINE_SCREENSHOT"); shot != "" {
+		// with the square in the picture
+		chromedp.Run(ctx, chromedp.Poll[bool](`+document.getElementById('view').dataset.frame >= 14 && document.getElementById('view').complete`, chromedp.WithPollingTimeout(10*time.Second)))
 		img, err := chromedp.Run(ctx, chromedp.Screenshot("body"))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(shot, img, 0o644))

@@ -234,7 +234,7 @@ func exportTo(ctx context.Context, kind outputKind, target string, rec *export.R
 	case toOMV:
 		what, format = "OMV IMG STR V2.0", "omv"
 		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) {
-			return export.Convert(ctx, f, rec, export.ConvertOptions{Range: opts.Range, Scale: opts.Scale, Progress: opts.Progress})
+			return export.Convert(ctx, f, rec, export.ConvertOptions{Range: opts.Range, Rate: opts.Rate, Scale: opts.Scale, Progress: opts.Progress})
 		})
 	case toFFmpeg:
 		format = strings.ToLower(strings.TrimPrefix(filepath.Ext(target), "."))

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,4 +92,45 @@ func TestExportFolderErrors(t *testing.T) {
 	}
 	_, err := os.Stat(out)
 	assert.ErrorIs(t, err, os.ErrNotExist, "nothing written")
+}
+
+// TestExportOMV: export to .omv copies the frames picked, as they are,
+// with their timing (export.Convert), from one recording too.
+func TestExportOMV(t *testing.T) {
+	in, frames := writeRecording(t, jittery(10))
+	out := filepath.Join(t.TempDir(), "part.omv")
+	_, stderr, code := cli(t, "export", "--frames", "2:5", in, out)
+	require.Equal(t, 0, code, stderr)
+	f, err := os.Open(out)
+	require.NoError(t, err)
+	defer f.Close()
+	x, err := container.ReadIndex(f)
+	require.NoError(t, err)
+	require.Len(t, x.Entries, 3)
+	at := jittery(10)
+	for i := range x.Entries {
+		data, err := x.ReadPayload(f, i, nil)
+		require.NoError(t, err)
+		assert.Equal(t, frames[2+i], data, "frame %d as it was", 2+i)
+		assert.Equal(t, at[2+i]-at[2], x.Entries[i].Time)
+	}
+}
+
+// TestExportFolderMP4: a range across clips through ffmpeg lasts the
+// range, its gap held.
+func TestExportFolderMP4(t *testing.T) {
+	ffprobe, err := exec.LookPath("ffprobe")
+	if err != nil {
+		t.Skip("no ffprobe")
+	}
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("no ffmpeg")
+	}
+	dir := clipFolder(t)
+	out := filepath.Join(t.TempDir(), "door.mp4")
+	_, stderr, code := cli(t, "export", dir, "--camera", "door", "--from", "2026-12-02T10:00:00.450Z", "--to", "10:00:05.450", out)
+	require.Equal(t, 0, code, stderr)
+	probe, err := exec.Command(ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames,r_frame_rate", "-of", "csv=p=0", out).Output()
+	require.NoError(t, err)
+	assert.Equal(t, "10/1,50", strings.TrimSpace(string(probe)), "4.9 s of 10 fps and the last frame: the 10 frames, the gap held")
 }

@@ -123,7 +123,6 @@ type side struct {
 type Folder struct {
 	root  *os.Root
 	own   bool   // the Folder opened root, and closes it
-	name  string // the camera of clips with no camera of their own
 	clips []Clip // by Start, then Camera, then Path
 }
 
@@ -152,7 +151,7 @@ const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
 // headers once, and its side file if it has one. root stays the
 // caller's: the Folder reads clips through it until it is closed.
 func ReadFolder(root *os.Root) (*Folder, error) {
-	f := &Folder{root: root, name: path.Base(strings.ReplaceAll(root.Name(), "\\", "/"))}
+	f := &Folder{root: root}
 	err := fs.WalkDir(root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
 		if len(f.clips) >= MaxClips {
 			return fs.SkipAll

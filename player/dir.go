@@ -46,7 +46,9 @@ type listed struct {
 // a folder; the links under it are not followed, so nothing outside dir
 // is served.
 //
-// Finding them reads each file's frame headers once, one file at a time;
+// Finding them (export.ReadFolder, which also places them on the clock
+// for the timeline: see the package doc) reads each file's frame headers
+// once, and its side file, one file at a time;
 // afterwards the player holds the list (a few hundred bytes a recording)
 // and keeps a file open only while it serves it, and up to
 // [MaxOpenRecordings] recordings and [MaxIndexedFrames] frames indexed

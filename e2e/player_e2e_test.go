@@ -221,7 +221,7 @@ func TestE2EFolder(t *testing.T) {
 	defer ts.Close()
 	defer p.Close()
 	ctx := browser(t, 1000, 900)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible("#recordings li")))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/list"), chromedp.WaitVisible("#recordings li")))
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('#recordings img')].filter(i => i.complete && i.naturalWidth > 0).length === 3`, chromedp.WithPollingTimeout(30*time.Second)))
 	require.NoError(t, err, "three thumbnails load")
 	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#recordings img').length`))

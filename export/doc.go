@@ -21,6 +21,13 @@
 //   - a paced MJPEG replay of an OMV stream, as an mjpeg.Source
 //     ([NewReplay], which "imgstream serve" plays).
 //
+// A recorder's folder of clips (one camera or many) goes in as a
+// [Folder] ([OpenFolder]): its clips on the clock, and [Folder.Recording],
+// the frames of one camera between two wall times from every clip in
+// order, the gaps kept as time, as one Recording that every export above
+// takes (what "imgstream export DIR --from --to" and the player's
+// timeline export).
+//
 // [Options] pick the frames ([Range]: by index or by time since the first
 // frame), resize them ([Scale]), set the JPEG quality and the number of
 // frames encoded at once (an [Encoder], the ordered parallel encoder,
@@ -42,6 +49,10 @@
 //
 // # Limits
 //
+//   - A [Folder] lists at most [MaxClips] clips, holding a few hundred
+//     bytes each; a range takes at most [MaxRangeFrames] frames (its
+//     index, about 80 bytes a frame) and holds one clip open at a time;
+//     a side file is read up to [MaxSideFile] bytes.
 //   - A video frame is shown for at most avi.DefaultMaxHold (one minute):
 //     a longer gap is shortened to it and counted in [Result.Shortened],
 //     so that a recording with a 49-day gap makes a small file.

@@ -136,3 +136,70 @@ func ExampleEncoder() {
 	fmt.Println(order)
 	// Output: [0 1 2 3 4 5 6 7]
 }
+
+// A recorder's folder of clips, exported by wall time: the frames of
+// every clip in the range, the gap between the clips kept as time.
+func ExampleFolder_Recording() {
+	dir, err := os.MkdirTemp("", "clips")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	// Two clips of camera "door", 5 frames a second apart each, named by
+	// their first frame's local time (as record's default pattern does).
+	for _, name := range []string{"20261202-100000.omv", "20261202-100010.omv"} {
+		os.MkdirAll(filepath.Join(dir, "door"), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, "door", name), recordingEvery(5, time.Second), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	f, err := export.OpenFolder(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	for _, c := range f.Clips() {
+		fmt.Println(c.Camera, c.Path, c.Start.Format("15:04:05"), "to", c.End.Format("15:04:05"), "from its", c.Clock)
+	}
+	from := time.Date(2026, 12, 2, 10, 0, 3, 0, time.Local)
+	rec, err := f.Recording("door", from, from.Add(9*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+	fmt.Println(rec.Times(export.Range{}))
+	res, err := export.AVI(context.Background(), &seeker{}, rec, export.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Frames, "frames at", res.Rate, "fps")
+	// Output:
+	// door door/20261202-100000.omv 10:00:00 to 10:00:04 from its name
+	// door door/20261202-100010.omv 10:00:10 to 10:00:14 from its name
+	// [0s 1s 7s 8s]
+	// 4 frames at 1/1 fps
+}
+
+// recordingEvery is recording's frames, every apart.
+func recordingEvery(n int, every time.Duration) []byte {
+	x, err := container.ReadIndex(bytes.NewReader(recording(n)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	b := recording(n)
+	var out bytes.Buffer
+	zw := container.NewWriter(&out)
+	for i := range x.Entries {
+		h := x.Entries[i].Header
+		h.Elapsed = every
+		data, err := x.ReadPayload(bytes.NewReader(b), i, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := zw.WriteFrame(&h, data); err != nil {
+			log.Fatal(err)
+		}
+	}
+	zw.Close()
+	return out.Bytes()
+}

@@ -33,6 +33,18 @@ type Recording struct {
 	zr     *container.Reader
 	read   bool  // the stream has been read
 	damage error // where the file or the stream is damaged
+
+	closer io.Closer // what the Recording opened itself (Folder.Recording)
+}
+
+// Close closes the files a Recording opened itself, as one from
+// Folder.Recording does; for others it does nothing. An export of a
+// closed Recording fails.
+func (r *Recording) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
 }
 
 // FromIndex returns the Recording of the frames that x indexes in r (the

@@ -2,8 +2,6 @@ package player
 
 import (
 	"errors"
-	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"path"
@@ -13,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/export"
 )
 
 // Limits of a folder's player; see [NewDir].
@@ -48,7 +46,9 @@ type listed struct {
 // a folder; the links under it are not followed, so nothing outside dir
 // is served.
 //
-// Finding them reads each file's frame headers once, one file at a time;
+// Finding them (export.ReadFolder, which also places them on the clock
+// for the timeline: see the package doc) reads each file's frame headers
+// once, and its side file, one file at a time;
 // afterwards the player holds the list (a few hundred bytes a recording)
 // and keeps a file open only while it serves it, and up to
 // [MaxOpenRecordings] recordings and [MaxIndexedFrames] frames indexed
@@ -67,47 +67,26 @@ func newDir(dir string, o Options, maxOpen, maxFrames int) (*Player, *folder, er
 	}
 	o.Stream = nil // one file's stream: none in a folder
 	d := &folder{root: root, o: o, pl: newPlaces(), open: map[int]*opened{}, maxOpen: maxOpen, maxFrames: maxFrames}
-	var list []listed
-	err = fs.WalkDir(root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
-		if len(list) >= MaxRecordings {
-			return fs.SkipAll
-		}
-		if err != nil || !e.Type().IsRegular() {
-			return nil // unreadable entries, links, devices: left out
-		}
-		f, err := root.OpenFile(p, openFlags, 0)
-		if err != nil {
-			return nil
-		}
-		defer f.Close()
-		if !isRecording(f) {
-			return nil
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil
-		}
-		fi, err := f.Stat()
-		if err != nil || !fi.Mode().IsRegular() {
-			return nil
-		}
-		x, damage := container.ReadIndex(f)
-		if x == nil || len(x.Entries) == 0 {
-			return nil
-		}
-		list = append(list, listed{Name: p, Frames: len(x.Entries), Duration: x.Duration().Microseconds(), Size: fi.Size(), Modified: fi.ModTime(), Damaged: damage != nil})
-		return nil
-	})
+	tl, err := export.ReadFolder(root)
 	if err != nil {
 		root.Close()
 		return nil, nil, err
 	}
-	slices.SortFunc(list, func(a, b listed) int { return strings.Compare(a.Name, b.Name) })
-	for i := range list {
-		list[i].ID = i
+	clips := slices.Clone(tl.Clips())
+	slices.SortFunc(clips, func(a, b export.Clip) int { return strings.Compare(a.Path, b.Path) })
+	clips = clips[:min(len(clips), MaxRecordings)]
+	list := make([]listed, len(clips))
+	d.ids = make(map[string]int, len(clips))
+	for i, c := range clips {
+		list[i] = listed{ID: i, Name: c.Path, Frames: c.Frames, Duration: c.Duration.Microseconds(), Size: c.Size, Modified: c.Modified, Damaged: c.Damaged}
+		d.ids[c.Path] = i
 	}
+	d.tl = tl
 	d.list = list
 	m := http.NewServeMux()
-	m.HandleFunc("GET /{$}", page("list.html"))
+	m.HandleFunc("GET /{$}", page("timeline.html"))
+	m.HandleFunc("GET /list", page("list.html"))
+	d.timelineRoutes(m)
 	m.Handle("GET /static/", staticHandler())
 	m.HandleFunc("GET /api/recordings", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, list) })
 	m.HandleFunc("GET /r/{id}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
@@ -138,9 +117,11 @@ type folder struct {
 	root      *os.Root
 	o         Options
 	pl        places
-	list      []listed // set before the folder is served
-	maxOpen   int      // MaxOpenRecordings
-	maxFrames int      // MaxIndexedFrames
+	list      []listed       // set before the folder is served
+	ids       map[string]int // list's ids by path
+	tl        *export.Folder // the clips on the clock
+	maxOpen   int            // MaxOpenRecordings
+	maxFrames int            // MaxIndexedFrames
 
 	mu     sync.Mutex // guards the fields below
 	open   map[int]*opened
@@ -278,13 +259,4 @@ func closeAll(recs []*recording) error {
 		errs = append(errs, rec.close())
 	}
 	return errors.Join(errs...)
-}
-
-// isRecording reports whether f starts with an OMV IMG STR magic.
-func isRecording(f io.Reader) bool {
-	var magic [container.MagicSize]byte
-	if _, err := io.ReadFull(f, magic[:]); err != nil {
-		return false
-	}
-	return strings.HasPrefix(string(magic[:]), "OMV IMG STR V")
 }

@@ -25,11 +25,40 @@
 //	                              as the file is made, with its Content-Length (no Range)
 //	GET /export.gif?from=N&to=M   the same as an animated GIF (export.GIF)
 //
-// A folder ([NewDir]) lists its recordings at / and in /api/recordings
+// A folder ([NewDir]) opens on its timeline at /: a day of its clips on
+// a clock axis, a row a camera, clips triggered by motion and the
+// triggers marked; a click plays from that moment across the clips, a
+// click in a gap says "no recording", and a drag picks a range to export.
+// It lists its recordings as thumbnails at /list and in /api/recordings
 // (JSON: [{id, name, frames, duration_us, size, modified, damaged}]), and
-// serves recording id under /r/ID/ with the API above. A live source
+// serves recording id under /r/ID/ with the API above. Its clips are
+// placed on the clock by export.Folder (each clip's first frame's wall
+// time from the recorder's side file, CLIP.omv.json, else the date and
+// time in its name, local, else its modification time less its length;
+// each frame at that plus its time since the first), and served by it:
+//
+//	GET /api/timeline?from=&to=   JSON: {from, to, cameras, days, clips: [{id, camera, path, start,
+//	                              end, frames, clock, trigger, trigger_at, duration_us, ...}],
+//	                              events: [{camera, time, kind, path}]}: the clips with a frame in
+//	                              [from, to) and their triggers; RFC 3339 times, local without a
+//	                              zone, to also a time of day on from's date; no range: the last
+//	                              day with clips; a bad time is 400 with what is wrong
+//	GET /api/snapshot?at=&camera= the frame of the camera's clips nearest to at, as a JPEG, its wall
+//	                              time in X-Frame-Time and its clip in X-Clip (the clips only: a
+//	                              live recorder's ring is the live player's)
+//	GET /export.avi?from=&to=&camera=  the camera's frames in [from, to) from every clip, the gaps
+//	                              kept as time (export.Folder.Recording, as export DIR --from --to
+//	                              gives them); X-Frames says how many; a range with no frame is 404
+//	GET /export.gif?from=&to=&camera=  the same as an animated GIF
+//
+// camera may be left out when the folder, or the range, has clips of one
+// camera only. A live source
 // ([NewLive]) serves the page in live mode, /stream.mjpg, /snapshot.jpg and
-// /api/info (live: true, viewers, fps_in).
+// /api/info (live: true, viewers, fps_in); and, with Options.SnapshotAt
+// (a recorder's, as imgstream record --listen gives it),
+// /api/snapshot?at=TIME, the frame nearest TIME of the seconds it keeps
+// in memory (404 for a time before them: the clips have it, and
+// imgstream serve DIR's /api/snapshot serves them).
 //
 // # Security
 //

@@ -67,8 +67,13 @@ func (rec *recording) exportAVI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release(rec.slots)
+	rec.sendAVI(w, r, exportOptions(from, to))
+}
+
+// sendAVI sends the frames of rec that o picks as an MJPEG AVI; the
+// caller holds a place.
+func (rec *recording) sendAVI(w http.ResponseWriter, r *http.Request, o export.Options) {
 	ctx := r.Context()
-	o := exportOptions(from, to)
 	s, err := export.NewAVIStream(ctx, rec.src, o)
 	if errors.Is(err, export.ErrNotLaidOut) {
 		rec.tempAVI(w, r, o)
@@ -134,8 +139,13 @@ func (rec *recording) exportGIF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release(rec.slots)
+	rec.sendGIF(w, r, exportOptions(from, to))
+}
+
+// sendGIF sends the frames of rec that o picks as an animated GIF; the
+// caller holds a place.
+func (rec *recording) sendGIF(w http.ResponseWriter, r *http.Request, o export.Options) {
 	ctx := r.Context()
-	o := exportOptions(from, to)
 	o.Render = func(ctx context.Context) (func(), error) {
 		if !rec.acquireRender(ctx) {
 			return nil, context.Cause(ctx)

@@ -1,10 +1,14 @@
 package player
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/imgstream/imgstream/export"
+	"github.com/imgstream/imgstream/imageio"
 	"github.com/imgstream/imgstream/mjpeg"
 )
 
@@ -42,6 +46,9 @@ func NewLive(srv *mjpeg.Server, name string, o Options) *Player {
 	if o.Status != nil {
 		m.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, o.Status()) })
 	}
+	if o.SnapshotAt != nil {
+		m.HandleFunc("GET /api/snapshot", func(w http.ResponseWriter, r *http.Request) { liveSnapshot(w, r, o) })
+	}
 	if o.Trigger != nil {
 		// A state change: refused to other sites' pages in a browser
 		// (CSRF), allowed to curl and to the page itself.
@@ -51,4 +58,32 @@ func NewLive(srv *mjpeg.Server, name string, o Options) *Player {
 		})))
 	}
 	return &Player{h: m, o: o}
+}
+
+// liveSnapshot serves a live page's /api/snapshot?at=TIME from
+// Options.SnapshotAt, as a JPEG with its wall time in X-Frame-Time.
+func liveSnapshot(w http.ResponseWriter, r *http.Request, o Options) {
+	q := r.URL.Query()
+	at, err := export.ParseClock(q.Get("at"), time.Time{}, nil)
+	if err != nil {
+		badRequest(w, fmt.Errorf("?at=%q: %w", q.Get("at"), err))
+		return
+	}
+	var m imageio.Image
+	when, err := o.SnapshotAt(at, &m)
+	if err != nil {
+		http.Error(w, "player: "+err.Error(), http.StatusNotFound)
+		return
+	}
+	body, err := m.AppendJPEG(nil)
+	if err != nil {
+		http.Error(w, "player: the frame cannot be decoded", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "image/jpeg")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Frame-Time", when.Format(time.RFC3339Nano))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
 }

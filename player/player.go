@@ -83,6 +83,12 @@ type Options struct {
 	// which the page shows (it reads the fields recording and clip).
 	Trigger func()
 	Status  func() any
+	// SnapshotAt, if not nil, serves a live page's /api/snapshot?at=TIME:
+	// it reads into m the frame nearest to at that a live source keeps in
+	// memory (such as a record.Recorder's FrameAt, from its ring) and
+	// returns its wall time; an error (a time the ring no longer holds)
+	// is 404 with its text.
+	SnapshotAt func(at time.Time, m *imageio.Image) (time.Time, error)
 	// Hosts are the names (without a port) that a request on the
 	// loopback interface may give as its Host when neither Token nor User
 	// is set, besides the loopback names that are always accepted

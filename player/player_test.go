@@ -336,7 +336,10 @@ func TestDir(t *testing.T) {
 	}
 	resp, page := get(t, ts.URL+"/")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Contains(t, string(page), "Recordings")
+	assert.Contains(t, string(page), "Timeline", "a folder opens on its timeline")
+	resp, page = get(t, ts.URL+"/list")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(page), "Recordings", "and lists its thumbnails at /list")
 }
 
 func TestLive(t *testing.T) {

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -303,8 +304,53 @@ func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error
 			errs = append(errs, err)
 			continue
 		}
+		removeSide(c.path)
 		total -= c.size
 		removed = append(removed, c.path)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// SideSuffix ends the name of a clip's side file, CLIP.omv.json, which
+// the Recorder writes beside each clip once its first frame is written:
+// a ClipInfo as JSON. export.Folder reads it (export.SideSuffix).
+const SideSuffix = ".json"
+
+// ClipInfo is what a clip's side file holds: the wall time of its first
+// frame, which an OMV IMG STR file has no field for (its frames hold
+// only their intervals, and its name the time its event was triggered,
+// to the second, which is Pre after its first frame), and its trigger.
+//
+// Why a side file: the format has no room for it. A frame header's
+// reserved bytes are zero in every file the firmware writes, and V2.1
+// only changes the unit of the intervals; writing into either would
+// make files that are not byte for byte what OpenMV writes. An xattr
+// is lost when a clip is copied off the card (FAT and exFAT have none).
+// A small JSON file beside the clip survives a copy, and a reader that
+// finds none falls back to the time in the clip's name.
+type ClipInfo struct {
+	// Start is the wall time of the clip's first frame.
+	Start time.Time `json:"start"`
+	// Trigger is what started the clip's event ("motion", "manual"...),
+	// empty for a continuous recording; TriggerAt is when it came, zero
+	// for a clip that a split started.
+	Trigger   string    `json:"trigger,omitempty"`
+	TriggerAt time.Time `json:"trigger_at,omitzero"`
+}
+
+// writeSide writes the side file of the clip at clip. It is advisory:
+// a clip whose side file cannot be written is read by the time in its
+// name, so a failure is not the disk's fault that stops the clip.
+func writeSide(clip string, info ClipInfo) {
+	b, _ := json.Marshal(info) // times and a string: no error
+	os.WriteFile(clip+SideSuffix, append(b, '\n'), 0o644)
+}
+
+// removeSide removes the side file of the clip at clip, if it is one
+// writeSide wrote: a regular file (only what we made is ours to delete).
+func removeSide(clip string) {
+	p := clip + SideSuffix
+	if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+		os.Remove(p)
+	}
 }

@@ -35,8 +35,13 @@
 // hidden file beside it (.NAME.*.partial) and takes its name once its
 // first frame is written, so no clip is ever an empty file, nor one with
 // no frame; a partial left by a kill in that instant is removed a minute
-// later. Keep bounds the clips on disk by size or age, removing the
-// oldest, so that a full disk never stops the recording. A write that
+// later. Beside each clip, once its first frame is written, the
+// Recorder writes its side file, CLIP.omv.json ([ClipInfo]: the wall time
+// of its first frame, and its trigger), which no OMV IMG STR field can
+// hold; export.Folder places clips on the clock by it, and by the time in
+// their names without it. Keep bounds the clips on disk by size or age,
+// removing the oldest with their side files, so that a full disk never
+// stops the recording. A write that
 // fails all the same (a full disk, a failing card) is no fault of the
 // source: it cuts the clip back to its whole frames, is logged once, and
 // the disk is tried again after a backoff (from one second, doubling up

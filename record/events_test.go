@@ -235,6 +235,13 @@ func TestRetention(t *testing.T) {
 		for i, r := range removed {
 			assert.Equal(t, closed[i].Path, r.Path, "the oldest go first")
 		}
+		// Each clip's side file goes with it.
+		sides, err := filepath.Glob(filepath.Join(dir, "*.omv"+record.SideSuffix))
+		require.NoError(t, err)
+		for i := range sides {
+			sides[i] = strings.TrimSuffix(sides[i], record.SideSuffix)
+		}
+		assert.Equal(t, paths, sides, "a side file for each clip kept, none for those removed")
 	})
 }
 

@@ -62,6 +62,8 @@ type clip struct {
 	lost       int           // frames the ring overwrote before they were written, counted
 	lastSync   time.Time
 	trigger    string
+	triggerAt  time.Time // when the trigger came, for a clip an event opened
+	sideDone   bool      // its side file was written (or tried)
 }
 
 // err returns err, from c's file, naming the clip rather than the hidden
@@ -194,6 +196,9 @@ func (r *Recorder) do(c *command) {
 		w.want, w.next, w.reason = true, c.index, c.reason
 		if r.diskDue() {
 			r.openClip(c.t)
+			if w.cur != nil && c.reason != "" {
+				w.cur.triggerAt = c.t
+			}
 		}
 	case cmdTo:
 		if !w.want {
@@ -314,6 +319,10 @@ func (r *Recorder) flushTo(step, index int, t time.Time) {
 		c.start = t.Add(-c.ringClip.Span())
 	}
 	c.end = t
+	if !c.sideDone && c.path != "" && !c.start.IsZero() {
+		c.sideDone = true
+		writeSide(c.path, ClipInfo{Start: c.start, Trigger: c.trigger, TriggerAt: c.triggerAt})
+	}
 	r.syncIfDue(t)
 }
 

@@ -187,3 +187,66 @@ func BenchmarkExportGIF(b *testing.B) {
 	}
 	b.ReportMetric(float64(benchFrames)*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// BenchmarkExportFolder exports the frames of BenchmarkExportAVIJPEG's
+// recording from a folder of ten clips of 30 frames each, a second apart
+// (export DIR --from --to, across the clips, the gaps kept as time),
+// beside the same frames from one file (export FILE), in the same run.
+// An op is the whole range. The folder pays for finding the clips, reading
+// their side files and indexes, and opening one clip after another.
+func BenchmarkExportFolder(b *testing.B) {
+	in, payloads := benchRecording(b, container.JPEG, jpegBenchFrames)
+	f, err := os.Open(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, err := container.ReadIndex(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	start := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	const clips, per = 10, jpegBenchFrames / 10
+	if err := os.MkdirAll(filepath.Join(dir, "door"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for c := range clips {
+		name := filepath.Join(dir, "door", fmt.Sprintf("clip%02d.omv", c))
+		out, err := os.Create(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		zw := container.NewWriter(out)
+		for i := c * per; i < (c+1)*per; i++ {
+			data, err := x.ReadPayload(f, i, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := x.Entries[i].Header
+			if err := zw.WriteFrame(&h, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		zw.Close()
+		out.Close()
+		// each clip a second after the one before ends
+		at := start.Add(time.Duration(c) * (time.Duration(per-1)*33*time.Millisecond + time.Second))
+		os.WriteFile(name+".json", []byte(`{"start":"`+at.Format(time.RFC3339Nano)+`"}`), 0o644)
+	}
+	f.Close()
+	out := filepath.Join(b.TempDir(), "out.avi")
+	b.Run("file", func(b *testing.B) {
+		b.SetBytes(totalBytes(payloads))
+		b.ReportAllocs()
+		for b.Loop() {
+			exportInProcess(b, in, out)
+		}
+	})
+	b.Run("folder", func(b *testing.B) {
+		b.SetBytes(totalBytes(payloads))
+		b.ReportAllocs()
+		for b.Loop() {
+			exportInProcess(b, dir, "--from", "2026-12-02T10:00:00Z", "--to", "11:00", out)
+		}
+	})
+}

@@ -21,6 +21,7 @@ import (
 // exportOptions are export's flags.
 type exportOptions struct {
 	frames, times, fps, scale, palette string
+	from, to, camera                   string
 	quality, workers                   int
 	segment                            int64
 	json                               bool
@@ -29,7 +30,7 @@ type exportOptions struct {
 func newExport() *cobra.Command {
 	var o exportOptions
 	cmd := &cobra.Command{
-		Use:   "export FILE OUT",
+		Use:   "export FILE|DIR OUT",
 		Short: "Export a recording as AVI, GIF, MP4/MKV/WebM (with ffmpeg), or PNG/JPEG pictures",
 		Long: `Export writes the frames of FILE ("-" for stdin) in the form OUT's name says:
 
@@ -39,6 +40,7 @@ func newExport() *cobra.Command {
                           rounding carried, so the total stays within 10 ms (a gap
                           over 655.35 s, GIF's longest, is shortened with a warning);
                           one palette for the whole animation (--palette frame: one each)
+  OUT.omv                 OMV IMG STR V2.0, frames as they are, with their timing
   OUT.mp4, .mkv, .webm    through ffmpeg, if it is installed, fed JPEG frames
                           already placed on the frame-rate grid, so the timing is ours
   DIR/ or PATTERN         one picture a frame: DIR/00042.png, or a pattern such as
@@ -52,6 +54,15 @@ interval, so every frame is kept (stdin, a FIFO or a device is read into
 a temporary file first, to know their times: up to the range's last frame,
 and at most 4 GiB; --fps needs none); the player's /export.avi gives the
 same. A --fps that leaves frames out says how many.
+
+A folder of clips (DIR, as record writes them, one camera or many) is
+exported by wall time: --from and --to pick the frames of every clip of
+one camera (--camera) in the range, in order, with the gaps between clips
+kept as time (a video shows the frame before a gap for its length, up to
+a minute). Times are RFC 3339, local unless they carry a zone; --to may be
+a time of day on --from's date. A clip's time is its first frame's wall
+time from the side file the recorder writes (CLIP.omv.json), else the date
+and time in its name (local), else its modification time less its length.
 
 A range that picks no frame is a usage error, and writes nothing. A video
 or GIF is written under a temporary name beside OUT and renamed when
@@ -68,13 +79,18 @@ It says what it wrote on stderr (imgstream: wrote 90 frames to video.avi
   imgstream export --time 2s:10s --fps 30000/1001 recording.omv clip.avi
   imgstream export --scale 0.5 recording.omv preview.gif
   imgstream export recording.omv video.mp4
-  imgstream export --frames 40:50 recording.omv frames/%05d.png`,
+  imgstream export --frames 40:50 recording.omv frames/%05d.png
+  imgstream export clips --from 2026-12-02T10:02:00 --to 10:05:00 out.avi
+  imgstream export /media/cams --camera door --from 2026-12-02T10:02:00Z --to 2026-12-02T10:05:00Z door.mp4`,
 		Args: nArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExport(cmd, args[0], args[1], o)
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&o.from, "from", "", "a folder of clips (DIR): from this wall time, RFC 3339 such as 2026-12-02T10:02:00 (local unless it has a zone: Z, +01:00)")
+	f.StringVar(&o.to, "to", "", "a folder of clips (DIR): to this wall time (excluded), a date and time as --from, or a time of day on --from's date (10:05:00)")
+	f.StringVar(&o.camera, "camera", "", "a folder of clips (DIR): the camera (its folder, or its clips' name prefix); needed when the range has clips of several")
 	f.StringVar(&o.frames, "frames", "", "only frames FROM:TO (indexes from 0, TO excluded; either may be left out)")
 	f.StringVar(&o.times, "time", "", "only frames in FROM:TO, times since the first frame such as 2s or 1m30s")
 	f.StringVar(&o.fps, "fps", "", "output frame rate for video, such as 30, 29.97 or 30000/1001 (default: one that keeps every frame)")
@@ -95,6 +111,7 @@ const (
 	toGIF
 	toFFmpeg
 	toPictures
+	toOMV
 )
 
 func kindOf(out string) (outputKind, string, error) {
@@ -112,16 +129,24 @@ func kindOf(out string) (outputKind, string, error) {
 		return toAVI, out, nil
 	case ".gif":
 		return toGIF, out, nil
+	case ".omv":
+		return toOMV, out, nil
 	case ".mp4", ".mkv", ".webm", ".mov":
 		return toFFmpeg, out, nil
 	}
-	return 0, "", usageError{fmt.Errorf("%s: say what to export to with its name: .avi, .gif, .mp4, .mkv, .webm, a directory, or a pattern such as frames/%%05d.png", out)}
+	return 0, "", usageError{fmt.Errorf("%s: say what to export to with its name: .avi, .gif, .omv, .mp4, .mkv, .webm, a directory, or a pattern such as frames/%%05d.png", out)}
 }
 
 func runExport(cmd *cobra.Command, in, out string, o exportOptions) error {
 	kind, target, err := kindOf(out)
 	if err != nil {
 		return err
+	}
+	if fi, err := os.Stat(in); err == nil && fi.IsDir() {
+		return runExportFolder(cmd, in, out, kind, target, o)
+	}
+	if o.from != "" || o.to != "" || o.camera != "" {
+		return usageError{fmt.Errorf("--from, --to and --camera pick the clips of a folder by wall time, and %s is no folder: for one recording, --time picks by time since its first frame", in)}
 	}
 	rng, err := parseRange(o.frames, o.times)
 	if err != nil {
@@ -185,29 +210,7 @@ func runExport(cmd *cobra.Command, in, out string, o exportOptions) error {
 	defer bar.Finish()
 	opts := export.Options{Range: rng, Rate: rate, Scale: sc, Quality: o.quality, Workers: o.workers, SegmentSize: o.segment,
 		PalettePerFrame: o.palette == "frame", FFmpeg: ffmpeg, Progress: func(int) { bar.Add(1) }}
-	var res *export.Result
-	what, format := "", ""
-	switch kind {
-	case toAVI:
-		what, format = "MJPEG AVI", "avi"
-		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) { return export.AVI(ctx, f, src.rec, opts) })
-	case toGIF:
-		what, format = "GIF", "gif"
-		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) { return export.GIF(ctx, f, src.rec, opts) })
-	case toFFmpeg:
-		format = strings.ToLower(strings.TrimPrefix(filepath.Ext(target), "."))
-		what = strings.ToUpper(format) + " through ffmpeg"
-		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) {
-			f.Close() // ffmpeg writes it
-			return export.Video(ctx, f.Name(), src.rec, opts)
-		})
-	default:
-		what, format = "pictures", "pictures"
-		res, err = export.Pictures(ctx, target, src.rec, opts)
-		if errors.Is(err, export.ErrBadPattern) {
-			err = usageError{err}
-		}
-	}
+	res, what, format, err := exportTo(ctx, kind, target, src.rec, opts)
 	if errors.Is(err, export.ErrNoFrames) {
 		return noFrames(name, o.frames, o.times, nil)
 	}
@@ -215,6 +218,44 @@ func runExport(cmd *cobra.Command, in, out string, o exportOptions) error {
 		return src.readFailure(err)
 	}
 	src.damaged(rng, warn)
+	return reportExport(cmd, kind, out, res, what, format, o, warn)
+}
+
+// exportTo writes the frames of rec that opts picks to target, as kind
+// says; what and format name what it wrote.
+func exportTo(ctx context.Context, kind outputKind, target string, rec *export.Recording, opts export.Options) (res *export.Result, what, format string, err error) {
+	switch kind {
+	case toAVI:
+		what, format = "MJPEG AVI", "avi"
+		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) { return export.AVI(ctx, f, rec, opts) })
+	case toGIF:
+		what, format = "GIF", "gif"
+		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) { return export.GIF(ctx, f, rec, opts) })
+	case toOMV:
+		what, format = "OMV IMG STR V2.0", "omv"
+		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) {
+			return export.Convert(ctx, f, rec, export.ConvertOptions{Range: opts.Range, Rate: opts.Rate, Scale: opts.Scale, Progress: opts.Progress})
+		})
+	case toFFmpeg:
+		format = strings.ToLower(strings.TrimPrefix(filepath.Ext(target), "."))
+		what = strings.ToUpper(format) + " through ffmpeg"
+		res, err = toFile(ctx, target, func(f *os.File) (*export.Result, error) {
+			f.Close() // ffmpeg writes it
+			return export.Video(ctx, f.Name(), rec, opts)
+		})
+	default:
+		what, format = "pictures", "pictures"
+		res, err = export.Pictures(ctx, target, rec, opts)
+		if errors.Is(err, export.ErrBadPattern) {
+			err = usageError{err}
+		}
+	}
+	return res, what, format, err
+}
+
+// reportExport warns of the frames an export left out and the gaps it
+// shortened, and says what it wrote.
+func reportExport(cmd *cobra.Command, kind outputKind, out string, res *export.Result, what, format string, o exportOptions, warn io.Writer) error {
 	if res.Dropped > 0 {
 		why := "leave --fps out to keep every frame"
 		if o.fps == "" {
@@ -225,9 +266,12 @@ func runExport(cmd *cobra.Command, in, out string, o exportOptions) error {
 	}
 	if res.Shortened > 0 {
 		longest := avi.DefaultMaxHold
-		if kind == toGIF {
+		switch kind {
+		case toGIF:
 			fmt.Fprintf(warn, "imgstream: warning: %d gaps between frames longer than %v, the longest a GIF shows a frame, shortened to it\n", res.Shortened, export.MaxGIFDelay)
-		} else {
+		case toOMV:
+			fmt.Fprintf(warn, "imgstream: warning: %d gaps between frames longer than V2.0's longest interval shortened to it\n", res.Shortened)
+		default:
 			fmt.Fprintf(warn, "imgstream: warning: %d gaps between frames longer than %v shortened to %v (the longest a frame is shown)\n",
 				res.Shortened, longest, longest)
 		}
@@ -237,6 +281,76 @@ func runExport(cmd *cobra.Command, in, out string, o exportOptions) error {
 	}
 	return wrote(cmd, o.json, written{File: out, Format: format, Frames: res.Frames,
 		Rate: rateString(res.Rate), Dropped: res.Dropped, Shortened: res.Shortened}, what)
+}
+
+// runExportFolder exports the frames of a folder's clips between --from
+// and --to (export.Folder.Span).
+func runExportFolder(cmd *cobra.Command, dir, out string, kind outputKind, target string, o exportOptions) error {
+	if o.frames != "" || o.times != "" {
+		return usageError{fmt.Errorf("%s is a folder of clips: pick its frames by wall time with --from and --to (--frames and --time are for one recording)", dir)}
+	}
+	if o.from == "" || o.to == "" {
+		return usageError{fmt.Errorf("%s is a folder of clips: say which with --from and --to, such as --from 2026-12-02T10:02:00 --to 10:05:00", dir)}
+	}
+	from, to, err := export.ParseClockRange(o.from, o.to, nil)
+	if err != nil {
+		return usageError{err}
+	}
+	sc, err := parseScale(o.scale)
+	if err != nil {
+		return err
+	}
+	if o.quality < 1 || o.quality > 100 {
+		return usageError{fmt.Errorf("--quality %d: want 1 to 100", o.quality)}
+	}
+	if o.palette != "global" && o.palette != "frame" {
+		return usageError{fmt.Errorf("--palette %q: want global or frame", o.palette)}
+	}
+	var rate avi.Rate
+	if o.fps != "" {
+		if rate, err = avi.ParseRate(o.fps); err != nil {
+			return usageError{err}
+		}
+	}
+	var ffmpeg string
+	if kind == toFFmpeg {
+		if ffmpeg, err = exec.LookPath("ffmpeg"); err != nil {
+			return fmt.Errorf("export to %s needs ffmpeg, which is not installed (apt-get install ffmpeg); .avi and .gif need nothing", filepath.Ext(out))
+		}
+	}
+	f, err := export.OpenFolder(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rec, picked, err := f.Span(o.camera, from, to)
+	if errors.Is(err, export.ErrInvalidTime) || errors.Is(err, export.ErrCamera) || errors.Is(err, export.ErrNoClips) || errors.Is(err, export.ErrTooManyFrames) {
+		return usageError{fmt.Errorf("%s: %w", dir, err)}
+	}
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	warn := cmd.ErrOrStderr()
+	if quiet(cmd) {
+		warn = io.Discard
+	}
+	ctx := cmd.Context()
+	bar := progress(cmd, picked.Frames, "exporting")
+	defer bar.Finish()
+	opts := export.Options{Rate: rate, Scale: sc, Quality: o.quality, Workers: o.workers, SegmentSize: o.segment,
+		PalettePerFrame: o.palette == "frame", FFmpeg: ffmpeg, Progress: func(int) { bar.Add(1) }}
+	res, what, format, err := exportTo(ctx, kind, target, rec, opts)
+	if err != nil {
+		return err
+	}
+	cam := ""
+	if picked.Camera != "" {
+		cam = fmt.Sprintf("camera %q, ", picked.Camera)
+	}
+	fmt.Fprintf(warn, "imgstream: %s%d frames of %d clips from %s to %s\n", cam, picked.Frames, picked.Clips,
+		picked.First.Format("2006-01-02T15:04:05.000Z07:00"), picked.Last.Format("2006-01-02T15:04:05.000Z07:00"))
+	return reportExport(cmd, kind, out, res, what, format, o, warn)
 }
 
 // MaxSpool is the most export reads of stdin, a FIFO or a device into a

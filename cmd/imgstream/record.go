@@ -217,6 +217,7 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 		opts.ErrorLog = logger
 		opts.Trigger = func() { rec.Trigger("http") }
 		opts.Status = func() any { return rec.Status() }
+		opts.SnapshotAt = rec.FrameAt
 		fmt.Fprintf(stderr, "imgstream: live at %s\n", link)
 		go func() { errc <- mjpeg.Serve(ctx, l, player.NewLive(live, args[0], opts), live) }()
 	}

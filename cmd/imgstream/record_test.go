@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,6 +102,22 @@ func TestRecordSecurityCamera(t *testing.T) {
 		var st record.Status
 		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.FramesIn > 40 && st.Connected && !st.Recording
 	}, 20*time.Second, 20*time.Millisecond)
+	// A snapshot from the past: the ring's frame nearest the time.
+	at := time.Now().Add(-200 * time.Millisecond)
+	resp, err := http.Get("http://" + addr + "/api/snapshot?at=" + url.QueryEscape(at.Format(time.RFC3339Nano)))
+	require.NoError(t, err)
+	snap, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(snap))
+	_, stamped := testkit.SeqOf(snap)
+	assert.True(t, stamped, "a frame of the camera, as it sent it")
+	when, err := time.Parse(time.RFC3339Nano, resp.Header.Get("X-Frame-Time"))
+	require.NoError(t, err)
+	assert.InDelta(t, 0, when.Sub(at).Seconds(), 0.1, "the frame nearest the time (50 fps)")
+	resp, err = http.Get("http://" + addr + "/api/snapshot?at=" + url.QueryEscape(at.Add(-time.Hour).Format(time.RFC3339Nano)))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "an hour ago is not in the ring")
 	triggers := []struct {
 		name string
 		do   func()
@@ -147,6 +165,9 @@ func TestRecordSecurityCamera(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join(dir, "clips", "*.omv"))
 	require.NoError(t, err)
 	assert.Len(t, paths, 3)
+	for _, p := range paths {
+		assert.FileExists(t, p+record.SideSuffix, "each clip's side file")
+	}
 	for i := 0; i < len(ran); i += 3 {
 		assert.Contains(t, []string{"http", "signal", "stdin"}, ran[i])
 		assert.Contains(t, paths, ran[i+2])

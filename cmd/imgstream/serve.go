@@ -33,7 +33,9 @@ func newServe() *cobra.Command {
          ADDRESS/stream.mjpg replays it at its recorded pace, round and round,
          for ffmpeg, VLC and OpenCV (it runs only while somebody watches);
          ?from=N&speed=S starts elsewhere, faster or slower.
-  DIR    the recordings found under DIR (an SD card), with thumbnails.
+  DIR    the recordings found under DIR (an SD card, a recorder's clips): a
+         timeline of a day's clips, a row a camera, played across clips and
+         exported by a dragged range; the thumbnails at ADDRESS/list.
   SRC    a camera or a stream, live, with no recording: any SRC that record
          takes (imgstream record --help lists them), such as
            -                 a stream on stdin: camera-program | imgstream serve -

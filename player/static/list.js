@@ -2,6 +2,7 @@
 // The folder page: a card for each recording, from /api/recordings.
 (async function () {
   const fmt = (us) => (us / 1e6).toFixed(1) + ' s';
+  document.getElementById('timeline').href = './' + location.search;
   const res = await fetch('api/recordings' + location.search);
   const list = await res.json();
   const ul = document.getElementById('recordings');

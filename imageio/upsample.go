@@ -15,8 +15,7 @@ import (
 // color.YCbCrToRGB's arithmetic in tables, so the result is what
 // color.YCbCrToRGB gives, bit for bit. It is 2.2x as fast as the two-pass
 // converter before (BenchmarkJPEGToRGBA), and Image.Decode of a 640x480
-// 4:2:0 JPEG takes 1.65x jpeg.Decode's time (BenchmarkDecodeJPEG/paired),
-// about a quarter of the extra being the new RGBA picture itself.
+// 4:2:0 JPEG takes 1.65x jpeg.Decode's time (BenchmarkDecodeJPEG/paired).
 func jpegToRGBA(m image.Image) image.Image {
 	ycc, ok := m.(*image.YCbCr)
 	if !ok || (ycc.SubsampleRatio != image.YCbCrSubsampleRatio420 && ycc.SubsampleRatio != image.YCbCrSubsampleRatio422) {

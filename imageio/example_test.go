@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"log"
 	"os"
 	"path/filepath"
@@ -191,4 +192,27 @@ func ExampleDryRepair() {
 	// Output:
 	// damaged: frame 1 at offset 3248
 	// would keep 1 frames (3248 bytes), dropping 1032 bytes
+}
+
+// Encode raw camera frames to JPEG for a live view with one JPEGEncoder,
+// which keeps its buffers from frame to frame.
+func ExampleJPEGEncoder() {
+	var enc imageio.JPEGEncoder
+	var jpg []byte
+	for i := range 3 {
+		frame := &imageio.Image{Width: 64, Height: 48, Format: container.BGR24, Data: bytes.Repeat([]byte{0, byte(80 * i), 200}, 64*48)}
+		var err error
+		if jpg, err = enc.Append(jpg[:0], frame); err != nil {
+			log.Fatal(err)
+		}
+		c, err := jpeg.DecodeConfig(bytes.NewReader(jpg))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("frame %d: a %dx%d JPEG\n", i, c.Width, c.Height)
+	}
+	// Output:
+	// frame 0: a 64x48 JPEG
+	// frame 1: a 64x48 JPEG
+	// frame 2: a 64x48 JPEG
 }

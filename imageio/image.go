@@ -244,21 +244,10 @@ func lumaRGB(r, g, b byte) byte {
 
 // AppendJPEG appends m as a JPEG file to dst and returns the result, for
 // MJPEG streaming and export: a JPEG frame passes through untouched, and any
-// other is decoded and encoded once at [JPEGQuality].
+// other is encoded once at [JPEGQuality] by a [JPEGEncoder] from a pool,
+// so it allocates little beyond the growth of dst.
 func (m *Image) AppendJPEG(dst []byte) ([]byte, error) {
-	if err := m.check(); err != nil {
-		return dst, err
-	}
-	if m.Format == container.JPEG {
-		return append(dst, m.Data...), nil
-	}
-	img, err := m.Decode()
-	if err != nil {
-		return dst, err
-	}
-	b := bytes.NewBuffer(dst)
-	if err := jpeg.Encode(b, img, &jpeg.Options{Quality: JPEGQuality}); err != nil {
-		return dst, err
-	}
-	return b.Bytes(), nil
+	e := jpegEncoders.Get().(*JPEGEncoder)
+	defer jpegEncoders.Put(e)
+	return e.Append(dst, m)
 }

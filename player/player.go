@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -371,7 +372,7 @@ func (rec *recording) frame(w http.ResponseWriter, r *http.Request) {
 		img, derr := m.Decode()
 		if err = derr; err == nil {
 			var b bytes.Buffer
-			err = png.Encode(&b, img)
+			err = framePNG.Encode(&b, img)
 			body = b.Bytes()
 		}
 	}
@@ -384,6 +385,23 @@ func (rec *recording) frame(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
 }
+
+// framePNG encodes /frame/N.png: at png.BestSpeed, 5.2x as fast as the
+// default level for 23 % more bytes on a 640x480 camera picture
+// (BenchmarkFramePNG), since a browser asks for it to show at once; its
+// buffers are reused across requests.
+var framePNG = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: new(pngBuffers)}
+
+// pngBuffers is a png.EncoderBufferPool over a sync.Pool, safe for
+// concurrent use.
+type pngBuffers struct{ p sync.Pool }
+
+func (b *pngBuffers) Get() *png.EncoderBuffer {
+	e, _ := b.p.Get().(*png.EncoderBuffer)
+	return e
+}
+
+func (b *pngBuffers) Put(e *png.EncoderBuffer) { b.p.Put(e) }
 
 // places are the places a player's requests take: MaxStreams for streams
 // and exports, MaxRenders for frames rendered.

@@ -1,12 +1,9 @@
 package record
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"io"
 	"mime"
 	"net/http"
@@ -81,16 +78,17 @@ func (e *permanentError) Is(target error) bool { return target == ErrPermanent }
 var ErrUnstorable = errors.New("record: a frame no OMV file can hold")
 
 // storable returns src with each frame made one an OMV file holds: RGB24
-// and BGR24 frames are encoded to JPEG at imageio.JPEGQuality, frames of
+// and BGR24 frames are encoded to JPEG at imageio.JPEGQuality by one
+// imageio.JPEGEncoder (the bytes of jpeg.Encode of their RGBA), frames of
 // OMV's formats pass as they are (the ring refuses and counts a malformed
 // one), and a frame of any other format ends Run with a permanent
 // ErrUnstorable. The Recorder runs one source at a time, so the buffers
 // are reused from frame to frame.
 func storable(src Source) Source {
 	var (
-		out  Frame
-		rgba image.RGBA
-		jpg  bytes.Buffer
+		out Frame
+		enc imageio.JPEGEncoder
+		jpg []byte
 	)
 	return SourceFunc(func(ctx context.Context, emit func(*Frame) error) error {
 		return src.Run(ctx, func(f *Frame) error {
@@ -100,13 +98,12 @@ func storable(src Source) Source {
 				if !ok || n != len(m.Data) {
 					return emit(f) // malformed: the ring drops and counts it
 				}
-				rgb24ToRGBA(&rgba, m)
-				jpg.Reset()
-				if err := jpeg.Encode(&jpg, &rgba, &jpeg.Options{Quality: imageio.JPEGQuality}); err != nil {
+				var err error
+				if jpg, err = enc.Append(jpg[:0], m); err != nil {
 					return Permanent(fmt.Errorf("%w: a %dx%d %v frame does not encode to JPEG: %w", ErrUnstorable, m.Width, m.Height, m.Format, err))
 				}
 				out = *f
-				out.Image = imageio.Image{Width: m.Width, Height: m.Height, Format: container.JPEG, Data: jpg.Bytes()}
+				out.Image = imageio.Image{Width: m.Width, Height: m.Height, Format: container.JPEG, Data: jpg}
 				return emit(&out)
 			case !m.Format.Valid():
 				return Permanent(fmt.Errorf("%w: a %dx%d frame in %v (the formats are OpenMV's, and RGB24 and BGR24, stored as JPEG)", ErrUnstorable, m.Width, m.Height, m.Format))
@@ -114,24 +111,6 @@ func storable(src Source) Source {
 			return emit(f)
 		})
 	})
-}
-
-// rgb24ToRGBA converts m, RGB24 or BGR24 of the right size, into dst,
-// reusing its pixels when they are large enough.
-func rgb24ToRGBA(dst *image.RGBA, m *imageio.Image) {
-	n := 4 * m.Width * m.Height
-	if cap(dst.Pix) < n {
-		dst.Pix = make([]byte, n)
-	}
-	dst.Pix, dst.Stride, dst.Rect = dst.Pix[:n], 4*m.Width, image.Rect(0, 0, m.Width, m.Height)
-	r, b := 0, 2
-	if m.Format == container.BGR24 {
-		r, b = 2, 0
-	}
-	src, pix := m.Data, dst.Pix
-	for i, j := 0, 0; i+2 < len(src); i, j = i+3, j+4 {
-		pix[j], pix[j+1], pix[j+2], pix[j+3] = src[i+r], src[i+1], src[i+b], 0xff
-	}
 }
 
 // MJPEG returns the source of an MJPEG stream over HTTP at url: an IP

@@ -29,7 +29,7 @@ type LiveCamera struct {
 //	GET  /api/cameras            what status returns, as JSON (the page
 //	                             reads a list of objects with name, connected,
 //	                             recording, fps, frames_in, dropped,
-//	                             last_event and error)
+//	                             last_event and last_error)
 //	GET  /cam/NAME/stream.mjpg   the camera's stream (?fps= caps its rate)
 //	GET  /cam/NAME/snapshot.jpg  its newest frame
 //	POST /cam/NAME/trigger       its trigger (204; 404 if it has none)

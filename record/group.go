@@ -136,6 +136,13 @@ func (g *Group) Set(configs []Config) error {
 		<-cam.done
 		if _, ok := want[cam.c.Name]; !ok {
 			g.logf("%s: stopped", cam.c.Name)
+			g.mu.Lock()
+			live := g.lives[cam.c.Name]
+			delete(g.lives, cam.c.Name)
+			g.mu.Unlock()
+			if live != nil {
+				live.Close() // its viewers' streams end
+			}
 		}
 	}
 	names := make([]string, 0, len(want))
@@ -250,7 +257,8 @@ func (g *Group) start(cam *groupCamera) {
 // done; then it stops them all, closing their clips, and returns
 // ctx.Err(). A camera whose Recorder ends on its own (a source that
 // ended, an error) stays stopped, and its Status says why; the others
-// run on. Run may be called once.
+// run on. The live servers the Group made close as it returns. Run may
+// be called once.
 func (g *Group) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -273,6 +281,12 @@ func (g *Group) Run(ctx context.Context) error {
 	g.closed = true
 	g.mu.Unlock()
 	g.running.Wait()
+	g.mu.Lock()
+	lives := g.lives
+	g.mu.Unlock()
+	for _, live := range lives {
+		live.Close()
+	}
 	return ctx.Err()
 }
 
@@ -324,8 +338,10 @@ func (g *Group) Trigger(name, reason string) error {
 	return nil
 }
 
-// Live returns the live server of the camera name, or nil. It stays the
-// same server when the camera restarts, so its viewers stay.
+// Live returns the live server of the camera name, or nil: the Config's
+// Live, or one the Group made. That one stays the same server when the
+// camera restarts, so its viewers stay, and closes when the camera is
+// removed.
 func (g *Group) Live(name string) *mjpeg.Server {
 	g.mu.Lock()
 	defer g.mu.Unlock()

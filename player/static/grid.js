@@ -49,7 +49,7 @@
         (c.dropped || 0) + ' dropped',
       ];
       if (c.last_event) parts.push('last event ' + new Date(c.last_event).toLocaleTimeString());
-      if (c.error) parts.push(c.error);
+      if (c.last_error) parts.push(c.last_error);
       t.st.textContent = parts.join(' · ');
     }
     for (const [name, t] of tiles) {

@@ -177,7 +177,9 @@ func runGroup(cmd *cobra.Command, args []string, o *recordFlags) error {
 			return out
 		}
 		fmt.Fprintf(stderr, "imgstream: live at %s\n", link)
-		go func() { errc <- mjpeg.Serve(ctx, l, player.NewGrid(cams, func() any { return set.status(g) }, opts), nil) }()
+		go func() {
+			errc <- mjpeg.Serve(ctx, l, player.NewGrid(cams, func() any { return set.status(g) }, opts), nil)
+		}()
 	} else {
 		errc <- nil
 	}

@@ -93,7 +93,8 @@ type CameraStatus struct {
 // Set makes the cameras of the Group configs: each is a camera, named by
 // its Name (which must be unique and not empty). Cameras not in configs
 // stop (their open clip closed); cameras new or changed (see Same) start,
-// a changed one after its old Recorder has stopped. A Config that New
+// a changed one after its old Recorder has stopped, and so does one that
+// had stopped on its own (see Run). A Config that New
 // refuses is left out, the others are set, and the error returned names
 // it. Before Run, Set only records the cameras; Run starts them.
 func (g *Group) Set(configs []Config) error {
@@ -123,7 +124,13 @@ func (g *Group) Set(configs []Config) error {
 	}
 	var stop []*groupCamera
 	for name, cam := range g.cams {
-		if c, ok := want[name]; ok && g.same(cam.c, c) {
+		ended := false
+		select {
+		case <-cam.done: // it stopped on its own: Set starts it again
+			ended = true
+		default:
+		}
+		if c, ok := want[name]; ok && !ended && g.same(cam.c, c) {
 			delete(want, name) // unchanged: it runs on
 			continue
 		}

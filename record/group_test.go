@@ -87,19 +87,37 @@ func contiguous(t *testing.T, path string) int {
 	return len(fs)
 }
 
-// TestGroupCameraDown kills one of three cameras: the other two go on
-// recording (their frame counts grow by far more than they had), with no
+// TestGroupCameraDown kills one of three cameras, beside a fourth whose
+// clips cannot be written: the other two go on recording (their frame counts grow by far more than they had), with no
 // frame lost in their clips.
 func TestGroupCameraDown(t *testing.T) {
-	cams, srvs := groupCams(t, "a", "b", "c")
+	cams, srvs := groupCams(t, "a", "b", "c", "d")
 	dir := t.TempDir()
 	g := &record.Group{Log: testLogger(t)}
 	var cs []record.Config
 	for _, n := range []string{"a", "b", "c"} {
 		cs = append(cs, record.Config{Name: n, Source: urlSource{srvs[n].URL}, Pattern: filepath.Join(dir, n, "clip.omv"), Stall: time.Second})
 	}
+	// And a camera whose disk fails: its clips' directory cannot be made.
+	notDir := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(notDir, nil, 0o644))
+	cs = append(cs, record.Config{Name: "disk", Source: urlSource{srvs["d"].URL}, Pattern: filepath.Join(notDir, "clip.omv")})
 	require.NoError(t, g.Set(cs))
 	stop := runGroup(t, g)
+	waitFor(t, "the disk fault seen", func() bool {
+		for _, st := range g.Status() {
+			if st.Name == "disk" && (st.LastError != "" || st.Ended != "") {
+				return true
+			}
+		}
+		return false
+	})
+	// Set again: a camera that stopped on its own starts again, the
+	// others run on.
+	recA, recDisk := g.Recorder("a"), g.Recorder("disk")
+	require.NoError(t, g.Set(cs))
+	assert.Same(t, recA, g.Recorder("a"))
+	assert.NotSame(t, recDisk, g.Recorder("disk"))
 	waitFor(t, "frames from every camera", func() bool {
 		return framesIn(g, "a") >= 10 && framesIn(g, "b") >= 10 && framesIn(g, "c") >= 10
 	})

@@ -124,12 +124,9 @@ func (g *Group) Set(configs []Config) error {
 	}
 	var stop []*groupCamera
 	for name, cam := range g.cams {
-		ended := false
-		select {
-		case <-cam.done: // it stopped on its own: Set starts it again
-			ended = true
-		default:
-		}
+		cam.mu.Lock()
+		ended := cam.ended != nil // it stopped on its own: Set starts it again
+		cam.mu.Unlock()
 		if c, ok := want[name]; ok && !ended && g.same(cam.c, c) {
 			delete(want, name) // unchanged: it runs on
 			continue

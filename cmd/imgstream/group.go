@@ -171,7 +171,6 @@ func runGroup(cmd *cobra.Command, args []string, o *recordFlags) error {
 		cams := func() []player.LiveCamera {
 			var out []player.LiveCamera
 			for _, name := range g.Names() {
-				name := name
 				out = append(out, player.LiveCamera{Name: name, Live: g.Live(name), Trigger: func() { g.Trigger(name, "http") }})
 			}
 			return out

@@ -240,9 +240,7 @@ func (g *Group) newCamera(c Config) (*groupCamera, error) {
 func (g *Group) start(cam *groupCamera) {
 	ctx, cancel := context.WithCancel(g.ctx)
 	cam.cancel = cancel
-	g.running.Add(1)
-	go func() {
-		defer g.running.Done()
+	g.running.Go(func() {
 		defer close(cam.done)
 		err := cam.rec.Run(ctx)
 		if ctx.Err() == nil { // it ended on its own
@@ -254,7 +252,7 @@ func (g *Group) start(cam *groupCamera) {
 			cam.mu.Unlock()
 			g.logf("%s: stopped: %v", cam.c.Name, err)
 		}
-	}()
+	})
 }
 
 // Run runs the cameras Set gives, before and while it runs, until ctx is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -122,8 +123,12 @@ func (g *Group) Set(configs []Config) error {
 		g.cams = make(map[string]*groupCamera)
 		g.lives = make(map[string]*mjpeg.Server)
 	}
+	running := maps.Clone(g.cams)
+	g.mu.Unlock()
+	// Same is the caller's: called with no lock held. Set calls are one at
+	// a time, and only Set changes the cameras, so running stays true.
 	var stop []*groupCamera
-	for name, cam := range g.cams {
+	for name, cam := range running {
 		cam.mu.Lock()
 		ended := cam.ended != nil // it stopped on its own: Set starts it again
 		cam.mu.Unlock()
@@ -132,12 +137,19 @@ func (g *Group) Set(configs []Config) error {
 			continue
 		}
 		stop = append(stop, cam)
-		delete(g.cams, name)
+	}
+	cancels := make([]context.CancelFunc, len(stop))
+	g.mu.Lock()
+	for i, cam := range stop {
+		delete(g.cams, cam.c.Name)
+		cancels[i] = cam.cancel // set by start, under g.mu
 	}
 	g.mu.Unlock()
-	for _, cam := range stop { // outside the lock: closing a clip is I/O
-		cam.cancel()
-		<-cam.done
+	for i, cam := range stop { // outside the lock: closing a clip is I/O
+		if cancels[i] != nil { // it was started (by Run)
+			cancels[i]()
+			<-cam.done
+		}
 		if _, ok := want[cam.c.Name]; !ok {
 			g.logf("%s: stopped", cam.c.Name)
 			g.mu.Lock()

@@ -245,9 +245,14 @@ func TestGroupKeep(t *testing.T) {
 	assert.NoError(t, err, "a file the pattern cannot name is not ours to delete")
 }
 
-// TestGroupSetAfterRun: a Group that ran is closed.
+// TestGroupSetAfterRun: Set before Run only records the cameras (a
+// second Set replaces them, starting nothing); a Group that ran is closed.
 func TestGroupSetAfterRun(t *testing.T) {
 	g := &record.Group{}
+	dir := t.TempDir()
+	require.NoError(t, g.Set([]record.Config{{Name: "a", Source: urlSource{"http://127.0.0.1:1/"}, Pattern: filepath.Join(dir, "a.omv")}}))
+	require.NoError(t, g.Set([]record.Config{{Name: "b", Source: urlSource{"http://127.0.0.1:1/"}, Pattern: filepath.Join(dir, "b.omv")}}))
+	assert.Equal(t, []string{"b"}, g.Names())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.True(t, errors.Is(g.Run(ctx), context.Canceled))

@@ -101,6 +101,9 @@ type Keep struct {
 // Config says what a Recorder records and how. Source is required; the
 // zero value of every other field works.
 type Config struct {
+	// Name names the camera: a Group's key for it, and the prefix of its
+	// log lines there. A lone Recorder does not need it.
+	Name string
 	// Source delivers the frames.
 	Source Source
 	// Pattern names the files: strftime's %Y %m %d %H %M %S %j %s and %%

@@ -26,6 +26,7 @@ type recordFlags struct {
 	duration, pre, post, maxEvent, sync, stall  time.Duration
 	frames                                      int
 	split, preSize, serve, token, auth, onEvent string
+	configFile                                  string // --config: many cameras (group.go)
 	keep, masks                                 []string
 	events, motion, json, v21                   bool
 	motionArea                                  float64
@@ -36,7 +37,7 @@ type recordFlags struct {
 func newRecord() *cobra.Command {
 	var o recordFlags
 	cmd := &cobra.Command{
-		Use:   "record SRC [OUT]",
+		Use:   "record SRC [OUT] | record --config cameras.yaml",
 		Short: "Record a camera: continuously, or the seconds around motion and triggers (a security camera)",
 		Long: `Record keeps what SRC sends in OMV files, JPEG as it comes, never re-encoded;
 RGB24 and BGR24 frames (numpy's and OpenCV's, from shm:NAME), which no OMV
@@ -101,16 +102,53 @@ instead of the stream, no NATS server) is logged at its first failure, with
 what it answered, and retried; --duration counts from the start, and ends
 such a run with exit status 3. --listen ADDR shows the camera live in the browser while it records,
 with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
---token or --auth guard it; a token is made and printed if neither is given).`,
+--token or --auth guard it; a token is made and printed if neither is given).
+
+Many cameras: --config cameras.yaml records every camera of the file in
+one process; one that fails never stops the others, and kill -HUP reloads
+the file (cameras added, removed and changed start, stop and restart; the
+others run on, losing no frame). --keep (or keep: in the file) bounds the
+clips of all the cameras together, the oldest going first. --listen shows
+them all in a grid, with /cam/NAME/stream.mjpg, POST /cam/NAME/trigger and
+/api/cameras. The file:
+
+  keep: 200GiB                  # all cameras together (a size, an age, or both)
+  defaults:                     # for every camera; each may override them
+    mode: motion                # continuous (the default), events or motion
+    pre: 10s
+    post: 5s
+    output: clips/{name}/%Y%m%d-%H%M%S.omv   # the default
+  cameras:
+    door:
+      source: http://10.0.0.5/stream.mjpg    # any SRC but -
+      motion: {area: 1.5, threshold: 30, every: 2, mask: ["0,0,640,40"]}
+    yard:
+      source: shm:yard
+      mode: continuous
+      split: 10m
+      keep: 7d                  # this camera's own bound, besides the global
+
+A camera's fields: source, mode, pre, post, pre-size, max-event, split,
+sync, stall, output, keep, motion (area, threshold, every, mask), as the
+flags of the same names. An error names the file, the line and the field.`,
 		Example: `  imgstream record http://camera/stream.mjpg --duration 1h --split 10m
   imgstream record rtsp://viewer:secret@192.168.1.64/stream1 --motion --pre 10s
   imgstream record 'exec:rpicam-vid -t 0 --codec mjpeg -o -' --events --pre 5s
   imgstream record http://camera/stream.mjpg 'clips/%Y%m%d-%H%M%S.omv' --motion --pre 10s --post 5s --keep 20GiB --listen :8080
   camera-program | imgstream record - out.omv
   imgstream record shm:camera --events --pre 5s --on-event 'notify-send "motion: $IMGSTREAM_CLIP"'
-  kill -USR1 $(pidof imgstream)    # a trigger`,
-		Args: cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error { return runRecord(cmd, args, &o) },
+  kill -USR1 $(pidof imgstream)    # a trigger
+  imgstream record --config cameras.yaml --keep 200GiB --listen :8080`,
+		Args: cobra.RangeArgs(0, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.configFile != "" {
+				return runGroup(cmd, args, &o)
+			}
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("record needs SRC, or --config FILE of cameras")}
+			}
+			return runRecord(cmd, args, &o)
+		},
 	}
 	f := cmd.Flags()
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long")
@@ -136,6 +174,7 @@ with a snapshot, a trigger button and /api/status (127.0.0.1 only, unless
 	oldFlag(cmd, "listen", "serve", "")
 	f.StringVar(&o.token, "token", "", "with --listen: a token every request needs")
 	f.StringVar(&o.auth, "auth", "", "with --listen: USER:PASSWORD every request needs")
+	f.StringVar(&o.configFile, "config", "", "record the cameras of this YAML file (see Many cameras above)")
 	f.BoolVar(&o.v21, "v21", false, "write OMV V2.1 (microsecond timing) instead of V2.0")
 	o.src.nats.addCredentials(cmd, "nats://: ")
 	o.src.addCamera(cmd)

@@ -21,8 +21,8 @@ func TestUsageErrors(t *testing.T) {
 		says string
 		help string
 	}{
-		{[]string{"record", "-", "out.omv", "extra"}, "accepts between 1 and 2 arg(s), received 3", "imgstream record"},
-		{[]string{"record"}, "accepts between 1 and 2 arg(s), received 0", "imgstream record"},
+		{[]string{"record", "-", "out.omv", "extra"}, "accepts between 0 and 2 arg(s), received 3", "imgstream record"},
+		{[]string{"record"}, "record needs SRC, or --config FILE of cameras", "imgstream record"},
 		{[]string{"export", sample}, "accepts 2 arg(s), received 1", "imgstream export"},
 		{[]string{"info", "--no-such-flag", sample}, "unknown flag: --no-such-flag", "imgstream info"},
 		{[]string{"expot", sample, "x.avi"}, `unknown command "expot" for "imgstream"; did you mean export?`, "imgstream"},

@@ -117,7 +117,7 @@ func parseConfig(file string, b []byte) (*camConfig, error) {
 		return &configError{file: file, line: n.Line, field: field, err: fmt.Errorf(format, args...)}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return nil, &configError{file: file, line: 1, err: errors.New("empty: want cameras:")}
+		return nil, &configError{file: file, line: 1, err: errors.New("empty: want a cameras: map")}
 	}
 	top := doc.Content[0]
 	fields, err := mapping(file, top, "", []string{"keep", "defaults", "cameras"})

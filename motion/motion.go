@@ -90,7 +90,28 @@ type Detector struct {
 	last     Result
 	frameW   int
 	frameH   int
+
+	luma  lumaDecoder
+	cellX []int32 // per grid column: the first and last+1 plane column it averages
+	cellY []int32 // per grid row: the same for plane rows
+	cellN int     // the plane's pixels per mean (8/luma.s) cellX, cellY are for
+	stats Stats
 }
+
+// Stats counts how a Detector read the JPEG frames it analysed.
+type Stats struct {
+	// Luma counts the frames read by the luma decoder: baseline JPEGs,
+	// 8-bit, Huffman coded, YCbCr or grey.
+	Luma int64
+	// Fallback counts the frames read by the standard library's decoder,
+	// at full size: progressive, arithmetic coded, 12-bit, lossless, RGB
+	// or CMYK JPEGs, or headers the luma decoder does not expect. Its
+	// errors are returned as they are.
+	Fallback int64
+}
+
+// Stats returns the counts of the JPEG frames analysed so far.
+func (d *Detector) Stats() Stats { return d.stats }
 
 // New returns a Detector configured by c.
 func New(c Config) (*Detector, error) {
@@ -137,6 +158,18 @@ func (d *Detector) DetectJPEG(jpg []byte) (Result, error) {
 	if d.skip() {
 		return d.last, nil
 	}
+	d.luma.outW, d.luma.outH = d.c.Width, d.c.Height
+	fw, fh, err := d.luma.decode(jpg)
+	switch {
+	case err == nil:
+		d.stats.Luma++
+		d.resize(image.Rect(0, 0, fw, fh))
+		d.reduceLuma()
+		return d.compare(), nil
+	case err != errFallback:
+		return Result{}, err
+	}
+	d.stats.Fallback++
 	img, err := jpeg.Decode(bytes.NewReader(jpg))
 	if err != nil {
 		return Result{}, err
@@ -168,13 +201,23 @@ func (d *Detector) Reset() {
 }
 
 func (d *Detector) analyse(img image.Image) Result {
-	b := img.Bounds()
+	d.resize(img.Bounds())
+	d.reduce(img)
+	return d.compare()
+}
+
+// resize makes the mask for a frame's bounds, if they are new.
+func (d *Detector) resize(b image.Rectangle) {
 	if b.Dx() != d.frameW || b.Dy() != d.frameH {
 		d.frameW, d.frameH = b.Dx(), b.Dy()
 		d.makeMask(b)
 		d.analysed = 0 // a new size is a new scene
+		d.cellN = 0
 	}
-	d.reduce(img)
+}
+
+// compare compares d.cur with the background, and teaches it.
+func (d *Detector) compare() Result {
 	W, H := d.c.Width, d.c.Height
 	if d.analysed == 0 {
 		copy(d.bg, d.cur)
@@ -280,4 +323,51 @@ func (d *Detector) reduce(img image.Image) {
 			d.cur[y*W+x] = float32(sum) / float32(max(n, 1))
 		}
 	}
+}
+
+// reduceLuma averages the luma decoder's plane of n x n means over the
+// cells of the small picture, into d.cur: a cell takes the means whose
+// centre it holds, or, smaller than them, the one holding its centre.
+func (d *Detector) reduceLuma() {
+	W, H := d.c.Width, d.c.Height
+	n := 8 / d.luma.s
+	if d.cellN != n {
+		d.cellX = cells(d.cellX[:0], W, d.frameW, n)
+		d.cellY = cells(d.cellY[:0], H, d.frameH, n)
+		d.cellN = n
+	}
+	p, pw := d.luma.plane, d.luma.pw
+	for y := range H {
+		y0, y1 := int(d.cellY[2*y]), int(d.cellY[2*y+1])
+		for x := range W {
+			x0, x1 := int(d.cellX[2*x]), int(d.cellX[2*x+1])
+			var sum uint32
+			for yy := y0; yy < y1; yy++ {
+				for _, v := range p[yy*pw+x0 : yy*pw+x1] {
+					sum += uint32(v)
+				}
+			}
+			d.cur[y*W+x] = float32(sum) / float32((y1-y0)*(x1-x0))
+		}
+	}
+}
+
+// cells appends, for each of k cells over size pixels, the first and
+// last+1 of the means of n pixels it averages.
+func cells(dst []int32, k, size, n int) []int32 {
+	last := (size + n - 1) / n // means that hold a pixel of the frame
+	for i := range k {
+		a, b := i*size/k, max((i+1)*size/k, i*size/k+1)
+		// means whose centre m*n + n/2 is in [a, b)
+		m0 := (2*a - n + 2*n - 1) / (2 * n)
+		m1 := (2*b - n + 2*n - 1) / (2 * n)
+		if m1 <= m0 {
+			m0 = min((a+b)/2/n, last-1)
+			m1 = m0 + 1
+		}
+		m1 = min(m1, last)
+		m0 = min(m0, m1-1)
+		dst = append(dst, int32(m0), int32(m1))
+	}
+	return dst
 }

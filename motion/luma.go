@@ -133,6 +133,7 @@ type lumaDecoder struct {
 	active [64]bool         // the coefficient moves a mean
 	wq     [4]uint16        // quant table the weights were made for +1 (0: none)
 	basis  [8][8]float32    // basis[u][i]: mean of 1-D basis u over mean i, times C(u)/2
+	m      [64]float32      // a block's means when s > 2
 	plane  []uint8          // the means, stride pw
 	pw, ph int              // plane size (whole blocks)
 
@@ -448,102 +449,105 @@ func (d *lumaDecoder) prepare(s int) {
 	d.wq[tq] = 1
 }
 
-// fill tops the bit buffer up to at least 57 bits, unstuffing 0xFF 0x00,
-// and padding with zeros at a marker or the end of the data.
-func (d *lumaDecoder) fill() {
-	data := d.data
-	for d.nbits <= 56 {
-		if d.pos >= len(data) {
-			d.nbits += 8
-			d.pad += 8
-			continue
-		}
-		b := data[d.pos]
-		if b == 0xff {
-			if d.pos+1 < len(data) && data[d.pos+1] == 0 {
-				d.pos += 2
-			} else { // a marker: stay on it
-				d.nbits += 8
-				d.pad += 8
+// fill tops the bit buffer acc (nbits bits, left-aligned) up to at least
+// 57 bits, unstuffing 0xFF 0x00, and padding with zeros at a marker or the
+// end of the data. The hot paths keep acc and nbits in locals.
+func (d *lumaDecoder) fill(acc uint64, nbits int) (uint64, int) {
+	data, pos := d.data, d.pos
+	for nbits <= 56 {
+		if pos < len(data) {
+			b := data[pos]
+			if b != 0xff {
+				pos++
+				acc |= uint64(b) << (56 - nbits)
+				nbits += 8
 				continue
 			}
-		} else {
-			d.pos++
+			if pos+1 < len(data) && data[pos+1] == 0 {
+				pos += 2
+				acc |= 0xff << (56 - nbits)
+				nbits += 8
+				continue
+			}
 		}
-		d.acc |= uint64(b) << (56 - d.nbits)
-		d.nbits += 8
+		nbits += 8 // a marker (stay on it) or the end
+		d.pad += 8
 	}
+	d.pos = pos
+	return acc, nbits
 }
 
-// symbol decodes a Huffman symbol; the buffer holds at least 16 bits.
-func (d *lumaDecoder) symbol(h *huffTable) (int, error) {
-	e := h.lut[d.acc>>(64-lookBits)]
-	if e != 0 {
-		l := int(e >> 8)
-		d.acc <<= l
-		d.nbits -= l
-		return int(e & 0xff), nil
-	}
+// slow decodes a code longer than lookBits at the top of acc: its symbol
+// and length, or a length of 0 for a code of no symbol.
+func (h *huffTable) slow(acc uint64) (sym, l int) {
 	for l := lookBits + 1; l <= 16; l++ {
-		code := int32(d.acc >> (64 - l))
+		code := int32(acc >> (64 - l))
 		if code <= h.maxcode[l] {
-			d.acc <<= l
-			d.nbits -= l
-			return int(h.vals[(h.valptr[l]+code)&0xff]), nil
+			return int(h.vals[(h.valptr[l]+code)&0xff]), l
 		}
 	}
-	return 0, errBadCode
+	return 0, 0
 }
 
-// receive reads s bits (1..16) as a signed value.
-func (d *lumaDecoder) receive(s int) int32 {
-	v := int32(d.acc >> (64 - s))
-	d.acc <<= s
-	d.nbits -= s
+// extend makes a signed value of the s bits v (JPEG's EXTEND).
+func extend(v int32, s int) int32 {
 	if v < 1<<(s-1) {
 		v += -1<<s + 1
 	}
 	return v
 }
 
-// block decodes a luma block into the plane at (bx, by) in blocks.
+// block decodes a luma block into the plane at (bx, by) in blocks: s x s
+// means, each the sum of the dequantised coefficients times its weight.
 func (d *lumaDecoder) block(dc, ac *huffTable, pred *int32, bx, by int) error {
-	if d.nbits < 32 {
-		d.fill()
+	acc, nbits := d.acc, d.nbits
+	if nbits < 32 {
+		acc, nbits = d.fill(acc, nbits)
 	}
-	t, err := d.symbol(dc)
-	if err != nil {
-		return err
+	var t, l int
+	if e := dc.lut[acc>>(64-lookBits)]; e != 0 {
+		t, l = int(e&0xff), int(e>>8)
+	} else if t, l = dc.slow(acc); l == 0 {
+		return errBadCode
 	}
+	acc <<= l
+	nbits -= l
 	if t > 16 {
 		return errBadDC
 	}
 	if t > 0 {
-		*pred += d.receive(t)
+		*pred += extend(int32(acc>>(64-t)), t)
+		acc <<= t
+		nbits -= t
 	}
 	s := d.s
-	ss := s * s
-	var m [64]float32
 	m0 := float32(*pred)*d.weight[0] + 128
-	for i := range ss {
-		m[i] = m0
+	m1, m2, m3 := m0, m0, m0 // the means when s == 2
+	if s > 2 {
+		for i := range s * s {
+			d.m[i] = m0
+		}
 	}
 	for k := 1; k < 64; k++ {
-		if d.nbits < 32 {
-			d.fill()
+		if nbits < 32 {
+			acc, nbits = d.fill(acc, nbits)
 		}
 		var v int32
-		if f := ac.fast[d.acc>>(64-lookBits)]; f != 0 {
+		if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
 			l := int(f & 0xff)
-			d.acc <<= l
-			d.nbits -= l
+			acc <<= l
+			nbits -= l
 			k += int(f>>8) & 0xff
 			v = f >> 16
 		} else {
-			sym, err := d.symbol(ac)
-			if err != nil {
-				return err
+			var sym, l int
+			if e := ac.lut[acc>>(64-lookBits)]; e != 0 {
+				sym, l = int(e&0xff), int(e>>8)
+			} else if sym, l = ac.slow(acc); l == 0 {
+				return errBadCode
 			}
+			acc <<= l
+			nbits -= l
 			r, sz := sym>>4, sym&15
 			if sz == 0 {
 				if r != 15 {
@@ -553,67 +557,100 @@ func (d *lumaDecoder) block(dc, ac *huffTable, pred *int32, bx, by int) error {
 				continue
 			}
 			k += r
-			v = d.receive(sz)
+			v = extend(int32(acc>>(64-sz)), sz)
+			acc <<= sz
+			nbits -= sz
 		}
 		if k > 63 {
 			break // as the standard library, ignore a run past the block
 		}
-		if d.active[k] {
-			w := d.weight[k*64 : k*64+ss]
-			fv := float32(v)
-			for i := range w {
-				m[i] += fv * w[i]
-			}
+		if !d.active[k] {
+			continue
+		}
+		fv := float32(v)
+		if s == 2 {
+			w := d.weight[k*64 : k*64+4]
+			m0 += fv * w[0]
+			m1 += fv * w[1]
+			m2 += fv * w[2]
+			m3 += fv * w[3]
+			continue
+		}
+		w := d.weight[k*64 : k*64+s*s]
+		m := d.m[:len(w)]
+		for i := range w {
+			m[i] += fv * w[i]
 		}
 	}
+	d.acc, d.nbits = acc, nbits
 	row := by*s*d.pw + bx*s
-	for j := range s {
-		out := d.plane[row+j*d.pw : row+j*d.pw+s]
-		for i := range out {
-			x := m[j*s+i] + 0.5
-			switch {
-			case x <= 0:
-				out[i] = 0
-			case x >= 255:
-				out[i] = 255
-			default:
-				out[i] = uint8(x)
+	switch s {
+	case 1:
+		d.plane[row] = clamp(m0)
+	case 2:
+		out := d.plane[row : row+d.pw+2]
+		out[0], out[1] = clamp(m0), clamp(m1)
+		out[d.pw], out[d.pw+1] = clamp(m2), clamp(m3)
+	default:
+		for j := range s {
+			out := d.plane[row+j*d.pw : row+j*d.pw+s]
+			for i := range out {
+				out[i] = clamp(d.m[j*s+i])
 			}
 		}
 	}
 	return nil
 }
 
+// clamp rounds a mean to a grey level.
+func clamp(x float32) uint8 {
+	x += 0.5
+	switch {
+	case x <= 0:
+		return 0
+	case x >= 255:
+		return 255
+	}
+	return uint8(x)
+}
+
 // skipBlock decodes a block's symbols without keeping anything.
 func (d *lumaDecoder) skipBlock(dc, ac *huffTable) error {
-	if d.nbits < 32 {
-		d.fill()
+	acc, nbits := d.acc, d.nbits
+	if nbits < 32 {
+		acc, nbits = d.fill(acc, nbits)
 	}
-	t, err := d.symbol(dc)
-	if err != nil {
-		return err
+	var t, l int
+	if e := dc.lut[acc>>(64-lookBits)]; e != 0 {
+		t, l = int(e&0xff), int(e>>8)
+	} else if t, l = dc.slow(acc); l == 0 {
+		return errBadCode
 	}
 	if t > 16 {
 		return errBadDC
 	}
-	d.acc <<= t
-	d.nbits -= t
+	acc <<= l + t
+	nbits -= l + t
 	for k := 1; k < 64; k++ {
-		if d.nbits < 32 {
-			d.fill()
+		if nbits < 32 {
+			acc, nbits = d.fill(acc, nbits)
 		}
-		if f := ac.fast[d.acc>>(64-lookBits)]; f != 0 {
+		if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
 			l := int(f & 0xff)
-			d.acc <<= l
-			d.nbits -= l
+			acc <<= l
+			nbits -= l
 			k += int(f>>8) & 0xff
 			continue
 		}
-		sym, err := d.symbol(ac)
-		if err != nil {
-			return err
+		var sym, l int
+		if e := ac.lut[acc>>(64-lookBits)]; e != 0 {
+			sym, l = int(e&0xff), int(e>>8)
+		} else if sym, l = ac.slow(acc); l == 0 {
+			return errBadCode
 		}
 		r, sz := sym>>4, sym&15
+		acc <<= l + sz
+		nbits -= l + sz
 		if sz == 0 {
 			if r != 15 {
 				break
@@ -622,9 +659,8 @@ func (d *lumaDecoder) skipBlock(dc, ac *huffTable) error {
 			continue
 		}
 		k += r
-		d.acc <<= sz
-		d.nbits -= sz
 	}
+	d.acc, d.nbits = acc, nbits
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package motion
 
 import (
+	"encoding/binary"
 	"errors"
 	"image/jpeg"
 	"math"
@@ -449,11 +450,23 @@ func (d *lumaDecoder) prepare(s int) {
 	d.wq[tq] = 1
 }
 
-// fill tops the bit buffer acc (nbits bits, left-aligned) up to at least
-// 57 bits, unstuffing 0xFF 0x00, and padding with zeros at a marker or the
+// fill tops the bit buffer acc (nbits bits, left-aligned, nbits < 57) up
+// to at least 57 bits, unstuffing 0xFF 0x00, and padding with zeros at a marker or the
 // end of the data. The hot paths keep acc and nbits in locals.
 func (d *lumaDecoder) fill(acc uint64, nbits int) (uint64, int) {
 	data, pos := d.data, d.pos
+	if pos+8 <= len(data) {
+		// Eight bytes at once when none is 0xFF.
+		x := binary.BigEndian.Uint64(data[pos:])
+		if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
+			n := (64 - nbits) / 8
+			if n < 8 {
+				x &^= 1<<(64-8*n) - 1
+			}
+			d.pos = pos + n
+			return acc | x>>nbits, nbits + 8*n
+		}
+	}
 	for nbits <= 56 {
 		if pos < len(data) {
 			b := data[pos]

@@ -225,11 +225,13 @@ func (d *Detector) compare() Result {
 	d.analysed++
 	// The difference of mean brightness between the frame and the
 	// background is light, not motion.
+	n := W * H
+	cur, bg, masked := d.cur[:n], d.bg[:n], d.masked[:n]
 	var sumCur, sumBg float64
-	for i := range d.cur {
-		if !d.masked[i] {
-			sumCur += float64(d.cur[i])
-			sumBg += float64(d.bg[i])
+	for i, c := range cur {
+		if !masked[i] {
+			sumCur += float64(c)
+			sumBg += float64(bg[i])
 		}
 	}
 	shift := float32(0)
@@ -239,15 +241,14 @@ func (d *Detector) compare() Result {
 	th := float32(d.c.Threshold)
 	a := float32(d.c.Adapt)
 	changed := 0
-	for i := 0; i < W*H; i++ {
-		diff := d.cur[i] - shift - d.bg[i]
-		moved := !d.masked[i] && (diff > th || diff < -th)
-		if moved {
+	for i, c := range cur {
+		diff := c - shift - bg[i]
+		rate := a
+		if !masked[i] && (diff > th || diff < -th) {
 			changed++
-			d.bg[i] += a / 10 * (d.cur[i] - d.bg[i])
-		} else {
-			d.bg[i] += a * (d.cur[i] - d.bg[i])
+			rate = a / 10
 		}
+		bg[i] += rate * (c - bg[i])
 	}
 	r := Result{Analysed: true}
 	if d.unmasked > 0 {

@@ -91,11 +91,12 @@ type Detector struct {
 	frameW   int
 	frameH   int
 
-	luma  lumaDecoder
-	cellX []int32 // per grid column: the first and last+1 plane column it averages
-	cellY []int32 // per grid row: the same for plane rows
-	cellN int     // the plane's pixels per mean (8/luma.s) cellX, cellY are for
-	stats Stats
+	luma    lumaDecoder
+	cellX   []int32 // per grid column: the first and last+1 plane column it averages
+	cellY   []int32 // per grid row: the same for plane rows
+	cellN   int     // the plane's pixels per mean (8/luma.s) cellX, cellY are for
+	cellOne bool    // each cell is one mean
+	stats   Stats
 }
 
 // Stats counts how a Detector read the JPEG frames it analysed.
@@ -336,8 +337,26 @@ func (d *Detector) reduceLuma() {
 		d.cellX = cells(d.cellX[:0], W, d.frameW, n)
 		d.cellY = cells(d.cellY[:0], H, d.frameH, n)
 		d.cellN = n
+		d.cellOne = true
+		for i := 0; i < len(d.cellX); i += 2 {
+			d.cellOne = d.cellOne && d.cellX[i+1] == d.cellX[i]+1
+		}
+		for i := 0; i < len(d.cellY); i += 2 {
+			d.cellOne = d.cellOne && d.cellY[i+1] == d.cellY[i]+1
+		}
 	}
 	p, pw := d.luma.plane, d.luma.pw
+	if d.cellOne {
+		// A mean a cell (640x480 into 160x120): a copy.
+		for y := range H {
+			row := p[int(d.cellY[2*y])*pw:]
+			cur := d.cur[y*W : y*W+W]
+			for x := range cur {
+				cur[x] = float32(row[d.cellX[2*x]])
+			}
+		}
+		return
+	}
 	for y := range H {
 		y0, y1 := int(d.cellY[2*y]), int(d.cellY[2*y+1])
 		for x := range W {

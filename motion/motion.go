@@ -13,12 +13,61 @@
 //     removing the difference of their mean brightness;
 //   - regions that move all the time (a tree, a clock), by a mask.
 //
+// # JPEG frames: only the luma, only its means
+//
+// The grey picture is made of block averages, and a JPEG holds them: an
+// 8x8 block's DCT coefficients give the mean of any part of the block as a
+// weighted sum of them. DetectJPEG decodes only that (luma.go):
+//   - the luma blocks' coefficients, with a table-driven Huffman decoder
+//     (a 9-bit lookahead gives a code's symbol in one lookup, and for AC
+//     codes whose value bits fit in the 9 bits too, the run and the value;
+//     longer codes take a slow path), over restart markers (DRI, RSTn),
+//     byte stuffing, any sampling factors (4:2:0, 4:2:2, 4:4:4, 4:1:1,
+//     grey) and any size;
+//   - the chroma blocks' codes are read and skipped, never dequantised;
+//   - each luma block becomes s x s exact means of its n x n squares
+//     (n = 8/s), each a sum over its few nonzero coefficients, never an
+//     inverse DCT: n is the largest of 8, 4, 2, 1 that fits in a cell of
+//     Config's grid (a 640x480 frame into 160x120: 4x4 squares, the means
+//     of a 2x2 scaled IDCT, but exact; 1280x960: the DC alone);
+//   - each cell of the grid averages the means whose centre it holds.
+//
+// The grey picture differs from the one made from image/jpeg's pixels by
+// the old path's sampling (it averaged every other pixel of every other
+// row) and by rounding: on the test scenes (320x240, 2x2 squares) by 0.3
+// to 1.35 grey levels on average (TestDetectJPEGEvents logs it), with the
+// same motion in the same frames. A mean is within 2 levels of image/jpeg's
+// pixels averaged over its square where no pixel is clipped
+// (TestLumaGoJPEGs, TestLumaToolJPEGs, FuzzDecodeLuma).
+//
+// A JPEG the luma decoder does not read (progressive, arithmetic coded,
+// 12-bit, lossless, hierarchical, RGB or CMYK, a height given by DNL, a
+// restart marker out of place, or a header it does not expect) goes to
+// image/jpeg at full size, and is counted in Stats.Fallback; the errors
+// are then image/jpeg's. The luma decoder's own errors are of image/jpeg's
+// types too (jpeg.FormatError, jpeg.UnsupportedError). A frame over
+// MaxJPEGPixels is an error whichever decoder would read it.
+//
 // # Cost
 //
 // A frame costs one pass over its pixels to reduce it, plus a pass over the
-// small picture (160x120 by default). A JPEG frame must be decoded first,
-// which costs most: Config.Every analyses one frame in k, which is enough to
-// see a person cross a room. BenchmarkDetect measures both.
+// small picture (160x120 by default). A JPEG frame costs its Huffman
+// decoding; Config.Every analyses one frame in k, which is enough to see a
+// person cross a room. Measured with
+//
+//	go test -run '^$' -bench DetectJPEG -benchtime 200x -count 6 ./motion | go run ./internal/benchratio -limit stdlib
+//
+// on camera-like frames (testdata/frame640x480.jpg, 46 kB, and
+// testdata/frame1280x720.jpg, 123 kB, made by
+// ffmpeg -f lavfi -i testsrc2=size=640x480:rate=1,noise=alls=8 -frames:v 1 -pix_fmt yuvj420p -q:v 4),
+// against the path before, image/jpeg's full decode then Detect (stdlib):
+//
+//	BenchmarkDetectJPEG/640x480/luma    FIG640 of stdlib's CPU a frame, 0 allocs
+//	BenchmarkDetectJPEG/1280x720/luma   FIG720 of stdlib's CPU a frame, 0 allocs
+//
+// libjpeg-turbo's scaled grey decode of the same files, in-process
+// (OpenCV's cv2.imdecode with IMREAD_REDUCED_GRAYSCALE_4, which calls it),
+// takes TURBO640 and TURBO720 of the luma path's time.
 //
 // A Detector is not safe for concurrent use.
 package motion
@@ -154,7 +203,10 @@ func New(c Config) (*Detector, error) {
 }
 
 // DetectJPEG decodes a JPEG frame (only when it is analysed) and detects
-// motion in it.
+// motion in it. It decodes only the means of the luma it needs (see the
+// package doc), or, for a JPEG the luma decoder does not read, the whole
+// frame with image/jpeg (counted in Stats). Once the Detector has seen the
+// frame size, it allocates nothing for a frame the luma decoder reads.
 func (d *Detector) DetectJPEG(jpg []byte) (Result, error) {
 	if d.skip() {
 		return d.last, nil

@@ -44,6 +44,13 @@ var unzig = [64]uint8{
 
 const lookBits = 9 // bits of a Huffman table's lookahead
 
+// wiShift is the fraction bits of the fixed-point weights: a weight is at
+// most 65535/4 (a 16-bit quantiser times two bases of at most 1/2), so it
+// fits an int32 with 2^12, and a mean of 64 coefficients of up to 2^16
+// times it an int64 (a DC predictor grown past that by a malformed JPEG
+// wraps around, harmlessly).
+const wiShift = 12
+
 // huffTable is a Huffman table with a 9-bit lookahead: lut gives the length
 // and symbol of every code of up to 9 bits; longer codes take the slow path
 // through maxcode and valptr. For AC tables, fast also gives, for a code
@@ -134,6 +141,7 @@ type lumaDecoder struct {
 	active [64]bool         // the coefficient moves a mean
 	wq     [4]uint16        // quant table the weights were made for +1 (0: none)
 	basis  [8][8]float32    // basis[u][i]: mean of 1-D basis u over mean i, times C(u)/2
+	wi     [64 * 4]int32    // the weights in fixed point when s is 1 or 2: [zig-zag index][s*s means]
 	m      [64]float32      // a block's means when s > 2
 	plane  []uint8          // the means, stride pw
 	pw, ph int              // plane size (whole blocks)
@@ -441,6 +449,9 @@ func (d *lumaDecoder) prepare(s int) {
 					x = 0
 				}
 				w[j*s+i] = x
+				if s <= 2 {
+					d.wi[k*4+j*s+i] = int32(math.Round(float64(x) * (1 << wiShift)))
+				}
 				used = used || x != 0
 			}
 		}
@@ -534,11 +545,13 @@ func (d *lumaDecoder) block(dc, ac *huffTable, pred *int32, bx, by int) error {
 		nbits -= t
 	}
 	s := d.s
-	m0 := float32(*pred)*d.weight[0] + 128
-	m1, m2, m3 := m0, m0, m0 // the means when s == 2
+	// The means in fixed point (wiShift fraction bits) when s is 1 or 2.
+	m0 := int64(*pred)*int64(d.wi[0]) + 128<<wiShift + 1<<(wiShift-1)
+	m1, m2, m3 := m0, m0, m0
 	if s > 2 {
+		f := float32(*pred)*d.weight[0] + 128
 		for i := range s * s {
-			d.m[i] = m0
+			d.m[i] = f
 		}
 	}
 	for k := 1; k < 64; k++ {
@@ -577,18 +590,19 @@ func (d *lumaDecoder) block(dc, ac *huffTable, pred *int32, bx, by int) error {
 		if k > 63 {
 			break // as the standard library, ignore a run past the block
 		}
+		if s == 2 { // inactive coefficients have weights 0: no branch
+
+			w := d.wi[k*4 : k*4+4]
+			m0 += int64(v) * int64(w[0])
+			m1 += int64(v) * int64(w[1])
+			m2 += int64(v) * int64(w[2])
+			m3 += int64(v) * int64(w[3])
+			continue
+		}
 		if !d.active[k] {
 			continue
 		}
 		fv := float32(v)
-		if s == 2 {
-			w := d.weight[k*64 : k*64+4]
-			m0 += fv * w[0]
-			m1 += fv * w[1]
-			m2 += fv * w[2]
-			m3 += fv * w[3]
-			continue
-		}
 		w := d.weight[k*64 : k*64+s*s]
 		m := d.m[:len(w)]
 		for i := range w {
@@ -599,11 +613,11 @@ func (d *lumaDecoder) block(dc, ac *huffTable, pred *int32, bx, by int) error {
 	row := by*s*d.pw + bx*s
 	switch s {
 	case 1:
-		d.plane[row] = clamp(m0)
+		d.plane[row] = clampI(m0)
 	case 2:
 		out := d.plane[row : row+d.pw+2]
-		out[0], out[1] = clamp(m0), clamp(m1)
-		out[d.pw], out[d.pw+1] = clamp(m2), clamp(m3)
+		out[0], out[1] = clampI(m0), clampI(m1)
+		out[d.pw], out[d.pw+1] = clampI(m2), clampI(m3)
 	default:
 		for j := range s {
 			out := d.plane[row+j*d.pw : row+j*d.pw+s]
@@ -622,6 +636,18 @@ func clamp(x float32) uint8 {
 	case x <= 0:
 		return 0
 	case x >= 255:
+		return 255
+	}
+	return uint8(x)
+}
+
+// clampI makes a grey level of a rounded mean in fixed point.
+func clampI(x int64) uint8 {
+	x >>= wiShift
+	switch {
+	case x < 0:
+		return 0
+	case x > 255:
 		return 255
 	}
 	return uint8(x)

@@ -381,3 +381,32 @@ func BenchmarkDetectJPEG(b *testing.B) {
 		})
 	}
 }
+
+// TestFallbackRestart: a restart marker out of its order goes to image/jpeg
+// (which resynchronises), counted, with image/jpeg's result.
+func TestFallbackRestart(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.ppm")
+	tool(t, "ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=1", "-frames:v", "1", src)
+	f := filepath.Join(dir, "rst.jpg")
+	tool(t, "cjpeg", "-restart", "2B", "-outfile", f, src)
+	jpg, err := os.ReadFile(f)
+	require.NoError(t, err)
+	i := bytes.Index(jpg, []byte{0xff, 0xd2}) // the third marker, RST2
+	require.Positive(t, i)
+	jpg[i+1] = 0xd5
+
+	d, err := motion.New(motion.Config{})
+	require.NoError(t, err)
+	got, err := d.DetectJPEG(jpg)
+	assert.Equal(t, motion.Stats{Fallback: 1}, d.Stats())
+	img, err2 := jpeg.Decode(bytes.NewReader(jpg))
+	if err2 != nil {
+		assert.Equal(t, err2, err)
+		return
+	}
+	require.NoError(t, err)
+	ref, err := motion.New(motion.Config{})
+	require.NoError(t, err)
+	assert.Equal(t, ref.Detect(img), got)
+}

@@ -63,10 +63,27 @@ type huffTable struct {
 	maxcode [17]int32             // largest code of each length, -1 if none
 	valptr  [17]int32             // index in vals of the first code of each length, minus that code
 	vals    [256]uint8
+	src     [16 + 256]byte // the DHT's counts and symbols it was built from
+	srcLen  int
 }
 
 // build fills h from a DHT segment's counts and symbols.
 func (h *huffTable) build(counts []byte, syms []byte, ac bool) error {
+	if h.srcLen == 16+len(syms) && string(h.src[:16]) == string(counts) && string(h.src[16:h.srcLen]) == string(syms) {
+		h.defined = true // the table of the frame before: camera frames repeat theirs
+		return nil
+	}
+	if err := h.make(counts, syms, ac); err != nil {
+		h.defined, h.srcLen = false, 0
+		return err
+	}
+	h.srcLen = 16 + copy(h.src[16:], syms)
+	copy(h.src[:16], counts)
+	return nil
+}
+
+// make builds h's lookups.
+func (h *huffTable) make(counts []byte, syms []byte, ac bool) error {
 	*h = huffTable{defined: true}
 	copy(h.vals[:], syms)
 	code, k := int32(0), int32(0)
@@ -279,12 +296,13 @@ func (d *lumaDecoder) dqt(seg []byte) error {
 		if tq > 3 || pq > 1 {
 			return errFallback
 		}
+		var q [64]uint16
 		if pq == 0 {
 			if len(seg) < 65 {
 				return errFallback
 			}
 			for i := range 64 {
-				d.quant[tq][i] = uint16(seg[1+i])
+				q[i] = uint16(seg[1+i])
 			}
 			seg = seg[65:]
 		} else {
@@ -292,12 +310,13 @@ func (d *lumaDecoder) dqt(seg []byte) error {
 				return errFallback
 			}
 			for i := range 64 {
-				d.quant[tq][i] = uint16(seg[1+2*i])<<8 | uint16(seg[2+2*i])
+				q[i] = uint16(seg[1+2*i])<<8 | uint16(seg[2+2*i])
 			}
 			seg = seg[129:]
 		}
 		d.qdefined[tq] = true
-		if d.wq[tq] != 0 {
+		if q != d.quant[tq] {
+			d.quant[tq] = q
 			d.wq = [4]uint16{} // the weights were made for another table
 		}
 	}

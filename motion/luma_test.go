@@ -410,3 +410,25 @@ func TestFallbackRestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ref.Detect(img), got)
 }
+
+// TestDetectJPEGTablesChange: a Detector that keeps its Huffman tables
+// and weights from frame to frame reads frames of other tables (another
+// quality, grey after colour) as a new Detector does.
+func TestDetectJPEGTablesChange(t *testing.T) {
+	frames := [][]byte{
+		goJPEG(t, 1, 320, 240, 30, false), goJPEG(t, 2, 320, 240, 95, false),
+		goJPEG(t, 3, 320, 240, 95, true), goJPEG(t, 1, 320, 240, 30, false),
+	}
+	d, err := motion.New(motion.Config{})
+	require.NoError(t, err)
+	for i, jpg := range frames {
+		fresh, err := motion.New(motion.Config{})
+		require.NoError(t, err)
+		_, err = fresh.DetectJPEG(jpg)
+		require.NoError(t, err)
+		_, err = d.DetectJPEG(jpg)
+		require.NoError(t, err)
+		assert.Equal(t, fresh.Picture(), d.Picture(), "frame %d", i)
+	}
+	assert.Equal(t, motion.Stats{Luma: 4}, d.Stats())
+}

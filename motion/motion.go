@@ -62,15 +62,15 @@
 // ffmpeg -f lavfi -i testsrc2=size=640x480:rate=1,noise=alls=8 -frames:v 1 -pix_fmt yuvj420p -q:v 4),
 // against the path before, image/jpeg's full decode then Detect (stdlib):
 //
-//	BenchmarkDetectJPEG/640x480/luma    0.14x stdlib's time a frame (0.77 ms), 0 allocs
-//	BenchmarkDetectJPEG/1280x720/luma   0.12x stdlib's time a frame (2.27 ms), 0 allocs
+//	BenchmarkDetectJPEG/640x480/luma    0.17x stdlib's time a frame (0.82 ms), 0 allocs
+//	BenchmarkDetectJPEG/1280x720/luma   0.16x stdlib's time a frame (2.18 ms), 0 allocs
 //
-// (2 shared cores, load 5 to 6: runs at other loads gave 0.19x to 0.21x
-// and 0.17x to 0.18x.) libjpeg-turbo 2.1's scaled grey decode of the same
-// files, in one process (OpenCV's cv2.imdecode with
-// IMREAD_REDUCED_GRAYSCALE_4, which calls it, timed over 200 calls) takes
-// 0.50 ms and 1.50 ms, so the luma path, which also detects, takes 1.5x
-// libjpeg-turbo's time.
+// (2 shared cores, load 2.6; other runs, at loads 4 to 7, gave 0.14x to
+// 0.21x and 0.12x to 0.18x.) libjpeg-turbo 2.1's scaled grey decode of the
+// same files, in one process (OpenCV's cv2.imdecode with
+// IMREAD_REDUCED_GRAYSCALE_4, which calls it, CPU time over 200 calls),
+// takes 0.50 ms and 1.50 ms: the luma path, which also detects, takes
+// 1.6x and 1.45x libjpeg-turbo's time.
 //
 // A Detector is not safe for concurrent use.
 package motion

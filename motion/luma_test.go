@@ -432,3 +432,50 @@ func TestDetectJPEGTablesChange(t *testing.T) {
 	}
 	assert.Equal(t, motion.Stats{Luma: 4}, d.Stats())
 }
+
+// TestPictureCamera: on the camera-like frames, the grey picture from the
+// luma decoder is the mean of each cell's pixels as image/jpeg decodes
+// them, within lumaTolerance at 640x480 (a cell is a 4x4 square); it
+// differs from the one Detect makes (the old path) by that path's
+// sampling of a quarter of each cell's pixels.
+func TestPictureCamera(t *testing.T) {
+	for _, size := range []string{"640x480", "1280x720"} {
+		jpg, err := os.ReadFile("testdata/frame" + size + ".jpg")
+		require.NoError(t, err)
+		fast, err := motion.New(motion.Config{})
+		require.NoError(t, err)
+		ref, err := motion.New(motion.Config{})
+		require.NoError(t, err)
+		_, err = fast.DetectJPEG(jpg)
+		require.NoError(t, err)
+		img, err := jpeg.Decode(bytes.NewReader(jpg))
+		require.NoError(t, err)
+		ref.Detect(img)
+		y := img.(*image.YCbCr)
+		fw, fh := y.Rect.Dx(), y.Rect.Dy()
+		W, H := motion.DefaultWidth, motion.DefaultHeight
+		var worstOld, sumOld, worstMean, sumMean float64
+		for cy := range H {
+			for cx := range W {
+				sum, n := 0, 0
+				for yy := cy * fh / H; yy < (cy+1)*fh/H; yy++ {
+					for xx := cx * fw / W; xx < (cx+1)*fw/W; xx++ {
+						sum += int(y.Y[yy*y.YStride+xx])
+						n++
+					}
+				}
+				v := float64(fast.Picture()[cy*W+cx])
+				dm := math.Abs(v - float64(sum)/float64(n))
+				do := math.Abs(v - float64(ref.Picture()[cy*W+cx]))
+				worstMean, sumMean = max(worstMean, dm), sumMean+dm
+				worstOld, sumOld = max(worstOld, do), sumOld+do
+			}
+		}
+		t.Logf("%s: against the cells' means: mean |difference| %.2f levels, largest %.1f; against the old path: %.2f, %.1f",
+			size, sumMean/float64(W*H), worstMean, sumOld/float64(W*H), worstOld)
+		if size == "640x480" {
+			assert.LessOrEqual(t, worstMean, lumaTolerance)
+		}
+		assert.Less(t, sumMean/float64(W*H), 1.0, size)
+	}
+}

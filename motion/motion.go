@@ -32,12 +32,14 @@
 //     of a 2x2 scaled IDCT, but exact; 1280x960: the DC alone);
 //   - each cell of the grid averages the means whose centre it holds.
 //
-// The grey picture differs from the one made from image/jpeg's pixels by
-// the old path's sampling (it averaged every other pixel of every other
-// row) and by rounding: on the test scenes (320x240, 2x2 squares) by 0.3
-// to 1.35 grey levels on average (TestDetectJPEGEvents logs it), with the
-// same motion in the same frames. A mean is within 2 levels of image/jpeg's
-// pixels averaged over its square where no pixel is clipped
+// At 640x480 the grey picture is the mean of each cell's pixels as
+// image/jpeg decodes them, within 0.8 grey levels (0.24 on average;
+// TestPictureCamera). It differs from the old path's picture (Detect on
+// image/jpeg's frame, which averaged every other pixel of every other row)
+// by that sampling: 1.3 levels on average on a noisy camera frame, 0.3 to
+// 1.35 on the test scenes (TestDetectJPEGEvents logs it), which give the
+// same motion in the same frames either way. Each mean is within 2 levels
+// of image/jpeg's pixels averaged over its square, where none is clipped
 // (TestLumaGoJPEGs, TestLumaToolJPEGs, FuzzDecodeLuma).
 //
 // A JPEG the luma decoder does not read (progressive, arithmetic coded,

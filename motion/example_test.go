@@ -81,3 +81,28 @@ func ExampleDetector_DetectJPEG() {
 	// frame 4: analysed=true motion=true
 	// frame 5: analysed=false motion=true
 }
+
+// Stats says which decoder read the JPEG frames: the luma decoder reads
+// baseline JPEGs (what cameras and image/jpeg write), image/jpeg the
+// others.
+func ExampleDetector_Stats() {
+	d, err := motion.New(motion.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, frame(50, false), nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for range 3 {
+		if _, err := d.DetectJPEG(b.Bytes()); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fmt.Printf("%+v\n", d.Stats())
+	// Output:
+	// {Luma:3 Fallback:0}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
@@ -335,4 +336,43 @@ func TestLivePermanent(t *testing.T) {
 func jpegImage(jpg []byte) imageio.Image {
 	w, h, _ := mjpeg.Dimensions(jpg)
 	return imageio.Image{Width: w, Height: h, Format: container.JPEG, Data: jpg}
+}
+
+// TestRetry: Retry runs a failing source again, but returns at once what
+// no retry mends: emit's error, the source's end, a permanent error.
+func TestRetry(t *testing.T) {
+	frames := stamped(1)
+	stop := errors.New("the caller has enough")
+	for _, c := range []struct {
+		name string
+		last error // what the source's third run returns
+		emit error
+		want error
+	}{
+		{"end", io.EOF, nil, io.EOF},
+		{"permanent", record.Permanent(errors.New("401")), nil, record.ErrPermanent},
+		{"emit", nil, stop, stop},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs := 0
+			src := record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
+				runs++
+				if runs < 3 {
+					return errors.New("refused")
+				}
+				if err := emit(&record.Frame{Image: jpegImage(frames[0])}); err != nil {
+					return fmt.Errorf("emit: %w", err)
+				}
+				return c.last
+			})
+			var logged lockedBuffer
+			r := record.Retry(src, record.RetryOptions{Name: "cam", MaxBackoff: time.Millisecond, Log: log.New(&logged, "", 0)})
+			got := 0
+			err := r.Run(t.Context(), func(*record.Frame) error { got++; return c.emit })
+			assert.ErrorIs(t, err, c.want)
+			assert.Equal(t, 3, runs)
+			assert.Equal(t, 1, got)
+			assert.Equal(t, 1, strings.Count(logged.String(), "refused"), "one outage, told once: %s", logged.String())
+		})
+	}
 }

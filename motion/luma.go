@@ -222,7 +222,7 @@ func (d *lumaDecoder) decode(jpg []byte) (w, h int, err error) {
 			// the size, to refuse a huge frame before falling back.
 			if len(seg) >= 5 {
 				h, w := int(seg[1])<<8|int(seg[2]), int(seg[3])<<8|int(seg[4])
-				if w*h > MaxJPEGPixels {
+				if int64(w)*int64(h) > MaxJPEGPixels { // int64: 0xffff² overflows a 32-bit int
 					return 0, 0, errTooLarge
 				}
 			}
@@ -263,7 +263,7 @@ func (d *lumaDecoder) sof(seg []byte) error {
 	}
 	d.height, d.width = int(seg[1])<<8|int(seg[2]), int(seg[3])<<8|int(seg[4])
 	d.ncomp = int(seg[5])
-	if d.width*d.height > MaxJPEGPixels {
+	if int64(d.width)*int64(d.height) > MaxJPEGPixels {
 		return errTooLarge
 	}
 	if d.height == 0 || d.width == 0 || (d.ncomp != 1 && d.ncomp != 3) || len(seg) != 6+3*d.ncomp {

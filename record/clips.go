@@ -246,56 +246,96 @@ func removeStale(dir string, ours *regexp.Regexp, now time.Time) {
 var partialName = regexp.MustCompile(`^\.(.+)\.[0-9a-f]{8}` + regexp.QuoteMeta(partialSuffix) + `$`)
 
 // retain removes the oldest files that pattern can name (see clipName)
-// until the rest fit in k, never the file at keep (the clip being
-// written), nor, when no clip is being written (keep is ""), the newest:
+// until the rest fit in k, never the file at open (the clip being
+// written), nor, when no clip is being written (open is ""), the newest:
 // retention never leaves a recording with nothing. It returns the paths
-// it removed.
-func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error) {
+// it removed; each one's side file goes with it.
+func retain(pattern string, k Keep, open string, now time.Time) ([]string, error) {
 	if k.Size <= 0 && k.Age <= 0 {
 		return nil, nil
 	}
-	paths, err := filepath.Glob(glob(pattern))
-	if err != nil {
-		return nil, err
+	removed, err := retainAll([]clipSet{{pattern: pattern, open: open}}, k, now)
+	paths := make([]string, len(removed))
+	for i, r := range removed {
+		paths[i] = r.path
 	}
-	ours, err := clipName(pattern)
-	if err != nil {
-		return nil, err
-	}
-	writing := keep != ""
-	keep = filepath.Clean(keep) // as Glob's paths are
+	return paths, err
+}
+
+// clipSet is the clips of one pattern, for retainAll.
+type clipSet struct {
+	pattern string
+	open    string      // the clip being written, or ""
+	notify  func(Event) // told of a removal
+}
+
+type removedClip struct {
+	set  *clipSet
+	path string
+}
+
+// retainAll removes the oldest clips of all the sets' patterns together
+// until the rest fit in k, never a set's open clip, nor, when it has none,
+// its newest. Only the names a pattern can produce count (see clipName);
+// a removed clip's side file goes with it.
+func retainAll(sets []clipSet, k Keep, now time.Time) ([]removedClip, error) {
 	type clip struct {
+		set  *clipSet
 		path string
 		size int64
 		mod  time.Time
 	}
-	var clips []clip
+	var all []clip
 	var total int64
-	for _, p := range paths {
-		if !ours.MatchString(filepath.Clean(p)) {
-			continue // a name of the user's that the glob's * let in
-		}
-		fi, err := os.Lstat(p)
-		if err != nil || !fi.Mode().IsRegular() {
+	seen := make(map[string]bool)
+	var errs []error
+	for i := range sets {
+		s := &sets[i]
+		paths, err := filepath.Glob(glob(s.pattern))
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		total += fi.Size()
-		if p != keep {
-			clips = append(clips, clip{p, fi.Size(), fi.ModTime()})
+		ours, err := clipName(s.pattern)
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
+		open := filepath.Clean(s.open) // as Glob's paths are
+		var mine []clip
+		for _, p := range paths {
+			if seen[p] || !ours.MatchString(filepath.Clean(p)) {
+				continue
+			}
+			fi, err := os.Lstat(p)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+			seen[p] = true
+			total += fi.Size()
+			if p != open {
+				mine = append(mine, clip{s, p, fi.Size(), fi.ModTime()})
+			}
+		}
+		slices.SortFunc(mine, func(a, b clip) int {
+			if c := a.mod.Compare(b.mod); c != 0 {
+				return c
+			}
+			return strings.Compare(a.path, b.path)
+		})
+		if s.open == "" && len(mine) > 0 {
+			mine = mine[:len(mine)-1] // its newest, the clip just closed
+		}
+		all = append(all, mine...)
 	}
-	slices.SortFunc(clips, func(a, b clip) int {
+	slices.SortFunc(all, func(a, b clip) int {
 		if c := a.mod.Compare(b.mod); c != 0 {
 			return c
 		}
 		return strings.Compare(a.path, b.path)
 	})
-	if !writing && len(clips) > 0 {
-		clips = clips[:len(clips)-1] // the newest: the one just closed
-	}
-	var removed []string
-	var errs []error
-	for _, c := range clips {
+	var removed []removedClip
+	for _, c := range all {
 		old := k.Age > 0 && now.Sub(c.mod) > k.Age
 		if !old && (k.Size <= 0 || total <= k.Size) {
 			break
@@ -306,7 +346,7 @@ func retain(pattern string, k Keep, keep string, now time.Time) ([]string, error
 		}
 		removeSide(c.path)
 		total -= c.size
-		removed = append(removed, c.path)
+		removed = append(removed, removedClip{c.set, c.path})
 	}
 	return removed, errors.Join(errs...)
 }

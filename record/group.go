@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log"
 	"maps"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -404,89 +402,3 @@ func (g *Group) retain() {
 	}
 }
 
-// clipSet is the clips of one pattern, for retainAll.
-type clipSet struct {
-	pattern string
-	open    string      // the clip being written, or ""
-	notify  func(Event) // told of a removal
-}
-
-type removedClip struct {
-	set  *clipSet
-	path string
-}
-
-// retainAll removes the oldest clips of all the sets' patterns together
-// until the rest fit in k, never a set's open clip nor its newest. Only
-// the names a pattern can produce count (see clipName).
-func retainAll(sets []clipSet, k Keep, now time.Time) ([]removedClip, error) {
-	type clip struct {
-		set  *clipSet
-		path string
-		size int64
-		mod  time.Time
-	}
-	var all []clip
-	var total int64
-	seen := make(map[string]bool)
-	var errs []error
-	for i := range sets {
-		s := &sets[i]
-		paths, err := filepath.Glob(glob(s.pattern))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		ours, err := clipName(s.pattern)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		open := filepath.Clean(s.open)
-		var mine []clip
-		for _, p := range paths {
-			if seen[p] || !ours.MatchString(filepath.Clean(p)) {
-				continue
-			}
-			fi, err := os.Lstat(p)
-			if err != nil || !fi.Mode().IsRegular() {
-				continue
-			}
-			seen[p] = true
-			total += fi.Size()
-			if p != open {
-				mine = append(mine, clip{s, p, fi.Size(), fi.ModTime()})
-			}
-		}
-		slices.SortFunc(mine, func(a, b clip) int {
-			if c := a.mod.Compare(b.mod); c != 0 {
-				return c
-			}
-			return strings.Compare(a.path, b.path)
-		})
-		if len(mine) > 0 {
-			mine = mine[:len(mine)-1] // its newest
-		}
-		all = append(all, mine...)
-	}
-	slices.SortFunc(all, func(a, b clip) int {
-		if c := a.mod.Compare(b.mod); c != 0 {
-			return c
-		}
-		return strings.Compare(a.path, b.path)
-	})
-	var removed []removedClip
-	for _, c := range all {
-		old := k.Age > 0 && now.Sub(c.mod) > k.Age
-		if !old && (k.Size <= 0 || total <= k.Size) {
-			break
-		}
-		if err := os.Remove(c.path); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		total -= c.size
-		removed = append(removed, removedClip{c.set, c.path})
-	}
-	return removed, errors.Join(errs...)
-}

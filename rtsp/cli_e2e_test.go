@@ -69,34 +69,11 @@ func TestE2ECLIRecordRTSP(t *testing.T) {
 			cs := startServer(t, "")
 			cs.publish(0, tc.args...)
 			cs.waitAnnounced()
-			out := filepath.Join(t.TempDir(), "cam.omv")
-			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "record", cs.url(""), out, "--count", "30", "--v21")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			require.NoError(t, cmd.Run(), stderr.String())
-			f, err := os.Open(out)
-			require.NoError(t, err)
-			defer f.Close()
-			zr, err := container.NewReader(f)
-			require.NoError(t, err)
-			n := 0
-			for {
-				h, data, err := zr.ReadFrame(nil)
-				if err != nil {
-					break
-				}
-				img, err := jpeg.Decode(bytes.NewReader(data))
-				require.NoError(t, err, "frame %d", n)
-				assert.Equal(t, 320, img.Bounds().Dx(), "frame %d", n)
-				assert.Equal(t, container.JPEG, h.Format)
-				if n > 0 {
-					assert.InDelta(t, float64(time.Second/15), float64(h.Elapsed), float64(time.Millisecond), "interval before frame %d", n)
-				}
-				n++
+			frames := recordCLI(t, bin, cs.url(""), "--count", "30", "--v21")
+			assert.Len(t, frames, 30)
+			for n, h := range frames[1:] {
+				assert.InDelta(t, float64(time.Second/15), float64(h.Elapsed), float64(time.Millisecond), "interval before frame %d", n+1)
 			}
-			assert.Equal(t, 30, n)
 		})
 	}
 }
@@ -146,10 +123,19 @@ func TestE2ECLIExecFFmpegRTSP(t *testing.T) {
 	cs := startServer(t, "")
 	cs.publish(0, h264Args...)
 	cs.waitAnnounced()
-	out := filepath.Join(t.TempDir(), "exec.omv")
+	frames := recordCLI(t, bin, "exec:ffmpeg -loglevel error -rtsp_transport tcp -i "+cs.url("")+" -f mjpeg -q:v 5 -", "--count", "20")
+	assert.Len(t, frames, 20)
+}
+
+// recordCLI runs imgstream record SRC OUT ARGS... into a new file, checks
+// that every frame it recorded is a 320-pixel-wide JPEG, and returns the
+// frames' headers.
+func recordCLI(t *testing.T, bin, src string, args ...string) []container.Header {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "cam.omv")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "record", "exec:ffmpeg -loglevel error -rtsp_transport tcp -i "+cs.url("")+" -f mjpeg -q:v 5 -", out, "--count", "20")
+	cmd := exec.CommandContext(ctx, bin, append([]string{"record", src, out}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Run(), stderr.String())
@@ -158,16 +144,16 @@ func TestE2ECLIExecFFmpegRTSP(t *testing.T) {
 	defer f.Close()
 	zr, err := container.NewReader(f)
 	require.NoError(t, err)
-	n := 0
+	var frames []container.Header
 	for {
-		_, data, err := zr.ReadFrame(nil)
+		h, data, err := zr.ReadFrame(nil)
 		if err != nil {
-			break
+			return frames
 		}
 		img, err := jpeg.Decode(bytes.NewReader(data))
-		require.NoError(t, err, "frame %d", n)
-		assert.Equal(t, 320, img.Bounds().Dx())
-		n++
+		require.NoError(t, err, "frame %d", len(frames))
+		assert.Equal(t, 320, img.Bounds().Dx(), "frame %d", len(frames))
+		assert.Equal(t, container.JPEG, h.Format, "frame %d", len(frames))
+		frames = append(frames, *h)
 	}
-	assert.Equal(t, 20, n)
 }

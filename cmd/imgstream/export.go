@@ -152,27 +152,9 @@ func runExport(cmd *cobra.Command, in, out string, o exportOptions) error {
 	if err != nil {
 		return err
 	}
-	sc, err := parseScale(o.scale)
+	opts, err := o.options(kind, out)
 	if err != nil {
 		return err
-	}
-	if o.quality < 1 || o.quality > 100 {
-		return usageError{fmt.Errorf("--quality %d: want 1 to 100", o.quality)}
-	}
-	if o.palette != "global" && o.palette != "frame" {
-		return usageError{fmt.Errorf("--palette %q: want global or frame", o.palette)}
-	}
-	var rate avi.Rate
-	if o.fps != "" {
-		if rate, err = avi.ParseRate(o.fps); err != nil {
-			return usageError{err}
-		}
-	}
-	var ffmpeg string
-	if kind == toFFmpeg {
-		if ffmpeg, err = exec.LookPath("ffmpeg"); err != nil {
-			return fmt.Errorf("export to %s needs ffmpeg, which is not installed (apt-get install ffmpeg); .avi and .gif need nothing", filepath.Ext(out))
-		}
 	}
 	ctx := cmd.Context()
 	name := in
@@ -208,8 +190,7 @@ func runExport(cmd *cobra.Command, in, out string, o exportOptions) error {
 	}
 	bar := progress(cmd, len(picked), "exporting")
 	defer bar.Finish()
-	opts := export.Options{Range: rng, Rate: rate, Scale: sc, Quality: o.quality, Workers: o.workers, SegmentSize: o.segment,
-		PalettePerFrame: o.palette == "frame", FFmpeg: ffmpeg, Progress: func(int) { bar.Add(1) }}
+	opts.Range, opts.Progress = rng, func(int) { bar.Add(1) }
 	res, what, format, err := exportTo(ctx, kind, target, src.rec, opts)
 	if errors.Is(err, export.ErrNoFrames) {
 		return noFrames(name, o.frames, o.times, nil)
@@ -283,6 +264,37 @@ func reportExport(cmd *cobra.Command, kind outputKind, out string, res *export.R
 		Rate: rateString(res.Rate), Dropped: res.Dropped, Shortened: res.Shortened}, what)
 }
 
+// options checks the flags that say how frames are written, whatever
+// they come from, and returns them as export.Options (no Range, no
+// Progress). kind and out are the output's: ffmpeg is looked up for the
+// kinds it writes.
+func (o exportOptions) options(kind outputKind, out string) (export.Options, error) {
+	sc, err := parseScale(o.scale)
+	if err != nil {
+		return export.Options{}, err
+	}
+	if o.quality < 1 || o.quality > 100 {
+		return export.Options{}, usageError{fmt.Errorf("--quality %d: want 1 to 100", o.quality)}
+	}
+	if o.palette != "global" && o.palette != "frame" {
+		return export.Options{}, usageError{fmt.Errorf("--palette %q: want global or frame", o.palette)}
+	}
+	var rate avi.Rate
+	if o.fps != "" {
+		if rate, err = avi.ParseRate(o.fps); err != nil {
+			return export.Options{}, usageError{err}
+		}
+	}
+	var ffmpeg string
+	if kind == toFFmpeg {
+		if ffmpeg, err = exec.LookPath("ffmpeg"); err != nil {
+			return export.Options{}, fmt.Errorf("export to %s needs ffmpeg, which is not installed (apt-get install ffmpeg); .avi and .gif need nothing", filepath.Ext(out))
+		}
+	}
+	return export.Options{Rate: rate, Scale: sc, Quality: o.quality, Workers: o.workers, SegmentSize: o.segment,
+		PalettePerFrame: o.palette == "frame", FFmpeg: ffmpeg}, nil
+}
+
 // runExportFolder exports the frames of a folder's clips between --from
 // and --to (export.Folder.Span).
 func runExportFolder(cmd *cobra.Command, dir, out string, kind outputKind, target string, o exportOptions) error {
@@ -296,27 +308,9 @@ func runExportFolder(cmd *cobra.Command, dir, out string, kind outputKind, targe
 	if err != nil {
 		return usageError{err}
 	}
-	sc, err := parseScale(o.scale)
+	opts, err := o.options(kind, out)
 	if err != nil {
 		return err
-	}
-	if o.quality < 1 || o.quality > 100 {
-		return usageError{fmt.Errorf("--quality %d: want 1 to 100", o.quality)}
-	}
-	if o.palette != "global" && o.palette != "frame" {
-		return usageError{fmt.Errorf("--palette %q: want global or frame", o.palette)}
-	}
-	var rate avi.Rate
-	if o.fps != "" {
-		if rate, err = avi.ParseRate(o.fps); err != nil {
-			return usageError{err}
-		}
-	}
-	var ffmpeg string
-	if kind == toFFmpeg {
-		if ffmpeg, err = exec.LookPath("ffmpeg"); err != nil {
-			return fmt.Errorf("export to %s needs ffmpeg, which is not installed (apt-get install ffmpeg); .avi and .gif need nothing", filepath.Ext(out))
-		}
 	}
 	f, err := export.OpenFolder(dir)
 	if err != nil {
@@ -338,8 +332,7 @@ func runExportFolder(cmd *cobra.Command, dir, out string, kind outputKind, targe
 	ctx := cmd.Context()
 	bar := progress(cmd, picked.Frames, "exporting")
 	defer bar.Finish()
-	opts := export.Options{Rate: rate, Scale: sc, Quality: o.quality, Workers: o.workers, SegmentSize: o.segment,
-		PalettePerFrame: o.palette == "frame", FFmpeg: ffmpeg, Progress: func(int) { bar.Add(1) }}
+	opts.Progress = func(int) { bar.Add(1) }
 	res, what, format, err := exportTo(ctx, kind, target, rec, opts)
 	if err != nil {
 		return err

@@ -401,4 +401,3 @@ func (g *Group) retain() {
 		g.logf("retention (Keep of all cameras): %v", err)
 	}
 }
-

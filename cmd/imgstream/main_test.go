@@ -261,22 +261,7 @@ func TestServeStdin(t *testing.T) {
 func TestServeStdinJPEGs(t *testing.T) {
 	pr, pw := io.Pipe()
 	addr, stderr := startServeIn(t, pr, "-")
-	r, err := mjpeg.Dial(context.Background(), "http://"+addr+"/stream.mjpg")
-	require.NoError(t, err)
-	defer r.Close()
-	frames := [][]byte{testkit.SolidJPEG(8, 8, color.RGBA{255, 0, 0, 255}), testkit.SolidJPEG(8, 8, color.RGBA{0, 0, 255, 255})}
-	for _, f := range frames {
-		_, err := pw.Write(f)
-		require.NoError(t, err)
-		for {
-			got, err := r.NextFrame()
-			require.NoError(t, err)
-			if bytes.Equal(got, f) {
-				break
-			}
-		}
-	}
-	require.NoError(t, pw.Close())
+	writeAndWatch(t, pw, addr)
 	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "stdin: ended; showing its last frame") }, 10*time.Second, time.Millisecond)
 }
 
@@ -289,4 +274,26 @@ func TestServeStdinUnknown(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, pw.Close())
 	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), `"usage: camera [o" (text)`) }, 10*time.Second, time.Millisecond)
+}
+
+// writeAndWatch writes two JPEGs of different colours to w, one by one,
+// and sees each come out of the stream.mjpg of serve at addr before the
+// next goes in; then it closes w.
+func writeAndWatch(t *testing.T, w io.WriteCloser, addr string) {
+	t.Helper()
+	r, err := mjpeg.Dial(context.Background(), "http://"+addr+"/stream.mjpg")
+	require.NoError(t, err)
+	defer r.Close()
+	for _, f := range [][]byte{testkit.SolidJPEG(8, 8, color.RGBA{255, 0, 0, 255}), testkit.SolidJPEG(8, 8, color.RGBA{0, 0, 255, 255})} {
+		_, err := w.Write(f)
+		require.NoError(t, err)
+		for {
+			got, err := r.NextFrame()
+			require.NoError(t, err)
+			if bytes.Equal(got, f) {
+				break
+			}
+		}
+	}
+	require.NoError(t, w.Close())
 }

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,8 +20,6 @@ import (
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
-	"github.com/imgstream/imgstream/internal/testkit"
-	"github.com/imgstream/imgstream/mjpeg"
 )
 
 // TestSignalStopsBlockedCommand: info, frames and verify, blocked in a read
@@ -267,23 +264,8 @@ func TestServeFIFO(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "camera.mjpeg")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	addr, stderr := startServeIn(t, nil, fifo)
-	r, err := mjpeg.Dial(context.Background(), "http://"+addr+"/stream.mjpg")
-	require.NoError(t, err)
-	defer r.Close()
 	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 	require.NoError(t, err)
-	frames := [][]byte{testkit.SolidJPEG(8, 8, color.RGBA{255, 0, 0, 255}), testkit.SolidJPEG(8, 8, color.RGBA{0, 0, 255, 255})}
-	for _, f := range frames {
-		_, err := w.Write(f)
-		require.NoError(t, err)
-		for {
-			got, err := r.NextFrame()
-			require.NoError(t, err)
-			if bytes.Equal(got, f) {
-				break
-			}
-		}
-	}
-	require.NoError(t, w.Close())
+	writeAndWatch(t, w, addr)
 	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "ended; showing its last frame") }, 10*time.Second, time.Millisecond)
 }

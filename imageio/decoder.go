@@ -16,6 +16,7 @@ import "image"
 type Decoder struct {
 	rgba image.RGBA
 	gray image.Gray
+	sums []uint32 // jpegToRGBA's vertical chroma sums
 }
 
 // Decode converts m as [Image.Decode] does, into d's pictures.

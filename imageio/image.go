@@ -126,11 +126,7 @@ func (m *Image) decode(d *Decoder) (image.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		var dst *image.RGBA
-		if d != nil {
-			dst = &d.rgba
-		}
-		return jpegToRGBA(img, dst), nil
+		return jpegToRGBA(img, d), nil
 	default: // PNG
 		if err := m.checkDecode(png.DecodeConfig); err != nil {
 			return nil, err

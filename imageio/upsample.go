@@ -5,20 +5,22 @@ import (
 	"image"
 )
 
-// jpegToRGBA converts a decoded JPEG to RGBA, into dst when it is not nil
-// (its Pix reused when large enough) or into a new picture. Subsampled
-// chroma (4:2:0 and 4:2:2) is interpolated with libjpeg's "fancy" triangle
-// filter, weighting the nearer chroma sample 3:1 in each subsampled
-// direction, as OpenMV IDE and most viewers do; image/jpeg alone repeats
-// each chroma sample, which shows as blocky colour edges. Other images are
-// returned as they are.
+// jpegToRGBA converts a decoded JPEG to RGBA, into d's picture when d is
+// not nil (its Pix reused when large enough) or into a new one.
+// Subsampled chroma (4:2:0 and 4:2:2) is interpolated with libjpeg's
+// "fancy" triangle filter, weighting the nearer chroma sample 3:1 in each
+// subsampled direction, as OpenMV IDE and most viewers do; image/jpeg
+// alone repeats each chroma sample, which shows as blocky colour edges.
+// Other images are returned as they are.
 //
-// Each row is interpolated and converted in one pass (upsampleRow) with
-// color.YCbCrToRGB's arithmetic in tables, so the result is what
-// color.YCbCrToRGB gives, bit for bit. BenchmarkJPEGToRGBA times it
-// against the converter before; BenchmarkDecodeJPEG times Image.Decode and
-// Decoder.Decode against jpeg.Decode.
-func jpegToRGBA(m image.Image, dst *image.RGBA) image.Image {
+// The vertical filter makes the sums of each chroma column for two rows
+// at once (verticalSums); each row is then filtered horizontally and
+// converted in one pass (upsampleRow) with color.YCbCrToRGB's arithmetic
+// in tables, so the result is what color.YCbCrToRGB gives, bit for bit.
+// BenchmarkJPEGToRGBA times it against the converter before;
+// BenchmarkDecodeJPEG times Image.Decode and Decoder.Decode against
+// jpeg.Decode.
+func jpegToRGBA(m image.Image, d *Decoder) image.Image {
 	ycc, ok := m.(*image.YCbCr)
 	if !ok || (ycc.SubsampleRatio != image.YCbCrSubsampleRatio420 && ycc.SubsampleRatio != image.YCbCrSubsampleRatio422) {
 		return m
@@ -26,30 +28,46 @@ func jpegToRGBA(m image.Image, dst *image.RGBA) image.Image {
 	r := ycc.Rect
 	w, h := r.Dx(), r.Dy()
 	cw := (w + 1) / 2
-	ch := h
-	if ycc.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-		ch = (h + 1) / 2
+	var dst *image.RGBA
+	var sums []uint32
+	if d != nil {
+		dst, sums = &d.rgba, d.sums
 	}
 	dst = reuseRGBA(dst, w, h)
+	if cap(sums) < 2*cw {
+		sums = make([]uint32, 2*cw)
+	}
+	if d != nil {
+		d.sums = sums
+	}
+	up, down := sums[:cw], sums[cw:2*cw]
 	t := &yccTables
-	for y := range h {
-		cy, near := y, y
-		// The rounding of libjpeg's h2v2 (r0, r1) and h2v1 filters: with
-		// 4:2:2 the vertical sum is 4 times the one row, and rounding
-		// 4 and 8 over 16 is h2v1's 1 and 2 over 4.
-		r0, r1 := uint32(4), uint32(8)
-		if ycc.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-			cy = y / 2
-			near = cy + 1 // the other chroma row nearest to y
-			if y%2 == 0 {
-				near = cy - 1
-			}
-			near = min(max(near, 0), ch-1)
-			r0, r1 = 8, 7
+	cb := func(y int) []byte { return ycc.Cb[y*ycc.CStride:][:cw] }
+	cr := func(y int) []byte { return ycc.Cr[y*ycc.CStride:][:cw] }
+	row := func(y int) ([]byte, []byte) { return dst.Pix[y*dst.Stride:][:4*w], ycc.Y[y*ycc.YStride:][:w] }
+	if ycc.SubsampleRatio == image.YCbCrSubsampleRatio422 {
+		// libjpeg's h2v1 filter: the vertical sum is 4 times the one
+		// row, and rounding 4 and 8 over 16 is h2v1's 1 and 2 over 4.
+		for y := range h {
+			verticalSums(up, up, cb(y), cb(y), cb(y), cr(y), cr(y), cr(y))
+			out, yrow := row(y)
+			upsampleRow(out, yrow, up, 4, 8, t)
 		}
-		upsampleRow(dst.Pix[y*dst.Stride:][:4*w], ycc.Y[y*ycc.YStride:][:w],
-			ycc.Cb[cy*ycc.CStride:][:cw], ycc.Cb[near*ycc.CStride:][:cw],
-			ycc.Cr[cy*ycc.CStride:][:cw], ycc.Cr[near*ycc.CStride:][:cw], r0, r1, t)
+		return dst
+	}
+	// 4:2:0, libjpeg's h2v2 filter: chroma row k lies between pixel rows
+	// 2k and 2k+1; the upper one's nearest other chroma row is k-1, the
+	// lower one's k+1 (the picture's edge rows repeated).
+	ch := (h + 1) / 2
+	for k := range ch {
+		ku, kd := max(k-1, 0), min(k+1, ch-1)
+		verticalSums(up, down, cb(ku), cb(k), cb(kd), cr(ku), cr(k), cr(kd))
+		out, yrow := row(2 * k)
+		upsampleRow(out, yrow, up, 8, 7, t)
+		if 2*k+1 < h {
+			out, yrow = row(2*k + 1)
+			upsampleRow(out, yrow, down, 8, 7, t)
+		}
 	}
 	return dst
 }
@@ -63,6 +81,22 @@ func reuseRGBA(dst *image.RGBA, w, h int) *image.RGBA {
 	}
 	dst.Pix, dst.Stride, dst.Rect = grow(dst.Pix, 4*w*h), 4*w, image.Rect(0, 0, w, h)
 	return dst
+}
+
+// verticalSums makes the vertical sums of libjpeg's fancy upsampling for the
+// pixel rows above (up) and below (down) the chroma rows cb and cr: 3
+// times the sample plus the sample of the nearest other row (cbu and cru
+// above, cbd and crd below), Cb's in the low half of each word and Cr's in
+// the high half. up and down may be the same slice when cbu and cbd are.
+func verticalSums(up, down []uint32, cbu, cb, cbd, cru, cr, crd []byte) {
+	n := len(up)
+	down = down[:n]
+	cbu, cb, cbd, cru, cr, crd = cbu[:n], cb[:n], cbd[:n], cru[:n], cr[:n], crd[:n]
+	for c := range up {
+		b3, r3 := 3*uint32(cb[c]), 3*uint32(cr[c])
+		up[c] = b3 + uint32(cbu[c]) | (r3+uint32(cru[c]))<<16
+		down[c] = b3 + uint32(cbd[c]) | (r3+uint32(crd[c]))<<16
+	}
 }
 
 // yccConv holds color.YCbCrToRGB's arithmetic as tables, in one block so
@@ -101,31 +135,24 @@ func (t *yccConv) rgba(y, cb, cr uint8) uint32 {
 }
 
 // upsampleRow makes one row of RGBA pixels in out from its luma yrow and
-// the chroma rows it lies in (cb, cr) and nearest to it (cbn, crn), each
-// half as wide: libjpeg's fancy upsampling (3:1 vertically, then 3:1
-// horizontally, rounded by r0 for even and r1 for odd pixels, over 16)
-// and color.YCbCrToRGB's arithmetic, bit for bit, in one pass.
-//
-// The vertical sums of Cb and Cr (up to 4*255) travel together in the two
-// halves of a word, and the horizontal filter works on both at once.
-func upsampleRow(out, yrow, cb, cbn, cr, crn []byte, r0, r1 uint32, t *yccConv) {
-	w := len(yrow)
-	n := len(cb)
+// the vertical sums of its chroma (verticalSums), each half as wide:
+// libjpeg's fancy upsampling horizontally (3:1, rounded by r0 for even
+// and r1 for odd pixels, over 16) and color.YCbCrToRGB's arithmetic, bit
+// for bit, in one pass. Cb and Cr travel together in the two halves of a
+// word, and the horizontal filter works on both at once.
+func upsampleRow(out, yrow []byte, sums []uint32, r0, r1 uint32, t *yccConv) {
+	w, n := len(yrow), len(sums)
 	if n == 0 || w == 0 {
 		return
 	}
-	out = out[:4*w]
-	cbn, cr, crn = cbn[:n], cr[:n], crn[:n]
-	sum := func(c int) uint32 {
-		return 3*uint32(cb[c]) + uint32(cbn[c]) | (3*uint32(cr[c])+uint32(crn[c]))<<16
-	}
 	r0, r1 = r0|r0<<16, r1|r1<<16
-	prev, this := sum(0), sum(0)
+	prev, this := sums[0], sums[0]
 	// Pairs of pixels with a chroma column on their right; the last one
 	// or two pixels repeat the last column instead.
 	pairs := min(w/2, n-1)
-	for c := range pairs {
-		next := sum(c + 1)
+	out, tail, ytail := out[:8*pairs], out[8*pairs:], yrow[2*pairs:]
+	yrow = yrow[:2*pairs]
+	for c, next := range sums[1 : pairs+1] {
 		e := (3*this + prev + r0) >> 4 // Cb in bits 0-7, Cr in 16-23
 		o := (3*this + next + r1) >> 4
 		yy := yrow[2*c : 2*c+2 : 2*c+2]
@@ -134,17 +161,11 @@ func upsampleRow(out, yrow, cb, cbn, cr, crn []byte, r0, r1 uint32, t *yccConv) 
 		binary.LittleEndian.PutUint64(out[8*c:8*c+8:8*c+8], uint64(p)|uint64(q)<<32)
 		prev, this = this, next
 	}
-	for c := pairs; 2*c < w; c++ {
-		next := this
-		if c+1 < n {
-			next = sum(c + 1)
-		}
-		e := (3*this + prev + r0) >> 4
-		binary.LittleEndian.PutUint32(out[8*c:], t.rgba(yrow[2*c], uint8(e), uint8(e>>16)))
-		if 2*c+1 < w {
-			o := (3*this + next + r1) >> 4
-			binary.LittleEndian.PutUint32(out[8*c+4:], t.rgba(yrow[2*c+1], uint8(o), uint8(o>>16)))
-		}
-		prev, this = this, next
+	// The last column: one pixel for an odd width, two for an even one.
+	e := (3*this + prev + r0) >> 4
+	binary.LittleEndian.PutUint32(tail, t.rgba(ytail[0], uint8(e), uint8(e>>16)))
+	if len(ytail) > 1 {
+		o := (3*this + this + r1) >> 4
+		binary.LittleEndian.PutUint32(tail[4:], t.rgba(ytail[1], uint8(o), uint8(o>>16)))
 	}
 }

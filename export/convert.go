@@ -124,7 +124,7 @@ func Convert(ctx context.Context, w io.Writer, rec *Recording, o ConvertOptions)
 				w, h := o.Scale.Size(m.Width, m.Height)
 				out = imageio.Image{Width: w, Height: h, Format: container.JPEG, Data: b}
 			} else {
-				dec, err := m.Decode()
+				dec, err := s.dec.Decode(m)
 				if err != nil {
 					return frameError(i, err)
 				}

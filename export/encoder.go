@@ -3,7 +3,6 @@ package export
 import (
 	"bytes"
 	"errors"
-	"image"
 	"image/jpeg"
 	"runtime"
 	"sync"
@@ -67,11 +66,11 @@ type pool struct {
 // close returns the pool's own error.
 var errPoolFailed = errors.New("export: the encoder failed")
 
-// scratch is what a worker reuses from frame to frame: the decoded picture
-// and the encoder's output buffer.
+// scratch is what a worker reuses from frame to frame: the decoder, with
+// its picture, and the encoder's output buffer.
 type scratch struct {
-	rgba *image.RGBA
-	out  bytes.Buffer
+	dec imageio.Decoder
+	out bytes.Buffer
 }
 
 type poolJob struct {
@@ -156,26 +155,17 @@ func (p *pool) close() error {
 
 // jpegWith returns m as a JPEG at quality q, scaled by s, with a worker's
 // scratch: a JPEG frame passes through untouched when neither s nor
-// reencode asks for a change. An RGB565 frame (the common raw one) is
-// widened into the reused picture, and the JPEG is built in the reused
-// buffer and copied out, so that a frame costs no more allocation than
-// its JPEG.
+// reencode asks for a change. The frame is decoded into the worker's
+// picture (an imageio.Decoder), and the JPEG is built in the reused buffer
+// and copied out, so that a frame costs no more allocation than its JPEG
+// (and, for a JPEG frame, image/jpeg's decoding).
 func jpegWith(m *imageio.Image, s Scale, q int, reencode bool, sc *scratch) ([]byte, error) {
 	if m.Format == container.JPEG && s.none() && !reencode {
 		return bytes.Clone(m.Data), nil
 	}
-	var img image.Image
-	if m.Format == container.RGB565 && len(m.Data) == 2*m.Width*m.Height {
-		if sc.rgba == nil || sc.rgba.Rect.Dx() != m.Width || sc.rgba.Rect.Dy() != m.Height {
-			sc.rgba = image.NewRGBA(image.Rect(0, 0, m.Width, m.Height))
-		}
-		imageio.RGB565ToRGBA(sc.rgba.Pix, m.Data)
-		img = sc.rgba
-	} else {
-		var err error
-		if img, err = m.Decode(); err != nil {
-			return nil, err
-		}
+	img, err := sc.dec.Decode(m)
+	if err != nil {
+		return nil, err
 	}
 	sc.out.Reset()
 	if err := jpeg.Encode(&sc.out, s.Apply(img), &jpeg.Options{Quality: q}); err != nil {

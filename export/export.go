@@ -359,6 +359,8 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // does not close w.
 func GIF(ctx context.Context, w io.Writer, rec *Recording, o Options) (*Result, error) {
 	anim := newAnimation(w, o.PalettePerFrame)
+	// One picture for every frame: the animation copies those it keeps.
+	var dec imageio.Decoder
 	err := eachPicked(ctx, rec, &o, func(i int, at time.Duration, m *imageio.Image) error {
 		if o.Render != nil {
 			done, err := o.Render(ctx)
@@ -369,7 +371,7 @@ func GIF(ctx context.Context, w io.Writer, rec *Recording, o Options) (*Result, 
 				defer done()
 			}
 		}
-		img, err := m.Decode()
+		img, err := dec.Decode(m)
 		if err != nil {
 			return frameError(i, err)
 		}

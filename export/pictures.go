@@ -108,7 +108,7 @@ func Pictures(ctx context.Context, pattern string, rec *Recording, o Options) (r
 		if asJPEG {
 			return jpegWith(m, o.Scale, q, false, s)
 		}
-		img, err := m.Decode()
+		img, err := s.dec.Decode(m)
 		if err != nil {
 			return nil, err
 		}

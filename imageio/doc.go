@@ -24,7 +24,8 @@
 // An [Image] is a frame as OpenMV stores it. [Image.Decode] and [Encode]
 // convert to and from Go's image.Image for every pixel format: RGB565,
 // grayscale, binary, the four Bayer mosaics (demosaiced bilinearly), YUV422
-// and YVU422, JPEG and PNG.
+// and YVU422, JPEG and PNG. A [Decoder] does what Image.Decode does into
+// pictures it reuses from frame to frame, for programs that decode many.
 //
 // # Damaged recordings
 //

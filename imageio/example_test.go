@@ -161,6 +161,34 @@ func ExampleImage_Decode() {
 	// RGB565     -> *image.RGBA
 }
 
+// Decode every frame of a recording with one Decoder, as a player or an
+// exporter does: frames of one size reuse its picture, so the loop
+// allocates no RGBA picture after the first; a picture kept beyond the
+// next frame is copied.
+func ExampleDecoder() {
+	data, err := os.ReadFile("testdata/640x480-420.jpg")
+	if err != nil {
+		log.Fatal(err)
+	}
+	frame := &imageio.Image{Width: 640, Height: 480, Format: container.JPEG, Data: data}
+	var d imageio.Decoder
+	var first image.Image
+	for i := range 3 {
+		m, err := d.Decode(frame)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if i == 0 {
+			first = m
+		}
+		fmt.Printf("%T %v, the same picture as the first: %v\n", m, m.Bounds().Size(), m == first)
+	}
+	// Output:
+	// *image.RGBA (640,480), the same picture as the first: true
+	// *image.RGBA (640,480), the same picture as the first: true
+	// *image.RGBA (640,480), the same picture as the first: true
+}
+
 // Cut a recording that a power loss left unfinished back to its complete
 // frames.
 func ExampleRepair() {

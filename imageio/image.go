@@ -79,27 +79,35 @@ func (m *Image) check() error {
 // returns for PNG. A JPEG or PNG whose own header gives another size than
 // m's, or more than [MaxDecodePixels], is [container.ErrInvalidDimensions],
 // found before anything is allocated for its pixels. The result does not
-// share memory with m.
+// share memory with m. To decode many frames, a [Decoder] gives the same
+// pictures and reuses them.
 func (m *Image) Decode() (image.Image, error) {
+	return m.decode(nil)
+}
+
+// decode is Decode, into d's pictures when d is not nil.
+func (m *Image) decode(d *Decoder) (image.Image, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
 	r := image.Rect(0, 0, m.Width, m.Height)
 	switch m.Format {
 	case container.RGB565:
-		dst := image.NewRGBA(r)
+		dst := d.rgbaPicture(m.Width, m.Height)
 		RGB565ToRGBA(dst.Pix, m.Data)
 		return dst, nil
 	case container.Grayscale:
-		dst := image.NewGray(r)
+		dst := d.grayPicture(m.Width, m.Height)
 		copy(dst.Pix, m.Data)
 		return dst, nil
 	case container.Binary:
-		dst := image.NewGray(r)
+		dst := d.grayPicture(m.Width, m.Height)
+		clear(dst.Pix)
 		binaryToGray(dst, m.Data)
 		return dst, nil
 	case container.BayerBGGR, container.BayerGBRG, container.BayerGRBG, container.BayerRGGB:
-		dst := image.NewRGBA(r)
+		dst := d.rgbaPicture(m.Width, m.Height)
+		clear(dst.Pix)
 		demosaic(dst, m.Data, bayerPattern(m.Format))
 		return dst, nil
 	case container.YUV422, container.YVU422:
@@ -107,18 +115,18 @@ func (m *Image) Decode() (image.Image, error) {
 		yuvToYCbCr(dst, m.Data, m.Format == container.YVU422)
 		return dst, nil
 	case container.RGB24, container.BGR24:
-		dst := image.NewRGBA(r)
+		dst := d.rgbaPicture(m.Width, m.Height)
 		rgb24ToRGBA(dst.Pix, m.Data, m.Format == container.BGR24)
 		return dst, nil
 	case container.JPEG:
 		if err := m.checkDecode(jpeg.DecodeConfig); err != nil {
 			return nil, err
 		}
-		d, err := jpeg.Decode(bytes.NewReader(m.Data))
+		img, err := jpeg.Decode(bytes.NewReader(m.Data))
 		if err != nil {
 			return nil, err
 		}
-		return jpegToRGBA(d), nil
+		return jpegToRGBA(img, d), nil
 	default: // PNG
 		if err := m.checkDecode(png.DecodeConfig); err != nil {
 			return nil, err

@@ -14,8 +14,8 @@ import (
 // keeping its buffers from frame to frame: RGB565, RGB24 and BGR24 frames
 // are widened into one reused RGBA picture (image/jpeg's fastest colour
 // input), GRAYSCALE frames are encoded from their own bytes as a
-// one-component JPEG, BINARY frames as grey, other formats through
-// [Image.Decode]; JPEG frames pass through untouched. The bytes are those
+// one-component JPEG, BINARY frames as grey, other formats through a
+// [Decoder] of its own; JPEG frames pass through untouched. The bytes are those
 // of jpeg.Encode of [Image.Decode]'s picture.
 //
 // The zero value is ready to use. A JPEGEncoder is not safe for
@@ -30,6 +30,7 @@ type JPEGEncoder struct {
 	rgba image.RGBA
 	ycc  image.YCbCr
 	gray image.Gray
+	dec  Decoder // the other formats
 	out  appendWriter
 }
 
@@ -75,7 +76,7 @@ func (e *JPEGEncoder) Append(dst []byte, m *Image) ([]byte, error) {
 		}
 		img = &e.ycc
 	default:
-		d, err := m.Decode()
+		d, err := e.dec.Decode(m)
 		if err != nil {
 			return dst, err
 		}

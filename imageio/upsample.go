@@ -5,18 +5,22 @@ import (
 	"image"
 )
 
-// jpegToRGBA converts a decoded JPEG to RGBA. Subsampled chroma (4:2:0 and
-// 4:2:2) is interpolated with libjpeg's "fancy" triangle filter, weighting
-// the nearer chroma sample 3:1 in each subsampled direction, as OpenMV IDE
-// and most viewers do; image/jpeg alone repeats each chroma sample, which
-// shows as blocky colour edges. Other images are returned as they are.
+// jpegToRGBA converts a decoded JPEG to RGBA, into d's picture when d is
+// not nil (its Pix reused when large enough) or into a new one.
+// Subsampled chroma (4:2:0 and 4:2:2) is interpolated with libjpeg's
+// "fancy" triangle filter, weighting the nearer chroma sample 3:1 in each
+// subsampled direction, as OpenMV IDE and most viewers do; image/jpeg
+// alone repeats each chroma sample, which shows as blocky colour edges.
+// Other images are returned as they are.
 //
-// Each row is interpolated and converted in one pass (upsampleRow) with
-// color.YCbCrToRGB's arithmetic in tables, so the result is what
-// color.YCbCrToRGB gives, bit for bit. It is 2.2x as fast as the two-pass
-// converter before (BenchmarkJPEGToRGBA), and Image.Decode of a 640x480
-// 4:2:0 JPEG takes 1.65x jpeg.Decode's time (BenchmarkDecodeJPEG/paired).
-func jpegToRGBA(m image.Image) image.Image {
+// The vertical filter makes the sums of each chroma column for two rows
+// at once (verticalSums); each row is then filtered horizontally and
+// converted in one pass (upsampleRow) with color.YCbCrToRGB's arithmetic
+// in tables, so the result is what color.YCbCrToRGB gives, bit for bit.
+// BenchmarkJPEGToRGBA times it against the converter before;
+// BenchmarkDecodeJPEG times Image.Decode and Decoder.Decode against
+// jpeg.Decode.
+func jpegToRGBA(m image.Image, d *Decoder) image.Image {
 	ycc, ok := m.(*image.YCbCr)
 	if !ok || (ycc.SubsampleRatio != image.YCbCrSubsampleRatio420 && ycc.SubsampleRatio != image.YCbCrSubsampleRatio422) {
 		return m
@@ -24,101 +28,144 @@ func jpegToRGBA(m image.Image) image.Image {
 	r := ycc.Rect
 	w, h := r.Dx(), r.Dy()
 	cw := (w + 1) / 2
-	ch := h
-	if ycc.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-		ch = (h + 1) / 2
+	var dst *image.RGBA
+	var sums []uint32
+	if d != nil {
+		dst, sums = &d.rgba, d.sums
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		cy, near := y, y
-		// The rounding of libjpeg's h2v2 (r0, r1) and h2v1 filters: with
-		// 4:2:2 the vertical sum is 4 times the one row, and rounding
-		// 4 and 8 over 16 is h2v1's 1 and 2 over 4.
-		r0, r1 := int32(4), int32(8)
-		if ycc.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-			cy = y / 2
-			near = cy + 1 // the other chroma row nearest to y
-			if y%2 == 0 {
-				near = cy - 1
-			}
-			near = min(max(near, 0), ch-1)
-			r0, r1 = 8, 7
+	dst = reuseRGBA(dst, w, h)
+	if cap(sums) < 2*cw {
+		sums = make([]uint32, 2*cw)
+	}
+	if d != nil {
+		d.sums = sums
+	}
+	up, down := sums[:cw], sums[cw:2*cw]
+	t := &yccTables
+	cb := func(y int) []byte { return ycc.Cb[y*ycc.CStride:][:cw] }
+	cr := func(y int) []byte { return ycc.Cr[y*ycc.CStride:][:cw] }
+	row := func(y int) ([]byte, []byte) { return dst.Pix[y*dst.Stride:][:4*w], ycc.Y[y*ycc.YStride:][:w] }
+	if ycc.SubsampleRatio == image.YCbCrSubsampleRatio422 {
+		// libjpeg's h2v1 filter: the vertical sum is 4 times the one
+		// row, and rounding 4 and 8 over 16 is h2v1's 1 and 2 over 4.
+		for y := range h {
+			verticalSums(up, up, cb(y), cb(y), cb(y), cr(y), cr(y), cr(y))
+			out, yrow := row(y)
+			upsampleRow(out, yrow, up, 4, 8, t)
 		}
-		upsampleRow(dst.Pix[y*dst.Stride:][:4*w], ycc.Y[y*ycc.YStride:][:w],
-			ycc.Cb[cy*ycc.CStride:][:cw], ycc.Cb[near*ycc.CStride:][:cw],
-			ycc.Cr[cy*ycc.CStride:][:cw], ycc.Cr[near*ycc.CStride:][:cw], r0, r1)
+		return dst
+	}
+	// 4:2:0, libjpeg's h2v2 filter: chroma row k lies between pixel rows
+	// 2k and 2k+1; the upper one's nearest other chroma row is k-1, the
+	// lower one's k+1 (the picture's edge rows repeated).
+	ch := (h + 1) / 2
+	for k := range ch {
+		ku, kd := max(k-1, 0), min(k+1, ch-1)
+		verticalSums(up, down, cb(ku), cb(k), cb(kd), cr(ku), cr(k), cr(kd))
+		out, yrow := row(2 * k)
+		upsampleRow(out, yrow, up, 8, 7, t)
+		if 2*k+1 < h {
+			out, yrow = row(2*k + 1)
+			upsampleRow(out, yrow, down, 8, 7, t)
+		}
 	}
 	return dst
 }
 
-// Contributions of Cb and Cr to R, G and B in color.YCbCrToRGB's 16.16
-// fixed point, by sample value.
-var crR, cbG, crG, cbB = func() (r, g1, g2, b [256]int32) {
+// reuseRGBA returns a w x h picture at the origin: dst, its Pix reused
+// when it has the capacity, or a new one when dst is nil. Its pixels are
+// left as they were.
+func reuseRGBA(dst *image.RGBA, w, h int) *image.RGBA {
+	if dst == nil {
+		return image.NewRGBA(image.Rect(0, 0, w, h))
+	}
+	dst.Pix, dst.Stride, dst.Rect = grow(dst.Pix, 4*w*h), 4*w, image.Rect(0, 0, w, h)
+	return dst
+}
+
+// verticalSums makes the vertical sums of libjpeg's fancy upsampling for the
+// pixel rows above (up) and below (down) the chroma rows cb and cr: 3
+// times the sample plus the sample of the nearest other row (cbu and cru
+// above, cbd and crd below), Cb's in the low half of each word and Cr's in
+// the high half. up and down may be the same slice when cbu and cbd are.
+func verticalSums(up, down []uint32, cbu, cb, cbd, cru, cr, crd []byte) {
+	n := len(up)
+	down = down[:n]
+	cbu, cb, cbd, cru, cr, crd = cbu[:n], cb[:n], cbd[:n], cru[:n], cr[:n], crd[:n]
+	for c := range up {
+		b3, r3 := 3*uint32(cb[c]), 3*uint32(cr[c])
+		up[c] = b3 + uint32(cbu[c]) | (r3+uint32(cru[c]))<<16
+		down[c] = b3 + uint32(cbd[c]) | (r3+uint32(crd[c]))<<16
+	}
+}
+
+// yccConv holds color.YCbCrToRGB's arithmetic as tables, in one block so
+// that the conversion loop reaches them all through one pointer.
+type yccConv struct {
+	// The contributions of Cr to R, of Cb and of Cr to G, and of Cb to B,
+	// by sample value, in color.YCbCrToRGB's 16.16 fixed point, plus 256
+	// (in r, gb and b) so that the sum with Y*0x10101 is never negative.
+	r, gb, gr, b [256]int32
+	// The byte color.YCbCrToRGB gives for the integer part of a value
+	// plus 256 (0 below 256, 255 over 511; values lie in [29, 737]),
+	// already in its place in a little-endian RGBA word: R's in bits
+	// 0-7, G's in 8-15, B's in 16-23 with the opaque alpha.
+	clR, clG, clB [1024]uint32
+}
+
+var yccTables = func() (t yccConv) {
 	for i := range 256 {
 		c := int32(i) - 128
-		r[i], g1[i], g2[i], b[i] = 91881*c, -22554*c, -46802*c, 116130*c
+		t.r[i], t.gb[i], t.gr[i], t.b[i] = 91881*c+256<<16, -22554*c+256<<16, -46802*c, 116130*c+256<<16
+	}
+	for i := range t.clR {
+		v := uint32(min(max(i-256, 0), 255))
+		t.clR[i], t.clG[i], t.clB[i] = v, v<<8, v<<16|0xff<<24
 	}
 	return
 }()
 
-// clampTab maps the integer part of a 16.16 colour value, plus 256 and
-// masked to 10 bits, to the byte color.YCbCrToRGB gives for it: 0 for a
-// negative value, 255 for one over 255. Values lie in [-227, 481].
-var clampTab = func() (t [1024]byte) {
-	for i := range t {
-		t[i] = byte(min(max(i-256, 0), 255))
-	}
-	return
-}()
+// rgba returns the opaque RGBA pixel of luma y and chroma cb, cr as a
+// little-endian word: color.YCbCrToRGB's result, bit for bit.
+func (t *yccConv) rgba(y, cb, cr uint8) uint32 {
+	yy := int32(y) * 0x10101
+	return t.clR[uint32(yy+t.r[cr])>>16&1023] |
+		t.clG[uint32(yy+t.gb[cb]+t.gr[cr])>>16&1023] |
+		t.clB[uint32(yy+t.b[cb])>>16&1023]
+}
 
 // upsampleRow makes one row of RGBA pixels in out from its luma yrow and
-// the chroma rows it lies in (cb, cr) and nearest to it (cbn, crn), each
-// half as wide: libjpeg's fancy upsampling (3:1 vertically, then 3:1
-// horizontally, rounded by r0 for even and r1 for odd pixels, over 16)
-// and color.YCbCrToRGB's arithmetic, bit for bit, in one pass.
-func upsampleRow(out, yrow, cb, cbn, cr, crn []byte, r0, r1 int32) {
-	w := len(yrow)
-	n := len(cb)
-	if n == 0 {
+// the vertical sums of its chroma (verticalSums), each half as wide:
+// libjpeg's fancy upsampling horizontally (3:1, rounded by r0 for even
+// and r1 for odd pixels, over 16) and color.YCbCrToRGB's arithmetic, bit
+// for bit, in one pass. Cb and Cr travel together in the two halves of a
+// word, and the horizontal filter works on both at once.
+func upsampleRow(out, yrow []byte, sums []uint32, r0, r1 uint32, t *yccConv) {
+	w, n := len(yrow), len(sums)
+	if n == 0 || w == 0 {
 		return
 	}
-	out = out[:4*w]
-	cbn, cr, crn = cbn[:n], cr[:n], crn[:n]
-	vb := func(c int) int32 { return 3*int32(cb[c]) + int32(cbn[c]) }
-	vr := func(c int) int32 { return 3*int32(cr[c]) + int32(crn[c]) }
-	pb, tb := vb(0), vb(0)
-	pr, tr := vr(0), vr(0)
-	for c := range n {
-		nb, nr := tb, tr
-		if c+1 < n {
-			nb, nr = vb(c+1), vr(c+1)
-		}
-		x := 2 * c
-		if x+1 >= w {
-			// The last pixel of an odd width: the even half only.
-			out[4*x+3] = 0xff
-			pixel(out[4*x:4*x+3:4*x+3], yrow[x], uint8((3*tb+pb+r0)>>4), uint8((3*tr+pr+r0)>>4))
-			break
-		}
-		p := pixel2(yrow[x], uint8((3*tb+pb+r0)>>4), uint8((3*tr+pr+r0)>>4))
-		q := pixel2(yrow[x+1], uint8((3*tb+nb+r1)>>4), uint8((3*tr+nr+r1)>>4))
-		binary.LittleEndian.PutUint64(out[4*x:], uint64(p)|uint64(q)<<32)
-		pb, tb, pr, tr = tb, nb, tr, nr
+	r0, r1 = r0|r0<<16, r1|r1<<16
+	prev, this := sums[0], sums[0]
+	// Pairs of pixels with a chroma column on their right; the last one
+	// or two pixels repeat the last column instead.
+	pairs := min(w/2, n-1)
+	out, tail, ytail := out[:8*pairs], out[8*pairs:], yrow[2*pairs:]
+	yrow = yrow[:2*pairs]
+	for c, next := range sums[1 : pairs+1] {
+		e := (3*this + prev + r0) >> 4 // Cb in bits 0-7, Cr in 16-23
+		o := (3*this + next + r1) >> 4
+		yy := yrow[2*c : 2*c+2 : 2*c+2]
+		p := t.rgba(yy[0], uint8(e), uint8(e>>16))
+		q := t.rgba(yy[1], uint8(o), uint8(o>>16))
+		binary.LittleEndian.PutUint64(out[8*c:8*c+8:8*c+8], uint64(p)|uint64(q)<<32)
+		prev, this = this, next
 	}
-}
-
-// pixel2 returns the opaque RGBA pixel of y, cb, cr as a little-endian
-// word.
-func pixel2(y, cb, cr uint8) uint32 {
-	yy := int32(y) * 0x10101
-	r := clampTab[((yy+crR[cr])>>16+256)&1023]
-	g := clampTab[((yy+cbG[cb]+crG[cr])>>16+256)&1023]
-	b := clampTab[((yy+cbB[cb])>>16+256)&1023]
-	return uint32(r) | uint32(g)<<8 | uint32(b)<<16 | 0xff<<24
-}
-
-// pixel stores the R, G and B of y, cb, cr in o.
-func pixel(o []byte, y, cb, cr uint8) {
-	p := pixel2(y, cb, cr)
-	o[0], o[1], o[2] = byte(p), byte(p>>8), byte(p>>16)
+	// The last column: one pixel for an odd width, two for an even one.
+	e := (3*this + prev + r0) >> 4
+	binary.LittleEndian.PutUint32(tail, t.rgba(ytail[0], uint8(e), uint8(e>>16)))
+	if len(ytail) > 1 {
+		o := (3*this + this + r1) >> 4
+		binary.LittleEndian.PutUint32(tail[4:], t.rgba(ytail[1], uint8(o), uint8(o>>16)))
+	}
 }

@@ -29,7 +29,7 @@ func TestJPEGToRGBAMatchesRef(t *testing.T) {
 			}
 		}
 		for _, in := range imgs {
-			got, want := jpegToRGBA(in), jpegToRGBARef(in)
+			got, want := jpegToRGBA(in, nil), jpegToRGBARef(in)
 			require.Equal(t, want.Bounds().Size(), got.Bounds().Size(), "%s %v", name, in.Bounds())
 			wr, ok := want.(*image.RGBA)
 			if !ok {

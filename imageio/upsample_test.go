@@ -30,8 +30,10 @@ func TestFancyUpsampling(t *testing.T) {
 }
 
 // BenchmarkJPEGToRGBA converts a decoded 640x480 4:2:0 picture to RGBA with
-// the converter before ("ref") and now ("fast"): the conversion alone, the
-// part of BenchmarkDecodeJPEG that is not image/jpeg's.
+// the converter before ("ref") and now, into a new picture ("fast", as
+// Image.Decode) and into a Decoder's reused one ("reused", as
+// Decoder.Decode): the conversion alone, the part of BenchmarkDecodeJPEG
+// that is not image/jpeg's.
 func BenchmarkJPEGToRGBA(b *testing.B) {
 	data, err := os.ReadFile("testdata/640x480-420.jpg")
 	if err != nil {
@@ -41,10 +43,15 @@ func BenchmarkJPEGToRGBA(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	var d Decoder
 	for _, c := range []struct {
 		name string
 		f    func(image.Image) image.Image
-	}{{"ref", jpegToRGBARef}, {"fast", jpegToRGBA}} {
+	}{
+		{"ref", jpegToRGBARef},
+		{"fast", func(m image.Image) image.Image { return jpegToRGBA(m, nil) }},
+		{"reused", func(m image.Image) image.Image { return jpegToRGBA(m, &d) }},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(640 * 480 * 4)
 			b.ReportAllocs()

@@ -66,8 +66,9 @@ type Recorder struct {
 	ring    *imageio.Stream
 	maxRing int // the most the ring grows to: PreSize (Events), its size (Continuous)
 	det     *motion.Detector
-	grey    image.Gray // a view of raw greyscale frames for the detector
-	jpeg    []byte     // raw frames encoded for Live
+	grey    image.Gray      // a view of raw greyscale frames for the detector
+	dec     imageio.Decoder // other raw frames for the detector, decoded
+	jpeg    []byte          // raw frames encoded for Live
 	// event state
 	event       bool      // an event is in progress
 	reason      string    // what triggered it
@@ -728,7 +729,7 @@ func (r *Recorder) detect(m *imageio.Image) bool {
 		r.grey = image.Gray{Pix: m.Data, Stride: m.Width, Rect: image.Rect(0, 0, m.Width, m.Height)}
 		return r.det.Detect(&r.grey).Motion
 	}
-	img, err := m.Decode()
+	img, err := r.dec.Decode(m)
 	return err == nil && r.det.Detect(img).Motion
 }
 

@@ -135,21 +135,9 @@ func (c *Client) Topic(leaf string) string { return c.topic + "/" + leaf }
 // again until it is closed: a broker away at the start is no error. It
 // returns an error only for options it cannot use (ErrURL).
 func New(o Options) (*Client, error) {
-	u, err := url.Parse(o.Broker)
+	u, server, err := parseBroker(o.Broker)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %w", ErrURL, o.Broker, err)
-	}
-	var server string
-	switch u.Scheme {
-	case "mqtt", "tcp":
-		server = "tcp://" + hostPort(u, "1883")
-	case "mqtts", "ssl", "tls":
-		server = "ssl://" + hostPort(u, "8883")
-	default:
-		return nil, fmt.Errorf("%w: %q: want mqtt://HOST[:PORT] or mqtts://", ErrURL, o.Broker)
-	}
-	if u.Hostname() == "" {
-		return nil, fmt.Errorf("%w: %q: no host", ErrURL, o.Broker)
+		return nil, err
 	}
 	camera := topicSafe(cmp.Or(o.Camera, "camera"))
 	c := &Client{o: o, camera: camera, topic: cmp.Or(o.Prefix, DefaultPrefix) + "/" + camera,
@@ -194,6 +182,34 @@ func New(o Options) (*Client, error) {
 	c.cli.Connect() // with ConnectRetry, it goes on in the background
 	go c.send()
 	return c, nil
+}
+
+// CheckBroker returns the error New would return for the broker URL u,
+// without connecting.
+func CheckBroker(u string) error {
+	_, _, err := parseBroker(u)
+	return err
+}
+
+// parseBroker parses a broker URL into paho's server URL.
+func parseBroker(broker string) (*url.URL, string, error) {
+	u, err := url.Parse(broker)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrURL, err)
+	}
+	var server string
+	switch u.Scheme {
+	case "mqtt", "tcp":
+		server = "tcp://" + hostPort(u, "1883")
+	case "mqtts", "ssl", "tls":
+		server = "ssl://" + hostPort(u, "8883")
+	default:
+		return nil, "", fmt.Errorf("%w: %s: want mqtt://HOST[:PORT] or mqtts://", ErrURL, u.Redacted())
+	}
+	if u.Hostname() == "" {
+		return nil, "", fmt.Errorf("%w: %s: no host", ErrURL, u.Redacted())
+	}
+	return u, server, nil
 }
 
 // hostPort is u's host with port def when it has none.

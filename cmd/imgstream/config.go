@@ -59,7 +59,7 @@ type camConfig struct {
 	mqtt     string   // mqtt: the broker of every camera's events
 	mqttCA   string   // mqtt-ca: its CA
 	webhooks []string // webhooks: the URLs every camera's events are posted to
-	cameras []*camSpec
+	cameras  []*camSpec
 }
 
 // configError is an error in a config file: its line and the field.

@@ -53,7 +53,7 @@ type eventSinks struct {
 	trigger  func(camera, reason string)
 	logger   *log.Logger
 
-	mu    sync.Mutex             // guards clients
+	mu    sync.Mutex              // guards clients
 	mqtts map[string]*mqtt.Client // by camera
 
 	cancel context.CancelFunc

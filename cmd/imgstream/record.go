@@ -220,7 +220,6 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 	}
 	defer sinks.close() // the --on-event commands, waited for before exiting
 	c.Name = cmp.Or(o.sinks.name, "camera")
-	sinks.camera(c.Name)
 	c.Notify = func(e record.Event) {
 		sinks.notify(e)
 		switch e.Kind {
@@ -244,6 +243,7 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
+	sinks.camera(c.Name) // MQTT's triggers call rec
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	if c.Mode == record.Events {

@@ -160,38 +160,63 @@ func TestSlowNotify(t *testing.T) {
 	})
 }
 
-// TestCameraKinds: a source that fails at once, delivers and stalls,
-// fails again (an outage already told), and delivers to its end is
-// down, up, stalled, up and down.
+// flakySource fails at once, delivers and stalls, fails again (an
+// outage already told), and delivers to its end.
+func flakySource() record.Source {
+	var runs int
+	refused := errors.New("connection refused")
+	return record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
+		runs++
+		switch runs {
+		case 1, 3:
+			return refused
+		case 2:
+			if err := (tinySource{n: 5, interval: 10 * time.Millisecond}).Run(ctx, emit); err != io.EOF {
+				return err
+			}
+			<-ctx.Done() // no frame: stalled
+			return ctx.Err()
+		}
+		return tinySource{n: 5, interval: 10 * time.Millisecond}.Run(ctx, emit)
+	})
+}
+
+// cameraKinds are the kinds flakySource makes, in order.
+var cameraKinds = []record.Kind{record.CameraDown, record.CameraUp, record.CameraStalled, record.CameraUp, record.CameraDown}
+
+// TestCameraKinds: flakySource is down, up, stalled, up and down.
 func TestCameraKinds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var runs int
-		refused := errors.New("connection refused")
-		src := record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
-			runs++
-			switch runs {
-			case 1, 3:
-				return refused
-			case 2:
-				if err := (tinySource{n: 5, interval: 10 * time.Millisecond}).Run(ctx, emit); err != io.EOF {
-					return err
-				}
-				<-ctx.Done() // no frame: stalled
-				return ctx.Err()
-			}
-			return tinySource{n: 5, interval: 10 * time.Millisecond}.Run(ctx, emit)
-		})
 		var ev events
-		rec, err := record.New(record.Config{Name: "yard", Source: src, Stall: time.Second, Notify: ev.add,
+		rec, err := record.New(record.Config{Name: "yard", Source: flakySource(), Stall: time.Second, Notify: ev.add,
 			Pattern: filepath.Join(t.TempDir(), "%H%M%S.omv")})
 		require.NoError(t, err)
 		require.NoError(t, rec.Run(t.Context()))
 		all := ev.list()
 		cam := []record.Kind{record.CameraUp, record.CameraDown, record.CameraStalled}
-		assert.Equal(t, []record.Kind{record.CameraDown, record.CameraUp, record.CameraStalled, record.CameraUp, record.CameraDown}, kinds(all, cam...))
+		assert.Equal(t, cameraKinds, kinds(all, cam...))
 		assert.Contains(t, ev.of(record.CameraDown)[0].Err, "connection refused")
 		assert.Contains(t, ev.of(record.CameraStalled)[0].Err, "no frame")
 		assert.Contains(t, ev.of(record.CameraDown)[1].Err, "ended")
+	})
+}
+
+// TestRetryKinds: Retry (and so Live) tells of the same source as a
+// Recorder does, with RetryOptions.Name as the camera.
+func TestRetryKinds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		src := record.Retry(flakySource(), record.RetryOptions{Name: "yard", Stall: time.Second, Notify: ev.add})
+		frames := 0
+		require.ErrorIs(t, src.Run(t.Context(), func(*record.Frame) error { frames++; return nil }), io.EOF)
+		assert.Equal(t, 10, frames)
+		all := ev.list()
+		assert.Equal(t, cameraKinds, kinds(all))
+		for _, e := range all {
+			assert.Equal(t, "yard", e.Camera)
+			assert.False(t, e.Time.IsZero())
+		}
+		assert.Contains(t, ev.of(record.CameraStalled)[0].Err, "no frame")
 	})
 }
 

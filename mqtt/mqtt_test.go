@@ -3,23 +3,15 @@ package mqtt_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"image/jpeg"
 	"io"
-	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,6 +23,7 @@ import (
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/testkit"
 	"github.com/imgstream/imgstream/motion"
 	"github.com/imgstream/imgstream/mqtt"
 	"github.com/imgstream/imgstream/record"
@@ -39,115 +32,6 @@ import (
 // deadline is how long a test waits for a condition: generous, for a
 // slow, shared machine.
 const deadline = 30 * time.Second
-
-// mosquittoPath finds Debian's broker, or skips the test.
-func mosquittoPath(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
-		return "/usr/sbin/mosquitto"
-	}
-	t.Skip("mosquitto is not installed (apt-get install mosquitto): the MQTT tests need a real broker")
-	return ""
-}
-
-// broker is a mosquitto the test runs on 127.0.0.1.
-type broker struct {
-	t        *testing.T
-	bin, dir string
-	port     int
-	tlsPort  int // 0: no TLS listener
-	caPEM    []byte
-	cmd      *exec.Cmd
-	exited   chan struct{}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startBroker starts mosquitto on a free port, with persistence (so that
-// sessions survive a restart) and, when withTLS, a TLS listener with a
-// certificate made here.
-func startBroker(t *testing.T, withTLS bool) *broker {
-	b := &broker{t: t, bin: mosquittoPath(t), dir: t.TempDir(), port: freePort(t)}
-	conf := fmt.Sprintf("user root\npersistence true\npersistence_location %s/\nlog_dest stderr\nlistener %d 127.0.0.1\nallow_anonymous true\n", b.dir, b.port)
-	if withTLS {
-		b.tlsPort = freePort(t)
-		cert, key := b.certificate()
-		conf += fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\ncertfile %s\nkeyfile %s\n", b.tlsPort, cert, key)
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(b.dir, "mosquitto.conf"), []byte(conf), 0o600))
-	b.start()
-	t.Cleanup(b.stop)
-	return b
-}
-
-// certificate writes a self-signed certificate for 127.0.0.1, which is
-// its own CA.
-func (b *broker) certificate() (certFile, keyFile string) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(b.t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(b.t, err)
-	kb, err := x509.MarshalECPrivateKey(key)
-	require.NoError(b.t, err)
-	b.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	certFile, keyFile = filepath.Join(b.dir, "cert.pem"), filepath.Join(b.dir, "key.pem")
-	require.NoError(b.t, os.WriteFile(certFile, b.caPEM, 0o600))
-	require.NoError(b.t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600))
-	return certFile, keyFile
-}
-
-func (b *broker) start() {
-	b.t.Helper()
-	log, err := os.OpenFile(filepath.Join(b.dir, "log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	require.NoError(b.t, err)
-	b.cmd = exec.Command(b.bin, "-c", filepath.Join(b.dir, "mosquitto.conf"))
-	b.cmd.Stdout, b.cmd.Stderr = log, log
-	require.NoError(b.t, b.cmd.Start())
-	b.exited = make(chan struct{})
-	go func() { b.cmd.Wait(); log.Close(); close(b.exited) }()
-	until(b.t, func() bool {
-		c, err := net.Dial("tcp", b.addr())
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, "mosquitto listening")
-}
-
-// stop ends the broker (SIGTERM: it saves its sessions).
-func (b *broker) stop() {
-	if b.cmd == nil {
-		return
-	}
-	b.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-b.exited:
-	case <-time.After(deadline):
-		b.cmd.Process.Kill()
-		<-b.exited
-	}
-	b.cmd = nil
-	if b.t.Failed() {
-		l, _ := os.ReadFile(filepath.Join(b.dir, "log"))
-		b.t.Logf("mosquitto's log:\n%s", l)
-	}
-}
-
-func (b *broker) addr() string { return "127.0.0.1:" + strconv.Itoa(b.port) }
-func (b *broker) url() string  { return "mqtt://" + b.addr() }
 
 // until waits for cond, at most deadline.
 func until(t *testing.T, cond func() bool, what string) {
@@ -293,8 +177,8 @@ func runRecorder(t *testing.T, c record.Config, o mqtt.Options) (*record.Recorde
 // Home Assistant's discovery configs, as valid JSON naming the topics;
 // the camera online.
 func TestMotion(t *testing.T) {
-	b := startBroker(t, false)
-	sub := subscribe(t, b.url(), "sub-motion", "imgstream/#", "homeassistant/#")
+	b := testkit.StartBroker(t, false)
+	sub := subscribe(t, b.URL(), "sub-motion", "imgstream/#", "homeassistant/#")
 	gate := make(chan struct{})
 	s := &scene{}
 	s.hold = func(n int) {
@@ -312,7 +196,7 @@ func TestMotion(t *testing.T) {
 	}
 	post := 300 * time.Millisecond
 	runRecorder(t, record.Config{Source: s, Mode: record.Events, Pre: 200 * time.Millisecond, Post: post,
-		Motion: &motion.Config{}}, mqtt.Options{Broker: b.url(), Camera: "front door"})
+		Motion: &motion.Config{}}, mqtt.Options{Broker: b.URL(), Camera: "front door"})
 
 	on := sub.wait(t, "imgstream/front_door/motion", 1)
 	assert.Equal(t, "ON", string(on.Payload()))
@@ -354,7 +238,7 @@ func TestMotion(t *testing.T) {
 	assert.Equal(t, "online", string(avail.Payload()))
 	// A subscriber that comes later (Home Assistant restarted) gets the
 	// discovery configs and the motion state, retained.
-	late := subscribe(t, b.url(), "sub-late", "homeassistant/#", "imgstream/+/motion")
+	late := subscribe(t, b.URL(), "sub-late", "homeassistant/#", "imgstream/+/motion")
 	assert.Equal(t, "OFF", string(late.wait(t, "imgstream/front_door/motion", 1).Payload()))
 	parse := func(topic string) map[string]any {
 		m := late.wait(t, topic, 1)
@@ -379,12 +263,12 @@ func TestMotion(t *testing.T) {
 // TestTrigger: a message on the trigger topic makes a clip that starts
 // with its pre-buffer.
 func TestTrigger(t *testing.T) {
-	b := startBroker(t, false)
-	sub := subscribe(t, b.url(), "sub-trigger", "imgstream/#")
+	b := testkit.StartBroker(t, false)
+	sub := subscribe(t, b.URL(), "sub-trigger", "imgstream/#")
 	s := &scene{}
 	pre := 500 * time.Millisecond
 	_, cli := runRecorder(t, record.Config{Source: s, Mode: record.Events, Pre: pre, Post: 200 * time.Millisecond},
-		mqtt.Options{Broker: b.url(), Camera: "yard"})
+		mqtt.Options{Broker: b.URL(), Camera: "yard"})
 	until(t, func() bool { return cli.Stats().Connected && s.frames.Load() > 60 }, "connected, and more than Pre of frames")
 	sub.wait(t, "imgstream/yard/availability", 1) // subscribed to the trigger before online
 	tok := sub.cli.Publish("imgstream/yard/trigger", 1, false, "record")
@@ -428,8 +312,8 @@ func TestTrigger(t *testing.T) {
 // TestLastWill: a client that dies (its connection cut, no DISCONNECT)
 // leaves the camera offline, by its last will; one that closes says so.
 func TestLastWill(t *testing.T) {
-	b := startBroker(t, false)
-	sub := subscribe(t, b.url(), "sub-will", "imgstream/+/availability")
+	b := testkit.StartBroker(t, false)
+	sub := subscribe(t, b.URL(), "sub-will", "imgstream/+/availability")
 	// A proxy, to cut the connection as a dying process's would be.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -442,7 +326,7 @@ func TestLastWill(t *testing.T) {
 			if err != nil {
 				return
 			}
-			u, err := net.Dial("tcp", b.addr())
+			u, err := net.Dial("tcp", b.Addr())
 			if err != nil {
 				c.Close()
 				continue
@@ -466,7 +350,7 @@ func TestLastWill(t *testing.T) {
 	assert.Equal(t, "offline", string(sub.wait(t, "imgstream/dying/availability", 2).Payload()), "the last will")
 	dying.Close(0)
 
-	clean, err := mqtt.New(mqtt.Options{Broker: b.url(), Camera: "clean"})
+	clean, err := mqtt.New(mqtt.Options{Broker: b.URL(), Camera: "clean"})
 	require.NoError(t, err)
 	assert.Equal(t, "online", string(sub.wait(t, "imgstream/clean/availability", 1).Payload()))
 	clean.Close(time.Second)
@@ -478,14 +362,14 @@ func TestLastWill(t *testing.T) {
 // counted; once the broker is back (on the same port), the queued ones
 // arrive, in order.
 func TestBrokerAway(t *testing.T) {
-	b := startBroker(t, false)
-	sub := subscribe(t, b.url(), "sub-away", "imgstream/#")
+	b := testkit.StartBroker(t, false)
+	sub := subscribe(t, b.URL(), "sub-away", "imgstream/#")
 	s := &scene{}
 	rec, cli := runRecorder(t, record.Config{Source: s, Mode: record.Events, Post: time.Hour},
-		mqtt.Options{Broker: b.url(), Camera: "cam", Queue: 5})
+		mqtt.Options{Broker: b.URL(), Camera: "cam", Queue: 5})
 	until(t, func() bool { return cli.Stats().Connected }, "connected")
 	sub.wait(t, "imgstream/cam/availability", 1)
-	b.stop()
+	b.Stop()
 	until(t, func() bool { return !cli.Stats().Connected }, "the client sees the broker gone")
 	before := cli.Stats()
 	frames := rec.Status().FramesIn
@@ -497,7 +381,7 @@ func TestBrokerAway(t *testing.T) {
 	assert.Equal(t, 5, st.Queued)
 	assert.EqualValues(t, 3+before.Dropped, st.Dropped, "the newest dropped, counted")
 
-	b.start()
+	b.Start()
 	until(t, func() bool { return len(sub.events(t, "imgstream/cam/event")) >= 5 && cli.Stats().Queued == 0 }, "the queued events sent")
 	var got []string
 	for _, e := range sub.events(t, "imgstream/cam/event") {
@@ -510,11 +394,11 @@ func TestBrokerAway(t *testing.T) {
 
 // TestTLS: mqtts:// with the broker's CA.
 func TestTLS(t *testing.T) {
-	b := startBroker(t, true)
-	sub := subscribe(t, b.url(), "sub-tls", "imgstream/#")
+	b := testkit.StartBroker(t, true)
+	sub := subscribe(t, b.URL(), "sub-tls", "imgstream/#")
 	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM(b.caPEM))
-	cli, err := mqtt.New(mqtt.Options{Broker: fmt.Sprintf("mqtts://127.0.0.1:%d", b.tlsPort), Camera: "tls", TLS: &tls.Config{RootCAs: pool}})
+	require.True(t, pool.AppendCertsFromPEM(b.CAPEM))
+	cli, err := mqtt.New(mqtt.Options{Broker: fmt.Sprintf("mqtts://127.0.0.1:%d", b.TLSPort), Camera: "tls", TLS: &tls.Config{RootCAs: pool}})
 	require.NoError(t, err)
 	defer cli.Close(time.Second)
 	cli.Notify(record.Event{Kind: record.CameraUp, Camera: "tls"})
@@ -522,7 +406,7 @@ func TestTLS(t *testing.T) {
 	assert.Contains(t, string(m.Payload()), `"event":"camera_up"`)
 
 	// Without the CA, the broker is not trusted: nothing is sent.
-	bad, err := mqtt.New(mqtt.Options{Broker: fmt.Sprintf("mqtts://127.0.0.1:%d", b.tlsPort), Camera: "untrusted", TLS: &tls.Config{RootCAs: x509.NewCertPool()}})
+	bad, err := mqtt.New(mqtt.Options{Broker: fmt.Sprintf("mqtts://127.0.0.1:%d", b.TLSPort), Camera: "untrusted", TLS: &tls.Config{RootCAs: x509.NewCertPool()}})
 	require.NoError(t, err)
 	defer bad.Close(0)
 	bad.Notify(record.Event{Kind: record.CameraUp})

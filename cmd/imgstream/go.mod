@@ -3,6 +3,7 @@ module github.com/imgstream/imgstream/cmd/imgstream
 go 1.26.0
 
 require (
+	github.com/eclipse/paho.mqtt.golang v1.5.1
 	github.com/imgstream/imgstream v0.1.0
 	github.com/imgstream/imgstream/mqtt v0.1.0
 	github.com/imgstream/imgstream/natsbus v0.1.0
@@ -18,7 +19,6 @@ require (
 require (
 	github.com/bluenviron/gortsplib/v5 v5.6.1 // indirect
 	github.com/bluenviron/mediacommon/v2 v2.9.1 // indirect
-	github.com/eclipse/paho.mqtt.golang v1.5.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/pion/logging v0.2.4 // indirect

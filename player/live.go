@@ -13,8 +13,8 @@ import (
 )
 
 // NewLive returns the player of a live source: the page in live mode, the
-// server's stream and snapshot, and /api/info with the viewers and the
-// frames per second coming in.
+// server's stream and snapshot, /api/info with the viewers and the frames
+// per second coming in, and /api/events when Options.Events is set.
 func NewLive(srv *mjpeg.Server, name string, o Options) *Player {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", page("player.html"))

@@ -59,7 +59,9 @@
 // (a recorder's, as imgstream record --listen gives it),
 // /api/snapshot?at=TIME, the frame nearest TIME of the seconds it keeps
 // in memory (404 for a time before them: the clips have it, and
-// imgstream serve DIR's /api/snapshot serves them).
+// imgstream serve DIR's /api/snapshot serves them); with Options.Events,
+// /api/events, Server-Sent Events (an [EventStream]) that the page shows
+// as the last event and the motion. A grid ([NewGrid]) serves them too.
 //
 // # Security
 //

@@ -33,6 +33,10 @@ type LiveCamera struct {
 //	GET  /cam/NAME/stream.mjpg   the camera's stream (?fps= caps its rate)
 //	GET  /cam/NAME/snapshot.jpg  its newest frame
 //	POST /cam/NAME/trigger       its trigger (204; 404 if it has none)
+//	GET  /api/events             Options.Events, if set: Server-Sent
+//	                             Events, each a JSON object with a
+//	                             "camera" (the page shows each camera's
+//	                             last event and its motion)
 //
 // cameras is called for each request, so the cameras may change while
 // the page is served (a reload). The Options' credentials and Host
@@ -85,6 +89,9 @@ func NewGrid(cameras func() []LiveCamera, status func() any, o Options) *Player 
 		c.Trigger()
 		w.WriteHeader(http.StatusNoContent)
 	})))
+	if o.Events != nil {
+		m.Handle("GET /api/events", o.Events)
+	}
 	o.Trigger, o.Status = nil, nil
 	return &Player{h: m, o: o}
 }

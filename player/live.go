@@ -13,8 +13,8 @@ import (
 )
 
 // NewLive returns the player of a live source: the page in live mode, the
-// server's stream and snapshot, and /api/info with the viewers and the
-// frames per second coming in.
+// server's stream and snapshot, /api/info with the viewers and the frames
+// per second coming in, and /api/events when Options.Events is set.
 func NewLive(srv *mjpeg.Server, name string, o Options) *Player {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", page("player.html"))
@@ -41,10 +41,14 @@ func NewLive(srv *mjpeg.Server, name string, o Options) *Player {
 			in["recorder"] = o.Status()
 		}
 		in["trigger"] = o.Trigger != nil
+		in["events"] = o.Events != nil
 		writeJSON(w, in)
 	})
 	if o.Status != nil {
 		m.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, o.Status()) })
+	}
+	if o.Events != nil {
+		m.Handle("GET /api/events", o.Events)
 	}
 	if o.SnapshotAt != nil {
 		m.HandleFunc("GET /api/snapshot", func(w http.ResponseWriter, r *http.Request) { liveSnapshot(w, r, o) })

@@ -84,6 +84,11 @@ type Options struct {
 	// which the page shows (it reads the fields recording and clip).
 	Trigger func()
 	Status  func() any
+	// Events, if not nil, is served at /api/events by a live page
+	// (NewLive) and a grid page (NewGrid): Server-Sent Events, such as a
+	// recorder's events as JSON, which the page shows (the last event,
+	// and motion from motion_start and motion_end).
+	Events *EventStream
 	// SnapshotAt, if not nil, serves a live page's /api/snapshot?at=TIME:
 	// it reads into m the frame nearest to at that a live source keeps in
 	// memory (such as a record.Recorder's FrameAt, from its ring) and

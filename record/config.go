@@ -163,10 +163,12 @@ type Config struct {
 	Live *mjpeg.Server
 	// Notify, if not nil, is told of each Event, in order, one call at a
 	// time, once the Recorder holds no lock: it may call Status and
-	// Trigger. It runs on the Recorder's writer goroutine, so frames do
-	// not wait for it, but the files do: a Notify that blocks holds up
-	// the writing, and once the ring is full of frames not written, the
-	// frames (see the package's Concurrency section).
+	// Trigger. It runs on a goroutine of its own, so neither the frames
+	// nor the files wait for it: a Notify slower than the events come
+	// lets MaxQueuedEvents wait, then loses the newest, counted in
+	// Status.EventsDropped. Run returns once Notify has been told of
+	// every event queued. A sink that does I/O (a webhook, MQTT) should
+	// queue the event and return: see Webhook.
 	Notify func(Event)
 	// Log, if not nil, logs connection faults and disk faults (once per
 	// outage) and frames the Recorder could not keep.

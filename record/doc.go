@@ -71,8 +71,10 @@
 // them, and those frames are counted in [Status].Dropped and logged once
 // (circular.ErrOverrun). Run returns once the writer has written and
 // closed everything. Events are queued under the Recorder's lock and told
-// to Config.Notify by the writer after it is released, one at a time and
-// in order, so Notify may call Trigger and Status.
+// to Config.Notify by a goroutine of their own after it is released, one
+// at a time and in order, so Notify may call Trigger and Status, and a
+// slow Notify holds up neither the frames nor the disk (at most
+// [MaxQueuedEvents] wait; more are dropped and counted).
 //
 // # Faults
 //

@@ -26,6 +26,23 @@ type RetryOptions struct {
 	MaxBackoff time.Duration
 	// Log, if not nil, gets the outages, once each, and what Live says.
 	Log *log.Logger
+	// Notify, if not nil, is told of the source's CameraUp (its first
+	// frame, and the first after an outage), CameraDown and
+	// CameraStalled (once an outage), with Name as the camera. It is
+	// called on the goroutine that runs the source, so it must not
+	// block: queue the event (a Webhook's Notify does).
+	Notify func(Event)
+}
+
+func (o *RetryOptions) notify(k Kind, err error) {
+	if o.Notify == nil {
+		return
+	}
+	e := Event{Kind: k, Camera: o.Name, Time: time.Now()}
+	if err != nil {
+		e.Err = err.Error()
+	}
+	o.Notify(e)
 }
 
 func (o *RetryOptions) logf(format string, args ...any) {
@@ -50,14 +67,21 @@ func Retry(src Source, o RetryOptions) Source {
 		for {
 			delivered, emitErr := false, error(nil)
 			err := watch(ctx, src, stall, func(f *Frame) error {
-				delivered = true
+				if !delivered {
+					delivered = true
+					o.notify(CameraUp, nil)
+				}
 				emitErr = emit(f)
 				return emitErr
 			})
 			switch {
 			case ctx.Err() != nil:
 				return ctx.Err()
-			case err == nil, err == io.EOF, errors.Is(err, ErrPermanent):
+			case err == nil, err == io.EOF:
+				o.notify(CameraDown, errors.New("the source ended"))
+				return err
+			case errors.Is(err, ErrPermanent):
+				o.notify(CameraDown, err)
 				return err
 			case emitErr != nil && errors.Is(err, emitErr):
 				return err
@@ -68,6 +92,11 @@ func Retry(src Source, o RetryOptions) Source {
 			if !failed {
 				o.logf("%v; connecting again", err)
 				failed = true
+				kind := CameraDown
+				if errors.Is(err, ErrStalled) {
+					kind = CameraStalled
+				}
+				o.notify(kind, err)
 			}
 			t := time.NewTimer(wait)
 			select {

@@ -47,15 +47,19 @@ type Recorder struct {
 	mark     string        // a Trigger not acted on yet
 	markAt   time.Time     // and when it came
 	done     bool          // Duration or Frames reached
-	queue    []Event       // events for Notify, in order, not yet told
+	queue    []Event       // events for Notify, in order, not yet told; at most MaxQueuedEvents
+	dropLog  bool          // a drop of events was logged
 	arrivals [32]time.Time // the last frames' arrivals, a ring
 	arrived  int           // how many frames arrived
 	// finish ends the Run in progress with a cause.
 	finish context.CancelCauseFunc
 
-	// nmu guards no field: it makes the delivery of events to Notify one
-	// at a time, in order (deliver holds it while Notify runs).
-	nmu sync.Mutex
+	// nwake wakes the notifier goroutine: an event is queued; ndone
+	// tells it that the writer is done, and nstop that it has told the
+	// last event.
+	nwake chan struct{}
+	ndone chan struct{}
+	nstop chan struct{}
 
 	// fmu is the frame path's: the goroutine that handles a frame, or
 	// the one that expires an event while no frame comes, holds it for
@@ -76,6 +80,11 @@ type Recorder struct {
 	pending     string    // a trigger that came before the first frame
 	lastEnd     time.Time // the last frame of the previous event's clip
 	lastEndIdx  int       // and its index in the ring; -1 before one
+	// motion state, for MotionStart and MotionEnd
+	moving     bool      // motion seen within Post
+	lastMotion time.Time // the last frame with motion
+	motionArea float64   // the largest area changed during it, 0 to 1
+	snap       []byte    // raw frames encoded for a MotionStart
 	// the clip asked of the writer, for its splits
 	asked      bool      // a clip is asked (opened and not closed)
 	clipFrom   int       // its first frame's index
@@ -163,6 +172,9 @@ func New(c Config) (*Recorder, error) {
 		wake:       make(chan struct{}, 1),
 		freed:      make(chan struct{}, 1),
 		wdone:      make(chan struct{}),
+		nwake:      make(chan struct{}, 1),
+		ndone:      make(chan struct{}),
+		nstop:      make(chan struct{}),
 	}
 	// The ring holds what came before a trigger, and the frames the
 	// writer has not copied yet: no MaxAge, which would drop those; Pre
@@ -255,6 +267,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	r.finish = finish
 	r.mu.Unlock()
 	go r.write()
+	go r.notifier()
 	if r.c.Duration > 0 {
 		// Duration counts from here, not from the first frame: a source
 		// that never delivers ends on time too.
@@ -267,9 +280,15 @@ func (r *Recorder) Run(ctx context.Context) error {
 	if r.durationTimer != nil {
 		r.durationTimer.Stop()
 	}
+	if r.moving { // the motion ends with the recording
+		r.lastMotion = time.Time{}
+		r.expire(r.last)
+	}
 	r.push(command{kind: cmdEnd})
 	r.fmu.Unlock()
 	<-r.wdone
+	close(r.ndone)
+	<-r.nstop
 	w := &r.w
 	switch {
 	case w.fatal != nil:
@@ -298,10 +317,12 @@ func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 		case errors.Is(err, errDone), errors.Is(context.Cause(ctx), errDone):
 			return false, nil
 		case err == nil, err == io.EOF:
+			r.notify(Event{Kind: CameraDown, Err: "the source ended"})
 			return true, nil
 		case parent.Err() != nil:
 			return false, parent.Err()
 		case errors.Is(err, ErrPermanent):
+			r.notify(Event{Kind: CameraDown, Err: err.Error()})
 			return false, err
 		}
 		r.fmu.Lock()
@@ -323,6 +344,13 @@ func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 				r.c.Log.Printf("record: source: %v; trying again", err) // the first failure, at once
 			}
 		}
+		if delivered || !failed {
+			kind := CameraDown
+			if errors.Is(err, ErrStalled) {
+				kind = CameraStalled
+			}
+			r.notify(Event{Kind: kind, Err: err.Error()})
+		}
 		failed = true
 		if err := r.sleep(ctx, wait); err != nil {
 			if errors.As(context.Cause(ctx), &fe) {
@@ -337,34 +365,67 @@ func (r *Recorder) run(ctx, parent context.Context) (ended bool, err error) {
 	}
 }
 
-// notify queues e for Notify, which deliver tells once no lock is held.
+// MaxQueuedEvents bounds the events waiting for Config.Notify: a Notify
+// slower than the events come loses the newest, counted in
+// Status.EventsDropped and logged once, rather than the Recorder's memory.
+const MaxQueuedEvents = 1024
+
+// notify queues e for Notify, which the notifier goroutine tells once no
+// lock is held, with the camera's name and the time.
 func (r *Recorder) notify(e Event) {
 	if r.c.Notify == nil {
 		return
 	}
+	e.Camera = r.c.Name
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
 	r.mu.Lock()
-	r.queue = append(r.queue, e)
+	full := len(r.queue) >= MaxQueuedEvents
+	logIt := full && !r.dropLog
+	if full {
+		r.status.EventsDropped++
+		r.dropLog = true
+	} else {
+		r.queue = append(r.queue, e)
+	}
 	r.mu.Unlock()
+	if logIt && r.c.Log != nil {
+		r.c.Log.Printf("record: %d events wait for Notify: the newest are dropped (counted in Status, logged once)", MaxQueuedEvents)
+	}
+	select {
+	case r.nwake <- struct{}{}:
+	default:
+	}
 }
 
-// deliver tells Notify of the queued events, in order, holding no lock
-// but nmu, so that Notify may call Status and Trigger.
-func (r *Recorder) deliver() {
-	if r.c.Notify == nil {
-		return
-	}
-	r.nmu.Lock()
-	defer r.nmu.Unlock()
+// notifier is the goroutine that tells Notify of the queued events, in
+// order, one at a time, holding no lock, so that Notify may call Status
+// and Trigger, and a slow Notify holds up neither the frames nor the
+// disk. It tells the last events once the writer is done, and returns.
+func (r *Recorder) notifier() {
+	defer close(r.nstop)
 	for {
-		r.mu.Lock()
-		q := r.queue
-		r.queue = nil
-		r.mu.Unlock()
-		if len(q) == 0 {
-			return
+		var done bool
+		select {
+		case <-r.nwake:
+		case <-r.ndone:
+			done = true
 		}
-		for _, e := range q {
-			r.c.Notify(e)
+		for {
+			r.mu.Lock()
+			q := r.queue
+			r.queue = nil
+			r.mu.Unlock()
+			if len(q) == 0 {
+				break
+			}
+			for _, e := range q {
+				r.c.Notify(e)
+			}
+		}
+		if done {
+			return
 		}
 	}
 }
@@ -467,7 +528,8 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 	var back time.Duration
 	gap, gapped := r.gapStart, false
 	r.mu.Lock()
-	if !r.status.Connected {
+	up := !r.status.Connected
+	if up {
 		r.status.Connected = true
 		if !gap.IsZero() {
 			r.status.Gaps++
@@ -481,6 +543,9 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 	r.arrived++
 	done := r.done
 	r.mu.Unlock()
+	if up {
+		r.notify(Event{Kind: CameraUp, Time: now})
+	}
 	if gapped {
 		if r.c.Notify != nil {
 			r.push(command{kind: cmdGap, start: gap, t: t}) // named by the clip the writer is in then
@@ -533,8 +598,11 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 		r.trigger(t, r.pending)
 		r.pending = ""
 	}
-	if r.det != nil && r.detect(&f.Image) {
-		r.trigger(t, "motion")
+	if r.det != nil {
+		if res := r.detect(&f.Image); res.Motion {
+			r.motionSeen(t, res.Changed/100, &f.Image)
+			r.trigger(t, "motion")
+		}
 	}
 	if r.event {
 		r.take(index, t, chunk)
@@ -719,18 +787,55 @@ func (r *Recorder) drop(n int, why string) {
 	r.mu.Unlock()
 }
 
-// detect reports whether the detector sees motion in m.
-func (r *Recorder) detect(m *imageio.Image) bool {
+// detect returns what the detector sees in m: no motion for a frame it
+// cannot decode.
+func (r *Recorder) detect(m *imageio.Image) motion.Result {
 	switch m.Format {
 	case container.JPEG:
 		res, err := r.det.DetectJPEG(m.Data)
-		return err == nil && res.Motion
+		if err != nil {
+			return motion.Result{}
+		}
+		return res
 	case container.Grayscale:
 		r.grey = image.Gray{Pix: m.Data, Stride: m.Width, Rect: image.Rect(0, 0, m.Width, m.Height)}
-		return r.det.Detect(&r.grey).Motion
+		return r.det.Detect(&r.grey)
 	}
 	img, err := r.dec.Decode(m)
-	return err == nil && r.det.Detect(img).Motion
+	if err != nil {
+		return motion.Result{}
+	}
+	return r.det.Detect(img)
+}
+
+// motionSeen notes motion over area (0 to 1) in m at t: a MotionStart,
+// with m as its snapshot, when none was in progress.
+func (r *Recorder) motionSeen(t time.Time, area float64, m *imageio.Image) {
+	r.lastMotion = t
+	if r.moving {
+		r.motionArea = max(r.motionArea, area)
+		return
+	}
+	r.moving, r.motionArea = true, area
+	r.setMotion(true)
+	if r.c.Notify == nil {
+		return
+	}
+	var snap []byte
+	if m.Format == container.JPEG {
+		snap = append([]byte(nil), m.Data...)
+	} else if b, err := m.AppendJPEG(r.snap[:0]); err == nil {
+		r.snap = b
+		snap = append([]byte(nil), b...)
+	}
+	r.notify(Event{Kind: MotionStart, Start: t, Area: area, Snapshot: snap})
+}
+
+// setMotion sets Status.Motion.
+func (r *Recorder) setMotion(on bool) {
+	r.mu.Lock()
+	r.status.Motion = on
+	r.mu.Unlock()
 }
 
 // publish gives the frame to Live.
@@ -788,6 +893,11 @@ func (r *Recorder) trigger(t time.Time, reason string) {
 // expire ends the event when its Post has run out at now, closing its
 // clip at its last frame.
 func (r *Recorder) expire(now time.Time) {
+	if r.moving && now.Sub(r.lastMotion) > r.c.Post {
+		r.moving = false
+		r.setMotion(false)
+		r.notify(Event{Kind: MotionEnd, Start: r.lastMotion, Area: r.motionArea})
+	}
 	if r.c.Mode != Events || !r.event || now.Sub(r.lastTrigger) <= r.c.Post {
 		return
 	}

@@ -130,13 +130,11 @@ func (r *Recorder) write() {
 					r.w.closed = r.closeFile(cur, false, nil)
 				}
 				r.report()
-				r.deliver()
 				return
 			}
 			r.do(c)
 			r.need(batch[i+1:])
 			r.report()
-			r.deliver()
 		}
 		clear(batch) // no reason strings held
 		if len(batch) == 0 {
@@ -257,6 +255,7 @@ func (r *Recorder) do(c *command) {
 // fail ends Run with a clip that cannot be made.
 func (r *Recorder) fail(err *fileError) {
 	r.w.fatal = err
+	r.notify(Event{Kind: DiskError, Err: err.err.Error()})
 	r.mu.Lock()
 	finish := r.finish
 	r.mu.Unlock()
@@ -381,6 +380,7 @@ func (r *Recorder) diskFailed(err error) {
 	}
 	*d = disk{err: err, since: now, wait: minDiskRetry, retry: now.Add(minDiskRetry),
 		lost: d.lost, lostThen: d.lost, first: d.first}
+	r.notify(Event{Kind: DiskError, Err: err.Error()})
 	if r.c.Log != nil {
 		r.c.Log.Printf("record: %v: frames are lost until the disk takes them again; trying again in %v, then less often (at most every %v)", err, minDiskRetry, maxDiskRetry)
 	}
@@ -408,6 +408,7 @@ func (r *Recorder) written(c *clip) error {
 	p, err := commit(c.f, c.name)
 	if err == nil {
 		c.path = p
+		r.notify(Event{Kind: ClipOpened, Path: p, Start: c.start, Trigger: c.trigger})
 		return nil
 	}
 	if !diskFault(err) {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/imgstream/imgstream/mqtt"
 )
 
 // camSpec is one camera of a config, defaults applied; each field's node
@@ -52,9 +54,12 @@ func (s *camSpec) key() string {
 
 // camConfig is a parsed config file.
 type camConfig struct {
-	file    string
-	keep    []string
-	cameras []*camSpec
+	file     string
+	keep     []string
+	mqtt     string   // mqtt: the broker of every camera's events
+	mqttCA   string   // mqtt-ca: its CA
+	webhooks []string // webhooks: the URLs every camera's events are posted to
+	cameras  []*camSpec
 }
 
 // configError is an error in a config file: its line and the field.
@@ -120,7 +125,7 @@ func parseConfig(file string, b []byte) (*camConfig, error) {
 		return nil, &configError{file: file, line: 1, err: errors.New("empty: want a cameras: map")}
 	}
 	top := doc.Content[0]
-	fields, err := mapping(file, top, "", []string{"keep", "defaults", "cameras"})
+	fields, err := mapping(file, top, "", []string{"keep", "mqtt", "mqtt-ca", "webhooks", "defaults", "cameras"})
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +135,32 @@ func parseConfig(file string, b []byte) (*camConfig, error) {
 		}
 		if _, _, err := parseKeep(cfg.keep); err != nil {
 			return nil, fail(n, "keep", "want a size (20GiB) or an age (7d, 12h), or a list of them")
+		}
+	}
+	if n := fields["webhooks"]; n != nil {
+		if cfg.webhooks, err = strings1(file, n, "webhooks"); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range []string{"mqtt", "mqtt-ca"} {
+		n := fields[k]
+		if n == nil {
+			continue
+		}
+		v, err := strings1(file, n, k)
+		if err != nil {
+			return nil, err
+		}
+		if len(v) != 1 {
+			return nil, fail(n, k, "want one URL or file")
+		}
+		if k == "mqtt" {
+			if err := mqtt.CheckBroker(v[0]); err != nil {
+				return nil, fail(n, k, "%v", err)
+			}
+			cfg.mqtt = v[0]
+		} else {
+			cfg.mqttCA = v[0]
 		}
 	}
 	defaults := map[string]*yaml.Node{}

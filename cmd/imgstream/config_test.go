@@ -40,6 +40,8 @@ func TestConfigErrors(t *testing.T) {
 		{"field twice", "cameras:\n  door:\n    source: shm:a\n    source: shm:b\n", "cameras.yaml:4: cameras.door.source: given twice"},
 		{"syntax", "cameras:\n  door: {source: shm:a\n", "cameras.yaml:1: did not find expected ',' or '}'"},
 		{"empty", "", "cameras.yaml:1: empty"},
+		{"mqtt", "mqtt: http://broker\ncameras:\n  a: {source: shm:a}\n", "cameras.yaml:1: mqtt: mqtt: bad broker URL"},
+		{"mqtt list", "mqtt: [mqtt://a, mqtt://b]\ncameras:\n  a: {source: shm:a}\n", "cameras.yaml:1: mqtt: want one URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseConfig("cameras.yaml", []byte(tc.yaml))
@@ -101,4 +103,18 @@ cameras:
 
 	_, err = loadConfig(filepath.Join(t.TempDir(), "none.yaml"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// TestConfigSinks: mqtt:, mqtt-ca: and webhooks: (one or a list) are
+// read for every camera.
+func TestConfigSinks(t *testing.T) {
+	cfg, err := parseConfig("cameras.yaml", []byte("mqtt: mqtts://u:p@ha.local\nmqtt-ca: ca.pem\nwebhooks: http://a/hook\ncameras:\n  a: {source: shm:a}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "mqtts://u:p@ha.local", cfg.mqtt)
+	assert.Equal(t, "ca.pem", cfg.mqttCA)
+	assert.Equal(t, []string{"http://a/hook"}, cfg.webhooks)
+	cfg, err = parseConfig("cameras.yaml", []byte("webhooks: [http://a, http://b]\ncameras:\n  a: {source: shm:a}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"http://a", "http://b"}, cfg.webhooks)
+	assert.Empty(t, cfg.mqtt)
 }

@@ -3,7 +3,9 @@ module github.com/imgstream/imgstream/cmd/imgstream
 go 1.26.0
 
 require (
+	github.com/eclipse/paho.mqtt.golang v1.5.1
 	github.com/imgstream/imgstream v0.1.0
+	github.com/imgstream/imgstream/mqtt v0.1.0
 	github.com/imgstream/imgstream/natsbus v0.1.0
 	github.com/imgstream/imgstream/natsbus/server v0.1.0
 	github.com/nats-io/nats.go v1.55.0
@@ -27,6 +29,7 @@ require (
 	github.com/pion/srtp/v3 v3.0.12 // indirect
 	github.com/pion/transport/v4 v4.0.2 // indirect
 	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sync v0.19.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
 

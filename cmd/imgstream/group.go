@@ -1,8 +1,8 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log"
 	"os"
@@ -24,7 +24,7 @@ import (
 
 // groupFlags are the record flags that work with --config; the others
 // belong in the config.
-var groupFlags = []string{"config", "keep", "listen", "serve", "token", "auth", "json", "duration", "v21", "quiet", "creds", "tls-ca"}
+var groupFlags = []string{"config", "keep", "listen", "serve", "token", "auth", "json", "on-event", "webhook", "mqtt", "mqtt-ca", "duration", "v21", "quiet", "creds", "tls-ca"}
 
 // cameraSet is the cameras record --config runs: what the config says of
 // each, for /api/cameras and for telling a reload's changed cameras.
@@ -60,35 +60,40 @@ func runGroup(cmd *cobra.Command, args []string, o *recordFlags) error {
 	}
 	stderr := cmd.ErrOrStderr()
 	logger := log.New(stderr, "imgstream: ", 0)
-	out := cmd.OutOrStdout()
-	var outMu sync.Mutex // one line at a time on stdout
 	set := &cameraSet{specs: map[string]*camSpec{}}
-	g := &record.Group{Log: logger, Same: func(old, new record.Config) bool {
+	keepFlags := o.keep
+	if len(keepFlags) == 0 {
+		keepFlags = cfg.keep
+	}
+	// The sinks of every camera: the flags', or else the file's.
+	if len(o.sinks.webhooks) == 0 {
+		o.sinks.webhooks = cfg.webhooks
+	}
+	if o.sinks.mqtt == "" {
+		o.sinks.mqtt, o.sinks.mqttCA = cfg.mqtt, cmp.Or(o.sinks.mqttCA, cfg.mqttCA)
+	}
+	var g *record.Group
+	sinks, err := newSinks(cmd, o, logger, func(camera, reason string) { g.Trigger(camera, reason) })
+	if err != nil {
+		return err
+	}
+	defer sinks.close()
+	g = &record.Group{Log: logger, Same: func(old, new record.Config) bool {
 		set.mu.Lock()
 		defer set.mu.Unlock()
 		a, b := set.specs[old.Name], set.next[new.Name]
 		return a != nil && b != nil && a.key() == b.key()
 	}}
-	keepFlags := o.keep
-	if len(keepFlags) == 0 {
-		keepFlags = cfg.keep
-	}
 	if g.Keep.Size, g.Keep.Age, err = parseKeep(keepFlags); err != nil {
 		return err
 	}
 	notify := func(name string) func(record.Event) {
+		sinks.camera(name)
 		return func(e record.Event) {
+			sinks.notify(e)
 			switch e.Kind {
 			case record.ClipClosed:
-				if o.json {
-					b, _ := json.Marshal(struct {
-						Camera string `json:"camera"`
-						record.Event
-					}{name, e})
-					outMu.Lock()
-					fmt.Fprintf(out, "%s\n", b)
-					outMu.Unlock()
-				} else if !quiet(cmd) {
+				if !o.json && !quiet(cmd) {
 					logger.Printf("%s: %s: %d frames, %s to %s", name, e.Path, e.Frames,
 						e.Start.Format("15:04:05.000"), e.End.Format("15:04:05.000"))
 				}
@@ -168,6 +173,7 @@ func runGroup(cmd *cobra.Command, args []string, o *recordFlags) error {
 			return err
 		}
 		opts.ErrorLog = logger
+		opts.Events = sinks.sse
 		cams := func() []player.LiveCamera {
 			var out []player.LiveCamera
 			for _, name := range g.Names() {

@@ -2,14 +2,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"image"
 	"log"
 	"os"
-	"os/exec"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -32,6 +31,7 @@ type recordFlags struct {
 	motionArea                                  float64
 	motionThreshold, motionEvery                int
 	src                                         sourceFlags
+	sinks                                       sinkFlags
 }
 
 func newRecord() *cobra.Command {
@@ -89,11 +89,28 @@ SRC is not -), POST /trigger on the --listen address.
 
 Clips are fsynced every --sync, so a power loss or a kill takes at most that
 much; --keep 20GiB or --keep 7d removes the oldest clips so that the disk
-never fills. --on-event runs a command (with sh -c) as each clip closes, one
-at a time (at most 16 wait; a clip closed while they do gets none), with
-IMGSTREAM_CLIP, IMGSTREAM_START, IMGSTREAM_END (RFC 3339), IMGSTREAM_FRAMES
-and IMGSTREAM_TRIGGER in its environment; --json prints each closed clip as a
-JSON line on stdout.
+never fills.
+
+Events: clip_opened, clip (closed), motion_start (with the changed area, 0
+to 1), motion_end, camera_up, camera_down, camera_stalled, disk_error, gap,
+removed (--keep), and sync (a clip fsynced, only on /api/events). Each has
+the camera's --name, the time and the clip. They go, each sink on its own
+queue so that none holds up the recording or the others, to:
+  --json         a JSON line each on stdout (before, only closed clips)
+  --on-event CMD a command (sh -c) for every event (before, only closed
+                 clips: test IMGSTREAM_EVENT = clip for the old behaviour),
+                 one at a time (at most 16 wait; an event that comes while
+                 they do gets none, logged), with IMGSTREAM_EVENT (the kind),
+                 IMGSTREAM_CAMERA, IMGSTREAM_CLIP, IMGSTREAM_START,
+                 IMGSTREAM_END (RFC 3339), IMGSTREAM_FRAMES, IMGSTREAM_TRIGGER
+                 and IMGSTREAM_JSON (the JSON line, also on its stdin)
+  --listen       /api/events, Server-Sent Events, which the live page shows
+  --webhook URL  a POST of the JSON, retried with a backoff (repeatable)
+  --mqtt URL     imgstream/NAME/motion (ON/OFF, retained), .../event (JSON),
+                 .../snapshot (JPEG at motion_start), .../availability, and
+                 Home Assistant discovery; a message on imgstream/NAME/trigger
+                 starts a recording. mqtts:// checks the broker against
+                 --mqtt-ca (else the system's CAs).
 
 When the camera drops or sends nothing for --stall, record connects again,
 backing off up to 3 s, and says so once; the clip goes on, the gap in its
@@ -109,10 +126,15 @@ one process; one that fails never stops the others, and kill -HUP reloads
 the file (cameras added, removed and changed start, stop and restart; the
 others run on, losing no frame). --keep (or keep: in the file) bounds the
 clips of all the cameras together, the oldest going first. --listen shows
-them all in a grid, with /cam/NAME/stream.mjpg, POST /cam/NAME/trigger and
-/api/cameras. The file:
+them all in a grid, with /cam/NAME/stream.mjpg, POST /cam/NAME/trigger,
+/api/cameras and /api/events. The event sinks (--json, --on-event,
+--webhook, --mqtt) take every camera's events, each with its name; mqtt:
+and webhooks: in the file serve when the flags are not given (read at the
+start, not at a reload). The file:
 
   keep: 200GiB                  # all cameras together (a size, an age, or both)
+  mqtt: mqtt://user:secret@homeassistant.local:1883   # optional
+  webhooks: [http://10.0.0.2:8123/api/webhook/imgstream]  # optional
   defaults:                     # for every camera; each may override them
     mode: motion                # continuous (the default), events or motion
     pre: 10s
@@ -136,7 +158,8 @@ flags of the same names. An error names the file, the line and the field.`,
   imgstream record 'exec:rpicam-vid -t 0 --codec mjpeg -o -' --events --pre 5s
   imgstream record http://camera/stream.mjpg 'clips/%Y%m%d-%H%M%S.omv' --motion --pre 10s --post 5s --keep 20GiB --listen :8080
   camera-program | imgstream record - out.omv
-  imgstream record shm:camera --events --pre 5s --on-event 'notify-send "motion: $IMGSTREAM_CLIP"'
+  imgstream record shm:camera --events --pre 5s --on-event '[ "$IMGSTREAM_EVENT" = clip ] && notify-send "motion: $IMGSTREAM_CLIP"'
+  imgstream record http://camera/stream.mjpg --name door --motion --mqtt mqtt://user:secret@homeassistant.local
   kill -USR1 $(pidof imgstream)    # a trigger
   imgstream record --config cameras.yaml --keep 200GiB --listen :8080`,
 		Args: cobra.RangeArgs(0, 2),
@@ -167,8 +190,8 @@ flags of the same names. An error names the file, the line and the field.`,
 	f.StringArrayVar(&o.masks, "motion-mask", nil, "ignore the region X,Y,W,H in the frame's pixels (repeatable)")
 	f.DurationVar(&o.sync, "sync", time.Second, "fsync clips this often (0: only when a clip closes)")
 	f.StringArrayVar(&o.keep, "keep", nil, "keep at most SIZE (20GiB) or AGE (7d, 12h) of clips, removing the oldest (repeatable)")
-	f.StringVar(&o.onEvent, "on-event", "", "run this command (sh -c) when a clip closes")
-	f.BoolVar(&o.json, "json", false, "print each closed clip as a JSON line")
+	f.StringVar(&o.onEvent, "on-event", "", "run this command (sh -c) at each event: IMGSTREAM_EVENT says which (see Events above)")
+	f.BoolVar(&o.json, "json", false, "print each event as a JSON line")
 	f.DurationVar(&o.stall, "stall", record.DefaultStall, "connect again after this long with no frame")
 	f.StringVar(&o.serve, "listen", "", "show the camera live at this address while recording (it was --serve, which works until the next release)")
 	oldFlag(cmd, "listen", "serve", "")
@@ -176,6 +199,7 @@ flags of the same names. An error names the file, the line and the field.`,
 	f.StringVar(&o.auth, "auth", "", "with --listen: USER:PASSWORD every request needs")
 	f.StringVar(&o.configFile, "config", "", "record the cameras of this YAML file (see Many cameras above)")
 	f.BoolVar(&o.v21, "v21", false, "write OMV V2.1 (microsecond timing) instead of V2.0")
+	o.sinks.add(cmd)
 	o.src.nats.addCredentials(cmd, "nats://: ")
 	o.src.addCamera(cmd)
 	return cmd
@@ -189,23 +213,20 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 	stderr := cmd.ErrOrStderr()
 	logger := log.New(stderr, "imgstream: ", 0)
 	c.Log = logger
-	out := cmd.OutOrStdout()
-	var hooks *hookQueue // --on-event commands, waited for before exiting
-	if o.onEvent != "" {
-		hooks = newHookQueue(func(e record.Event) { onEvent(o.onEvent, e, logger) }, logger, maxHooksWaiting)
-		defer hooks.close()
+	var rec *record.Recorder
+	sinks, err := newSinks(cmd, o, logger, func(_, reason string) { rec.Trigger(reason) })
+	if err != nil {
+		return err
 	}
+	defer sinks.close() // the --on-event commands, waited for before exiting
+	c.Name = cmp.Or(o.sinks.name, "camera")
 	c.Notify = func(e record.Event) {
+		sinks.notify(e)
 		switch e.Kind {
 		case record.ClipClosed:
-			if o.json {
-				fmt.Fprintln(out, e.String())
-			} else if !quiet(cmd) {
+			if !o.json && !quiet(cmd) {
 				fmt.Fprintf(stderr, "imgstream: %s: %d frames, %s to %s (%s)\n", e.Path, e.Frames,
 					e.Start.Format("15:04:05.000"), e.End.Format("15:04:05.000"), e.End.Sub(e.Start).Round(time.Millisecond))
-			}
-			if hooks != nil {
-				hooks.add(e)
 			}
 		case record.Removed:
 			if !quiet(cmd) {
@@ -218,10 +239,11 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 		live = &mjpeg.Server{ErrorLog: logger}
 		c.Live = live
 	}
-	rec, err := record.New(c)
+	rec, err = record.New(c)
 	if err != nil {
 		return usageError{err}
 	}
+	sinks.camera(c.Name) // MQTT's triggers call rec
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	if c.Mode == record.Events {
@@ -257,6 +279,7 @@ func runRecord(cmd *cobra.Command, args []string, o *recordFlags) error {
 		opts.Trigger = func() { rec.Trigger("http") }
 		opts.Status = func() any { return rec.Status() }
 		opts.SnapshotAt = rec.FrameAt
+		opts.Events = sinks.sse
 		fmt.Fprintf(stderr, "imgstream: live at %s\n", link)
 		go func() { errc <- mjpeg.Serve(ctx, l, player.NewLive(live, args[0], opts), live) }()
 	}
@@ -363,10 +386,10 @@ func (o *recordFlags) config(cmd *cobra.Command, args []string) (record.Config, 
 // running.
 const maxHooksWaiting = 16
 
-// hookQueue runs the --on-event command for closed clips one at a time,
-// in order, so that a command slower than the clips never piles up
-// processes: at most a bound wait, and a clip that closes while that many
-// wait gets no command, which is logged.
+// hookQueue runs the --on-event command for the events one at a time,
+// in order, so that a command slower than the events never piles up
+// processes: at most a bound wait, and an event that comes while that
+// many wait gets no command, which is logged.
 type hookQueue struct {
 	run    func(record.Event)
 	logger *log.Logger
@@ -392,7 +415,7 @@ func (h *hookQueue) add(e record.Event) {
 	select {
 	case h.queue <- e:
 	default:
-		h.logger.Printf("--on-event: %d clips wait for the command already: none for %s", cap(h.queue), e.Path)
+		h.logger.Printf("--on-event: %d events wait for the command already: none for the %s event %s", cap(h.queue), e.Kind, e.Path)
 	}
 }
 
@@ -400,24 +423,6 @@ func (h *hookQueue) add(e record.Event) {
 func (h *hookQueue) close() {
 	close(h.queue)
 	<-h.done
-}
-
-// onEvent runs the --on-event command for a closed clip. An interrupt
-// does not stop it: record waits for it before it exits.
-func onEvent(command string, e record.Event, logger *log.Logger) {
-	c := exec.Command("sh", "-c", command)
-	c.Env = append(os.Environ(),
-		"IMGSTREAM_CLIP="+e.Path,
-		"IMGSTREAM_START="+e.Start.Format(time.RFC3339Nano),
-		"IMGSTREAM_END="+e.End.Format(time.RFC3339Nano),
-		"IMGSTREAM_FRAMES="+strconv.Itoa(e.Frames),
-		"IMGSTREAM_TRIGGER="+e.Trigger,
-	)
-	c.Stdout, c.Stderr = os.Stderr, os.Stderr
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a Ctrl-C for record is not for it
-	if err := c.Run(); err != nil {
-		logger.Printf("--on-event for %s: %v", e.Path, err)
-	}
 }
 
 // parseRect parses X,Y,W,H.

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,14 +65,26 @@ func testCamera(t *testing.T) string {
 // TestRecordSecurityCamera runs `imgstream record` as a person would, on
 // a camera: event mode with a live view; a POST /trigger, a SIGUSR1 and a
 // line on stdin each make a clip, printed as a JSON line, passed to
-// --on-event, and whole; SIGINT ends it with exit status 0.
+// --on-event and --webhook, and whole, and /api/events tells of the
+// camera and its clips; SIGINT ends it with exit status 0.
 func TestRecordSecurityCamera(t *testing.T) {
 	cam := testCamera(t)
 	dir := t.TempDir()
 	log := filepath.Join(dir, "events.txt")
+	var hookMu sync.Mutex
+	var posted []record.Event
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e record.Event
+		if assert.NoError(t, json.NewDecoder(r.Body).Decode(&e)) {
+			hookMu.Lock()
+			posted = append(posted, e)
+			hookMu.Unlock()
+		}
+	}))
+	defer hook.Close()
 	cmd := exec.Command(bin, "record", cam, filepath.Join(dir, "clips", "%Y%m%d-%H%M%S.omv"),
-		"--pre", "500ms", "--post", "300ms", "--json", "--listen", "127.0.0.1:0",
-		"--on-event", `echo "$IMGSTREAM_TRIGGER $IMGSTREAM_FRAMES $IMGSTREAM_CLIP" >> `+log)
+		"--pre", "500ms", "--post", "300ms", "--json", "--listen", "127.0.0.1:0", "--name", "porch", "--webhook", hook.URL,
+		"--on-event", `[ "$IMGSTREAM_EVENT" = clip ] || exit 0; read -r js; case "$js" in *'"camera":"porch"'*) ;; *) exit 1;; esac; echo "$IMGSTREAM_TRIGGER $IMGSTREAM_FRAMES $IMGSTREAM_CLIP $IMGSTREAM_CAMERA" >> `+log)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -86,7 +99,7 @@ func TestRecordSecurityCamera(t *testing.T) {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			var e record.Event
-			if json.Unmarshal(sc.Bytes(), &e) == nil {
+			if json.Unmarshal(sc.Bytes(), &e) == nil && e.Kind == record.ClipClosed {
 				clips <- e
 			}
 		}
@@ -102,6 +115,28 @@ func TestRecordSecurityCamera(t *testing.T) {
 		var st record.Status
 		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.FramesIn > 40 && st.Connected && !st.Recording
 	}, 20*time.Second, 20*time.Millisecond)
+	// The events, as Server-Sent Events: the camera up, first.
+	evResp, err := http.Get("http://" + addr + "/api/events")
+	require.NoError(t, err)
+	defer evResp.Body.Close()
+	assert.Equal(t, "text/event-stream", evResp.Header.Get("Content-Type"))
+	sse := bufio.NewScanner(evResp.Body)
+	sseEvents := make(chan record.Event, 100)
+	go func() {
+		for sse.Scan() {
+			var e record.Event
+			if d, ok := strings.CutPrefix(sse.Text(), "data: "); ok && json.Unmarshal([]byte(d), &e) == nil {
+				sseEvents <- e
+			}
+		}
+	}()
+	select {
+	case e := <-sseEvents:
+		assert.Equal(t, record.CameraUp, e.Kind)
+		assert.Equal(t, "porch", e.Camera)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no event on /api/events")
+	}
 	// A snapshot from the past: the ring's frame nearest the time.
 	at := time.Now().Add(-200 * time.Millisecond)
 	resp, err := http.Get("http://" + addr + "/api/snapshot?at=" + url.QueryEscape(at.Format(time.RFC3339Nano)))
@@ -160,7 +195,7 @@ func TestRecordSecurityCamera(t *testing.T) {
 	require.Eventually(t, func() bool {
 		b, _ := os.ReadFile(log)
 		ran = strings.Fields(string(b))
-		return len(ran) == 9
+		return len(ran) == 12
 	}, 10*time.Second, 10*time.Millisecond, "--on-event ran for each clip")
 	paths, err := filepath.Glob(filepath.Join(dir, "clips", "*.omv"))
 	require.NoError(t, err)
@@ -168,10 +203,28 @@ func TestRecordSecurityCamera(t *testing.T) {
 	for _, p := range paths {
 		assert.FileExists(t, p+record.SideSuffix, "each clip's side file")
 	}
-	for i := 0; i < len(ran); i += 3 {
+	for i := 0; i < len(ran); i += 4 {
 		assert.Contains(t, []string{"http", "signal", "stdin"}, ran[i])
 		assert.Contains(t, paths, ran[i+2])
+		assert.Equal(t, "porch", ran[i+3])
 	}
+	// The webhook got every event but the syncs, the clips among them,
+	// before record exited.
+	hookMu.Lock()
+	defer hookMu.Unlock()
+	var kinds []record.Kind
+	for _, e := range posted {
+		kinds = append(kinds, e.Kind)
+		assert.Equal(t, "porch", e.Camera)
+	}
+	assert.Equal(t, record.CameraUp, kinds[0])
+	count := map[record.Kind]int{}
+	for _, k := range kinds {
+		count[k]++
+	}
+	assert.Equal(t, 3, count[record.ClipClosed], "%v", kinds)
+	assert.Equal(t, 3, count[record.ClipOpened], "%v", kinds)
+	assert.NotContains(t, kinds, record.Synced)
 }
 
 // TestRecordStdin: an OMV stream on stdin is recorded frame for frame,

@@ -141,6 +141,7 @@
       $('trigger').hidden = false;
       $('trigger').onclick = () => fetch('trigger' + q, { method: 'POST' });
     }
+    if (info.events) watchEvents(new EventSource('api/events' + q));
     const tick = async () => {
       const i = await (await fetch('api/info' + q)).json();
       let s = `live · ${i.fps_in.toFixed(1)} fps in · ${i.viewers} viewer${i.viewers === 1 ? '' : 's'}`;
@@ -150,5 +151,19 @@
     };
     tick();
     setInterval(tick, 1000);
+  }
+
+  // watchEvents shows the recorder's events (/api/events, Server-Sent
+  // Events of JSON lines): the last one, and motion between motion_start
+  // and motion_end.
+  function watchEvents(es) {
+    es.onmessage = (m) => {
+      let e;
+      try { e = JSON.parse(m.data); } catch (err) { return; }
+      if (e.event === 'motion_start') $('motion').hidden = false;
+      if (e.event === 'motion_end') $('motion').hidden = true;
+      const at = e.time ? new Date(e.time).toLocaleTimeString() : '';
+      $('lastevent').textContent = `last event: ${e.event} ${at}${e.path ? ' ' + e.path : ''}${e.error ? ' (' + e.error + ')' : ''}`;
+    };
   }
 })();

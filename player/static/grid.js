@@ -31,10 +31,28 @@
     btn.type = 'button';
     btn.textContent = 'trigger';
     btn.onclick = () => fetch(path(name) + 'trigger', { method: 'POST' });
-    cap.append(title, ' ', st, ' ', btn);
+    const motion = document.createElement('span');
+    motion.className = 'motion';
+    motion.textContent = 'motion';
+    motion.hidden = true;
+    const ev = document.createElement('span');
+    ev.className = 'lastevent';
+    cap.append(title, ' ', motion, ' ', st, ' ', btn, ' ', ev);
     fig.append(img, cap);
     grid.append(fig);
-    return { fig, st };
+    return { fig, st, motion, ev };
+  };
+  // The cameras' events (/api/events, Server-Sent Events of JSON lines,
+  // each with its camera): the last one of each, and its motion.
+  const events = new EventSource('api/events');
+  events.onmessage = (m) => {
+    let e;
+    try { e = JSON.parse(m.data); } catch (err) { return; }
+    if (!e.camera) return;
+    const t = tiles.get(e.camera) || tiles.set(e.camera, tile(e.camera)).get(e.camera);
+    if (e.event === 'motion_start') t.motion.hidden = false;
+    if (e.event === 'motion_end') t.motion.hidden = true;
+    t.ev.textContent = 'last: ' + e.event + (e.time ? ' ' + new Date(e.time).toLocaleTimeString() : '');
   };
   const refresh = async () => {
     let cams = [];
@@ -51,6 +69,7 @@
       if (c.last_event) parts.push('last event ' + new Date(c.last_event).toLocaleTimeString());
       if (c.last_error) parts.push(c.last_error);
       t.st.textContent = parts.join(' · ');
+      t.motion.hidden = !c.motion;
     }
     for (const [name, t] of tiles) {
       if (!seen.has(name)) { t.fig.remove(); tiles.delete(name); }

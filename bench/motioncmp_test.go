@@ -272,7 +272,10 @@ type runResult struct {
 	// and those kept whole with their pre-capture.
 	Gaps, Repeats         int64
 	Events, EventsWithPre int
-	Log                   string // the recorder's log, for a failure
+	// SeenAfter is the most frames after the figure showed that the
+	// detector saw it, from where its clips start (±1).
+	SeenAfter int64
+	Log       string // the recorder's log, for a failure
 }
 
 // lost is the frames a continuous recording did not keep.
@@ -586,6 +589,9 @@ func countImgstream(t testing.TB, res *runResult, out string, cams []*camera) {
 			for _, nums := range clips {
 				if len(nums) > 0 && nums[0] <= from && nums[len(nums)-1] >= to && !hasGap(nums, from, to) {
 					res.EventsWithPre++
+					// The clip starts Pre before the trigger: the frame
+					// the detector saw the figure in is about Pre later.
+					res.SeenAfter = max(res.SeenAfter, nums[0]+preSeconds*camFPS-s)
 					break
 				}
 			}
@@ -761,8 +767,8 @@ func TestAgainstMotion(t *testing.T) {
 					continue
 				}
 				r := h.run(rec, mode, n, time.Duration(seconds)*time.Second)
-				t.Logf("%s %s N=%d: %.1f %% of a core per camera, %.0f MB peak RSS, %d/%d frames kept (%d skipped), %d clips, %.1f MB per camera-minute, gaps %d, events %d/%d",
-					r.Recorder, r.Mode, r.N, 100*r.CPU, float64(r.RSS)/1e6, r.Kept, r.Sent, r.Skipped, r.Clips, r.MBPerCamMinute(), r.Gaps, r.EventsWithPre, r.Events)
+				t.Logf("%s %s N=%d: %.1f %% of a core per camera, %.0f MB peak RSS, %d/%d frames kept (%d skipped), %d clips, %.1f MB per camera-minute, gaps %d, events %d/%d seen after at most %d frames",
+					r.Recorder, r.Mode, r.N, 100*r.CPU, float64(r.RSS)/1e6, r.Kept, r.Sent, r.Skipped, r.Clips, r.MBPerCamMinute(), r.Gaps, r.EventsWithPre, r.Events, r.SeenAfter)
 				results = append(results, r)
 			}
 		}
@@ -800,7 +806,7 @@ func motionTable(results []*runResult, seconds int) string {
 				lost = fmt.Sprintf("%d", r.lost())
 			} else {
 				lost = fmt.Sprintf("%d", r.Gaps+r.Skipped)
-				events = fmt.Sprintf("%d/%d", r.EventsWithPre, r.Events)
+				events = fmt.Sprintf("%d/%d, seen after ≤ %d frames", r.EventsWithPre, r.Events, r.SeenAfter)
 			}
 		} else if r.Mode == "continuous" {
 			lost = fmt.Sprintf("%d (count)", r.lost())

@@ -413,7 +413,25 @@ func (h *harness) run(rec recorder, mode string, n int, length time.Duration) *r
 	}
 	c0 := sample(warm)
 	t0 := time.Now()
+	var perf *exec.Cmd
+	if file := os.Getenv(envMotionPerf); file != "" {
+		// perf samples the recorder over the window, call graphs by
+		// frame pointers, which Go keeps.
+		perf = exec.Command("perf", "record", "-F", "499", "-g", "-o", fmt.Sprintf("%s.%s-%s-%d", file, rec.Name, mode, n), "-p", strconv.Itoa(pid))
+		if out, err := os.Create(filepath.Join(dir, "perf.log")); err == nil {
+			perf.Stdout, perf.Stderr = out, out
+			defer out.Close()
+		}
+		if err := perf.Start(); err != nil {
+			t.Logf("perf: %v", err)
+			perf = nil
+		}
+	}
 	c1 := sample(length)
+	if perf != nil {
+		perf.Process.Signal(syscall.SIGINT)
+		perf.Wait()
+	}
 	res.Window = time.Since(t0).Seconds()
 	res.CPU = (c1 - c0) / res.Window / float64(n)
 	var err error
@@ -706,6 +724,7 @@ const (
 	envMotionRecorders = "IMGSTREAM_MOTION_RECORDERS" // imgstream,motion-h264,motion-pass (default all)
 	envMotionModes     = "IMGSTREAM_MOTION_MODES"     // continuous,motion (default both)
 	envMotionKeep      = "IMGSTREAM_MOTION_KEEP"      // a directory to leave the recordings and logs in
+	envMotionPerf      = "IMGSTREAM_MOTION_PERF"      // perf record each recorder over the window, into FILE.RECORDER-MODE-N
 )
 
 // TestAgainstMotion is the full comparison: for each N of

@@ -173,6 +173,7 @@ type camera struct {
 	scene   *sceneFrames
 	next    atomic.Int64 // the number of the next frame: the frames sent
 	skipped atomic.Int64 // frames never sent: the client was more than sendBuffer behind
+	late    atomic.Int64 // of those, frames skipped though the client was not blocking the writes
 	conns   atomic.Int64 // connections served
 }
 
@@ -200,7 +201,8 @@ func (c *camera) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tick := time.NewTicker(framePeriod)
 	defer tick.Stop()
 	start := time.Now()
-	var sent int64 // frames this connection sent
+	var sent int64            // frames this connection sent
+	var blocked time.Duration // in writes since the last tick
 	buf := make([]byte, 0, 128<<10)
 	for {
 		select {
@@ -216,9 +218,16 @@ func (c *camera) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		due := int64(time.Since(start)/framePeriod) + 1
 		if behind := due - sent; behind > sendBuffer {
 			c.skipped.Add(behind - sendBuffer)
+			if blocked < time.Second {
+				// The client read the frames before: this camera
+				// itself ran late (a starved test process).
+				c.late.Add(behind - sendBuffer)
+			}
 			sent += behind - sendBuffer
 		}
+		blocked = 0
 		for ; sent < due; sent++ {
+			w0 := time.Now()
 			n := c.next.Load()
 			jpg := c.scene.frame(n)
 			size := len(jpg) + 4 + len(numberMagic) + 8
@@ -231,6 +240,7 @@ func (c *camera) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if err := rc.Flush(); err != nil {
 				return
 			}
+			blocked += time.Since(w0)
 			c.next.Add(1)
 		}
 	}
@@ -262,7 +272,8 @@ type runResult struct {
 	CPU      float64 // CPU time over the window / window / N: a fraction of one core per camera
 	RSS      int64   // peak RSS (VmHWM), bytes
 	Sent     int64   // frames the cameras sent
-	Skipped  int64   // frames the cameras could not send: the recorder was not reading
+	Skipped  int64   // frames the cameras could not send: the recorder was not reading, or the camera ran late
+	Late     int64   // of those, frames skipped by a camera that ran late while its writes did not block
 	Kept     int64   // frames in the recordings
 	Clips    int     // files
 	Bytes    int64   // bytes of the recordings
@@ -444,6 +455,7 @@ func (h *harness) run(rec recorder, mode string, n int, length time.Duration) *r
 	for _, c := range cams {
 		res.Sent += c.next.Load()
 		res.Skipped += c.skipped.Load()
+		res.Late += c.late.Load()
 	}
 	// The frames on their way are written before the recorder stops:
 	// the cameras sent their last, and the recorder has nothing to wait
@@ -786,8 +798,12 @@ func TestAgainstMotion(t *testing.T) {
 					continue
 				}
 				r := h.run(rec, mode, n, time.Duration(seconds)*time.Second)
-				t.Logf("%s %s N=%d: %.1f %% of a core per camera, %.0f MB peak RSS, %d/%d frames kept (%d skipped), %d clips, %.1f MB per camera-minute, gaps %d, events %d/%d seen after at most %d frames",
-					r.Recorder, r.Mode, r.N, 100*r.CPU, float64(r.RSS)/1e6, r.Kept, r.Sent, r.Skipped, r.Clips, r.MBPerCamMinute(), r.Gaps, r.EventsWithPre, r.Events, r.SeenAfter)
+				t.Logf("%s %s N=%d: %.1f %% of a core per camera, %.0f MB peak RSS, %d/%d frames kept (%d skipped, %d of them by a late camera), %d clips, %.1f MB per camera-minute, gaps %d, events %d/%d seen after at most %d frames",
+					r.Recorder, r.Mode, r.N, 100*r.CPU, float64(r.RSS)/1e6, r.Kept, r.Sent, r.Skipped, r.Late, r.Clips, r.MBPerCamMinute(), r.Gaps, r.EventsWithPre, r.Events, r.SeenAfter)
+				if r.Recorder == "imgstream" && (r.Skipped > 0 || r.Gaps > 0 || r.EventsWithPre < r.Events) {
+					lines := strings.Split(strings.TrimSpace(r.Log), "\n")
+					t.Logf("imgstream's log, last lines:\n%s", strings.Join(lines[max(len(lines)-30, 0):], "\n"))
+				}
 				results = append(results, r)
 			}
 		}
@@ -824,7 +840,7 @@ func motionTable(results []*runResult, seconds int) string {
 			if r.Mode == "continuous" {
 				lost = fmt.Sprintf("%d", r.lost())
 			} else {
-				lost = fmt.Sprintf("%d", r.Gaps+r.Skipped)
+				lost = fmt.Sprintf("%d (%d by a late camera)", r.Gaps+r.Skipped, r.Late)
 				events = fmt.Sprintf("%d/%d, seen after ≤ %d frames", r.EventsWithPre, r.Events, r.SeenAfter)
 			}
 		} else if r.Mode == "continuous" {

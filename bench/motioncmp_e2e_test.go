@@ -27,9 +27,11 @@ func TestE2EAgainstMotion(t *testing.T) {
 		if r.Sent < n*20*camFPS {
 			t.Fatalf("the cameras sent %d frames in %v: want at least %d", r.Sent, length, n*20*camFPS)
 		}
-		if r.Kept != r.Sent || r.Skipped != 0 || r.Gaps != 0 || r.Repeats != 0 {
-			t.Errorf("kept %d of %d frames sent (%d the cameras could not send), %d missing between two kept, %d repeated: want all, once, in order\n%s",
-				r.Kept, r.Sent, r.Skipped, r.Gaps, r.Repeats, r.Log)
+		// A camera that ran late itself (a starved test process)
+		// skipped frames it never sent: no fault of the recorder.
+		if r.Kept != r.Sent || r.Skipped != r.Late || r.Gaps != 0 || r.Repeats != 0 {
+			t.Errorf("kept %d of %d frames sent (%d the recorder held up), %d missing between two kept, %d repeated: want all, once, in order\n%s",
+				r.Kept, r.Sent, r.Skipped-r.Late, r.Gaps, r.Repeats, r.Log)
 		}
 	})
 	t.Run("imgstream-motion", func(t *testing.T) {
@@ -38,9 +40,9 @@ func TestE2EAgainstMotion(t *testing.T) {
 		if r.Events != n {
 			t.Fatalf("%d walks sent in full: want one per camera (%d); the cameras sent %d frames", r.Events, n, r.Sent)
 		}
-		if r.EventsWithPre != r.Events || r.Skipped != 0 || r.Gaps != 0 || r.Repeats != 0 {
-			t.Errorf("%d of %d walks kept whole with the %d s before them, %d frames the cameras could not send, %d missing in clips, %d repeated: want all, none, none, none\n%s",
-				r.EventsWithPre, r.Events, preSeconds, r.Skipped, r.Gaps, r.Repeats, r.Log)
+		if r.EventsWithPre != r.Events || r.Skipped != r.Late || r.Gaps != 0 || r.Repeats != 0 {
+			t.Errorf("%d of %d walks kept whole with the %d s before them, %d frames the recorder held up, %d missing in clips, %d repeated: want all, none, none, none\n%s",
+				r.EventsWithPre, r.Events, preSeconds, r.Skipped-r.Late, r.Gaps, r.Repeats, r.Log)
 		}
 	})
 	t.Run("motion-h264-continuous", func(t *testing.T) {

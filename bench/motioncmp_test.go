@@ -568,7 +568,7 @@ func countImgstream(t testing.TB, res *runResult, out string, cams []*camera) {
 	res.Gaps, res.Repeats = 0, 0
 	for i, c := range cams {
 		dir := filepath.Join(out, fmt.Sprintf("cam%02d", i+1))
-		var clips [][]int64 // frame numbers, each clip's in order
+		var clips []clip
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
@@ -587,18 +587,19 @@ func countImgstream(t testing.TB, res *runResult, out string, cams []*camera) {
 			if !strings.HasSuffix(p, ".omv") {
 				return nil
 			}
-			nums, err := clipNumbers(p)
+			c, err := readClip(p)
 			if err != nil {
 				return err
 			}
-			clips = append(clips, nums)
+			clips = append(clips, c)
 			return nil
 		})
 		if err != nil {
 			t.Fatalf("reading %s's clips: %v", dir, err)
 		}
 		res.Clips += len(clips)
-		for _, nums := range clips {
+		for _, c := range clips {
+			nums := c.nums
 			res.Kept += int64(len(nums))
 			for j := 1; j < len(nums); j++ {
 				switch d := nums[j] - nums[j-1]; {
@@ -615,18 +616,36 @@ func countImgstream(t testing.TB, res *runResult, out string, cams []*camera) {
 		sent := c.next.Load()
 		for s := int64(sceneStart); s+sceneMove+postSeconds*camFPS <= sent; s += scenePeriod {
 			res.Events++
-			from, to := max(s-preSeconds*camFPS+detectSlack, 0), s+sceneMove-1
-			for _, nums := range clips {
-				if len(nums) > 0 && nums[0] <= from && nums[len(nums)-1] >= to && !hasGap(nums, from, to) {
+			for _, cl := range clips {
+				if seen, ok := keptWhole(cl, s); ok {
 					res.EventsWithPre++
-					// The clip starts Pre before the trigger: the frame
-					// the detector saw the figure in is about Pre later.
-					res.SeenAfter = max(res.SeenAfter, nums[0]+preSeconds*camFPS-s)
+					res.SeenAfter = max(res.SeenAfter, seen)
 					break
 				}
 			}
 		}
 	}
+}
+
+// keptWhole reports whether the clip holds the walk that starts at frame
+// s whole, with Pre before the trigger: every frame from its first to
+// the walk's last, the first at least Pre (less detectSlack) before the
+// walk's (by the clip's times, the frames' arrival, which Pre counts in;
+// on a busy machine they arrive unevenly, so frame numbers would not
+// do). seen is the frames from the walk's first to the one Pre after the
+// clip's first: about the one the detector saw it in.
+func keptWhole(cl clip, s int64) (seen int64, ok bool) {
+	nums, to := cl.nums, s+sceneMove-1
+	if len(nums) == 0 || nums[0] > s || nums[len(nums)-1] < to || hasGap(nums, nums[0], to) {
+		return 0, false
+	}
+	j, _ := slices.BinarySearch(nums, s)
+	const pre = preSeconds * time.Second
+	if cl.times[j] < pre-detectSlack*framePeriod {
+		return 0, false
+	}
+	k, _ := slices.BinarySearch(cl.times, pre)
+	return nums[min(k, len(nums)-1)] - s, true
 }
 
 // hasGap reports whether the clip's numbers miss one in [from, to].
@@ -636,33 +655,40 @@ func hasGap(nums []int64, from, to int64) bool {
 	return j >= len(nums) || nums[j] != to || int64(j-i) != to-from
 }
 
-// clipNumbers returns the numbers of the frames of an OMV clip, in order.
-func clipNumbers(path string) ([]int64, error) {
+// clip is what a clip holds: its frames' numbers and times, in order.
+type clip struct {
+	nums  []int64
+	times []time.Duration // since the clip's first frame
+}
+
+// readClip reads the numbers and times of the frames of an OMV clip.
+func readClip(path string) (clip, error) {
+	var c clip
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	defer f.Close()
 	r, err := container.NewReader(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return c, fmt.Errorf("%s: %w", path, err)
 	}
-	var nums []int64
 	var buf []byte
 	for {
 		var err error
 		_, buf, err = r.ReadFrame(buf)
 		if err == io.EOF {
-			return nums, nil
+			return c, nil
 		}
 		if err != nil {
-			return nums, fmt.Errorf("%s: frame %d: %w", path, len(nums), err)
+			return c, fmt.Errorf("%s: frame %d: %w", path, len(c.nums), err)
 		}
 		n, ok := frameNumber(buf)
 		if !ok {
-			return nums, fmt.Errorf("%s: frame %d has no number", path, len(nums))
+			return c, fmt.Errorf("%s: frame %d has no number", path, len(c.nums))
 		}
-		nums = append(nums, n)
+		c.nums = append(c.nums, n)
+		c.times = append(c.times, r.Time())
 	}
 }
 
@@ -838,7 +864,7 @@ func motionTable(results []*runResult, seconds int) string {
 		events := "—"
 		if r.Recorder == "imgstream" {
 			if r.Mode == "continuous" {
-				lost = fmt.Sprintf("%d", r.lost())
+				lost = fmt.Sprintf("%d (%d by a late camera)", r.lost(), r.Late)
 			} else {
 				lost = fmt.Sprintf("%d (%d by a late camera)", r.Gaps+r.Skipped, r.Late)
 				events = fmt.Sprintf("%d/%d, seen after ≤ %d frames", r.EventsWithPre, r.Events, r.SeenAfter)

@@ -53,3 +53,10 @@ func TestE2EAgainstMotion(t *testing.T) {
 		}
 	})
 }
+
+// forTest returns a copy of h that reports to t, for a parallel subtest.
+func (h *harness) forTest(t testing.TB) *harness {
+	c := *h
+	c.t = t
+	return &c
+}

@@ -729,13 +729,6 @@ func (h *harness) countMotion(res *runResult, out string) {
 	}
 }
 
-// forTest returns a copy of h that reports to t, for a parallel subtest.
-func (h *harness) forTest(t testing.TB) *harness {
-	c := *h
-	c.t = t
-	return &c
-}
-
 // needTools returns the harness with Motion and ffprobe found, or skips
 // (fails in CI, which installs them).
 func needTools(t *testing.T, h *harness) {

@@ -126,7 +126,7 @@ fuzz: ## each fuzz target for FUZZTIME
 	  done; \
 	done
 
-e2e: ## end-to-end checks with real clients: ffmpeg/ffprobe, OpenCV (python3-opencv), VLC, headless Chromium
+e2e: ## end-to-end checks with real clients: ffmpeg/ffprobe, OpenCV (python3-opencv), VLC, headless Chromium, Motion
 	$(GO) test -count=1 -tags e2e -run E2E -v ./...
 	cd cmd/imgstream && $(GO) test -count=1 -tags e2e -run E2E -v ./...
 	@# The command line against RTSP cameras: an RTSP server in the test, fed by ffmpeg.
@@ -134,3 +134,8 @@ e2e: ## end-to-end checks with real clients: ffmpeg/ffprobe, OpenCV (python3-ope
 	@# The player in headless Chromium; IMGSTREAM_SCREENSHOT=docs/player.png and
 	@# IMGSTREAM_TIMELINE_SCREENSHOT=docs/timeline.png renew the README's pictures.
 	cd e2e && $(GO) test -count=1 -tags e2e -run E2E -v ./...
+	@# Against Motion, test-sized (22 s): imgstream record --config keeps
+	@# every frame of 4 emulated cameras, and every event of 4 others with
+	@# its 10 s before; Motion records 2. The full comparison is
+	@# bench/motioncmp_test.go's TestAgainstMotion (see the README).
+	cd bench && $(GO) test -count=1 -tags e2e -run E2E -v ./...

@@ -40,11 +40,13 @@ const (
 	// an event takes little more than the ring, and a growth of the ring
 	// holds the old one besides the new for the time of one copy.
 	MaxPreSize = 1 << 30
-	// ContinuousRingSize is the ring a continuous recording passes its
-	// frames through on their way to the file: room for two of the
-	// largest MJPEG frames, or one raw 4K RGB frame, and the writer's
-	// slack: 20 s of a camera sending 1.5 MB/s can wait there for a slow
-	// disk without holding up a frame.
+	// ContinuousRingSize is the most the ring a continuous recording
+	// passes its frames through on their way to the file grows to: room
+	// for two of the largest MJPEG frames, or one raw 4K RGB frame, and
+	// the writer's slack: 20 s of a camera sending 1.5 MB/s can wait
+	// there for a slow disk without holding up a frame. It starts at
+	// InitialPreSize and grows only when a frame is larger or the disk
+	// lags, so a camera whose disk keeps up holds about 1 MiB, not 32.
 	ContinuousRingSize = 2 * mjpeg.DefaultMaxFrameSize
 	// DefaultSync is how often a clip is fsynced: the most a power loss
 	// or a SIGKILL can take from it.

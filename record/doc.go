@@ -63,8 +63,8 @@
 // from the ring, as it is told in order, each command bounded by a
 // frame's index, so that a split or the end of an event falls at an exact
 // frame however far behind the disk is. A slow write or fsync is absorbed
-// by the ring: ContinuousRingSize, or in the Events mode the ring, which
-// grows for it up to PreSize before a frame waits. A frame
+// by the ring, which grows for it, up to ContinuousRingSize or in the
+// Events mode PreSize, before a frame waits. A frame
 // that would overwrite frames the writer has not copied yet waits for it,
 // so a source faster than the disk (a file) loses nothing; a writer stuck
 // for longer than five seconds (or half of Stall) lets the ring overwrite
@@ -100,8 +100,11 @@
 //     disk lags, doubling; a ring that reaches PreSize and holds less
 //     than Pre logs it once. A growth holds the old ring beside the new
 //     one for the time of one copy.
-//   - A continuous recording's ring is [ContinuousRingSize] (32 MiB):
-//     room for the largest MJPEG frames and seconds of a slow disk.
+//   - A continuous recording's ring starts at [InitialPreSize] too and
+//     grows only for a frame larger than it or a disk that lags, up to
+//     [ContinuousRingSize] (32 MiB): room for the largest MJPEG frames
+//     and seconds of a slow disk. A camera whose disk keeps up holds
+//     about 1 MiB of ring (TestContinuousRingSized).
 //   - A frame larger than the ring (PreSize, or ContinuousRingSize) is
 //     dropped and counted in [Status].Dropped: it could never be held
 //     whole. [MJPEG] and [Input] read frames of at most

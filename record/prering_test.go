@@ -134,38 +134,85 @@ func TestPreRingGrows(t *testing.T) {
 }
 
 // TestPreRingGrowsForStuckWriter: while the writer is stuck in the disk
-// during an event, the ring grows (up to PreSize) to hold the frames it
-// has not written, rather than make them wait or overwrite them.
+// during an event, or in a continuous recording, the ring grows (up to
+// PreSize or ContinuousRingSize) to hold the frames it has not written,
+// rather than make them wait or overwrite them.
 func TestPreRingGrowsForStuckWriter(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		held := holdOp(t, "write")
-		held.armed.Store(true)
-		frames := make(chan struct{})
-		dir := t.TempDir()
-		// No Pre: only the writer's need makes the ring grow.
-		rec, err := record.New(record.Config{Source: stepSource(frames, nil), Mode: record.Events, Post: time.Hour,
-			Stall: time.Hour, Pattern: filepath.Join(dir, "rec.omv")})
-		require.NoError(t, err)
-		rec.Trigger("test")
-		done := make(chan error, 1)
-		go func() { done <- rec.Run(context.Background()) }()
-		start := time.Now()
-		const n = 600 // 2.4 MB of 4 KiB frames: more than InitialPreSize
-		for range n {
-			frames <- struct{}{}
-		}
-		synctest.Wait()
-		assert.Equal(t, uint64(n), rec.Status().FramesIn)
-		assert.Zero(t, time.Since(start), "no frame waited for the disk")
-		assert.Greater(t, record.RingSize(rec), n*4096, "the ring grew to hold them")
-		close(held.release)
-		close(frames)
-		require.NoError(t, <-done)
-		got := readClip(t, filepath.Join(dir, "rec.omv"))
-		require.Len(t, got, n)
-		for i, f := range got {
-			require.Equal(t, byte(i), f.data[0], "frame %d", i)
-		}
-		assert.Zero(t, rec.Status().Dropped)
-	})
+	for name, mode := range map[string]record.Mode{"events": record.Events, "continuous": record.Continuous} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				held := holdOp(t, "write")
+				held.armed.Store(true)
+				frames := make(chan struct{})
+				dir := t.TempDir()
+				// No Pre: only the writer's need makes the ring grow.
+				c := record.Config{Source: stepSource(frames, nil), Mode: mode, Stall: time.Hour, Pattern: filepath.Join(dir, "rec.omv")}
+				if mode == record.Events {
+					c.Post = time.Hour
+				}
+				rec, err := record.New(c)
+				require.NoError(t, err)
+				rec.Trigger("test")
+				done := make(chan error, 1)
+				go func() { done <- rec.Run(context.Background()) }()
+				start := time.Now()
+				const n = 600 // 2.4 MB of 4 KiB frames: more than InitialPreSize
+				for range n {
+					frames <- struct{}{}
+				}
+				synctest.Wait()
+				assert.Equal(t, uint64(n), rec.Status().FramesIn)
+				assert.Zero(t, time.Since(start), "no frame waited for the disk")
+				assert.Greater(t, record.RingSize(rec), n*4096, "the ring grew to hold them")
+				close(held.release)
+				close(frames)
+				require.NoError(t, <-done)
+				got := readClip(t, filepath.Join(dir, "rec.omv"))
+				require.Len(t, got, n)
+				for i, f := range got {
+					require.Equal(t, byte(i), f.data[0], "frame %d", i)
+				}
+				assert.Zero(t, rec.Status().Dropped)
+			})
+		})
+	}
+}
+
+// TestContinuousRingSized: a continuous recording whose disk keeps up
+// holds a ring of about InitialPreSize, not ContinuousRingSize (32 MiB:
+// 49 MB of RSS a camera in bench's TestAgainstMotion before); frames
+// larger than that ring are kept whole, the ring growing for them. No
+// frame is lost either way.
+func TestContinuousRingSized(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		width, height, fps, n int
+		atLeast, atMost       int
+	}{
+		{"40KB-30fps", 200, 200, 30, 12 * 30, 0, 2 * record.InitialPreSize},
+		{"1.5MB-2fps", 1000, 1500, 2, 10, 1_500_000, 4 * 1_500_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				var rec *record.Recorder
+				ring := 0
+				cam := &preCamera{width: tc.width, height: tc.height, fps: tc.fps, n: tc.n, triggerAt: tc.n - 1,
+					trigger: func() { ring = record.RingSize(rec) }}
+				var err error
+				rec, err = record.New(record.Config{Source: cam, Pattern: filepath.Join(dir, "rec.omv")})
+				require.NoError(t, err)
+				require.NoError(t, rec.Run(t.Context()))
+				t.Logf("%d frames of %d bytes at %d fps: a ring of %.1f MB", tc.n, tc.width*tc.height, tc.fps, float64(ring)/1e6)
+				assert.GreaterOrEqual(t, ring, tc.atLeast)
+				assert.LessOrEqual(t, ring, tc.atMost)
+				got := readClip(t, filepath.Join(dir, "rec.omv"))
+				require.Len(t, got, tc.n)
+				for i, f := range got {
+					require.Equal(t, uint64(i), binary.BigEndian.Uint64(f.data), "frame %d", i)
+				}
+				assert.Zero(t, rec.Status().Dropped)
+			})
+		})
+	}
 }

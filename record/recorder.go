@@ -151,9 +151,11 @@ const (
 )
 
 // New checks c and returns a Recorder of it. It allocates the ring the
-// frames pass through: ContinuousRingSize in the Continuous mode; in the
-// Events mode InitialPreSize (or PreSize if smaller), which grows as the
-// frames seen require, up to PreSize (see Config.Pre).
+// frames pass through, InitialPreSize (or PreSize if smaller), which grows
+// as the frames seen require: in the Events mode to hold Pre of them, up
+// to PreSize (see Config.Pre); in both modes to hold a frame larger than
+// the ring, and the frames a slow disk has not taken yet, up to PreSize
+// (Events) or ContinuousRingSize (Continuous).
 func New(c Config) (*Recorder, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -179,12 +181,11 @@ func New(c Config) (*Recorder, error) {
 	// The ring holds what came before a trigger, and the frames the
 	// writer has not copied yet: no MaxAge, which would drop those; Pre
 	// is the bound of what a trigger takes from it.
-	fc := circular.FrameConfig{Size: ContinuousRingSize}
-	r.maxRing = fc.Size
+	r.maxRing = ContinuousRingSize
 	if c.Mode == Events {
 		r.maxRing = cmp.Or(c.PreSize, DefaultPreSize)
-		fc.Size = min(InitialPreSize, r.maxRing)
 	}
+	fc := circular.FrameConfig{Size: min(InitialPreSize, r.maxRing)}
 	v := c.Version
 	if v == 0 {
 		v = container.V2_0
@@ -567,6 +568,8 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 	r.applyMark()
 	if r.c.Mode == Events {
 		r.growFor(&f.Image, t)
+	} else if !r.ring.Fits(r.frames, &f.Image) {
+		r.grow(int(2 * r.chunkSize(&f.Image))) // a frame larger than the ring
 	}
 	r.room(ctx, &f.Image)
 	if err := r.ring.WriteAt(&f.Image, t); err != nil {
@@ -613,8 +616,8 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 // room waits, while the writer copies them, before m overwrites frames
 // of the ring the writer has not copied yet: a source faster than the
 // disk (a file) is held to the disk's pace, while a slow write, an fsync
-// or a retention glob is absorbed by the ring, which in the Events mode
-// first grows (doubling, up to PreSize) to hold them. A writer stuck for
+// or a retention glob is absorbed by the ring, which first grows
+// (doubling, up to PreSize or ContinuousRingSize) to hold them. A writer stuck for
 // maxRoomWait (or half of Stall) lets the ring overwrite them: the writer
 // counts them as lost, and the frames go on unheld until it moves again.
 func (r *Recorder) room(ctx context.Context, m *imageio.Image) {

@@ -15,7 +15,8 @@ import (
 var ErrNotInRing = errors.New("record: no frame of that time in the ring")
 
 // FrameAt reads into m (reusing m.Data) the frame of the Recorder's ring
-// (the last Pre, or ContinuousRingSize, of frames, in memory) nearest to
+// (the last Pre of frames, or in the Continuous mode the frames the
+// writer took last, in memory) nearest to
 // at, and returns its wall time: the newest frame for a time after it; a
 // time before the oldest frame the ring holds is ErrNotInRing. It is safe
 // to call while Run runs, from any goroutine: it copies the frame or two

@@ -127,6 +127,11 @@ func runGroup(cmd *cobra.Command, args []string, o *recordFlags) error {
 		set.mu.Lock()
 		set.specs, set.next, set.failed, set.sources = next, nil, failed, sources
 		set.mu.Unlock()
+		running := map[string]bool{}
+		for _, name := range g.Names() {
+			running[name] = true
+		}
+		sinks.retire(running)
 		if err != nil {
 			logger.Printf("%v; the other cameras run", err)
 		}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,4 +97,65 @@ func TestRecordMQTT(t *testing.T) {
 		a := on("imgstream/porch/availability")
 		return string(a[len(a)-1]) == "offline"
 	}, 30*time.Second, 10*time.Millisecond, "offline at the end")
+}
+
+// TestConfigMQTTReload: with record --config and mqtt: in the file, each
+// camera comes online on its own topics; a reload (SIGHUP) that removes
+// one leaves it offline, and the other online, at once rather than at
+// the process's end.
+func TestConfigMQTTReload(t *testing.T) {
+	b := testkit.StartBroker(t, false)
+	var mu sync.Mutex
+	avail := map[string][]string{}
+	o := paho.NewClientOptions().AddBroker("tcp://" + b.Addr()).SetClientID("sub-reload")
+	o.SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
+		mu.Lock()
+		avail[m.Topic()] = append(avail[m.Topic()], string(m.Payload()))
+		mu.Unlock()
+	})
+	sub := paho.NewClient(o)
+	tok := sub.Connect()
+	require.True(t, tok.WaitTimeout(30*time.Second))
+	require.NoError(t, tok.Error())
+	defer sub.Disconnect(0)
+	tok = sub.Subscribe("imgstream/+/availability", 1, nil)
+	require.True(t, tok.WaitTimeout(30*time.Second))
+	require.NoError(t, tok.Error())
+	last := func(camera string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		a := avail["imgstream/"+camera+"/availability"]
+		if len(a) == 0 {
+			return ""
+		}
+		return a[len(a)-1]
+	}
+
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "cameras.yaml")
+	sources := map[string]string{"front": testCamera(t), "back": testCamera(t)}
+	write := func(names ...string) {
+		s := fmt.Sprintf("mqtt: %q\ndefaults:\n  output: %q\ncameras:\n", b.URL(), filepath.Join(dir, "{name}", "%H%M%S.omv"))
+		for _, n := range names {
+			s += fmt.Sprintf("  %s:\n    source: %q\n", n, sources[n])
+		}
+		require.NoError(t, os.WriteFile(conf, []byte(s), 0o644))
+	}
+	write("front", "back")
+	cmd := exec.Command(bin, "record", "--config", conf)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	defer cmd.Process.Kill()
+	require.Eventually(t, func() bool { return last("front") == "online" && last("back") == "online" },
+		30*time.Second, 10*time.Millisecond, "both cameras online")
+
+	write("front")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	require.Eventually(t, func() bool { return last("back") == "offline" }, 30*time.Second, 10*time.Millisecond,
+		"the camera removed is offline")
+	assert.Equal(t, "online", last("front"), "the camera kept")
+
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Wait())
+	assert.Equal(t, "offline", last("front"), "offline at the end")
 }

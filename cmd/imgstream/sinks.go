@@ -120,6 +120,24 @@ func (s *eventSinks) camera(name string) {
 	s.mqtts[name] = c
 }
 
+// retire closes the MQTT connections of the cameras not in names (those
+// a reload removed), each saying offline: a camera gone from the config
+// must not stay online in Home Assistant until the process ends.
+func (s *eventSinks) retire(names map[string]bool) {
+	s.mu.Lock()
+	var gone []*mqtt.Client
+	for name, c := range s.mqtts {
+		if !names[name] {
+			gone = append(gone, c)
+			delete(s.mqtts, name)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range gone {
+		c.Close(sinkDrain)
+	}
+}
+
 // notify gives e to every sink. Synced events (one a --sync) go only to
 // /api/events: they would drown the others.
 func (s *eventSinks) notify(e record.Event) {

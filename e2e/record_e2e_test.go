@@ -24,7 +24,9 @@ import (
 
 // TestE2ERecorderLivePage: the live page of a recorder, in Chromium, shows
 // the camera and "not recording"; its "record now" button starts an event,
-// and the page says so, with the clip.
+// and the page says so, with the clip; the recorder's events reach the
+// page through /api/events (Server-Sent Events): the last one is shown,
+// and the motion badge between motion_start and motion_end.
 func TestE2ERecorderLivePage(t *testing.T) {
 	ctx := browser(t, 1000, 800)
 	camera := record.SourceFunc(func(ctx context.Context, emit func(*record.Frame) error) error {
@@ -45,8 +47,10 @@ func TestE2ERecorderLivePage(t *testing.T) {
 	})
 	live := &mjpeg.Server{}
 	dir := t.TempDir()
+	events := &player.EventStream{}
 	rec, err := record.New(record.Config{Source: camera, Mode: record.Events, Pre: time.Second, Post: time.Minute,
-		Pattern: filepath.Join(dir, "%H%M%S.omv"), Live: live})
+		Pattern: filepath.Join(dir, "%H%M%S.omv"), Live: live, Name: "camera",
+		Notify: func(e record.Event) { events.Send(e.Camera, "", []byte(e.String())) }})
 	require.NoError(t, err)
 	rctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -55,9 +59,11 @@ func TestE2ERecorderLivePage(t *testing.T) {
 	ts := httptest.NewServer(player.NewLive(live, "camera", player.Options{
 		Trigger: func() { rec.Trigger("http") },
 		Status:  func() any { return rec.Status() },
+		Events:  events,
 	}))
 	defer func() {
-		live.Close() // ends the page's stream, which the server waits for
+		live.Close()   // ends the page's stream, which the server waits for
+		events.Close() // and its event stream
 		ts.Close()
 	}()
 
@@ -75,4 +81,16 @@ func TestE2ERecorderLivePage(t *testing.T) {
 	st := rec.Status()
 	assert.True(t, st.Recording)
 	assert.Equal(t, dir, filepath.Dir(st.Clip))
+
+	poll := func(js, what string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(30*time.Second)))
+		require.NoError(t, err, what)
+	}
+	poll(`document.getElementById('lastevent').textContent.includes('clip_opened')`, "the clip's opening, from /api/events")
+	poll(`document.getElementById('motion').hidden`, "no motion badge before motion")
+	events.Send("camera", "", []byte(`{"event":"motion_start","camera":"camera","time":"2026-12-03T10:00:00Z","area":0.1}`))
+	poll(`!document.getElementById('motion').hidden && document.getElementById('lastevent').textContent.includes('motion_start')`, "the motion badge on motion_start")
+	events.Send("camera", "", []byte(`{"event":"motion_end","camera":"camera","time":"2026-12-03T10:00:05Z"}`))
+	poll(`document.getElementById('motion').hidden`, "the badge gone on motion_end")
 }

@@ -51,15 +51,7 @@ func (l *lockedBuffer) String() string {
 func TestDiskFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		start := time.Now()
-		var failed atomic.Int32
-		record.FileFault(t, func(op, name string) error {
-			if el := time.Since(start); op == "write" && el >= 3*time.Second && el < 6*time.Second {
-				failed.Add(1)
-				return syscall.ENOSPC
-			}
-			return nil
-		})
+		failed := diskFullBetween(t, 3*time.Second, 6*time.Second)
 		cam := &camera{Interval: 100 * time.Millisecond}
 		var ev events
 		var logged lockedBuffer
@@ -290,13 +282,7 @@ func TestSplitNamesFirstFrame(t *testing.T) {
 func TestDiskFullEvent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		start := time.Now()
-		record.FileFault(t, func(op, name string) error {
-			if el := time.Since(start); op == "write" && el >= 3*time.Second && el < 5*time.Second {
-				return syscall.ENOSPC
-			}
-			return nil
-		})
+		diskFullBetween(t, 3*time.Second, 5*time.Second)
 		var rec *record.Recorder
 		var ev events
 		rec, err := record.New(record.Config{Source: scene{seconds: 8, hooks: map[int]func(){sceneFPS: func() { rec.Trigger("") }}},
@@ -462,4 +448,20 @@ func holdOp(t *testing.T, op string) *heldOp {
 		return nil
 	})
 	return h
+}
+
+// diskFullBetween makes every write of a clip fail with ENOSPC (half its
+// bytes written, as a full disk does) from from to to after now, on the
+// test's clock, and returns the count of writes it failed.
+func diskFullBetween(t *testing.T, from, to time.Duration) *atomic.Int32 {
+	start := time.Now()
+	var failed atomic.Int32
+	record.FileFault(t, func(op, name string) error {
+		if el := time.Since(start); op == "write" && el >= from && el < to {
+			failed.Add(1)
+			return syscall.ENOSPC
+		}
+		return nil
+	})
+	return &failed
 }

@@ -226,13 +226,7 @@ func TestRetryKinds(t *testing.T) {
 func TestDiskErrorKind(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		start := time.Now()
-		record.FileFault(t, func(op, name string) error {
-			if el := time.Since(start); op == "write" && el >= 300*time.Millisecond && el < 600*time.Millisecond {
-				return syscall.ENOSPC
-			}
-			return nil
-		})
+		diskFullBetween(t, 300*time.Millisecond, 600*time.Millisecond)
 		var ev events
 		rec, err := record.New(record.Config{Source: tinySource{n: 100, interval: 10 * time.Millisecond}, Notify: ev.add,
 			Pattern: filepath.Join(dir, "%H%M%S.omv")})

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -122,9 +123,15 @@ func (w *Webhook) Stats() WebhookStats {
 	return s
 }
 
+// logf logs with the URL, its password (if any) left out: logs are read
+// by more people than the command line.
 func (w *Webhook) logf(format string, args ...any) {
 	if w.Log != nil {
-		w.Log.Printf("webhook %s: "+format, append([]any{w.URL}, args...)...)
+		u := w.URL
+		if p, err := url.Parse(u); err == nil {
+			u = p.Redacted()
+		}
+		w.Log.Printf("webhook %s: "+format, append([]any{u}, args...)...)
 	}
 }
 

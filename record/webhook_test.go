@@ -105,10 +105,11 @@ func TestWebhookHangs(t *testing.T) {
 }
 
 // TestWebhookGone: a server that is gone (connection refused) is tried
-// Attempts times, then the event is dropped, logged with why.
+// Attempts times, then the event is dropped, logged with why, and
+// without the password of its URL.
 func TestWebhookGone(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
+	url := strings.Replace(srv.URL, "://", "://hook:s3cret@", 1)
 	srv.Close()
 	var logged lockedBuffer
 	w := &record.Webhook{URL: url, Attempts: 3, Backoff: time.Millisecond, Log: log.New(&logged, "", 0)}
@@ -118,4 +119,6 @@ func TestWebhookGone(t *testing.T) {
 	assert.EqualValues(t, 2, w.Stats().Retries)
 	assert.Contains(t, logged.String(), "connection refused")
 	assert.Contains(t, logged.String(), "camera_down event dropped after 3 attempts")
+	assert.NotContains(t, logged.String(), "s3cret")
+	assert.Contains(t, logged.String(), "hook:xxxxx@")
 }

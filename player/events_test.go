@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -121,4 +122,38 @@ func TestEventStreamClose(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}
+
+// TestEventStreamMaxClients: MaxEventClients streams at once, a client
+// more is answered 503 at once (a page opened in many tabs, or a peer
+// opening connections, cannot hold a goroutine each without bound), and
+// a client that leaves makes room for one.
+func TestEventStreamMaxClients(t *testing.T) {
+	es := &player.EventStream{}
+	srv := httptest.NewServer(es)
+	t.Cleanup(srv.Close) // after the clients' bodies are closed
+	tr := &http.Transport{} // its own connections, closed at the end
+	t.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: tr}
+	var open []*http.Response
+	for range player.MaxEventClients {
+		resp, err := client.Get(srv.URL)
+		require.NoError(t, err)
+		t.Cleanup(func() { resp.Body.Close() })
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		open = append(open, resp)
+	}
+	require.Equal(t, player.MaxEventClients, es.Stats().Clients)
+	resp, err := client.Get(srv.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "one more")
+
+	open[0].Body.Close()
+	require.Eventually(t, func() bool { return es.Stats().Clients < player.MaxEventClients }, 10*time.Second, time.Millisecond,
+		"the client that left is gone")
+	resp, err = client.Get(srv.URL)
+	require.NoError(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "its place taken")
 }

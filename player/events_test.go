@@ -131,7 +131,7 @@ func TestEventStreamClose(t *testing.T) {
 func TestEventStreamMaxClients(t *testing.T) {
 	es := &player.EventStream{}
 	srv := httptest.NewServer(es)
-	t.Cleanup(srv.Close) // after the clients' bodies are closed
+	t.Cleanup(srv.Close)    // after the clients' bodies are closed
 	tr := &http.Transport{} // its own connections, closed at the end
 	t.Cleanup(tr.CloseIdleConnections)
 	client := &http.Client{Transport: tr}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -87,6 +88,11 @@ func newSinks(cmd *cobra.Command, o *recordFlags, logger *log.Logger, trigger fu
 		s.mqttOpts = mo
 	} else if o.sinks.mqttCA != "" {
 		return nil, usageError{fmt.Errorf("--mqtt-ca needs --mqtt")}
+	}
+	for _, u := range o.sinks.webhooks {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return nil, usageError{fmt.Errorf("--webhook %s: want an http:// or https:// URL, such as http://homeassistant.local:8123/api/webhook/ID", redact(u))}
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel

@@ -30,6 +30,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"shm", "rm", "--stale", "camera0"}, "give stream names or --stale, not both", "imgstream shm rm"},
 		{[]string{"shm", "ls", "x"}, `unknown command "x" for "imgstream shm ls"`, "imgstream shm ls"},
 		{[]string{"shm", "list"}, `unknown command "list" for "imgstream shm"`, "imgstream shm"},
+		{[]string{"record", sample, "out.omv", "--webhook", "homeassistant.local/hook"}, "--webhook homeassistant.local/hook: want an http:// or https:// URL", "imgstream record"},
+		{[]string{"record", sample, "out.omv", "--webhook", "ftp://u:pw@host/x"}, "--webhook ftp://u:xxxxx@host/x: want an http://", "imgstream record"},
 	} {
 		_, stderr, code := cli(t, tc.args...)
 		assert.Equal(t, 2, code, "%v: %s", tc.args, stderr)

@@ -55,7 +55,10 @@ const wiShift = 12
 // and symbol of every code of up to 9 bits; longer codes take the slow path
 // through maxcode and valptr. For AC tables, fast also gives, for a code
 // and its value bits that fit in 9 bits together, the run, the value and
-// the total length, as libjpeg-turbo's jdhuff.c does.
+// the total length, as libjpeg-turbo's jdhuff.c does; for the end of a
+// block, a run of 64 (past the last coefficient), and for sixteen zeros
+// (ZRL), a run of 15 and a value of 0, so that the loop takes both with no
+// branch of their own.
 type huffTable struct {
 	defined bool
 	lut     [1 << lookBits]uint16 // length<<8 | symbol; 0: longer code
@@ -117,7 +120,14 @@ func (h *huffTable) make(counts []byte, syms []byte, ac bool) error {
 		e := h.lut[i]
 		l, sym := int(e>>8), int(e&0xff)
 		run, s := sym>>4, sym&15
-		if l == 0 || s == 0 || l+s > lookBits {
+		if l == 0 || l+s > lookBits {
+			continue
+		}
+		if s == 0 {
+			if run != 15 {
+				run = 64 // end of block: past the last coefficient
+			}
+			h.fast[i] = int32(run)<<8 | int32(l)
 			continue
 		}
 		v := int32(i>>(lookBits-l-s)) & (1<<s - 1)

@@ -83,6 +83,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"math"
 )
 
 // ErrInvalidConfig is returned by New for a Config outside its ranges.
@@ -285,28 +286,25 @@ func (d *Detector) compare() Result {
 	// background is light, not motion.
 	n := W * H
 	cur, bg, masked := d.cur[:n], d.bg[:n], d.masked[:n]
-	var sumCur, sumBg float64
-	for i, c := range cur {
-		if !masked[i] {
-			sumCur += float64(c)
-			sumBg += float64(bg[i])
-		}
-	}
 	shift := float32(0)
 	if d.unmasked > 0 {
-		shift = float32((sumCur - sumBg) / float64(d.unmasked))
+		shift = float32(meanDiff(cur, bg, masked, d.unmasked == n) / float64(d.unmasked))
 	}
 	th := float32(d.c.Threshold)
 	a := float32(d.c.Adapt)
 	changed := 0
-	for i, c := range cur {
-		diff := c - shift - bg[i]
-		rate := a
-		if !masked[i] && (diff > th || diff < -th) {
-			changed++
-			rate = a / 10
+	if d.unmasked == n {
+		changed = learn(cur, bg, shift, th, a)
+	} else {
+		for i, c := range cur {
+			diff := c - shift - bg[i]
+			rate := a
+			if !masked[i] && (diff > th || diff < -th) {
+				changed++
+				rate = a / 10
+			}
+			bg[i] += rate * (c - bg[i])
 		}
-		bg[i] += rate * (c - bg[i])
 	}
 	r := Result{Analysed: true}
 	if d.unmasked > 0 {
@@ -315,6 +313,55 @@ func (d *Detector) compare() Result {
 	r.Motion = d.analysed > d.c.Warmup && r.Changed > d.c.Area
 	d.last = r
 	return r
+}
+
+// meanDiff returns the sum of cur minus bg over the pixels not masked
+// (all of them when none is). It adds in four chains, so that the adds
+// do not wait on one another; the sums of at most 65536 grey levels are
+// exact in float64 in any order.
+func meanDiff(cur, bg []float32, masked []bool, none bool) float64 {
+	bg, masked = bg[:len(cur)], masked[:len(cur)]
+	var s0, s1, s2, s3 float64
+	if !none {
+		for i, c := range cur {
+			if !masked[i] {
+				s0 += float64(c) - float64(bg[i])
+			}
+		}
+		return s0
+	}
+	i := 0
+	for ; i+4 <= len(cur); i += 4 {
+		c, b := cur[i:i+4:i+4], bg[i:i+4:i+4]
+		s0 += float64(c[0]) - float64(b[0])
+		s1 += float64(c[1]) - float64(b[1])
+		s2 += float64(c[2]) - float64(b[2])
+		s3 += float64(c[3]) - float64(b[3])
+	}
+	for ; i < len(cur); i++ {
+		s0 += float64(cur[i]) - float64(bg[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// learn counts the pixels of cur that differ from bg, less shift, by more
+// than th, and moves bg towards cur at the rate a, a tenth of it where
+// they differ: compare with no mask, without its branch a pixel.
+func learn(cur, bg []float32, shift, th, a float32) int {
+	bg = bg[:len(cur)]
+	changed := 0
+	rates := [2]float32{a, a / 10}
+	for i, c := range cur {
+		b := bg[i]
+		diff := math.Float32frombits(math.Float32bits(c-shift-b) &^ (1 << 31)) // |c - shift - b|
+		moved := 0
+		if diff > th {
+			moved = 1
+		}
+		changed += moved
+		bg[i] = b + rates[moved]*(c-b)
+	}
+	return changed
 }
 
 // makeMask marks the small picture's pixels whose block of the frame meets

@@ -328,6 +328,10 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if bin := os.Getenv(envMotionBin); bin != "" {
+		h.imgBin = bin // an A/B comparison of two builds
+		return h
+	}
 	h.imgBin = filepath.Join(h.dir, "imgstream")
 	build := exec.Command(goCmd, "build", "-o", h.imgBin, "./cmd/imgstream")
 	build.Dir = root
@@ -756,6 +760,7 @@ const (
 	envMotionModes     = "IMGSTREAM_MOTION_MODES"     // continuous,motion (default both)
 	envMotionKeep      = "IMGSTREAM_MOTION_KEEP"      // a directory to leave the recordings and logs in
 	envMotionPerf      = "IMGSTREAM_MOTION_PERF"      // perf record each recorder over the window, into FILE.RECORDER-MODE-N
+	envMotionBin       = "IMGSTREAM_MOTION_BIN"       // an imgstream binary to run instead of building ../cmd/imgstream
 )
 
 // TestAgainstMotion is the full comparison: for each N of

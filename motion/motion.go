@@ -64,15 +64,15 @@
 // ffmpeg -f lavfi -i testsrc2=size=640x480:rate=1,noise=alls=8 -frames:v 1 -pix_fmt yuvj420p -q:v 4),
 // against the path before, image/jpeg's full decode then Detect (stdlib):
 //
-//	BenchmarkDetectJPEG/640x480/luma    0.17x stdlib's time a frame (0.82 ms), 0 allocs
-//	BenchmarkDetectJPEG/1280x720/luma   0.16x stdlib's time a frame (2.18 ms), 0 allocs
+//	BenchmarkDetectJPEG/640x480/luma    0.18x stdlib's time a frame (0.54 ms), 0 allocs
+//	BenchmarkDetectJPEG/1280x720/luma   0.15x stdlib's time a frame (1.65 ms), 0 allocs
 //
-// (2 shared cores, load 2.6; other runs, at loads 4 to 7, gave 0.14x to
-// 0.21x and 0.12x to 0.18x.) libjpeg-turbo 2.1's scaled grey decode of the
-// same files, in one process (OpenCV's cv2.imdecode with
-// IMREAD_REDUCED_GRAYSCALE_4, which calls it, CPU time over 200 calls),
-// takes 0.50 ms and 1.50 ms: the luma path, which also detects, takes
-// 1.6x and 1.45x libjpeg-turbo's time.
+// (2 shared cores, quiet; earlier runs at loads 2 to 7 gave 0.12x to
+// 0.21x.) libjpeg-turbo 2.1's scaled grey decode of the same files, in
+// one process (OpenCV's cv2.imdecode with IMREAD_REDUCED_GRAYSCALE_4,
+// which calls it, CPU time over 200 calls, median of 6, timed right
+// after), takes 0.45 ms and 1.37 ms: the luma path, which also detects,
+// takes 1.22x and 1.20x libjpeg-turbo's time.
 //
 // A Detector is not safe for concurrent use.
 package motion

@@ -329,7 +329,11 @@ func newHarness(t testing.TB) *harness {
 		t.Fatal(err)
 	}
 	if bin := os.Getenv(envMotionBin); bin != "" {
-		h.imgBin = bin // an A/B comparison of two builds
+		// An A/B comparison of two builds; absolute, as the recorder
+		// runs in its own directory.
+		if h.imgBin, err = filepath.Abs(bin); err != nil {
+			t.Fatal(err)
+		}
 		return h
 	}
 	h.imgBin = filepath.Join(h.dir, "imgstream")

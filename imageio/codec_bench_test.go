@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/imgstream/imgstream/container"
 	"github.com/imgstream/imgstream/imageio"
+	"github.com/imgstream/imgstream/internal/testkit"
 )
 
 // jpegFiles are the test pictures of testdata (see its README), by size
@@ -91,26 +91,7 @@ func BenchmarkDecodeJPEG(b *testing.B) {
 			}
 			for _, w := range ways[1:] {
 				b.Run("paired-"+w.name, func(b *testing.B) {
-					// stdlib and w alternately, each first in every
-					// other iteration, so a busy machine slows them
-					// alike: x-stdlib is w's time over stdlib's.
-					var spent [2]time.Duration
-					pair := [2]func() error{ways[0].decode, w.decode}
-					b.SetBytes(int64(len(data)))
-					b.ReportAllocs()
-					i := 0
-					for b.Loop() {
-						for k := range 2 {
-							j := (i + k) % 2
-							t0 := time.Now()
-							if err := pair[j](); err != nil {
-								b.Fatal(err)
-							}
-							spent[j] += time.Since(t0)
-						}
-						i++
-					}
-					b.ReportMetric(spent[1].Seconds()/spent[0].Seconds(), "x-stdlib")
+					testkit.Paired(b, int64(len(data)), "stdlib", ways[0].decode, w.decode)
 				})
 			}
 		})

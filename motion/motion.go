@@ -17,7 +17,8 @@
 //
 // The grey picture is made of block averages, and a JPEG holds them: an
 // 8x8 block's DCT coefficients give the mean of any part of the block as a
-// weighted sum of them. DetectJPEG decodes only that (luma.go):
+// weighted sum of them. DetectJPEG decodes only that, with
+// [jpegdec.Decoder.DecodeLuma]:
 //   - the luma blocks' coefficients, with a table-driven Huffman decoder
 //     (a 9-bit lookahead gives a code's symbol in one lookup, and for AC
 //     codes whose value bits fit in the 9 bits too, the run and the value;
@@ -84,7 +85,16 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
+
+	"github.com/imgstream/imgstream/jpegdec"
 )
+
+// MaxJPEGPixels is the largest frame, in pixels (width times height), that
+// DetectJPEG reads: a larger one is an error (jpegdec.ErrTooLarge), whatever
+// its coding, so that a header never makes the Detector allocate more than
+// a few MB (the standard library's decoder, used for the JPEGs the luma
+// decoder cannot read, would allocate 1.5 bytes a pixel).
+const MaxJPEGPixels = 1 << 24 // 4096x4096
 
 // ErrInvalidConfig is returned by New for a Config outside its ranges.
 var ErrInvalidConfig = errors.New("motion: invalid configuration")
@@ -146,10 +156,10 @@ type Detector struct {
 	frameW   int
 	frameH   int
 
-	luma    lumaDecoder
+	luma    jpegdec.Decoder
 	cellX   []int32 // per grid column: the first and last+1 plane column it averages
 	cellY   []int32 // per grid row: the same for plane rows
-	cellN   int     // the plane's pixels per mean (8/luma.s) cellX, cellY are for
+	cellN   int     // the plane's pixels per mean (Luma.Scale) cellX, cellY are for
 	cellOne bool    // each cell is one mean
 	stats   Stats
 }
@@ -217,15 +227,15 @@ func (d *Detector) DetectJPEG(jpg []byte) (Result, error) {
 	if d.skip() {
 		return d.last, nil
 	}
-	d.luma.outW, d.luma.outH = d.c.Width, d.c.Height
-	fw, fh, err := d.luma.decode(jpg)
+	d.luma.MaxPixels = MaxJPEGPixels
+	l, err := d.luma.DecodeLuma(jpg, d.c.Width, d.c.Height)
 	switch {
 	case err == nil:
 		d.stats.Luma++
-		d.resize(image.Rect(0, 0, fw, fh))
-		d.reduceLuma()
+		d.resize(image.Rect(0, 0, l.Width, l.Height))
+		d.reduceLuma(l)
 		return d.compare(), nil
-	case err != errFallback:
+	case err != jpegdec.ErrUnsupported:
 		return Result{}, err
 	}
 	d.stats.Fallback++
@@ -434,9 +444,9 @@ func (d *Detector) reduce(img image.Image) {
 // reduceLuma averages the luma decoder's plane of n x n means over the
 // cells of the small picture, into d.cur: a cell takes the means whose
 // centre it holds, or, smaller than them, the one holding its centre.
-func (d *Detector) reduceLuma() {
+func (d *Detector) reduceLuma(l *jpegdec.Luma) {
 	W, H := d.c.Width, d.c.Height
-	n := 8 / d.luma.s
+	n := l.Scale
 	if d.cellN != n {
 		d.cellX = cells(d.cellX[:0], W, d.frameW, n)
 		d.cellY = cells(d.cellY[:0], H, d.frameH, n)
@@ -449,7 +459,7 @@ func (d *Detector) reduceLuma() {
 			d.cellOne = d.cellOne && d.cellY[i+1] == d.cellY[i]+1
 		}
 	}
-	p, pw := d.luma.plane, d.luma.pw
+	p, pw := l.Pix, l.Stride
 	if d.cellOne {
 		// A mean a cell (640x480 into 160x120): a copy.
 		for y := range H {

@@ -6,6 +6,9 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"math/rand/v2"
+	"os/exec"
+	"testing"
 )
 
 // SolidJPEG returns a w x h JPEG of one colour, at quality 90.
@@ -39,4 +42,53 @@ func SeqOf(jpg []byte) (uint64, bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint64(jpg[6:14]), true
+}
+
+// NoisyJPEG encodes a smooth gradient with noise, w x h, grey or colour
+// (image/jpeg writes colour as 4:2:0), at the given quality: a camera-like
+// frame of any size, the same for the same seed.
+func NoisyJPEG(seed uint64, w, h, quality int, grey bool) []byte {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var img image.Image
+	val := func(x, y int) byte {
+		return byte(max(0, min(255, 40+float64(x*150/max(w, 1))+float64(y*40/max(h, 1))+rng.NormFloat64()*6)))
+	}
+	if grey {
+		m := image.NewGray(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				m.Pix[y*m.Stride+x] = val(x, y)
+			}
+		}
+		img = m
+	} else {
+		m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+		for y := range h {
+			for x := range w {
+				m.Y[y*m.YStride+x] = val(x, y)
+			}
+		}
+		for i := range m.Cb {
+			m.Cb[i], m.Cr[i] = byte(100+rng.IntN(56)), byte(100+rng.IntN(56))
+		}
+		img = m
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: quality}); err != nil {
+		panic(err) // encoding into memory does not fail
+	}
+	return b.Bytes()
+}
+
+// Tool runs a command that makes test files (ffmpeg, cjpeg), skipping the
+// test when it is not installed (CI installs ffmpeg and
+// libjpeg-turbo-progs).
+func Tool(t testing.TB, name string, args ...string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Skipf("%s not installed", name)
+	}
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v: %s", name, args, err, out)
+	}
 }

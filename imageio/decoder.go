@@ -1,19 +1,26 @@
 package imageio
 
-import "image"
+import (
+	"image"
+
+	"github.com/imgstream/imgstream/jpegdec"
+)
 
 // A Decoder converts frames to Go images as [Image.Decode] does, the same
 // types and the same pixels, but into pictures it keeps from one frame to
-// the next: for a stream of frames of one size, it allocates no RGBA or
-// Gray picture after the first (image/jpeg and image/png still allocate
-// their own, and YUV422 frames get a new *image.YCbCr), which is what a
-// player or an exporter that decodes frame after frame wants.
+// the next: for a stream of frames of one size, it allocates nothing after
+// the first frame, JPEG included (a [jpegdec.Decoder] decodes it into
+// planes it keeps), except for the JPEGs jpegdec leaves to image/jpeg
+// (progressive, arithmetic coded), PNG frames (image/png allocates its
+// own) and YUV422 frames (a new *image.YCbCr), which is what a player or
+// an exporter that decodes frame after frame wants.
 //
 // The image Decode returns is the Decoder's: it is valid until the next
 // call to Decode, which overwrites it. Copy it, or use [Image.Decode], to
 // keep it longer. The zero value is ready to use. A Decoder is not safe
 // for concurrent use; use one per goroutine.
 type Decoder struct {
+	jpeg jpegdec.Decoder
 	rgba image.RGBA
 	gray image.Gray
 	sums []uint32 // jpegToRGBA's vertical chroma sums

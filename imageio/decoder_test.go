@@ -56,7 +56,10 @@ func checkDecodeJPEG(t *testing.T, d *Decoder, data []byte, what string) {
 		require.Equal(t, want.Bounds(), got.Bounds(), what)
 		wr, ok := want.(*image.RGBA)
 		if !ok {
-			continue // not subsampled: image/jpeg's own picture
+			// Not subsampled: image/jpeg's picture, which jpegdec
+			// gives, planes and all.
+			require.Equal(t, want, got, what)
+			continue
 		}
 		gr := got.(*image.RGBA)
 		for y := range b.Dy() {
@@ -143,6 +146,24 @@ func TestDecoderReuse(t *testing.T) {
 	b, err := d.Decode(frames[len(frames)-9])
 	require.NoError(t, err)
 	assert.Same(t, a, b)
+}
+
+// TestDecoderJPEGAllocs: once a Decoder has seen a frame size, a JPEG
+// frame costs no allocation, subsampled (converted to RGBA), 4:4:4 or grey;
+// Image.Decode allocates its picture each time.
+func TestDecoderJPEGAllocs(t *testing.T) {
+	for _, name := range []string{"640x480-420", "640x480-422", "640x480-444", "640x480-grey"} {
+		m := &Image{Width: 640, Height: 480, Format: container.JPEG, Data: mustRead(t, "testdata/"+name+".jpg")}
+		var d Decoder
+		_, err := d.Decode(m)
+		require.NoError(t, err)
+		assert.Zero(t, testing.AllocsPerRun(10, func() {
+			if _, err := d.Decode(m); err != nil {
+				t.Fatal(err)
+			}
+		}), name)
+		assert.Positive(t, testing.AllocsPerRun(2, func() { m.Decode() }), name)
+	}
 }
 
 func mustRead(t *testing.T, name string) []byte {

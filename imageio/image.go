@@ -7,10 +7,10 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
-	"io"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
+	"github.com/imgstream/imgstream/jpegdec"
 )
 
 // An Image is one frame as OpenMV stores it: the pixels of Format in Data,
@@ -74,8 +74,10 @@ func (m *Image) check() error {
 // formats (bilinear demosaicing) and for RGB24 and BGR24, an *image.Gray
 // for GRAYSCALE and BINARY
 // (0 or 255), an *image.YCbCr with 4:2:2 subsampling for YUV422 and YVU422,
-// an *image.RGBA for colour JPEG (chroma interpolated as libjpeg does; see
-// jpegToRGBA) and an *image.Gray for greyscale JPEG, and whatever image/png
+// an *image.RGBA for 4:2:0 and 4:2:2 colour JPEG (chroma interpolated as
+// libjpeg does; see jpegToRGBA), the *image.YCbCr image/jpeg gives for
+// other colour JPEG, and an *image.Gray for greyscale JPEG (decoded by
+// [jpegdec], which gives image/jpeg's pictures faster), and whatever image/png
 // returns for PNG. A JPEG or PNG whose own header gives another size than
 // m's, or more than [MaxDecodePixels], is [container.ErrInvalidDimensions],
 // found before anything is allocated for its pixels. The result does not
@@ -119,16 +121,22 @@ func (m *Image) decode(d *Decoder) (image.Image, error) {
 		rgb24ToRGBA(dst.Pix, m.Data, m.Format == container.BGR24)
 		return dst, nil
 	case container.JPEG:
-		if err := m.checkDecode(jpeg.DecodeConfig); err != nil {
+		var jd *jpegdec.Decoder
+		if d != nil {
+			jd = &d.jpeg
+		} else {
+			jd = new(jpegdec.Decoder)
+		}
+		if err := m.checkDecode(jd.DecodeConfig(m.Data)); err != nil {
 			return nil, err
 		}
-		img, err := jpeg.Decode(bytes.NewReader(m.Data))
+		img, err := jd.Decode(m.Data)
 		if err != nil {
 			return nil, err
 		}
 		return jpegToRGBA(img, d), nil
 	default: // PNG
-		if err := m.checkDecode(png.DecodeConfig); err != nil {
+		if err := m.checkDecode(png.DecodeConfig(bytes.NewReader(m.Data))); err != nil {
 			return nil, err
 		}
 		return png.Decode(bytes.NewReader(m.Data))
@@ -142,11 +150,10 @@ func (m *Image) decode(d *Decoder) (image.Image, error) {
 // refused.
 const MaxDecodePixels = 1 << 26
 
-// checkDecode reads the size a compressed frame declares in its own header
-// and refuses to decode it when it is not the frame's, or over
-// MaxDecodePixels.
-func (m *Image) checkDecode(config func(io.Reader) (image.Config, error)) error {
-	c, err := config(bytes.NewReader(m.Data))
+// checkDecode takes the size a compressed frame declares in its own header
+// (its decoder's DecodeConfig) and refuses to decode it when it is not the
+// frame's, or over MaxDecodePixels.
+func (m *Image) checkDecode(c image.Config, err error) error {
 	if err != nil {
 		return err
 	}

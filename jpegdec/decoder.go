@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image"
+	"image/color"
 	"image/jpeg"
 )
 
@@ -125,6 +126,24 @@ func (d *Decoder) fallback(jpg []byte) (image.Image, error) {
 		return nil, ErrTooLarge
 	}
 	return jpeg.Decode(bytes.NewReader(jpg)) // its error, if any: DecodeConfig's may differ
+}
+
+// DecodeConfig returns a JPEG's colour model and size, as
+// jpeg.DecodeConfig does, from its header read with the Decoder's tables:
+// with no allocation for the JPEGs Decode reads itself. It reads the
+// others with jpeg.DecodeConfig.
+func (d *Decoder) DecodeConfig(jpg []byte) (image.Config, error) {
+	if d.begin(jpg) == nil {
+		if _, _, err := d.next(jpg, 2); err == nil {
+			if d.ncomp == 1 {
+				return image.Config{ColorModel: color.GrayModel, Width: d.width, Height: d.height}, nil
+			}
+			if _, ok := d.ratio(); ok {
+				return image.Config{ColorModel: color.YCbCrModel, Width: d.width, Height: d.height}, nil
+			}
+		}
+	}
+	return jpeg.DecodeConfig(bytes.NewReader(jpg))
 }
 
 // A Luma is a frame's luma at a reduced size: each of its pixels the mean

@@ -59,6 +59,14 @@ func samePicture(t testing.TB, want, got image.Image, msg string) {
 // returns whether d read the frame itself.
 func decodeBoth(t testing.TB, d *jpegdec.Decoder, jpg []byte, msg string) (read bool) {
 	t.Helper()
+	wc, wcerr := jpeg.DecodeConfig(bytes.NewReader(jpg))
+	gc, gcerr := d.DecodeConfig(jpg)
+	if wcerr != nil {
+		require.Equal(t, wcerr, gcerr, "%s: DecodeConfig", msg)
+	} else {
+		require.NoError(t, gcerr, "%s: DecodeConfig", msg)
+		require.Equal(t, wc, gc, "%s: DecodeConfig", msg)
+	}
 	before := d.Stats()
 	want, werr := jpeg.Decode(bytes.NewReader(jpg))
 	got, err := d.Decode(jpg)

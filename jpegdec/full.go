@@ -34,6 +34,18 @@ var ratios = map[uint8]image.YCbCrSubsampleRatio{
 	0x42: image.YCbCrSubsampleRatio410,
 }
 
+// ratio returns the subsampling ratio of a colour frame, if Decode reads
+// it: Cb and Cr sampled alike, the luma's factors multiples of theirs, at
+// one of image/jpeg's ratios.
+func (h *header) ratio() (image.YCbCrSubsampleRatio, bool) {
+	c0, c1, c2 := h.comp[0], h.comp[1], h.comp[2]
+	if c0.h%c1.h != 0 || c0.v%c1.v != 0 || c2.h != c1.h || c2.v != c1.v {
+		return 0, false
+	}
+	r, ok := ratios[(c0.h/c1.h)<<4|c0.v/c1.v]
+	return r, ok
+}
+
 // decodeFull decodes a frame of one interleaved scan into d.full's planes.
 func (d *Decoder) decodeFull(jpg []byte) (image.Image, error) {
 	seg, p, err := d.next(jpg, 2)
@@ -62,14 +74,11 @@ func (d *Decoder) decodeFull(jpg []byte) (image.Image, error) {
 		img = &f.gray
 		sc[0] = scanComp{pix: f.planes[0], stride: w, h: 1, v: 1}
 	} else {
-		c0, c1 := d.comp[0], d.comp[1]
-		if c0.h%c1.h != 0 || c0.v%c1.v != 0 || d.comp[2].h != c1.h || d.comp[2].v != c1.v {
-			return nil, ErrUnsupported
-		}
-		ratio, ok := ratios[(c0.h/c1.h)<<4|c0.v/c1.v]
+		ratio, ok := d.ratio()
 		if !ok {
 			return nil, ErrUnsupported
 		}
+		c0, c1 := d.comp[0], d.comp[1]
 		yw, yh, cw, ch := 8*mx*int(c0.h), 8*my*int(c0.v), 8*mx*int(c1.h), 8*my*int(c1.v)
 		f.planes[0] = grow(f.planes[0], yw*yh)
 		f.planes[1] = grow(f.planes[1], cw*ch)
@@ -187,8 +196,11 @@ func (d *Decoder) coeffs(c *scanComp, b *[64]int32) (rows uint8, err error) {
 			nbits -= l
 			r, sz := sym>>4, sym&15
 			if sz == 0 {
-				if r != 15 {
+				if r == 0 {
 					break // end of block
+				}
+				if r != 15 {
+					return 0, ErrUnsupported // an end-of-band run, which image/jpeg reads as in a progressive scan
 				}
 				k += 15
 				continue

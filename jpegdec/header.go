@@ -128,8 +128,8 @@ func (h *header) sof(seg []byte) error {
 	for i := range h.ncomp {
 		c := &h.comp[i]
 		c.id, c.h, c.v, c.tq = seg[6+3*i], seg[7+3*i]>>4, seg[7+3*i]&15, seg[8+3*i]
-		if c.h < 1 || c.h > 4 || c.v < 1 || c.v > 4 || c.tq > 3 {
-			return ErrUnsupported
+		if c.h < 1 || c.h > 4 || c.v < 1 || c.v > 4 || c.h == 3 || c.v == 3 || c.tq > 3 {
+			return ErrUnsupported // what image/jpeg refuses
 		}
 		for j := range i {
 			if h.comp[j].id == c.id {

@@ -90,8 +90,12 @@ func (h *huffTable) make(counts []byte, syms []byte, ac bool) error {
 			continue
 		}
 		if s == 0 {
-			if ac && run != 15 {
+			switch {
+			case !ac || run == 15:
+			case run == 0:
 				run = 64 // end of block: past the last coefficient
+			default:
+				continue // an end-of-band run: not in a sequential scan
 			}
 			h.fast[i] = int32(run)<<8 | int32(l)
 			continue

@@ -196,8 +196,11 @@ func (d *Decoder) meansBlock(dc, ac *huffTable, pred *int32, bx, by int) error {
 			nbits -= l
 			r, sz := sym>>4, sym&15
 			if sz == 0 {
-				if r != 15 {
+				if r == 0 {
 					break // end of block
+				}
+				if r != 15 {
+					return ErrUnsupported // an end-of-band run, which image/jpeg reads as in a progressive scan
 				}
 				k += 15
 				continue
@@ -307,8 +310,11 @@ func (d *Decoder) skipBlock(dc, ac *huffTable) error {
 		acc <<= l + sz
 		nbits -= l + sz
 		if sz == 0 {
+			if r == 0 {
+				break // end of block
+			}
 			if r != 15 {
-				break
+				return ErrUnsupported // an end-of-band run, which image/jpeg reads as in a progressive scan
 			}
 			k += 15
 			continue

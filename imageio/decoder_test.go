@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/imgstream/imgstream/container"
@@ -163,6 +164,42 @@ func TestDecoderJPEGAllocs(t *testing.T) {
 			}
 		}), name)
 		assert.Positive(t, testing.AllocsPerRun(2, func() { m.Decode() }), name)
+	}
+}
+
+// TestImageDecodeConcurrent: Image.Decode, which keeps JPEG planes between
+// calls, gives each caller its own picture, whatever the others decode at
+// the same time (run with -race).
+func TestImageDecodeConcurrent(t *testing.T) {
+	var frames []*Image
+	var want []image.Image
+	for _, name := range []string{"75x37-420", "75x37-422", "75x37-444", "640x480-grey", "640x480-420"} {
+		data := mustRead(t, "testdata/"+name+".jpg")
+		std, err := jpeg.Decode(bytes.NewReader(data))
+		require.NoError(t, err)
+		b := std.Bounds()
+		frames = append(frames, &Image{Width: b.Dx(), Height: b.Dy(), Format: container.JPEG, Data: data})
+		want = append(want, jpegToRGBARef(std))
+	}
+	var wg sync.WaitGroup
+	got := make([][]image.Image, 4)
+	for g := range got {
+		wg.Go(func() {
+			for i := range 20 {
+				img, err := frames[(g+i)%len(frames)].Decode()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[g] = append(got[g], img)
+			}
+		})
+	}
+	wg.Wait()
+	for g := range got {
+		for i, img := range got[g] {
+			require.Equal(t, want[(g+i)%len(frames)], img, "goroutine %d, frame %d", g, i)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"sync"
 	"time"
 
 	"github.com/imgstream/imgstream/container"
@@ -125,7 +126,7 @@ func (m *Image) decode(d *Decoder) (image.Image, error) {
 		if d != nil {
 			jd = &d.jpeg
 		} else {
-			jd = new(jpegdec.Decoder)
+			jd = jpegDecoders.Get().(*jpegdec.Decoder)
 		}
 		if err := m.checkDecode(jd.DecodeConfig(m.Data)); err != nil {
 			return nil, err
@@ -134,7 +135,14 @@ func (m *Image) decode(d *Decoder) (image.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		return jpegToRGBA(img, d), nil
+		out := jpegToRGBA(img, d)
+		if d == nil && out != img {
+			// The planes were converted into a new picture: the
+			// jpegdec.Decoder can serve the next Decode. (Otherwise
+			// they are the picture, and the caller's.)
+			jpegDecoders.Put(jd)
+		}
+		return out, nil
 	default: // PNG
 		if err := m.checkDecode(png.DecodeConfig(bytes.NewReader(m.Data))); err != nil {
 			return nil, err
@@ -142,6 +150,10 @@ func (m *Image) decode(d *Decoder) (image.Image, error) {
 		return png.Decode(bytes.NewReader(m.Data))
 	}
 }
+
+// jpegDecoders keep the JPEG planes of Image.Decode from one call to the
+// next, for the frames it converts to a new RGBA picture.
+var jpegDecoders = sync.Pool{New: func() any { return new(jpegdec.Decoder) }}
 
 // MaxDecodePixels is the most pixels [Image.Decode] decodes a JPEG or PNG
 // frame to: 64 Mpx (an 8192x8192 picture, 256 MiB as RGBA), four times a

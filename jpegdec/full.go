@@ -180,42 +180,21 @@ func (d *Decoder) coeffs(c *scanComp, b *[64]int32) (rows uint8, err error) {
 		if nbits < 32 {
 			acc, nbits = d.fill(acc, nbits)
 		}
-		var v int32
-		if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
-			l := int(f & 0xff)
-			acc <<= l
-			nbits -= l
-			k += int(f>>8) & 0xff
-			v = f >> 16
-		} else {
-			sym, l := ac.symbol(acc)
-			if l == 0 {
-				return 0, errBadCode
+		f := ac.fast[acc>>(64-lookBits)]
+		if f == 0 {
+			var err error
+			if f, err = ac.acEntry(acc); err != nil {
+				return 0, err
 			}
-			acc <<= l
-			nbits -= l
-			r, sz := sym>>4, sym&15
-			if sz == 0 {
-				if r == 0 {
-					break // end of block
-				}
-				if r != 15 {
-					return 0, ErrUnsupported // an end-of-band run, which image/jpeg reads as in a progressive scan
-				}
-				k += 15
-				continue
-			}
-			k += r
-			if k > 63 {
-				return 0, ErrUnsupported // image/jpeg leaves the value bits unread
-			}
-			v = extend(int32(acc>>(64-sz)), sz)
-			acc <<= sz
-			nbits -= sz
 		}
+		l := int(f & 0xff)
+		acc <<= l
+		nbits -= l
+		k += int(f>>8) & 0xff
+		v := f >> 16
 		if k > 63 {
 			if v != 0 {
-				return 0, ErrUnsupported // as above
+				return 0, ErrUnsupported // a run past the block: image/jpeg leaves the value bits unread
 			}
 			break // the end of the block, or sixteen zeros past it
 		}

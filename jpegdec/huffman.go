@@ -127,6 +127,29 @@ func (h *huffTable) symbol(acc uint64) (sym, l int) {
 	return h.slow(acc)
 }
 
+// acEntry decodes the AC code at the top of acc, which holds at least 32
+// bits, and its value bits, for a code that fast does not hold: an entry
+// as fast's (value<<16 | run<<8 | length, a run of 64 for the end of the
+// block), or an error for a code of no symbol, and ErrUnsupported for an
+// end-of-band run, which image/jpeg reads as in a progressive scan.
+func (h *huffTable) acEntry(acc uint64) (int32, error) {
+	sym, l := h.symbol(acc)
+	if l == 0 {
+		return 0, errBadCode
+	}
+	run, s := int32(sym>>4), sym&15
+	switch {
+	case s != 0:
+		v := extend(int32(acc<<l>>(64-s)), s)
+		return v<<16 | run<<8 | int32(l+s), nil
+	case run == 0:
+		return 64<<8 | int32(l), nil // end of block
+	case run == 15:
+		return 15<<8 | int32(l), nil
+	}
+	return 0, ErrUnsupported
+}
+
 // dcDiff decodes a DC difference at the top of acc, which holds at least
 // 32 bits: the difference and the bits it takes, or an error. The callers
 // try fast first, inline.

@@ -180,36 +180,18 @@ func (d *Decoder) meansBlock(dc, ac *huffTable, pred *int32, bx, by int) error {
 		if nbits < 32 {
 			acc, nbits = d.fill(acc, nbits)
 		}
-		var v int32
-		if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
-			l := int(f & 0xff)
-			acc <<= l
-			nbits -= l
-			k += int(f>>8) & 0xff
-			v = f >> 16
-		} else {
-			sym, l := ac.symbol(acc)
-			if l == 0 {
-				return errBadCode
+		f := ac.fast[acc>>(64-lookBits)]
+		if f == 0 {
+			var err error
+			if f, err = ac.acEntry(acc); err != nil {
+				return err
 			}
-			acc <<= l
-			nbits -= l
-			r, sz := sym>>4, sym&15
-			if sz == 0 {
-				if r == 0 {
-					break // end of block
-				}
-				if r != 15 {
-					return ErrUnsupported // an end-of-band run, which image/jpeg reads as in a progressive scan
-				}
-				k += 15
-				continue
-			}
-			k += r
-			v = extend(int32(acc>>(64-sz)), sz)
-			acc <<= sz
-			nbits -= sz
 		}
+		l := int(f & 0xff)
+		acc <<= l
+		nbits -= l
+		k += int(f>>8) & 0xff
+		v := f >> 16
 		if k > 63 {
 			break // as the standard library, ignore a run past the block
 		}
@@ -295,31 +277,17 @@ func (d *Decoder) skipBlock(dc, ac *huffTable) error {
 		if nbits < 32 {
 			acc, nbits = d.fill(acc, nbits)
 		}
-		if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
-			l := int(f & 0xff)
-			acc <<= l
-			nbits -= l
-			k += int(f>>8) & 0xff
-			continue
-		}
-		sym, l := ac.symbol(acc)
-		if l == 0 {
-			return errBadCode
-		}
-		r, sz := sym>>4, sym&15
-		acc <<= l + sz
-		nbits -= l + sz
-		if sz == 0 {
-			if r == 0 {
-				break // end of block
+		f := ac.fast[acc>>(64-lookBits)]
+		if f == 0 {
+			var err error
+			if f, err = ac.acEntry(acc); err != nil {
+				return err
 			}
-			if r != 15 {
-				return ErrUnsupported // an end-of-band run, which image/jpeg reads as in a progressive scan
-			}
-			k += 15
-			continue
 		}
-		k += r
+		l := int(f & 0xff)
+		acc <<= l
+		nbits -= l
+		k += int(f>>8) & 0xff
 	}
 	d.acc, d.nbits = acc, nbits
 	return nil

@@ -99,7 +99,8 @@ func (d *Decoder) begin(jpg []byte) error {
 // decoder would read it.
 //
 // Bit-exactness needs image/jpeg's inverse DCT, which changed in Go 1.26;
-// built with an older Go, Decode gives every frame to image/jpeg.
+// built with another Go than 1.26 (older, or newer and not yet checked),
+// Decode gives every frame to image/jpeg.
 func (d *Decoder) Decode(jpg []byte) (image.Image, error) {
 	if !stdlibIDCT {
 		return d.fallback(jpg)

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -334,4 +335,51 @@ func BenchmarkDecode(b *testing.B) {
 			b.Fatal("fell back")
 		}
 	}
+}
+
+// segment returns the offset of the first segment of marker m in jpg (its
+// 0xFF).
+func segment(t testing.TB, jpg []byte, m byte) int {
+	i := bytes.Index(jpg, []byte{0xff, m})
+	require.Positive(t, i, "marker %#x", m)
+	return i
+}
+
+// TestDecodeRefusedLikeStdlib: headers image/jpeg refuses, or reads
+// otherwise than as YCbCr, are left to it, by Decode, DecodeConfig and
+// DecodeLuma alike: table ids over 1 in a baseline frame, more than 10
+// blocks an MCU, a luma sampled 4 times vertically, an Adobe marker
+// saying RGB after the frame header; and a frame too large for its data
+// is refused before its planes are allocated.
+func TestDecodeRefusedLikeStdlib(t *testing.T) {
+	src := testkit.NoisyJPEG(5, 64, 48, 80, false)
+	sofAt := sof(t, src) - 5 // the SOF0's 0xFF
+	factors := func(y, c byte) []byte {
+		b := bytes.Clone(src)
+		b[sofAt+11], b[sofAt+14], b[sofAt+17] = y, c, c
+		return b
+	}
+	dht := bytes.Clone(src)
+	i := segment(t, dht, 0xc4)
+	require.Equal(t, byte(0x00), dht[i+4], "the first table of the DHT: DC 0")
+	dht[i+4] = 0x02 // DC table 2, not baseline
+	adobe := slices.Concat(src[:sofAt+19], []byte{0xff, 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0}, src[sofAt+19:])
+	for name, jpg := range map[string][]byte{
+		"DHT table 2 in a baseline frame": dht,
+		"12 blocks an MCU":                factors(0x22, 0x22),
+		"luma 1x4":                        factors(0x14, 0x12),
+		"Adobe RGB after SOF":             adobe,
+	} {
+		var d jpegdec.Decoder
+		assert.False(t, decodeBoth(t, &d, jpg, name), "%s: left to image/jpeg", name)
+		_, err := d.DecodeLuma(jpg, 16, 12)
+		assert.ErrorIs(t, err, jpegdec.ErrUnsupported, name)
+	}
+
+	// 4096x4096 declared over 64x48 of data: nothing kept for it.
+	big := bytes.Clone(src)
+	binary.BigEndian.PutUint32(big[sofAt+5:], 4096<<16|4096)
+	var d jpegdec.Decoder
+	decodeBoth(t, &d, big, "4096x4096 over a 64x48 frame's data")
+	assert.Zero(t, d.PlaneBytes())
 }

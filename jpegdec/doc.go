@@ -25,9 +25,9 @@
 // scans, damaged data) goes to image/jpeg, counted in Stats.Fallback, so
 // that Decode reads what image/jpeg reads and fails where it fails, with
 // its errors. TestDecodeMatchesStdlib and FuzzDecode check it, picture for
-// picture and error for error. Built with a Go older than 1.26, whose
-// image/jpeg has another inverse DCT, Decode gives every frame to
-// image/jpeg.
+// picture and error for error. Built with another Go than 1.26 (an older
+// one's image/jpeg has another inverse DCT; a newer one's is not checked
+// yet), Decode gives every frame to image/jpeg.
 //
 // Measured (2 shared cores) with
 //

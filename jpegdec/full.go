@@ -63,6 +63,16 @@ func (d *Decoder) decodeFull(jpg []byte) (image.Image, error) {
 	f := &d.full
 	mx := (d.width + 8*d.hmax - 1) / (8 * d.hmax)
 	my := (d.height + 8*d.vmax - 1) / (8 * d.vmax)
+	blocks := 0
+	for _, c := range d.comp[:d.ncomp] {
+		blocks += int(c.h) * int(c.v)
+	}
+	if (len(jpg)-p)*8 < 2*mx*my*blocks {
+		// A block takes 2 bits at least (a DC code and an end of block):
+		// data this short cannot fill the frame, and its planes would be
+		// allocated, and kept, for nothing.
+		return nil, errShortData
+	}
 	var img image.Image
 	var sc [3]scanComp
 	if d.ncomp == 1 {

@@ -18,12 +18,13 @@ type header struct {
 	huff          [2][4]huffTable // [DC, AC][id]
 	ri            int             // restart interval in MCUs
 	adobeRGB      bool
-	limit         int // the most pixels a frame may have
+	baseline      bool // SOF0: tables 0 and 1 only
+	limit         int  // the most pixels a frame may have
 }
 
 // start readies h for a new frame.
 func (h *header) start(limit int) {
-	h.ri, h.adobeRGB, h.width, h.ncomp, h.limit = 0, false, 0, 0, limit
+	h.ri, h.adobeRGB, h.baseline, h.width, h.ncomp, h.limit = 0, false, false, 0, 0, limit
 	h.qdefined = [4]bool{}
 	for i := range h.huff {
 		for j := range h.huff[i] {
@@ -63,6 +64,7 @@ func (h *header) next(jpg []byte, p int) (sos []byte, data int, err error) {
 		p += n
 		switch {
 		case m == 0xc0 || m == 0xc1: // baseline, extended sequential Huffman
+			h.baseline = m == 0xc0
 			if err := h.sof(seg); err != nil {
 				return nil, 0, err
 			}
@@ -95,6 +97,9 @@ func (h *header) next(jpg []byte, p int) (sos []byte, data int, err error) {
 		case m == 0xda:
 			if h.ncomp == 0 {
 				return nil, 0, ErrUnsupported
+			}
+			if h.ncomp == 3 && (h.adobeRGB || (h.comp[0].id == 'R' && h.comp[1].id == 'G' && h.comp[2].id == 'B')) {
+				return nil, 0, ErrUnsupported // RGB, not YCbCr (an APP14 may follow the SOF)
 			}
 			return seg, p, nil
 		default:
@@ -141,11 +146,8 @@ func (h *header) sof(seg []byte) error {
 		}
 		h.hmax, h.vmax = max(h.hmax, int(c.h)), max(h.vmax, int(c.v))
 	}
-	if int(h.comp[0].h) != h.hmax || int(h.comp[0].v) != h.vmax {
-		return ErrUnsupported // luma subsampled: the standard library decides
-	}
-	if h.ncomp == 3 && (h.adobeRGB || (h.comp[0].id == 'R' && h.comp[1].id == 'G' && h.comp[2].id == 'B')) {
-		return ErrUnsupported // RGB, not YCbCr
+	if int(h.comp[0].h) != h.hmax || int(h.comp[0].v) != h.vmax || (h.ncomp == 3 && h.comp[0].v == 4) {
+		return ErrUnsupported // luma subsampled, or a ratio image/jpeg refuses
 	}
 	return nil
 }
@@ -189,7 +191,7 @@ func (h *header) dht(seg []byte) error {
 			return ErrUnsupported
 		}
 		tc, th := seg[0]>>4, seg[0]&15
-		if tc > 1 || th > 3 {
+		if tc > 1 || th > 3 || (h.baseline && th > 1) {
 			return ErrUnsupported
 		}
 		total := 0
@@ -210,6 +212,7 @@ func (h *header) dht(seg []byte) error {
 // scan reads a sequential scan's header: the indexes of its components
 // in the frame, each given its tables.
 func (h *header) scan(seg []byte, idx *[4]int) (ns int, err error) {
+	hv := 0
 	if len(seg) < 1 {
 		return 0, ErrUnsupported
 	}
@@ -236,10 +239,14 @@ func (h *header) scan(seg []byte, idx *[4]int) (ns int, err error) {
 		}
 		c := &h.comp[j]
 		c.td, c.ta = seg[2+2*i]>>4, seg[2+2*i]&15
-		if c.td > 3 || c.ta > 3 {
+		if c.td > 3 || c.ta > 3 || (h.baseline && (c.td > 1 || c.ta > 1)) {
 			return 0, ErrUnsupported
 		}
 		idx[i] = j
+		hv += int(c.h) * int(c.v)
+	}
+	if h.ncomp > 1 && hv > 10 {
+		return 0, ErrUnsupported // B.2.3: at most 10 blocks an MCU
 	}
 	return ns, nil
 }

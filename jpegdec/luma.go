@@ -193,7 +193,10 @@ func (d *Decoder) meansBlock(dc, ac *huffTable, pred *int32, bx, by int) error {
 		k += int(f>>8) & 0xff
 		v := f >> 16
 		if k > 63 {
-			break // as the standard library, ignore a run past the block
+			if v != 0 {
+				return ErrUnsupported // a run past the block: image/jpeg leaves the value bits unread
+			}
+			break
 		}
 		if s == 2 { // inactive coefficients have weights 0: no branch
 			w := L.wi[k*4 : k*4+4]
@@ -287,7 +290,9 @@ func (d *Decoder) skipBlock(dc, ac *huffTable) error {
 		l := int(f & 0xff)
 		acc <<= l
 		nbits -= l
-		k += int(f>>8) & 0xff
+		if k += int(f>>8) & 0xff; k > 63 && f>>16 != 0 {
+			return ErrUnsupported // as in meansBlock
+		}
 	}
 	d.acc, d.nbits = acc, nbits
 	return nil

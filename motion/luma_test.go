@@ -2,6 +2,7 @@ package motion_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -10,6 +11,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -304,4 +307,26 @@ func TestPictureCamera(t *testing.T) {
 		}
 		assert.Less(t, sumMean/float64(W*H), 1.0, size)
 	}
+}
+
+// TestDetectJPEGHugeAfterJunk: a JPEG the luma decoder gives up on before
+// its frame header (a stray byte after SOI, which image/jpeg skips) that
+// declares 65535x65535 is refused by its size, not decoded by image/jpeg
+// (6 GB of planes).
+func TestDetectJPEGHugeAfterJunk(t *testing.T) {
+	jpg, err := os.ReadFile("testdata/frame640x480.jpg")
+	require.NoError(t, err)
+	i := bytes.Index(jpg, []byte{0xff, 0xc0})
+	require.Positive(t, i)
+	big := slices.Concat(jpg[:2], []byte{0}, jpg[2:])
+	binary.BigEndian.PutUint32(big[i+1+5:], 0xffffffff)
+	d, err := motion.New(motion.Config{})
+	require.NoError(t, err)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = d.DetectJPEG(big)
+	runtime.ReadMemStats(&after)
+	assert.ErrorIs(t, err, jpegdec.ErrTooLarge)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "bytes allocated")
+	assert.Equal(t, motion.Stats{Fallback: 1}, d.Stats())
 }

@@ -79,11 +79,9 @@
 package motion
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"math"
 
 	"github.com/imgstream/imgstream/jpegdec"
@@ -92,8 +90,9 @@ import (
 // MaxJPEGPixels is the largest frame, in pixels (width times height), that
 // DetectJPEG reads: a larger one is an error (jpegdec.ErrTooLarge), whatever
 // its coding, so that a header never makes the Detector allocate more than
-// a few MB (the standard library's decoder, used for the JPEGs the luma
-// decoder cannot read, would allocate 1.5 bytes a pixel).
+// a 4096x4096 frame takes (the standard library's decoder, used for the
+// JPEGs the luma decoder cannot read, allocates 1.5 bytes a pixel, 24 MB,
+// and 6 more for a progressive one's 4:2:0 coefficients).
 const MaxJPEGPixels = 1 << 24 // 4096x4096
 
 // ErrInvalidConfig is returned by New for a Config outside its ranges.
@@ -239,7 +238,10 @@ func (d *Detector) DetectJPEG(jpg []byte) (Result, error) {
 		return Result{}, err
 	}
 	d.stats.Fallback++
-	img, err := jpeg.Decode(bytes.NewReader(jpg))
+	// jpegdec's Decode hands it to image/jpeg, after checking the size
+	// image/jpeg reads in its header against MaxJPEGPixels: the luma
+	// decoder may have given up before it saw one.
+	img, err := d.luma.Decode(jpg)
 	if err != nil {
 		return Result{}, err
 	}

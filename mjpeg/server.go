@@ -101,7 +101,8 @@ type Server struct {
 
 	mu      sync.Mutex // guards the fields below
 	newest  *frame
-	notify  chan struct{} // closed and replaced when a frame is published
+	notify  chan struct{} // closed and replaced when a frame is published, if waited
+	waited  bool          // notify was handed out
 	viewers int
 	closed  bool
 	source  *sourceRun // the running source, or nil
@@ -120,6 +121,9 @@ type frame struct {
 	// headers, the JPEG, and the next boundary line, so that browsers show
 	// the frame at once instead of waiting for the next one.
 	part []byte
+	// taken is set, under the Server's mu, once current has handed the
+	// frame out: from then on it never changes.
+	taken bool
 }
 
 type sourceRun struct {
@@ -167,24 +171,54 @@ func arm(t **time.Timer, d time.Duration) <-chan time.Time {
 
 // Publish makes jpeg the newest frame, for every viewer. It copies jpeg, so
 // the caller may reuse it at once, and never waits for a viewer. It returns
-// ErrClosed after Close.
+// ErrClosed after Close. While no viewer or snapshot has taken the newest
+// frame, Publish writes over it and allocates nothing: a camera recorded
+// with no one watching costs one copy a frame.
 func (s *Server) Publish(jpeg []byte) error {
 	s.init()
 	b := s.boundary()
-	part := AppendPart(make([]byte, 0, len(jpeg)+len(b)+96), b, jpeg, time.Now())
-	end := len(part) - len("\r\n--"+"\r\n") - len(b)
-	f := &frame{jpeg: part[end-len(jpeg) : end : end], part: part}
+	now := time.Now()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if f := s.newest; f != nil && !f.taken {
+		f.setPart(AppendPart(f.part[:0], b, jpeg, now), len(b), len(jpeg))
+		s.publishLocked(f)
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
 
+	f := new(frame) // made outside the lock: a viewer may be waiting for it
+	f.setPart(AppendPart(make([]byte, 0, len(jpeg)+len(b)+96), b, jpeg, now), len(b), len(jpeg))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
 	}
+	s.publishLocked(f)
+	return nil
+}
+
+// setPart makes part, made by AppendPart with a boundary of boundary bytes
+// and a JPEG of n, f's.
+func (f *frame) setPart(part []byte, boundary, n int) {
+	end := len(part) - len("\r\n--"+"\r\n") - boundary
+	f.part, f.jpeg = part, part[end-n:end:end]
+}
+
+// publishLocked makes f the newest frame, and wakes the viewers waiting for
+// one. It runs with s.mu held.
+func (s *Server) publishLocked(f *frame) {
 	f.seq = s.published.Add(1)
 	s.newest = f
-	close(s.notify)
-	s.notify = make(chan struct{})
-	return nil
+	if s.waited {
+		close(s.notify)
+		s.notify = make(chan struct{})
+		s.waited = false
+	}
 }
 
 // current returns the newest frame (nil before the first) and a channel
@@ -192,6 +226,10 @@ func (s *Server) Publish(jpeg []byte) error {
 func (s *Server) current() (*frame, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.newest != nil {
+		s.newest.taken = true // Publish no longer writes over it
+	}
+	s.waited = true
 	return s.newest, s.notify
 }
 

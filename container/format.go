@@ -161,15 +161,17 @@ func (f PixFormat) String() string {
 // Valid reports whether f is one of the eleven formats a stream can carry.
 // OpenMV's ARGB8 (0x0C080004) is not: the firmware gives it no payload size.
 func (f PixFormat) Valid() bool {
-	_, ok := pixFormatNames[f]
-	return ok
+	switch f { // not pixFormatNames: a switch costs no map lookup a frame
+	case Binary, Grayscale, RGB565, BayerBGGR, BayerGBRG, BayerGRBG, BayerRGGB, YUV422, YVU422, JPEG, PNG:
+		return true
+	}
+	return false
 }
 
 // Defined reports whether f is a format of this package: one a stream can
 // carry (Valid), or RGB24 or BGR24, which only pass between processes.
 func (f PixFormat) Defined() bool {
-	_, ok := streamOnlyNames[f]
-	return ok || f.Valid()
+	return f == RGB24 || f == BGR24 || f.Valid()
 }
 
 // Compressed reports whether f is JPEG or PNG, whose payload size is stored

@@ -157,6 +157,9 @@ func NewClient() *http.Client {
 		DialContext:           (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   TLSHandshakeTimeout,
 		ResponseHeaderTimeout: HeaderTimeout,
+		// A camera's frame, its part's headers and the line after it
+		// come in one read, where Go's default of 4 KiB takes three.
+		ReadBufferSize: readBufferSize,
 	}}
 }
 

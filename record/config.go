@@ -49,7 +49,9 @@ const (
 	// lags, so a camera whose disk keeps up holds about 1 MiB, not 32.
 	ContinuousRingSize = 2 * mjpeg.DefaultMaxFrameSize
 	// DefaultSync is how often a clip is fsynced: the most a power loss
-	// or a SIGKILL can take from it.
+	// can take from it. A SIGKILL takes less: the frames waiting in the
+	// ring for the writer, which is woken a batch of frames at a time
+	// (less than 300 ms of them, and never more than 3/4 of Sync).
 	DefaultSync = time.Second
 	// DefaultStall is how long a source may send nothing before the
 	// Recorder drops the connection and connects again.

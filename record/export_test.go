@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// WriteBatch is writeBatch, for the tests of what a batch costs.
+const WriteBatch = writeBatch
+
 // SetHeaderTimeout makes NewClient's HeaderTimeout d until t ends.
 func SetHeaderTimeout(t testing.TB, d time.Duration) {
 	plain := headerTimeout

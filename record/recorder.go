@@ -29,7 +29,9 @@ import (
 // goroutine, which Run starts and waits for, does every file operation:
 // it copies the frames from the ring into the clips, as it is told in
 // order, each command bounded by a frame's index, so a split or an
-// event's end falls at an exact frame however far behind the disk is.
+// event's end falls at an exact frame however far behind the disk is. At
+// a camera's pace it is woken every writeBatch (100 ms), not every frame,
+// and writes the frames waiting in one write.
 type Recorder struct {
 	c       Config
 	pattern string
@@ -114,12 +116,30 @@ type Recorder struct {
 	wneed int           // the lowest frame index the writer still needs; noNeed when none
 	wake  chan struct{} // a command is queued
 	freed chan struct{} // the writer needs less of the ring
+	// the frames queued without waking the writer (see writeBatch)
+	batch      time.Duration // writeBatch, or Sync/4 if shorter
+	wokeAt     time.Time     // the writer's last wake by push
+	unwoken    int64         // bytes of frames queued since
+	batchTimer *time.Timer   // wakes the writer for them when no frame does
+	batchArmed bool          // batchTimer is set
 
 	// w is the writer's state: only the writer goroutine touches it,
 	// and Run once the writer is done.
 	w     writer
 	wdone chan struct{}
 }
+
+// writeBatch is how long a frame may wait in the ring before the writer is
+// woken for it: a camera's frames are written a few at a time, in one
+// write, rather than one wake and one write each, which at 30 fps costs
+// more than the copy. It is at most a quarter of Sync, so that a kill
+// loses no more than Sync says: a frame waits for the next frame at least
+// a batch after the last wake, or, when frames stop coming, for a timer
+// 2 batches after it (so that the timer never races the next frame), less
+// than 3 batches in all. The ring holds what waits; a quarter of the
+// ring's bytes waiting wakes the writer at once, as does a frame that
+// finds no room.
+const writeBatch = 100 * time.Millisecond
 
 // noNeed is a need of no frame.
 const noNeed = math.MaxInt
@@ -195,6 +215,10 @@ func New(c Config) (*Recorder, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	r.ring = ring
+	r.batch = writeBatch
+	if r.sync > 0 {
+		r.batch = min(r.batch, r.sync/4)
+	}
 	if c.Motion != nil {
 		if r.det, err = motion.New(*c.Motion); err != nil {
 			return nil, err
@@ -288,6 +312,9 @@ func (r *Recorder) Run(ctx context.Context) error {
 	r.push(command{kind: cmdEnd})
 	r.fmu.Unlock()
 	<-r.wdone
+	r.qmu.Lock()
+	r.wokeLocked(time.Time{}) // stops batchTimer: cmdEnd wrote everything
+	r.qmu.Unlock()
 	close(r.ndone)
 	<-r.nstop
 	w := &r.w
@@ -631,6 +658,10 @@ func (r *Recorder) room(ctx context.Context, m *imageio.Image) {
 		if r.grow(2 * r.ring.BufferSize()) {
 			continue // room made for the frames the writer needs
 		}
+		r.qmu.Lock()
+		r.wokeLocked(time.Now()) // the frames waiting for a batch too
+		r.qmu.Unlock()
+		r.wakeWriter()
 		d := min(maxRoomWait, r.stall/2)
 		if r.roomTimer == nil {
 			r.roomTimer = time.NewTimer(d)
@@ -740,7 +771,7 @@ func (r *Recorder) take(index int, t time.Time, chunk int64) {
 	r.clipBytes += chunk
 	r.clipFrames++
 	r.clipLast, r.clipNext = t, index+1
-	r.push(command{kind: cmdTo, index: index, t: t})
+	r.pushTo(command{kind: cmdTo, index: index, t: t}, chunk)
 }
 
 // closeAsked ends the clip asked at its last frame.
@@ -760,6 +791,38 @@ func (r *Recorder) closeAsked() {
 // far behind the writer is.
 func (r *Recorder) push(c command) {
 	r.qmu.Lock()
+	r.queueLocked(c)
+	r.qmu.Unlock()
+	r.wakeWriter()
+}
+
+// pushTo queues c, a cmdTo for a frame of chunk bytes, and wakes the writer
+// only when writeBatch says so, else sees that a timer will.
+func (r *Recorder) pushTo(c command, chunk int64) {
+	now := time.Now()
+	r.qmu.Lock()
+	r.queueLocked(c)
+	r.unwoken += chunk
+	wake := now.Sub(r.wokeAt) >= r.batch || r.unwoken >= int64(r.ring.BufferSize()/4)
+	switch {
+	case wake:
+		r.wokeLocked(now)
+	case !r.batchArmed:
+		r.batchArmed = true
+		if r.batchTimer == nil {
+			r.batchTimer = time.AfterFunc(2*r.batch, r.wakeBatch)
+		} else {
+			r.batchTimer.Reset(2 * r.batch)
+		}
+	}
+	r.qmu.Unlock()
+	if wake {
+		r.wakeWriter()
+	}
+}
+
+// queueLocked queues c, with r.qmu held.
+func (r *Recorder) queueLocked(c command) {
 	if n := len(r.q); c.kind == cmdTo && n > 0 && r.q[n-1].kind == cmdTo {
 		r.q[n-1] = c
 	} else {
@@ -768,7 +831,34 @@ func (r *Recorder) push(c command) {
 	if c.kind == cmdOpen || c.kind == cmdSplit {
 		r.qneed = min(r.qneed, c.index)
 	}
+}
+
+// wokeLocked notes that the writer is woken at now for every frame queued,
+// with r.qmu held.
+func (r *Recorder) wokeLocked(now time.Time) {
+	r.wokeAt, r.unwoken = now, 0
+	if r.batchArmed {
+		r.batchArmed = false
+		r.batchTimer.Stop()
+	}
+}
+
+// wakeBatch is batchTimer's: it wakes the writer for the frames queued
+// since its last wake, when no frame came to.
+func (r *Recorder) wakeBatch() {
+	r.qmu.Lock()
+	if !r.batchArmed {
+		r.qmu.Unlock()
+		return // a push woke it meanwhile
+	}
+	r.batchArmed = false
+	r.wokeAt, r.unwoken = time.Now(), 0
 	r.qmu.Unlock()
+	r.wakeWriter()
+}
+
+// wakeWriter wakes the writer, if it sleeps.
+func (r *Recorder) wakeWriter() {
 	select {
 	case r.wake <- struct{}{}:
 	default:

@@ -37,7 +37,7 @@ func main() {
 		os.Exit(interrupted{sig}.code())
 	})
 	defer stop()
-	os.Exit(run(ctx, newRoot(), os.Stderr))
+	os.Exit(run(withGovernor(ctx), newRoot(), os.Stderr))
 }
 
 // interrupted is the cause of a command's context when a signal (Ctrl-C,

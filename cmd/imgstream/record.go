@@ -152,7 +152,12 @@ start, not at a reload). The file:
 
 A camera's fields: source, mode, pre, post, pre-size, max-event, split,
 sync, stall, output, keep, motion (area, threshold, every, mask), as the
-flags of the same names. An error names the file, the line and the field.`,
+flags of the same names. An error names the file, the line and the field.
+
+CPU: after 10 s using less than a quarter of a core, record runs Go on one
+processor, which wakes fewer threads a frame; from the first second above
+half a core it takes every core again. GOMAXPROCS=N in the environment sets
+the processors instead.`,
 		Example: `  imgstream record http://camera/stream.mjpg --duration 1h --split 10m
   imgstream record rtsp://viewer:secret@192.168.1.64/stream1 --motion --pre 10s
   imgstream record 'exec:rpicam-vid -t 0 --codec mjpeg -o -' --events --pre 5s
@@ -164,6 +169,7 @@ flags of the same names. An error names the file, the line and the field.`,
   imgstream record --config cameras.yaml --keep 200GiB --listen :8080`,
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer governProcs(cmd.Context())() // see procsPeriod
 			if o.configFile != "" {
 				return runGroup(cmd, args, &o)
 			}

@@ -154,13 +154,25 @@ const (
 func NewClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dialRaw(&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}),
 		TLSHandshakeTimeout:   TLSHandshakeTimeout,
 		ResponseHeaderTimeout: HeaderTimeout,
 		// A camera's frame, its part's headers and the line after it
 		// come in one read, where Go's default of 4 KiB takes three.
 		ReadBufferSize: readBufferSize,
 	}}
+}
+
+// dialRaw returns d's DialContext, whose TCP connections read with
+// rawReads.
+func dialRaw(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return rawReads(c), nil
+	}
 }
 
 // defaultClient is the client Dial uses, made once.

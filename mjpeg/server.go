@@ -172,8 +172,9 @@ func arm(t **time.Timer, d time.Duration) <-chan time.Time {
 // Publish makes jpeg the newest frame, for every viewer. It copies jpeg, so
 // the caller may reuse it at once, and never waits for a viewer. It returns
 // ErrClosed after Close. While no viewer or snapshot has taken the newest
-// frame, Publish writes over it and allocates nothing: a camera recorded
-// with no one watching costs one copy a frame.
+// frame, Publish writes over it and allocates nothing (unless its buffer,
+// left by a larger frame, is more than twice what this one needs): a
+// camera recorded with no one watching costs one copy a frame.
 func (s *Server) Publish(jpeg []byte) error {
 	s.init()
 	b := s.boundary()
@@ -183,7 +184,9 @@ func (s *Server) Publish(jpeg []byte) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	if f := s.newest; f != nil && !f.taken {
+	if f := s.newest; f != nil && !f.taken && cap(f.part) <= 2*(len(jpeg)+len(b)+96) {
+		// (A buffer more than twice the frame, left by a larger one,
+		// is dropped: a frame made anew below holds only its bytes.)
 		f.setPart(AppendPart(f.part[:0], b, jpeg, now), len(b), len(jpeg))
 		s.publishLocked(f)
 		s.mu.Unlock()

@@ -10,7 +10,7 @@ import (
 // whatever comes after, and a frame no one took costs no allocation.
 func TestPublishReuse(t *testing.T) {
 	var s Server
-	a, b, c := bytes.Repeat([]byte{'a'}, 1000), bytes.Repeat([]byte{'b'}, 3000), bytes.Repeat([]byte{'c'}, 500)
+	a, b, c := bytes.Repeat([]byte{'a'}, 1000), bytes.Repeat([]byte{'b'}, 3000), bytes.Repeat([]byte{'c'}, 2000)
 	if err := s.Publish(a); err != nil {
 		t.Fatal(err)
 	}
@@ -50,9 +50,15 @@ func TestPublishReuse(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { s.Publish(b) }); n != 0 {
 		t.Errorf("Publish with no one watching: %v allocations, want 0", n)
 	}
-	g, _ := s.current()
+	big := bytes.Repeat([]byte{'d'}, 1<<20)
+	s.Publish(big)
 	s.Publish(c)
-	if !bytes.Equal(g.jpeg, b) || s.newest == g {
+	if cap(s.newest.part) > 4*len(c)+1000 {
+		t.Errorf("a %d-byte frame after a 1 MiB one keeps a buffer of %d bytes", len(c), cap(s.newest.part))
+	}
+	g, _ := s.current()
+	s.Publish(b)
+	if !bytes.Equal(g.jpeg, c) || s.newest == g {
 		t.Error("Publish wrote over a frame taken by current")
 	}
 }

@@ -190,12 +190,9 @@ func (d *Decoder) coeffs(c *scanComp, b *[64]int32) (rows uint8, err error) {
 		if nbits < 32 {
 			acc, nbits = d.fill(acc, nbits)
 		}
-		f := ac.fast[acc>>(64-lookBits)]
-		if f == 0 {
-			var err error
-			if f, err = ac.acEntry(acc); err != nil {
-				return 0, err
-			}
+		f, err := ac.acCode(acc)
+		if err != nil {
+			return 0, err
 		}
 		l := int(f & 0xff)
 		acc <<= l

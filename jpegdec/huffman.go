@@ -127,6 +127,16 @@ func (h *huffTable) symbol(acc uint64) (sym, l int) {
 	return h.slow(acc)
 }
 
+// acCode decodes the AC code at the top of acc, which holds at least 32
+// bits, and its value bits: fast's entry, or acEntry's for a code fast does
+// not hold. It is small enough to be inlined in the decoders' loops.
+func (h *huffTable) acCode(acc uint64) (f int32, err error) {
+	if f = h.fast[acc>>(64-lookBits)]; f == 0 {
+		f, err = h.acEntry(acc)
+	}
+	return f, err
+}
+
 // acEntry decodes the AC code at the top of acc, which holds at least 32
 // bits, and its value bits, for a code that fast does not hold: an entry
 // as fast's (value<<16 | run<<8 | length, a run of 64 for the end of the

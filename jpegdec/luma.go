@@ -180,12 +180,9 @@ func (d *Decoder) meansBlock(dc, ac *huffTable, pred *int32, bx, by int) error {
 		if nbits < 32 {
 			acc, nbits = d.fill(acc, nbits)
 		}
-		f := ac.fast[acc>>(64-lookBits)]
-		if f == 0 {
-			var err error
-			if f, err = ac.acEntry(acc); err != nil {
-				return err
-			}
+		f, err := ac.acCode(acc)
+		if err != nil {
+			return err
 		}
 		l := int(f & 0xff)
 		acc <<= l
@@ -280,12 +277,9 @@ func (d *Decoder) skipBlock(dc, ac *huffTable) error {
 		if nbits < 32 {
 			acc, nbits = d.fill(acc, nbits)
 		}
-		f := ac.fast[acc>>(64-lookBits)]
-		if f == 0 {
-			var err error
-			if f, err = ac.acEntry(acc); err != nil {
-				return err
-			}
+		f, err := ac.acCode(acc)
+		if err != nil {
+			return err
 		}
 		l := int(f & 0xff)
 		acc <<= l

@@ -244,3 +244,35 @@ func TestReaderBoundaryWithNextFrame(t *testing.T) {
 		})
 	}
 }
+
+// TestNewClientTLS: an https camera is read through NewClient's
+// connections (raw reads on Linux) under TLS, frame for frame, across
+// frames larger than the read buffer and split by the TLS records.
+func TestNewClientTLS(t *testing.T) {
+	frames := [][]byte{
+		testkit.StampJPEG(testkit.SolidJPEG(16, 8, color.White), 0),
+		testkit.NoisyJPEG(1, 640, 480, 95, false), // tens of KB: several TLS records
+		testkit.StampJPEG(testkit.SolidJPEG(16, 8, color.Black), 2),
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mw := mjpeg.NewWriter(w)
+		for _, f := range frames {
+			if mw.WriteFrame(f) != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c := mjpeg.NewClient()
+	c.Transport.(*http.Transport).TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	r, err := mjpeg.DialClient(t.Context(), c, srv.URL)
+	require.NoError(t, err)
+	defer r.Close()
+	for i, want := range frames {
+		got, err := r.NextFrame()
+		require.NoError(t, err, "frame %d", i)
+		require.True(t, bytes.Equal(want, got), "frame %d: %d bytes, want %d", i, len(got), len(want))
+	}
+	_, err = r.NextFrame()
+	assert.ErrorIs(t, err, io.EOF)
+}

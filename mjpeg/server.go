@@ -179,12 +179,13 @@ func (s *Server) Publish(jpeg []byte) error {
 	s.init()
 	b := s.boundary()
 	now := time.Now()
+	need := len(jpeg) + len(b) + 96 // AppendPart's bytes, and some
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	if f := s.newest; f != nil && !f.taken && cap(f.part) <= 2*(len(jpeg)+len(b)+96) {
+	if f := s.newest; f != nil && !f.taken && cap(f.part) <= 2*need {
 		// (A buffer more than twice the frame, left by a larger one,
 		// is dropped: a frame made anew below holds only its bytes.)
 		f.setPart(AppendPart(f.part[:0], b, jpeg, now), len(b), len(jpeg))
@@ -195,7 +196,7 @@ func (s *Server) Publish(jpeg []byte) error {
 	s.mu.Unlock()
 
 	f := new(frame) // made outside the lock: a viewer may be waiting for it
-	f.setPart(AppendPart(make([]byte, 0, len(jpeg)+len(b)+96), b, jpeg, now), len(b), len(jpeg))
+	f.setPart(AppendPart(make([]byte, 0, need), b, jpeg, now), len(b), len(jpeg))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -616,7 +616,7 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 		if !r.asked {
 			r.openAsked(index, t, "", imageio.Range{First: index, Last: index - 1})
 		}
-		r.take(index, t, chunk)
+		r.take(index, t, chunk, now)
 		if r.c.Frames > 0 && r.frames >= r.c.Frames {
 			r.setDone()
 			return errDone
@@ -635,7 +635,7 @@ func (r *Recorder) handle(ctx context.Context, f *Frame) error {
 		}
 	}
 	if r.event {
-		r.take(index, t, chunk)
+		r.take(index, t, chunk, now)
 	}
 	return nil
 }
@@ -759,7 +759,7 @@ func (r *Recorder) openAsked(from int, t time.Time, reason string, held imageio.
 
 // take adds frame index, at t, of chunk bytes, to the clip asked: first
 // splitting the clip when it is due, so that the frame starts the next.
-func (r *Recorder) take(index int, t time.Time, chunk int64) {
+func (r *Recorder) take(index int, t time.Time, chunk int64, now time.Time) {
 	if index < r.clipNext {
 		return // the clip started with it
 	}
@@ -771,7 +771,7 @@ func (r *Recorder) take(index int, t time.Time, chunk int64) {
 	r.clipBytes += chunk
 	r.clipFrames++
 	r.clipLast, r.clipNext = t, index+1
-	r.pushTo(command{kind: cmdTo, index: index, t: t}, chunk)
+	r.pushTo(command{kind: cmdTo, index: index, t: t}, chunk, now)
 }
 
 // closeAsked ends the clip asked at its last frame.
@@ -796,10 +796,10 @@ func (r *Recorder) push(c command) {
 	r.wakeWriter()
 }
 
-// pushTo queues c, a cmdTo for a frame of chunk bytes, and wakes the writer
-// only when writeBatch says so, else sees that a timer will.
-func (r *Recorder) pushTo(c command, chunk int64) {
-	now := time.Now()
+// pushTo queues c, a cmdTo for a frame of chunk bytes that came at now,
+// and wakes the writer only when writeBatch says so, else sees that a
+// timer will.
+func (r *Recorder) pushTo(c command, chunk int64, now time.Time) {
 	r.qmu.Lock()
 	r.queueLocked(c)
 	r.unwoken += chunk
@@ -847,14 +847,14 @@ func (r *Recorder) wokeLocked(now time.Time) {
 // since its last wake, when no frame came to.
 func (r *Recorder) wakeBatch() {
 	r.qmu.Lock()
-	if !r.batchArmed {
-		r.qmu.Unlock()
-		return // a push woke it meanwhile
+	armed := r.batchArmed // else a push woke it meanwhile
+	if armed {
+		r.wokeLocked(time.Now())
 	}
-	r.batchArmed = false
-	r.wokeAt, r.unwoken = time.Now(), 0
 	r.qmu.Unlock()
-	r.wakeWriter()
+	if armed {
+		r.wakeWriter()
+	}
 }
 
 // wakeWriter wakes the writer, if it sleeps.
